@@ -1,0 +1,94 @@
+//! glTF 2.0 / GLB export: joints as a node hierarchy at the scene root, one skin, the mesh
+//! groups as skinned mesh nodes at the scene root (static parts as plain mesh nodes),
+//! inverse bind matrices, JOINTS_n/WEIGHTS_n, morph targets, clips, and the source's
+//! materials and textures.
+
+mod animation;
+mod buffer;
+mod materials;
+mod meshes;
+mod skeleton;
+
+use std::path::Path;
+
+use rig_core::Rig;
+use serde_json::{json, Value};
+
+use crate::atomic::write_atomic;
+use crate::error::IoError;
+use buffer::BinWriter;
+
+/// Choices the exporter leaves to the user.
+#[derive(Debug, Clone, Default)]
+pub struct ExportOptions {
+    /// Keep at most this many influences per vertex (renormalised). `None` keeps them all,
+    /// writing JOINTS_1/WEIGHTS_1 (and more) when a vertex has over four.
+    pub max_influences: Option<usize>,
+}
+
+/// Writes `rig` to `path` (GLB when `binary`, else .gltf with a .bin beside it).
+/// Returns warnings about anything the format could not hold.
+pub fn save(rig: &Rig, path: &Path, options: &ExportOptions, binary: bool) -> Result<Vec<String>, IoError> {
+    let bin_name = path.file_stem().map(|s| format!("{}.bin", s.to_string_lossy())).unwrap_or_else(|| "buffer.bin".into());
+    let (doc, bin, warnings) = to_document(rig, options, if binary { None } else { Some(&bin_name) })?;
+    let json = serde_json::to_vec(&doc).map_err(|e| IoError::Invalid(format!("cannot serialise glTF JSON: {e}")))?;
+    if binary {
+        write_atomic(path, &buffer::glb(&json, &bin))?;
+    } else {
+        write_atomic(&path.with_file_name(&bin_name), &bin)?;
+        write_atomic(path, &json)?;
+    }
+    Ok(warnings)
+}
+
+/// Encodes a rig as GLB bytes in memory.
+pub fn to_glb(rig: &Rig, options: &ExportOptions) -> Result<(Vec<u8>, Vec<String>), IoError> {
+    let (doc, bin, warnings) = to_document(rig, options, None)?;
+    let json = serde_json::to_vec(&doc).map_err(|e| IoError::Invalid(format!("cannot serialise glTF JSON: {e}")))?;
+    Ok((buffer::glb(&json, &bin), warnings))
+}
+
+/// The glTF JSON document and its binary buffer. `bin_uri` names an external buffer file.
+pub fn to_document(rig: &Rig, options: &ExportOptions, bin_uri: Option<&str>) -> Result<(Value, Vec<u8>, Vec<String>), IoError> {
+    rig.validate()?;
+    let mut warnings = Vec::new();
+    let mut w = BinWriter::default();
+    let mut nodes: Vec<Value> = Vec::new();
+    let skel = skeleton::write(rig, &mut w, &mut nodes);
+    let mesh_out = meshes::write(rig, options, &skel, &mut w, &mut nodes, &mut warnings);
+    let mut scene_nodes = skel.scene_roots.clone();
+    scene_nodes.extend(mesh_out.nodes.iter().copied());
+    let anims = animation::write(rig, &mesh_out.group_nodes, &mut w, &mut warnings);
+    let mats = materials::write(&rig.materials, &mut w, &mut warnings);
+    let mut buffer = json!({ "byteLength": w.bin.len() });
+    if let Some(uri) = bin_uri {
+        buffer["uri"] = json!(uri);
+    }
+    let mut doc = json!({
+        "asset": { "version": "2.0", "generator": concat!("Rigsmith ", env!("CARGO_PKG_VERSION")) },
+        "scene": 0,
+        "scenes": [{ "name": rig.name, "nodes": scene_nodes }],
+        "nodes": nodes,
+        "meshes": mesh_out.meshes,
+    });
+    let obj = doc.as_object_mut().expect("literal object");
+    let mut put = |k: &str, v: Vec<Value>| {
+        if !v.is_empty() {
+            obj.insert(k.into(), Value::Array(v));
+        }
+    };
+    put("skins", skel.skin.into_iter().collect());
+    put("animations", anims);
+    put("materials", mats.materials);
+    put("textures", mats.textures);
+    put("samplers", mats.samplers);
+    put("images", mats.images);
+    put("extensionsUsed", rig.materials.extensions_used.iter().map(|s| json!(s)).collect());
+    put("extensionsRequired", rig.materials.extensions_required.iter().map(|s| json!(s)).collect());
+    if !w.bin.is_empty() {
+        put("buffers", vec![buffer]);
+        put("bufferViews", std::mem::take(&mut w.views));
+        put("accessors", std::mem::take(&mut w.accessors));
+    }
+    Ok((doc, w.bin, warnings))
+}

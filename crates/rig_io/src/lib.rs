@@ -1,0 +1,68 @@
+//! Rigsmith's file formats: glTF 2.0 / GLB in and out, OBJ in, RigNet `rig_info` text in.
+//!
+//! Every reader returns an [`Imported`] rig plus the warnings a user should see; every
+//! error names the file's problem and, where possible, how to fix it. Readers never panic
+//! and never allocate more than a small multiple of the file's size.
+
+mod atomic;
+mod error;
+pub mod gltf_read;
+pub mod gltf_write;
+pub mod obj;
+pub mod rignet;
+
+use std::path::Path;
+
+pub use error::IoError;
+pub use gltf_write::ExportOptions;
+use rig_core::Rig;
+
+/// A rig read from a file, with the non-fatal problems found on the way.
+#[derive(Debug, Clone)]
+pub struct Imported {
+    pub rig: Rig,
+    pub warnings: Vec<String>,
+}
+
+/// The formats Rigsmith reads, chosen by extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Gltf,
+    Glb,
+    Obj,
+    RigNet,
+}
+
+impl Format {
+    pub fn from_path(path: &Path) -> Result<Format, IoError> {
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+        match ext.as_str() {
+            "gltf" => Ok(Format::Gltf),
+            "glb" | "vrm" => Ok(Format::Glb),
+            "obj" => Ok(Format::Obj),
+            "txt" => Ok(Format::RigNet),
+            "fbx" => Err(IoError::Unsupported("FBX is not supported yet; convert the file to glTF/GLB (Blender: File > Export > glTF 2.0)".into())),
+            other => Err(IoError::Unsupported(format!(
+                "unknown file extension {other:?}; Rigsmith reads .glb, .gltf, .vrm, .obj and RigNet .txt"
+            ))),
+        }
+    }
+}
+
+/// Reads any supported file into a rig.
+pub fn load(path: &Path) -> Result<Imported, IoError> {
+    match Format::from_path(path)? {
+        Format::Gltf | Format::Glb => gltf_read::load(path),
+        Format::Obj => obj::load(path),
+        Format::RigNet => rignet::load(path),
+    }
+}
+
+/// Writes a rig as `.glb` or `.gltf` (with a `.bin` beside it), atomically.
+pub fn save(rig: &Rig, path: &Path, options: &ExportOptions) -> Result<Vec<String>, IoError> {
+    match Format::from_path(path)? {
+        Format::Glb => gltf_write::save(rig, path, options, true),
+        Format::Gltf => gltf_write::save(rig, path, options, false),
+        _ => Err(IoError::Unsupported(format!("cannot write {}: Rigsmith writes .glb and .gltf", path.display()))),
+    }
+}

@@ -1,0 +1,141 @@
+//! `rigsmith bench`: import/export speed and peak memory on a large skinned mesh.
+//!
+//! `bench make --vertices N --out big.glb` subdivides a rig until it has N vertices;
+//! `bench import big.glb` and `bench export big.glb` time one stage each and print the
+//! process's peak resident memory. Run it in release: `cargo run --release -- bench ...`.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use rig_core::{Mesh, MeshGroup, Part, Rig, SkinWeights};
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    stage: Stage,
+}
+
+#[derive(clap::Subcommand)]
+enum Stage {
+    /// Subdivide a rig (midpoint, 1 triangle -> 4) until it has at least N vertices; write GLB.
+    Make {
+        /// Source rig.
+        #[arg(long, default_value = "assets/samples/CesiumMan.glb")]
+        input: PathBuf,
+        #[arg(long, default_value_t = 1_000_000)]
+        vertices: usize,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Time importing a file.
+    Import { file: PathBuf },
+    /// Import a file (untimed), then time exporting it as GLB to a temporary file.
+    Export { file: PathBuf },
+}
+
+pub fn run(a: Args) -> anyhow::Result<()> {
+    match a.stage {
+        Stage::Make { input, vertices, out } => make(&input, vertices, &out),
+        Stage::Import { file } => {
+            let t = Instant::now();
+            let imported = rig_io::load(&file).with_context(|| format!("{}", file.display()))?;
+            report("import", t, &imported.rig);
+            Ok(())
+        }
+        Stage::Export { file } => {
+            let rig = rig_io::load(&file).with_context(|| format!("{}", file.display()))?.rig;
+            let out = std::env::temp_dir().join(format!("rigsmith-bench-{}.glb", std::process::id()));
+            let t = Instant::now();
+            rig_io::save(&rig, &out, &rig_io::ExportOptions::default())?;
+            report("export", t, &rig);
+            let _ = std::fs::remove_file(out);
+            Ok(())
+        }
+    }
+}
+
+fn report(stage: &str, t: Instant, rig: &Rig) {
+    println!(
+        "{stage}: {:.3} s for {} vertices, {} triangles, {} joints; peak resident memory {} MiB",
+        t.elapsed().as_secs_f64(),
+        rig.mesh.vertex_count(),
+        rig.mesh.triangle_count(),
+        rig.skeleton.len(),
+        peak_rss_kib().map_or("?".into(), |k| (k / 1024).to_string())
+    );
+}
+
+/// VmHWM of this process (Linux).
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn make(input: &PathBuf, vertices: usize, out: &PathBuf) -> anyhow::Result<()> {
+    let mut rig = rig_io::load(input).with_context(|| format!("{}", input.display()))?.rig;
+    rig.mesh.colors.clear();
+    while rig.mesh.vertex_count() < vertices {
+        let (mesh, weights) = subdivide(&rig.mesh, &rig.weights);
+        rig.mesh = mesh;
+        rig.weights = weights;
+    }
+    rig.clips.truncate(1);
+    rig_io::save(&rig, out, &rig_io::ExportOptions::default())?;
+    println!("wrote {} ({} vertices, {} triangles)", out.display(), rig.mesh.vertex_count(), rig.mesh.triangle_count());
+    Ok(())
+}
+
+fn average<const N: usize>(v: &[[f32; N]], a: usize, b: usize) -> [f32; N] {
+    std::array::from_fn(|k| 0.5 * (v[a][k] + v[b][k]))
+}
+
+/// Midpoint subdivision into one part; weights, normals and UVs are averaged.
+fn subdivide(m: &Mesh, w: &SkinWeights) -> (Mesh, SkinWeights) {
+    let mut out = Mesh { positions: m.positions.clone(), normals: m.normals.clone(), uvs: m.uvs.clone(), ..Default::default() };
+    let mut rows: Vec<Vec<(u32, f32)>> = (0..m.vertex_count()).map(|v| row(w, v)).collect();
+    let mut mid: HashMap<(u32, u32), u32> = HashMap::new();
+    let mut midpoint = |a: u32, b: u32, out: &mut Mesh, rows: &mut Vec<Vec<(u32, f32)>>| -> u32 {
+        *mid.entry((a.min(b), a.max(b))).or_insert_with(|| {
+            let (ai, bi) = (a as usize, b as usize);
+            out.positions.push(average(&m.positions, ai, bi));
+            if !m.normals.is_empty() {
+                out.normals.push(average(&m.normals, ai, bi));
+            }
+            if !m.uvs.is_empty() {
+                out.uvs.push(average(&m.uvs, ai, bi));
+            }
+            let mut r = row(w, ai);
+            r.extend(row(w, bi));
+            r.iter_mut().for_each(|e| e.1 *= 0.5);
+            rows.push(r);
+            out.positions.len() as u32 - 1
+        })
+    };
+    for t in &m.triangles {
+        let ab = midpoint(t[0], t[1], &mut out, &mut rows);
+        let bc = midpoint(t[1], t[2], &mut out, &mut rows);
+        let ca = midpoint(t[2], t[0], &mut out, &mut rows);
+        out.triangles.extend([[t[0], ab, ca], [ab, t[1], bc], [ca, bc, t[2]], [ab, bc, ca]]);
+    }
+    out.parts = vec![Part {
+        name: "subdivided".into(),
+        group: 0,
+        material: m.parts.first().and_then(|p| p.material),
+        vertices: 0..out.positions.len() as u32,
+        triangles: 0..out.triangles.len() as u32,
+        skinned: true,
+        morph_targets: vec![],
+    }];
+    out.groups = vec![MeshGroup { name: "subdivided".into(), ..Default::default() }];
+    let mut weights = SkinWeights::from_rows(rows);
+    weights.prune(8);
+    (out, weights)
+}
+
+fn row(w: &SkinWeights, v: usize) -> Vec<(u32, f32)> {
+    let (j, wt) = w.row(v);
+    j.iter().copied().zip(wt.iter().copied()).collect()
+}

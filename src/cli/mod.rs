@@ -1,0 +1,48 @@
+//! Command-line parsing and dispatch. Each subcommand lives in its own file.
+
+mod bench;
+mod convert;
+mod inspect;
+mod pose;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Rigsmith: rig characters, inspect and convert rigs.
+#[derive(Parser)]
+#[command(name = "rigsmith", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print a file's mesh, skeleton, skin and animation statistics and any warnings.
+    Inspect(inspect::Args),
+    /// Read a rig and write it as glTF (.gltf) or GLB (.glb).
+    Convert(convert::Args),
+    /// Pose a rig from its bind pose and print skinned vertex positions as JSON.
+    Pose(pose::Args),
+    /// Time import and export of a large skinned mesh made by subdividing a sample.
+    Bench(bench::Args),
+}
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Inspect(a) => inspect::run(a),
+        Command::Convert(a) => convert::run(a),
+        Command::Pose(a) => pose::run(a),
+        Command::Bench(a) => bench::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+            eprintln!("error: {}", chain.join(": "));
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! Import, export, import again: the second import must equal the first.
+
+mod common;
+
+use std::path::Path;
+
+use rig_io::ExportOptions;
+
+fn round_trip(path: &Path, ext: &str) -> Result<(), String> {
+    let first = rig_io::load(path).map_err(|e| format!("import: {e}"))?;
+    let dir = std::env::temp_dir().join(format!("rigsmith-rt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let out = dir.join(format!("{}.{ext}", first.rig.name));
+    rig_io::save(&first.rig, &out, &ExportOptions::default()).map_err(|e| format!("export: {e}"))?;
+    let second = rig_io::load(&out).map_err(|e| format!("re-import: {e}"))?;
+    common::compare(&first.rig, &second.rig)
+}
+
+#[test]
+fn bundled_samples_round_trip_as_glb() {
+    let files = common::gltf_files(&common::samples());
+    assert!(files.len() >= 5, "bundled samples missing");
+    for f in &files {
+        round_trip(f, "glb").unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+    }
+}
+
+#[test]
+fn bundled_samples_round_trip_as_gltf_with_bin() {
+    for f in common::gltf_files(&common::samples()) {
+        round_trip(&f, "gltf").unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+    }
+}
+
+#[test]
+fn every_shared_asset_round_trips() {
+    let Some(dir) = common::shared_assets() else { return };
+    let files = common::gltf_files(&dir);
+    let mut failures = Vec::new();
+    for f in &files {
+        if let Err(e) = round_trip(f, "glb") {
+            failures.push(format!("{}: {e}", f.display()));
+        }
+    }
+    eprintln!("{} shared glTF/GLB files round-tripped", files.len());
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn limiting_to_four_influences_keeps_weights_normalised() {
+    let path = common::samples().join("khronos_fox/Fox.glb");
+    let rig = rig_io::load(&path).expect("sample loads").rig;
+    let mut eight = rig.clone();
+    // Spread every vertex over six joints, then export with a limit of four.
+    let rows: Vec<Vec<(u32, f32)>> = (0..rig.mesh.vertex_count()).map(|v| (0..6).map(|k| (((v + k) % rig.skeleton.len()) as u32, 1.0 + k as f32)).collect()).collect();
+    eight.weights = rig_core::SkinWeights::from_rows(rows);
+    eight.weights.normalize(1e-3);
+    let (glb, _) = rig_io::gltf_write::to_glb(&eight, &ExportOptions { max_influences: Some(4) }).expect("exports");
+    let back = rig_io::gltf_read::load_bytes(&glb, None, "fox").expect("re-imports").rig;
+    assert_eq!(back.weights.max_influences(), 4);
+    assert!(back.weights.sums().iter().all(|s| (s - 1.0).abs() < 1e-5));
+    let (all, _) = rig_io::gltf_write::to_glb(&eight, &ExportOptions::default()).expect("exports");
+    let back = rig_io::gltf_read::load_bytes(&all, None, "fox").expect("re-imports").rig;
+    assert_eq!(back.weights.max_influences(), 6, "JOINTS_1/WEIGHTS_1 carry influences 5 and 6");
+}
