@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Pose a rig in Blender and in Rigsmith and compare the skinned vertices.
+
+    scripts/blender_pose_compare.py FILE [FILE...] [--export-dir DIR] [--joints N]
+
+Each FILE is first converted by `rigsmith convert` to GLB (the file we compare is the one
+we wrote). Then a few deforming joints are rotated about their heads in world axes
+(Euler XYZ, degrees, glTF's Y-up frame) by both
+  - ../shared/validators/blender_inspect.py --pose-world ... --yup  (Blender 5's importer)
+  - rigsmith pose ... --pose-world ...                                  (our CPU skinning)
+and vertices are matched by rest position. Prints, per file, the largest deviation divided
+by the bounding-box diagonal; exits 1 if any is above 1e-4. Needs the validators installed
+(../shared/validators/setup.sh) and a built `rigsmith` (RIGSMITH env var or target dir).
+Run it with the validators' Python (it has numpy): $VALIDATORS_PY scripts/blender_pose_compare.py ...
+"""
+import argparse, json, os, subprocess, sys, tempfile
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+VALIDATORS = os.environ.get("VALIDATORS_DIR", os.path.join(REPO, "..", "shared", "validators"))
+VHOME = os.environ.get("VALIDATORS_HOME", os.path.expanduser("~/.cache/rig-validators"))
+VPY = os.path.join(VHOME, "venv", "bin", "python")
+TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/rigsmith-target"))
+RIGSMITH = os.environ.get("RIGSMITH", os.path.join(TARGET, "debug", "rigsmith"))
+ANGLES = [(25, -15, 35), (-30, 20, 10), (15, 30, -25)]
+
+
+def run(cmd):
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)}\n{r.stderr[-2000:]}")
+    return r.stdout
+
+
+def pick_joints(skeleton, n):
+    """Deforming joints with children at several depths, skipping roots."""
+    depth = []
+    for j in skeleton:
+        depth.append(0 if j["parent"] is None else depth[j["parent"]] + 1)
+    has_child = {j["parent"] for j in skeleton if j["parent"] is not None}
+    cands = [i for i, j in enumerate(skeleton) if j["deform"] and i in has_child and depth[i] >= 1]
+    cands.sort(key=lambda i: (depth[i], i))
+    if not cands:
+        return []
+    # A shallow, a middle and a deep joint; applied parents first, as Blender does.
+    picked = sorted({cands[int(f * (len(cands) - 1))] for f in (0.0, 0.5, 0.85)[:n]})
+    return [skeleton[i]["name"] for i in picked]
+
+
+def compare(path, export_dir, n_joints):
+    glb = os.path.join(export_dir, os.path.basename(os.path.dirname(os.path.abspath(path))) + ".glb")
+    run([RIGSMITH, "convert", path, glb])
+    info = json.loads(run([RIGSMITH, "inspect", "--json", glb]))
+    joints = pick_joints(info["skeleton"], n_joints)
+    specs = [f"{j}={a},{b},{c}" for j, (a, b, c) in zip(joints, ANGLES)]
+    pose_args = sum((["--pose-world", s] for s in specs), [])
+    ours_path = glb + ".ours.json"
+    bl_path = glb + ".blender.json"
+    run([RIGSMITH, "pose", glb, "--out", ours_path] + pose_args)
+    run([VPY, os.path.join(VALIDATORS, "blender_inspect.py"), glb, "--yup", "--vertices", "all", "--quiet", "--out", bl_path] + pose_args)
+    ours = json.load(open(ours_path))
+    bl = json.load(open(bl_path))
+    if bl["pose"]["missing_bones"]:
+        raise RuntimeError(f"Blender has no bones {bl['pose']['missing_bones']}")
+    o_rest, o_def = np.array(ours["rest"]), np.array(ours["deformed"])
+    b_rest = np.array([v["rest"] for d in bl["deformed"] for v in d["vertex_list"]])
+    b_def = np.array([v["deformed"] for d in bl["deformed"] for v in d["vertex_list"]])
+    diag = float(np.linalg.norm(o_rest.max(0) - o_rest.min(0)))
+    worst = 0.0
+    for k in range(len(b_rest)):  # each Blender vertex: our vertices at the same rest position
+        d_rest = np.linalg.norm(o_rest - b_rest[k], axis=1)
+        near = np.nonzero(d_rest <= d_rest.min() + 1e-6 * diag)[0]
+        if d_rest.min() > 1e-5 * diag:
+            raise RuntimeError(f"Blender vertex {k} has no rest match (nearest {d_rest.min()})")
+        worst = max(worst, float(np.linalg.norm(o_def[near] - b_def[k], axis=1).min()))
+    moved = float(np.linalg.norm(o_def - o_rest, axis=1).max())
+    return {"file": path, "joints": specs, "vertices_ours": len(o_rest), "vertices_blender": len(b_rest),
+            "diag": diag, "max_displacement": moved, "max_error": worst, "max_error_over_diag": worst / diag}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("files", nargs="+")
+    ap.add_argument("--export-dir")
+    ap.add_argument("--joints", type=int, default=3)
+    a = ap.parse_args()
+    out = a.export_dir or tempfile.mkdtemp(prefix="rigsmith-blender-")
+    os.makedirs(out, exist_ok=True)
+    failed = 0
+    for f in a.files:
+        try:
+            r = compare(f, out, a.joints)
+        except Exception as e:  # report and go on with the next file
+            print(f"FAIL {f}: {e}")
+            failed += 1
+            continue
+        ok = r["max_error_over_diag"] <= 1e-4
+        failed += not ok
+        print(f"{'ok  ' if ok else 'FAIL'} {os.path.basename(f):28s} verts {r['vertices_ours']:6d}/{r['vertices_blender']:6d} "
+              f"moved {r['max_displacement']:.4f}  max error {r['max_error']:.3e} = {r['max_error_over_diag']:.2e} x diag  {r['joints']}")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
