@@ -52,7 +52,8 @@ fn limiting_to_four_influences_keeps_weights_normalised() {
     let rig = rig_io::load(&path).expect("sample loads").rig;
     let mut eight = rig.clone();
     // Spread every vertex over six joints, then export with a limit of four.
-    let rows: Vec<Vec<(u32, f32)>> = (0..rig.mesh.vertex_count()).map(|v| (0..6).map(|k| (((v + k) % rig.skeleton.len()) as u32, 1.0 + k as f32)).collect()).collect();
+    let rows: Vec<Vec<(u32, f32)>> =
+        (0..rig.mesh.vertex_count()).map(|v| (0..6).map(|k| (((v + k) % rig.skeleton.len()) as u32, 1.0 + k as f32)).collect()).collect();
     eight.weights = rig_core::SkinWeights::from_rows(rows);
     eight.weights.normalize(1e-3);
     let (glb, _) = rig_io::gltf_write::to_glb(&eight, &ExportOptions { max_influences: Some(4) }).expect("exports");

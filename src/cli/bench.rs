@@ -5,7 +5,7 @@
 //! process's peak resident memory. Run it in release: `cargo run --release -- bench ...`.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context;
@@ -22,7 +22,7 @@ enum Stage {
     /// Subdivide a rig (midpoint, 1 triangle -> 4) until it has at least N vertices; write GLB.
     Make {
         /// Source rig.
-        #[arg(long, default_value = "assets/samples/CesiumMan.glb")]
+        #[arg(long, default_value = "assets/samples/khronos_fox/Fox.glb")]
         input: PathBuf,
         #[arg(long, default_value_t = 1_000_000)]
         vertices: usize,
@@ -74,7 +74,7 @@ fn peak_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-fn make(input: &PathBuf, vertices: usize, out: &PathBuf) -> anyhow::Result<()> {
+fn make(input: &Path, vertices: usize, out: &Path) -> anyhow::Result<()> {
     let mut rig = rig_io::load(input).with_context(|| format!("{}", input.display()))?.rig;
     rig.mesh.colors.clear();
     while rig.mesh.vertex_count() < vertices {

@@ -27,7 +27,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
 }
 
 fn as_json(s: &RigStats, imported: &rig_io::Imported) -> serde_json::Value {
-    let joints: Vec<_> = imported.rig.skeleton.joints.iter().map(|j| json!({ "name": j.name, "parent": j.parent, "deform": j.deform })).collect();
+    let joints: Vec<_> =
+        imported.rig.skeleton.joints.iter().map(|j| json!({ "name": j.name, "parent": j.parent, "deform": j.deform })).collect();
     json!({
         "vertices": s.vertices, "triangles": s.triangles, "degenerate_triangles": s.degenerate_triangles,
         "parts": s.parts, "joints": s.joints, "deform_joints": s.deform_joints,
@@ -51,7 +52,10 @@ fn print_text(s: &RigStats, imported: &rig_io::Imported) {
     println!("  joints        {} ({} deform)", s.joints, s.deform_joints);
     let hist: Vec<String> = s.influences.iter().enumerate().filter(|(_, n)| **n > 0).map(|(k, n)| format!("{k}:{n}")).collect();
     println!("  influences    {} (influences:vertices)", hist.join(" "));
-    println!("  weight sums   min {:.6} max {:.6}; {} skinned vertices unweighted", s.weight_sum_min, s.weight_sum_max, s.unweighted_skinned_vertices);
+    println!(
+        "  weight sums   min {:.6} max {:.6}; {} skinned vertices unweighted",
+        s.weight_sum_min, s.weight_sum_max, s.unweighted_skinned_vertices
+    );
     println!("  morph targets {}", s.morph_targets);
     println!("  animations    {}", s.clips.len());
     for (name, start, end, channels) in &s.clips {

@@ -29,7 +29,11 @@ fn euler_xyz_deg(r: [f32; 3]) -> Matrix3<f32> {
 
 fn parse(spec: &str) -> anyhow::Result<(String, [f32; 3])> {
     let (name, angles) = spec.rsplit_once('=').with_context(|| format!("{spec:?}: expected JOINT=RX,RY,RZ"))?;
-    let v: Vec<f32> = angles.split(',').map(|s| s.trim().parse::<f32>()).collect::<Result<_, _>>().with_context(|| format!("{spec:?}: angles must be numbers"))?;
+    let v: Vec<f32> = angles
+        .split(',')
+        .map(|s| s.trim().parse::<f32>())
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("{spec:?}: angles must be numbers"))?;
     if v.len() != 3 {
         bail!("{spec:?}: expected three angles");
     }

@@ -69,7 +69,9 @@ pub fn compare(a: &Rig, b: &Rig) -> Result<(), String> {
     if a.mesh.vertex_count() != b.mesh.vertex_count() {
         return Err(format!("vertex count {} vs {}", a.mesh.vertex_count(), b.mesh.vertex_count()));
     }
-    if let Some((v, d)) = a.mesh.positions.iter().zip(&b.mesh.positions).map(|(p, q)| dist(*p, *q)).enumerate().find(|(_, d)| *d > 1e-5 * diag) {
+    if let Some((v, d)) =
+        a.mesh.positions.iter().zip(&b.mesh.positions).map(|(p, q)| dist(*p, *q)).enumerate().find(|(_, d)| *d > 1e-5 * diag)
+    {
         return Err(format!("vertex {v} moved by {d}"));
     }
     for v in 0..a.mesh.vertex_count() {

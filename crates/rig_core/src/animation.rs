@@ -189,7 +189,17 @@ mod tests {
     #[test]
     fn step_holds_previous_key() {
         let c = channel(ChannelValues::Scale(vec![[1.0; 3], [2.0; 3], [3.0; 3]]), Interpolation::Step);
-        assert_eq!(sample_components(&c, match &c.values { ChannelValues::Scale(v) => v, _ => unreachable!() }, 1.9), [2.0; 3]);
+        assert_eq!(
+            sample_components(
+                &c,
+                match &c.values {
+                    ChannelValues::Scale(v) => v,
+                    _ => unreachable!(),
+                },
+                1.9
+            ),
+            [2.0; 3]
+        );
     }
 
     #[test]
@@ -202,7 +212,10 @@ mod tests {
             values: ChannelValues::Rotation(vec![[0.0, 0.0, 0.0, 1.0], [neg.i, neg.j, neg.k, neg.w]]),
             interpolation: Interpolation::Linear,
         };
-        let mid = match &c.values { ChannelValues::Rotation(v) => sample_quat(&c, v, 0.5), _ => unreachable!() };
+        let mid = match &c.values {
+            ChannelValues::Rotation(v) => sample_quat(&c, v, 0.5),
+            _ => unreachable!(),
+        };
         assert!((mid.angle() - 0.5).abs() < 1e-5);
     }
 

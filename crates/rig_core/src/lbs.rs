@@ -133,7 +133,9 @@ mod tests {
             let (s, w, pos) = random_rig(&mut rng, 1 + trial * 3, 5000, 8);
             let mut pose = Pose::rest(&s);
             for l in pose.local.iter_mut() {
-                l.rotation = UnitQuaternion::from_euler_angles(rng.gen_range(-1.0..1.0), rng.gen_range(-1.0..1.0), rng.gen_range(-1.0..1.0)) * l.rotation;
+                l.rotation =
+                    UnitQuaternion::from_euler_angles(rng.gen_range(-1.0..1.0), rng.gen_range(-1.0..1.0), rng.gen_range(-1.0..1.0))
+                        * l.rotation;
             }
             let mats = pose.skinning_matrices(&s);
             let fast = skin_positions(&pos, &w, &mats);

@@ -43,11 +43,7 @@ impl Trs {
         }
         let translation = Vector3::new(m[(0, 3)], m[(1, 3)], m[(2, 3)]);
         let linear: Matrix3<f32> = m.fixed_view::<3, 3>(0, 0).into_owned();
-        let mut scale = Vector3::new(
-            linear.column(0).norm(),
-            linear.column(1).norm(),
-            linear.column(2).norm(),
-        );
+        let mut scale = Vector3::new(linear.column(0).norm(), linear.column(1).norm(), linear.column(2).norm());
         if scale.iter().any(|s| *s <= f32::EPSILON) {
             return None;
         }
@@ -92,9 +88,8 @@ mod tests {
             rotation: UnitQuaternion::from_euler_angles(0.2, 0.4, 0.6),
             scale: Vector3::new(2.0, 3.0, 4.0),
         };
-        let expected = Matrix4::new_translation(&trs.translation)
-            * trs.rotation.to_homogeneous()
-            * Matrix4::new_nonuniform_scaling(&trs.scale);
+        let expected =
+            Matrix4::new_translation(&trs.translation) * trs.rotation.to_homogeneous() * Matrix4::new_nonuniform_scaling(&trs.scale);
         assert!((expected - trs.to_matrix()).abs().max() < 1e-6);
     }
 

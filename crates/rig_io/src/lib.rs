@@ -41,7 +41,9 @@ impl Format {
             "glb" | "vrm" => Ok(Format::Glb),
             "obj" => Ok(Format::Obj),
             "txt" => Ok(Format::RigNet),
-            "fbx" => Err(IoError::Unsupported("FBX is not supported yet; convert the file to glTF/GLB (Blender: File > Export > glTF 2.0)".into())),
+            "fbx" => Err(IoError::Unsupported(
+                "FBX is not supported yet; convert the file to glTF/GLB (Blender: File > Export > glTF 2.0)".into(),
+            )),
             other => Err(IoError::Unsupported(format!(
                 "unknown file extension {other:?}; Rigsmith reads .glb, .gltf, .vrm, .obj and RigNet .txt"
             ))),

@@ -37,11 +37,7 @@ fn mesh_path(rig_path: &Path) -> Result<PathBuf, IoError> {
     if obj.exists() {
         Ok(obj)
     } else {
-        Err(IoError::Unsupported(format!(
-            "{}: a RigNet rig file needs its mesh beside it as {}",
-            rig_path.display(),
-            obj.display()
-        )))
+        Err(IoError::Unsupported(format!("{}: a RigNet rig file needs its mesh beside it as {}", rig_path.display(), obj.display())))
     }
 }
 
@@ -54,7 +50,8 @@ fn parse_obj(text: &str, path: &Path) -> Result<Mesh, IoError> {
         let mut it = line.split_whitespace();
         match it.next() {
             Some("v") => {
-                let c: Vec<f32> = it.take(3).map(|s| s.parse::<f32>()).collect::<Result<_, _>>().map_err(|e| err(format!("bad vertex: {e}")))?;
+                let c: Vec<f32> =
+                    it.take(3).map(|s| s.parse::<f32>()).collect::<Result<_, _>>().map_err(|e| err(format!("bad vertex: {e}")))?;
                 if c.len() != 3 || c.iter().any(|v| !v.is_finite()) {
                     return Err(err("a vertex needs three finite coordinates".into()));
                 }
@@ -73,8 +70,15 @@ fn parse_obj(text: &str, path: &Path) -> Result<Mesh, IoError> {
     }
     let n = positions.len() as u32;
     let t = triangles.len() as u32;
-    let part = Part { name: "mesh".into(), group: 0, material: None, vertices: 0..n, triangles: 0..t, skinned: true, morph_targets: vec![] };
-    let mesh = Mesh { positions, triangles, parts: vec![part], groups: vec![MeshGroup { name: "mesh".into(), ..Default::default() }], ..Default::default() };
+    let part =
+        Part { name: "mesh".into(), group: 0, material: None, vertices: 0..n, triangles: 0..t, skinned: true, morph_targets: vec![] };
+    let mesh = Mesh {
+        positions,
+        triangles,
+        parts: vec![part],
+        groups: vec![MeshGroup { name: "mesh".into(), ..Default::default() }],
+        ..Default::default()
+    };
     mesh.validate()?;
     Ok(mesh)
 }
@@ -84,12 +88,15 @@ fn resolve_index(i: i64, count: usize) -> Option<u32> {
     (0..count as i64).contains(&zero_based).then_some(zero_based as u32)
 }
 
+/// `skin` line: vertex, `(joint name, weight)` pairs, line number.
+type SkinLine = (usize, Vec<(String, f32)>, usize);
+
 #[derive(Default)]
 struct RigInfo {
     joints: Vec<(String, [f32; 3])>,
     roots: Vec<String>,
     hier: Vec<(String, String)>,
-    skin: Vec<(usize, Vec<(String, f32)>, usize)>,
+    skin: Vec<SkinLine>,
 }
 
 impl RigInfo {
@@ -100,7 +107,11 @@ impl RigInfo {
             let f: Vec<&str> = line.split_whitespace().collect();
             match f.first().copied() {
                 Some("joints") if f.len() == 5 => {
-                    let c: Vec<f32> = f[2..5].iter().map(|s| s.parse()).collect::<Result<_, _>>().map_err(|_| err("joint coordinates are not numbers"))?;
+                    let c: Vec<f32> = f[2..5]
+                        .iter()
+                        .map(|s| s.parse())
+                        .collect::<Result<_, _>>()
+                        .map_err(|_| err("joint coordinates are not numbers"))?;
                     if c.iter().any(|v: &f32| !v.is_finite()) {
                         return Err(err("joint coordinates must be finite"));
                     }
@@ -108,7 +119,7 @@ impl RigInfo {
                 }
                 Some("root") if f.len() == 2 => info.roots.push(f[1].to_string()),
                 Some("hier") if f.len() == 3 => info.hier.push((f[1].to_string(), f[2].to_string())),
-                Some("skin") if f.len() >= 2 && f.len() % 2 == 0 => {
+                Some("skin") if f.len() >= 2 && f.len().is_multiple_of(2) => {
                     let v: usize = f[1].parse().map_err(|_| err("skin vertex index is not a number"))?;
                     if v >= MAX_VERTICES {
                         return Err(err("skin vertex index is absurdly large"));
@@ -157,7 +168,13 @@ impl RigInfo {
                 let p = parent.get(n).copied();
                 let origin = p.map_or([0.0; 3], |p| pos[p]);
                 let t = Vector3::from(pos[n]) - Vector3::from(origin);
-                Joint { name: n.to_string(), parent: p.map(|p| index[p]), rest_local: Trs { translation: t, ..Trs::IDENTITY }, joint_from_mesh: Mat4::identity(), deform: true }
+                Joint {
+                    name: n.to_string(),
+                    parent: p.map(|p| index[p]),
+                    rest_local: Trs { translation: t, ..Trs::IDENTITY },
+                    joint_from_mesh: Mat4::identity(),
+                    deform: true,
+                }
             })
             .collect();
         let mut skeleton = Skeleton { joints };
@@ -165,7 +182,13 @@ impl RigInfo {
         Ok((skeleton, index))
     }
 
-    fn weights(&self, index: &HashMap<String, usize>, vertices: usize, path: &Path, warnings: &mut Vec<String>) -> Result<SkinWeights, IoError> {
+    fn weights(
+        &self,
+        index: &HashMap<String, usize>,
+        vertices: usize,
+        path: &Path,
+        warnings: &mut Vec<String>,
+    ) -> Result<SkinWeights, IoError> {
         let mut rows: Vec<Vec<(u32, f32)>> = vec![Vec::new(); vertices];
         for (v, pairs, line) in &self.skin {
             let err = |reason: String| IoError::Text { path: path.to_path_buf(), line: *line, reason };

@@ -113,12 +113,32 @@ impl<'a> Accessors<'a> {
         Ok((out, components))
     }
 
-    fn layout(&self, index: usize, view: usize, offset: u64, count: u64, component: ComponentType, components: usize) -> Result<Layout<'a>, IoError> {
+    fn layout(
+        &self,
+        index: usize,
+        view: usize,
+        offset: u64,
+        count: u64,
+        component: ComponentType,
+        components: usize,
+    ) -> Result<Layout<'a>, IoError> {
         let v = self.root.buffer_views.get(view).ok_or_else(|| err(index, format!("bufferView {view} does not exist")))?;
-        let buffer = self.buffers.get(v.buffer.value()).ok_or_else(|| err(index, format!("bufferView {view} points to missing buffer {}", v.buffer.value())))?;
+        let buffer = self
+            .buffers
+            .get(v.buffer.value())
+            .ok_or_else(|| err(index, format!("bufferView {view} points to missing buffer {}", v.buffer.value())))?;
         let start = v.byte_offset.map_or(0, |o| o.0);
         let end = start.checked_add(v.byte_length.0).filter(|e| *e <= buffer.len() as u64);
-        let end = end.ok_or_else(|| err(index, format!("bufferView {view} (offset {start}, length {}) runs past the end of its {}-byte buffer", v.byte_length.0, buffer.len())))?;
+        let end = end.ok_or_else(|| {
+            err(
+                index,
+                format!(
+                    "bufferView {view} (offset {start}, length {}) runs past the end of its {}-byte buffer",
+                    v.byte_length.0,
+                    buffer.len()
+                ),
+            )
+        })?;
         let view_bytes = &buffer[start as usize..end as usize];
         let elem = component.size() * components;
         let stride = v.byte_stride.map_or(elem, |s| s.0);
@@ -126,10 +146,18 @@ impl<'a> Accessors<'a> {
             return Err(err(index, format!("byteStride {stride} is smaller than one element ({elem} bytes)")));
         }
         if count > 0 {
-            let need = offset.checked_add((count - 1).checked_mul(stride as u64).unwrap_or(u64::MAX)).and_then(|n| n.checked_add(elem as u64));
+            let need = offset.checked_add((count - 1).saturating_mul(stride as u64)).and_then(|n| n.checked_add(elem as u64));
             match need {
                 Some(n) if n <= view_bytes.len() as u64 => {}
-                _ => return Err(err(index, format!("{count} elements at offset {offset} do not fit in bufferView {view} ({} bytes): accessor out of range", view_bytes.len()))),
+                _ => {
+                    return Err(err(
+                        index,
+                        format!(
+                            "{count} elements at offset {offset} do not fit in bufferView {view} ({} bytes): accessor out of range",
+                            view_bytes.len()
+                        ),
+                    ))
+                }
             }
         }
         let bytes = view_bytes.get(offset as usize..).unwrap_or(&[]);
@@ -137,7 +165,16 @@ impl<'a> Accessors<'a> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn apply_sparse<T: Element>(&self, index: usize, sparse: &gltf::json::accessor::sparse::Sparse, count: u64, component: ComponentType, components: usize, normalize: bool, out: &mut [T]) -> Result<(), IoError> {
+    fn apply_sparse<T: Element>(
+        &self,
+        index: usize,
+        sparse: &gltf::json::accessor::sparse::Sparse,
+        count: u64,
+        component: ComponentType,
+        components: usize,
+        normalize: bool,
+        out: &mut [T],
+    ) -> Result<(), IoError> {
         let n = sparse.count.0;
         if n > count {
             return Err(err(index, format!("sparse count {n} exceeds the accessor count {count}")));

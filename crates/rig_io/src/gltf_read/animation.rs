@@ -23,7 +23,12 @@ pub fn read_all(acc: &Accessors, targets: &Targets, warnings: &mut Vec<String>) 
         for (c, ch) in anim.channels.iter().enumerate() {
             let label = format!("animation {name:?} channel {c}");
             let s = ch.sampler.value();
-            let sampler = anim.samplers.get(s).ok_or(IoError::BadIndex { what: label.clone(), kind: "sampler", index: s, count: anim.samplers.len() })?;
+            let sampler = anim.samplers.get(s).ok_or(IoError::BadIndex {
+                what: label.clone(),
+                kind: "sampler",
+                index: s,
+                count: anim.samplers.len(),
+            })?;
             let node = ch.target.node.value();
             if node >= targets.node_joint.len() {
                 return Err(IoError::BadIndex { what: label, kind: "node", index: node, count: targets.node_joint.len() });
@@ -74,7 +79,9 @@ pub fn read_all(acc: &Accessors, targets: &Targets, warnings: &mut Vec<String>) 
             clip.channels.push(Channel { joint, times, values, interpolation });
         }
         if skipped > 0 {
-            warnings.push(format!("animation {name:?}: {skipped} channel(s) animate nodes that are neither joints nor meshes, or are malformed; not kept"));
+            warnings.push(format!(
+                "animation {name:?}: {skipped} channel(s) animate nodes that are neither joints nor meshes, or are malformed; not kept"
+            ));
         }
         if clip.channels.is_empty() && clip.morph_channels.is_empty() {
             warnings.push(format!("animation {name:?} has no usable channel; dropped"));
@@ -101,7 +108,11 @@ fn read_values(acc: &Accessors, output: usize, path: Property) -> Result<Channel
                 return Err(bad("translation/scale"));
             }
             let v: Vec<[f32; 3]> = flat.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();
-            if path == Property::Scale { ChannelValues::Scale(v) } else { ChannelValues::Translation(v) }
+            if path == Property::Scale {
+                ChannelValues::Scale(v)
+            } else {
+                ChannelValues::Translation(v)
+            }
         }
         Property::MorphTargetWeights => return Err(IoError::Invalid("morph weights read as joint values".into())),
     })

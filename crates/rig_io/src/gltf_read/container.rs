@@ -37,7 +37,10 @@ impl Container {
     }
 }
 
-fn split(bytes: &[u8]) -> Result<(Cow<'_, [u8]>, Option<Vec<u8>>), IoError> {
+/// The JSON text and the GLB binary chunk, if any.
+type Split<'a> = (Cow<'a, [u8]>, Option<Vec<u8>>);
+
+fn split(bytes: &[u8]) -> Result<Split<'_>, IoError> {
     if bytes.starts_with(b"glTF") {
         let glb = gltf::Glb::from_slice(bytes).map_err(|e| IoError::Container(format!("GLB container: {e}")))?;
         return Ok((glb.json, glb.bin.map(|b| b.into_owned())));

@@ -42,7 +42,11 @@ fn material(i: usize, m: &Value) -> Material {
     Material {
         name: m.get("name").and_then(Value::as_str).map_or_else(|| format!("material_{i}"), String::from),
         base_color,
-        base_color_texture: pbr.and_then(|p| p.get("baseColorTexture")).and_then(|t| t.get("index")).and_then(Value::as_u64).map(|v| v as usize),
+        base_color_texture: pbr
+            .and_then(|p| p.get("baseColorTexture"))
+            .and_then(|t| t.get("index"))
+            .and_then(Value::as_u64)
+            .map(|v| v as usize),
         gltf_json: Some(m.to_string()),
     }
 }

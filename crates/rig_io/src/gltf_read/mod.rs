@@ -50,7 +50,15 @@ fn build_rig(c: &Container, name: &str, warnings: &mut Vec<String>) -> Result<Ri
     let acc = Accessors { root: &c.root, buffers: &c.buffers };
     let forest = NodeForest::build(&c.root, warnings)?;
     let setup = skin::build(&acc, &c.raw, &forest, warnings)?;
-    let mut b = Builder { acc: &acc, raw: &c.raw, forest: &forest, setup: &setup, mesh: Mesh::default(), rows: Vec::new(), node_group: vec![None; c.root.nodes.len()] };
+    let mut b = Builder {
+        acc: &acc,
+        raw: &c.raw,
+        forest: &forest,
+        setup: &setup,
+        mesh: Mesh::default(),
+        rows: Vec::new(),
+        node_group: vec![None; c.root.nodes.len()],
+    };
     for &node in &forest.order {
         b.add_node(node, warnings)?;
     }
@@ -156,7 +164,13 @@ impl<'a> Builder<'a> {
     }
 
     fn group(&self, node: usize, mesh: usize, target_count: usize) -> MeshGroup {
-        let names = self.raw.get("meshes").and_then(|m| m.get(mesh)).and_then(|m| m.get("extras")).and_then(|e| e.get("targetNames")).and_then(Value::as_array);
+        let names = self
+            .raw
+            .get("meshes")
+            .and_then(|m| m.get(mesh))
+            .and_then(|m| m.get("extras"))
+            .and_then(|e| e.get("targetNames"))
+            .and_then(Value::as_array);
         let mut morph_target_names: Vec<String> = names.into_iter().flatten().filter_map(|v| v.as_str().map(String::from)).collect();
         morph_target_names.truncate(target_count);
         while morph_target_names.len() < target_count {
@@ -165,7 +179,11 @@ impl<'a> Builder<'a> {
         let defaults = self.root().nodes[node].weights.clone().or_else(|| self.root().meshes[mesh].weights.clone()).unwrap_or_default();
         let mut morph_default_weights = defaults;
         morph_default_weights.resize(target_count, 0.0);
-        let name = self.root().nodes[node].name.clone().or_else(|| self.root().meshes[mesh].name.clone()).unwrap_or_else(|| format!("mesh_{mesh}"));
+        let name = self.root().nodes[node]
+            .name
+            .clone()
+            .or_else(|| self.root().meshes[mesh].name.clone())
+            .unwrap_or_else(|| format!("mesh_{mesh}"));
         MeshGroup { name, morph_target_names, morph_default_weights }
     }
 
@@ -173,7 +191,12 @@ impl<'a> Builder<'a> {
         let n = &self.root().nodes[node];
         if let Some(s) = n.skin.map(|s| s.value()) {
             if s >= self.setup.skin_joints.len() {
-                return Err(IoError::BadIndex { what: format!("node {node}"), kind: "skin", index: s, count: self.setup.skin_joints.len() });
+                return Err(IoError::BadIndex {
+                    what: format!("node {node}"),
+                    kind: "skin",
+                    index: s,
+                    count: self.setup.skin_joints.len(),
+                });
             }
             return Ok(Binding::Skinned { skin: s, mesh_from_skin: self.mesh_from_skin(s, warnings) });
         }
@@ -200,7 +223,9 @@ impl<'a> Builder<'a> {
             match found {
                 None => found = Some(a),
                 Some(f) if (f - a).abs().max() > 1e-3 * (1.0 + f.abs().max()) => {
-                    warnings.push(format!("skin {s} binds shared joints differently from an earlier skin; its mesh was re-bound approximately"));
+                    warnings.push(format!(
+                        "skin {s} binds shared joints differently from an earlier skin; its mesh was re-bound approximately"
+                    ));
                     return f;
                 }
                 _ => {}
@@ -210,7 +235,17 @@ impl<'a> Builder<'a> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn add_primitive(&mut self, mut d: PrimitiveData, binding: &Binding, label: &str, name: String, group: usize, material: Option<usize>, target_count: usize, warnings: &mut Vec<String>) -> Result<(), IoError> {
+    fn add_primitive(
+        &mut self,
+        mut d: PrimitiveData,
+        binding: &Binding,
+        label: &str,
+        name: String,
+        group: usize,
+        material: Option<usize>,
+        target_count: usize,
+        warnings: &mut Vec<String>,
+    ) -> Result<(), IoError> {
         let xf = match binding {
             Binding::Skinned { mesh_from_skin, .. } => *mesh_from_skin,
             Binding::Rigid { mesh_from_node, .. } => *mesh_from_node,
@@ -219,7 +254,10 @@ impl<'a> Builder<'a> {
         transform_geometry(&mut d, &xf);
         let rows = self.weight_rows(&d, binding, label, warnings)?;
         if d.targets.len() != target_count {
-            warnings.push(format!("{label}: {} morph targets where the mesh's first primitive has {target_count}; targets dropped", d.targets.len()));
+            warnings.push(format!(
+                "{label}: {} morph targets where the mesh's first primitive has {target_count}; targets dropped",
+                d.targets.len()
+            ));
             d.targets.clear();
         }
         let v0 = self.mesh.positions.len() as u32;
@@ -233,7 +271,15 @@ impl<'a> Builder<'a> {
             skinned: !matches!(binding, Binding::Static { .. }),
             morph_targets: d.targets.into_iter().map(|(p, n)| MorphTarget { position_deltas: p, normal_deltas: n }).collect(),
         };
-        let piece = Mesh { positions: d.positions, normals: d.normals, uvs: d.uvs, colors: d.colors, triangles: d.triangles, parts: vec![part], groups: vec![] };
+        let piece = Mesh {
+            positions: d.positions,
+            normals: d.normals,
+            uvs: d.uvs,
+            colors: d.colors,
+            triangles: d.triangles,
+            parts: vec![part],
+            groups: vec![],
+        };
         self.mesh.append(&piece);
         if let Some(last) = self.mesh.parts.last_mut() {
             last.group = group;
@@ -244,7 +290,13 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    fn weight_rows(&self, d: &PrimitiveData, binding: &Binding, label: &str, warnings: &mut Vec<String>) -> Result<Vec<Vec<(u32, f32)>>, IoError> {
+    fn weight_rows(
+        &self,
+        d: &PrimitiveData,
+        binding: &Binding,
+        label: &str,
+        warnings: &mut Vec<String>,
+    ) -> Result<Vec<Vec<(u32, f32)>>, IoError> {
         let n = d.positions.len();
         match binding {
             Binding::Static { .. } => Ok(vec![Vec::new(); n]),
@@ -268,7 +320,10 @@ impl<'a> Builder<'a> {
                             continue;
                         }
                         let joint = map.get(k as usize).ok_or_else(|| {
-                            IoError::Invalid(format!("{label}: vertex {v} is weighted to joint {k}, but skin {skin} has only {} joints", map.len()))
+                            IoError::Invalid(format!(
+                                "{label}: vertex {v} is weighted to joint {k}, but skin {skin} has only {} joints",
+                                map.len()
+                            ))
                         })?;
                         out.push((*joint as u32, w));
                     }

@@ -7,6 +7,9 @@ use gltf::json::validation::Checked;
 use super::accessor::Accessors;
 use crate::error::IoError;
 
+/// Position deltas and (possibly empty) normal deltas of one morph target.
+pub type TargetDeltas = (Vec<[f32; 3]>, Vec<[f32; 3]>);
+
 /// Vertex data of one primitive before it is placed in the rig.
 #[derive(Default)]
 pub struct PrimitiveData {
@@ -18,7 +21,7 @@ pub struct PrimitiveData {
     /// Per vertex: `(skin-local joint index, weight)` from every JOINTS_n/WEIGHTS_n set.
     pub influences: Vec<Vec<(u32, f32)>>,
     /// Per target: position deltas and (possibly empty) normal deltas.
-    pub targets: Vec<(Vec<[f32; 3]>, Vec<[f32; 3]>)>,
+    pub targets: Vec<TargetDeltas>,
 }
 
 fn attr(p: &Primitive, s: Semantic) -> Option<usize> {
@@ -79,7 +82,14 @@ fn sized<T>(v: Vec<T>, n: usize, label: &str, what: &str, warnings: &mut Vec<Str
     Vec::new()
 }
 
-fn optional_vec3(acc: &Accessors, p: &Primitive, s: Semantic, n: usize, label: &str, warnings: &mut Vec<String>) -> Result<Vec<[f32; 3]>, IoError> {
+fn optional_vec3(
+    acc: &Accessors,
+    p: &Primitive,
+    s: Semantic,
+    n: usize,
+    label: &str,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<[f32; 3]>, IoError> {
     let Some(i) = attr(p, s) else { return Ok(Vec::new()) };
     let mut v: Vec<[f32; 3]> = sized(chunks(acc.read_f32(i, &[Type::Vec3])?.0), n, label, "NORMAL", warnings);
     let bad = v.iter().filter(|x| x.iter().any(|c| !c.is_finite())).count();
@@ -134,7 +144,7 @@ fn read_influences(acc: &Accessors, p: &Primitive, n: usize, label: &str) -> Res
     Ok(rows)
 }
 
-fn read_targets(acc: &Accessors, p: &Primitive, n: usize, label: &str, warnings: &mut Vec<String>) -> Result<Vec<(Vec<[f32; 3]>, Vec<[f32; 3]>)>, IoError> {
+fn read_targets(acc: &Accessors, p: &Primitive, n: usize, label: &str, warnings: &mut Vec<String>) -> Result<Vec<TargetDeltas>, IoError> {
     let mut out = Vec::new();
     for (t, target) in p.targets.iter().flatten().enumerate() {
         let read = |i: Option<gltf::json::Index<gltf::json::Accessor>>| -> Result<Vec<[f32; 3]>, IoError> {

@@ -21,7 +21,7 @@ pub struct SkinSetup {
 }
 
 /// The `extras.rigsmith` object Rigsmith writes on nodes it adds or marks.
-pub fn rigsmith_extras<'a>(raw: &'a Value, node: usize) -> Option<&'a Value> {
+pub fn rigsmith_extras(raw: &Value, node: usize) -> Option<&Value> {
     raw.get("nodes")?.get(node)?.get("extras")?.get("rigsmith")
 }
 

@@ -39,13 +39,15 @@ pub fn write(rig: &Rig, group_nodes: &[Vec<usize>], w: &mut BinWriter, warnings:
                 ChannelValues::Translation(v) | ChannelValues::Scale(v) => w.floats(v, "VEC3", false, None),
                 ChannelValues::Rotation(v) => w.floats(v, "VEC4", false, None),
             };
-            samplers.push(json!({ "input": inputs.get(&c.times, w), "output": output, "interpolation": interpolation_name(c.interpolation) }));
+            samplers
+                .push(json!({ "input": inputs.get(&c.times, w), "output": output, "interpolation": interpolation_name(c.interpolation) }));
             channels.push(json!({ "sampler": samplers.len() - 1, "target": { "node": c.joint, "path": c.values.path_name() } }));
         }
         for m in &clip.morph_channels {
             let values: Vec<[f32; 1]> = m.values.iter().map(|&v| [v]).collect();
             let output = w.floats(&values, "SCALAR", false, None);
-            samplers.push(json!({ "input": inputs.get(&m.times, w), "output": output, "interpolation": interpolation_name(m.interpolation) }));
+            samplers
+                .push(json!({ "input": inputs.get(&m.times, w), "output": output, "interpolation": interpolation_name(m.interpolation) }));
             for &node in group_nodes.get(m.group).into_iter().flatten() {
                 channels.push(json!({ "sampler": samplers.len() - 1, "target": { "node": node, "path": "weights" } }));
             }

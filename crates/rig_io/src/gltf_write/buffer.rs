@@ -20,7 +20,7 @@ pub struct BinWriter {
 impl BinWriter {
     /// Appends bytes as a new buffer view (4-byte aligned) and returns its index.
     pub fn view(&mut self, bytes: &[u8], target: Option<u32>) -> usize {
-        while self.bin.len() % 4 != 0 {
+        while !self.bin.len().is_multiple_of(4) {
             self.bin.push(0);
         }
         let mut v = json!({ "buffer": 0, "byteOffset": self.bin.len(), "byteLength": bytes.len() });

@@ -15,17 +15,29 @@ pub struct MeshesOut {
     pub group_nodes: Vec<Vec<usize>>,
 }
 
-pub fn write(rig: &Rig, options: &ExportOptions, skel: &SkeletonOut, w: &mut BinWriter, nodes: &mut Vec<Value>, warnings: &mut Vec<String>) -> MeshesOut {
+pub fn write(
+    rig: &Rig,
+    options: &ExportOptions,
+    skel: &SkeletonOut,
+    w: &mut BinWriter,
+    nodes: &mut Vec<Value>,
+    warnings: &mut Vec<String>,
+) -> MeshesOut {
     let mut out = MeshesOut { meshes: vec![], nodes: vec![], group_nodes: vec![vec![]; rig.mesh.groups.len()] };
     let mut unweighted = 0;
     for (g, group) in rig.mesh.groups.iter().enumerate() {
         for skinned in [true, false] {
-            let parts: Vec<&Part> = rig.mesh.parts.iter().filter(|p| p.group == g && (p.skinned && skel.skin.is_some()) == skinned).collect();
+            let parts: Vec<&Part> =
+                rig.mesh.parts.iter().filter(|p| p.group == g && (p.skinned && skel.skin.is_some()) == skinned).collect();
             if parts.is_empty() {
                 continue;
             }
             let primitives: Vec<Value> = parts.iter().map(|p| primitive(rig, p, skinned, options, w, &mut unweighted)).collect();
-            let name = if skinned || !rig.mesh.parts.iter().any(|p| p.group == g && p.skinned) { group.name.clone() } else { format!("{}_static", group.name) };
+            let name = if skinned || !rig.mesh.parts.iter().any(|p| p.group == g && p.skinned) {
+                group.name.clone()
+            } else {
+                format!("{}_static", group.name)
+            };
             let mut mesh = json!({ "name": name, "primitives": primitives });
             if !group.morph_target_names.is_empty() {
                 mesh["weights"] = json!(group.morph_default_weights);
@@ -104,7 +116,14 @@ fn vertex_influences(rig: &Rig, v: usize, limit: Option<usize>) -> Vec<(u16, f32
     row
 }
 
-fn write_weights(rig: &Rig, r: std::ops::Range<usize>, options: &ExportOptions, w: &mut BinWriter, attributes: &mut Value, unweighted: &mut usize) {
+fn write_weights(
+    rig: &Rig,
+    r: std::ops::Range<usize>,
+    options: &ExportOptions,
+    w: &mut BinWriter,
+    attributes: &mut Value,
+    unweighted: &mut usize,
+) {
     let rows: Vec<Vec<(u16, f32)>> = r
         .map(|v| {
             let row = vertex_influences(rig, v, options.max_influences);

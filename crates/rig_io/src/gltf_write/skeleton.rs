@@ -51,7 +51,8 @@ pub fn write(rig: &Rig, w: &mut BinWriter, nodes: &mut Vec<Value>) -> SkeletonOu
         (vec![r], r)
     };
     let ibm = w.mat4(&ibms);
-    let skin = json!({ "name": format!("{}_skin", rig.name), "joints": joint_nodes, "inverseBindMatrices": ibm, "skeleton": skeleton_root });
+    let skin =
+        json!({ "name": format!("{}_skin", rig.name), "joints": joint_nodes, "inverseBindMatrices": ibm, "skeleton": skeleton_root });
     SkeletonOut { scene_roots, skin: Some(skin) }
 }
 
