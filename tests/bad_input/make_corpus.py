@@ -75,6 +75,7 @@ doc, data = base_doc()
 good_glb = glb(doc, data)
 case("truncated.glb", "GLB container", good_glb[: len(good_glb) // 2])
 case("truncated_header.glb", "GLB container", good_glb[:10])
+case("glb_length_underflow.glb", "too small", bytes([103, 108, 84, 70, 2, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 84, 70, 2, 0, 0, 128, 192, 5]))  # found by fuzzing
 case("glb_version_1.glb", "GLB container", good_glb[:4] + struct.pack("<I", 1) + good_glb[8:])
 j = b'{"asset": {"version": "2.0"}, "nodes": [ {,} ]}   '
 case("json_chunk_syntax.glb", "JSON is malformed", struct.pack("<4sII", b"glTF", 2, 20 + len(j)) + struct.pack("<I4s", len(j), b"JSON") + j)

@@ -42,8 +42,8 @@ type Split<'a> = (Cow<'a, [u8]>, Option<Vec<u8>>);
 
 fn split(bytes: &[u8]) -> Result<Split<'_>, IoError> {
     if bytes.starts_with(b"glTF") {
-        let glb = gltf::Glb::from_slice(bytes).map_err(|e| IoError::Container(format!("GLB container: {e}")))?;
-        return Ok((glb.json, glb.bin.map(|b| b.into_owned())));
+        let glb = super::glb::parse(bytes).map_err(|e| IoError::Container(format!("GLB container: {e}")))?;
+        return Ok((Cow::Borrowed(glb.json), glb.bin.map(<[u8]>::to_vec)));
     }
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
     match first {

@@ -5,6 +5,7 @@
 mod accessor;
 mod animation;
 mod container;
+mod glb;
 mod materials;
 mod nodes;
 mod primitive;

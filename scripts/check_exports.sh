@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Converts every glTF/GLB of ../shared/assets with `rigsmith convert`, checks each output with
+# the Khronos glTF validator (0 errors required), and poses five characters in Blender and in
+# Rigsmith (vertices must agree within 1e-4 of the bounding-box diagonal).
+# Needs ../shared/validators/setup.sh to have run. Usage: scripts/check_exports.sh [OUT_DIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+V="$(pwd)/../shared/validators"; A="$(pwd)/../shared/assets"
+. "$V/env.sh"
+RIGSMITH="${RIGSMITH:-${CARGO_TARGET_DIR:-$HOME/.cache/rigsmith-target}/debug/rigsmith}"
+OUT="${1:-$(mktemp -d)}"; mkdir -p "$OUT"
+fail=0
+for f in "$A"/*/*.glb "$A"/*/*.gltf; do
+  name="$(basename "$(dirname "$f")")"
+  "$RIGSMITH" convert "$f" "$OUT/$name.glb" 2>/dev/null || { echo "FAIL convert $f"; fail=1; }
+done
+echo "Khronos glTF validator on $(ls "$OUT"/*.glb | wc -l) exported files:"
+node "$V/validate_gltf.mjs" "$OUT"/*.glb > "$OUT/validator.txt" 2>&1 || { echo "FAIL: validator reported errors"; fail=1; }
+grep -o 'numErrors=[0-9]*' "$OUT/validator.txt" | sort | uniq -c
+echo "Blender 5 vs Rigsmith CPU skinning, posed:"
+RIGSMITH="$RIGSMITH" "$VALIDATORS_PY" scripts/blender_pose_compare.py --export-dir "$OUT/blender" \
+  "$A/khronos_cesiumman/CesiumMan.glb" "$A/khronos_fox/Fox.glb" "$A/godot_mannequiny/mannequiny.glb" \
+  "$A/quaternius_animal_husky/Husky.glb" "$A/kaykit_knight/Knight.glb" || fail=1
+exit $fail
