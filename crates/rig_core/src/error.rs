@@ -15,6 +15,8 @@ pub enum RigError {
     WeightCountMismatch { weights: usize, vertices: usize },
     #[error("vertex {vertex} has a non-finite or negative weight {weight}")]
     BadWeight { vertex: usize, weight: f32 },
+    #[error("part {part:?} refers to vertices, triangles or a mesh group that do not exist")]
+    PartOutOfRange { part: String },
     #[error("{what} has {got} entries, expected {expected}")]
     LengthMismatch { what: &'static str, got: usize, expected: usize },
 }

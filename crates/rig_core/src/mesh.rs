@@ -118,6 +118,11 @@ impl Mesh {
         if let Some((vertex, p)) = self.positions.iter().enumerate().find(|(_, p)| p.iter().any(|c| !c.is_finite())) {
             return Err(RigError::NonFinitePosition { vertex, position: *p });
         }
+        for p in &self.parts {
+            if p.vertices.end as usize > n || p.triangles.end as usize > self.triangles.len() || p.group >= self.groups.len().max(1) {
+                return Err(RigError::PartOutOfRange { part: p.name.clone() });
+            }
+        }
         for (triangle, t) in self.triangles.iter().enumerate() {
             if let Some(&vertex) = t.iter().find(|&&v| v as usize >= n) {
                 return Err(RigError::TriangleIndexOutOfRange { triangle, vertex, vertex_count: n });
