@@ -53,3 +53,27 @@ fn help_exists_for_every_command() {
         assert!(String::from_utf8_lossy(&out.stdout).contains("Usage"), "{cmd}");
     }
 }
+
+#[test]
+fn rig_use_skeleton_then_eval() {
+    let dir = std::env::temp_dir().join(format!("rigsmith-rig-{}", std::process::id()));
+    let out = dir.join("fox.glb");
+    let r = rigsmith(&["rig", "--input", "assets/samples/khronos_fox/Fox.glb", "--output", out.to_str().expect("utf8"), "--use-skeleton"]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let rig = rig_io::load(&out).expect("output loads").rig;
+    assert_eq!(rig.unweighted_skinned_vertices(), 0);
+    assert_eq!(rig.clips.len(), 3, "the file's clips are kept");
+    let e = rigsmith(&["eval", "--pred", out.to_str().expect("utf8"), "--truth", "assets/samples/khronos_fox/Fox.glb", "--json"]);
+    assert!(e.status.success(), "{}", String::from_utf8_lossy(&e.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&e.stdout).expect("json");
+    let p = v["mean"]["rigsmith"]["precision"].as_f64().expect("precision");
+    assert!(p > 0.5, "{v}");
+    assert_eq!(v["mean"]["rigsmith"]["cd_j2j"].as_f64(), Some(0.0), "same skeleton");
+}
+
+#[test]
+fn rig_without_a_skeleton_says_what_to_do() {
+    let r = rigsmith(&["rig", "--input", "assets/samples/rignet/RiggedFigure.obj", "--output", "/tmp/x.glb"]);
+    assert_eq!(r.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("--use-skeleton"));
+}

@@ -27,8 +27,18 @@ pub fn run(a: Args) -> anyhow::Result<()> {
 }
 
 fn as_json(s: &RigStats, imported: &rig_io::Imported) -> serde_json::Value {
-    let joints: Vec<_> =
-        imported.rig.skeleton.joints.iter().map(|j| json!({ "name": j.name, "parent": j.parent, "deform": j.deform })).collect();
+    let rig = &imported.rig;
+    let mut weighted = vec![0usize; rig.skeleton.len()];
+    for (joints, _) in rig.weights.iter() {
+        joints.iter().for_each(|&j| weighted[j as usize] += 1);
+    }
+    let joints: Vec<_> = rig
+        .skeleton
+        .joints
+        .iter()
+        .zip(&weighted)
+        .map(|(j, n)| json!({ "name": j.name, "parent": j.parent, "deform": j.deform, "weighted_vertices": n }))
+        .collect();
     json!({
         "vertices": s.vertices, "triangles": s.triangles, "degenerate_triangles": s.degenerate_triangles,
         "parts": s.parts, "joints": s.joints, "deform_joints": s.deform_joints,

@@ -2,8 +2,11 @@
 
 mod bench;
 mod convert;
+mod eval;
+mod files;
 mod inspect;
 mod pose;
+mod rig;
 
 use std::process::ExitCode;
 
@@ -23,6 +26,10 @@ enum Command {
     Inspect(inspect::Args),
     /// Read a rig and write it as glTF (.gltf) or GLB (.glb).
     Convert(convert::Args),
+    /// Generate a skin (and, later, a skeleton) for a file or a folder of files.
+    Rig(rig::Args),
+    /// Compare predicted rigs with the artists' rigs: skeleton Chamfer, skin precision/recall/L1, posed error.
+    Eval(eval::Args),
     /// Pose a rig from its bind pose and print skinned vertex positions as JSON.
     Pose(pose::Args),
     /// Time import and export of a large skinned mesh made by subdividing a sample.
@@ -35,6 +42,8 @@ pub fn run() -> ExitCode {
         Command::Inspect(a) => inspect::run(a),
         Command::Convert(a) => convert::run(a),
         Command::Pose(a) => pose::run(a),
+        Command::Rig(a) => rig::run(a),
+        Command::Eval(a) => eval::run(a),
         Command::Bench(a) => bench::run(a),
     };
     match result {

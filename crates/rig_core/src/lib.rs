@@ -8,10 +8,12 @@
 //! point into model space.
 
 pub mod animation;
+pub mod autoskin;
 pub mod error;
 pub mod lbs;
 pub mod material;
 pub mod mesh;
+pub mod metrics;
 pub mod pose;
 pub mod rig;
 pub mod skeleton;

@@ -1,0 +1,88 @@
+//! Bone segments in mesh (bind) space: a joint's weights cover the bone that starts at the
+//! joint and runs to its child; a leaf joint gets a stub along its parent's direction.
+
+use nalgebra::Vector3;
+
+use crate::skeleton::Skeleton;
+
+/// A segment `a..b` owned by `joint` (several when the joint has several children).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BoneSegment {
+    pub joint: usize,
+    pub a: Vector3<f32>,
+    pub b: Vector3<f32>,
+}
+
+impl BoneSegment {
+    /// Distance from `p` to the segment.
+    pub fn distance(&self, p: &Vector3<f32>) -> f32 {
+        let ab = self.b - self.a;
+        let len2 = ab.norm_squared();
+        let t = if len2 > 0.0 { ((p - self.a).dot(&ab) / len2).clamp(0.0, 1.0) } else { 0.0 };
+        (p - (self.a + ab * t)).norm()
+    }
+
+    /// Points along the segment no further apart than `spacing`.
+    pub fn samples(&self, spacing: f32) -> impl Iterator<Item = Vector3<f32>> + '_ {
+        let n = (((self.b - self.a).norm() / spacing.max(1e-9)).ceil() as usize).clamp(1, 10_000);
+        (0..=n).map(move |i| self.a + (self.b - self.a) * (i as f32 / n as f32))
+    }
+}
+
+/// Joint positions in mesh space at bind time.
+pub fn bind_positions(skeleton: &Skeleton) -> Vec<Vector3<f32>> {
+    skeleton.model_from_joints_bind().iter().map(|m| Vector3::new(m[(0, 3)], m[(1, 3)], m[(2, 3)])).collect()
+}
+
+/// Segments of every deforming joint. A leaf joint's stub points at the centroid of the
+/// vertices nearer to it than to any other bone (so a leg whose joint is a leaf at the hip
+/// grows down the leg); with too few such vertices it extends the parent bone by
+/// `leaf_fraction` of its length.
+pub fn segments(skeleton: &Skeleton, leaf_fraction: f32, positions: &[[f32; 3]]) -> Vec<BoneSegment> {
+    let pos = bind_positions(skeleton);
+    let mut out = Vec::new();
+    let mut leaves = Vec::new();
+    for (j, _) in skeleton.joints.iter().enumerate().filter(|(_, jt)| jt.deform) {
+        let children: Vec<usize> = skeleton.children(j).collect();
+        if children.is_empty() {
+            leaves.push(j);
+        }
+        out.extend(children.iter().map(|&c| BoneSegment { joint: j, a: pos[j], b: pos[c] }));
+    }
+    let points: Vec<BoneSegment> = leaves.iter().map(|&j| BoneSegment { joint: j, a: pos[j], b: pos[j] }).collect();
+    let centroids = leaf_centroids(&out, &points, positions);
+    for (leaf, centroid) in points.iter().zip(centroids) {
+        let j = leaf.joint;
+        let parent_len = skeleton.joints[j].parent.map_or(0.0, |p| (pos[j] - pos[p]).norm());
+        let stub = match centroid {
+            Some(c) if (c - pos[j]).norm() > 1e-6 => {
+                let d = (c - pos[j]) * 2.0;
+                let cap = 3.0 * parent_len.max(1e-6);
+                if d.norm() > cap && parent_len > 0.0 {
+                    d * (cap / d.norm())
+                } else {
+                    d
+                }
+            }
+            _ => skeleton.joints[j].parent.map_or(Vector3::zeros(), |p| (pos[j] - pos[p]) * leaf_fraction),
+        };
+        out.push(BoneSegment { joint: j, a: pos[j], b: pos[j] + stub });
+    }
+    out
+}
+
+/// For each leaf point, the centroid of the vertices nearest to it (at least 3), if any.
+fn leaf_centroids(bones: &[BoneSegment], leaves: &[BoneSegment], positions: &[[f32; 3]]) -> Vec<Option<Vector3<f32>>> {
+    let mut sums = vec![(Vector3::zeros(), 0usize); leaves.len()];
+    for p in positions {
+        let p = Vector3::from(*p);
+        let nearest_bone = bones.iter().map(|b| b.distance(&p)).fold(f32::MAX, f32::min);
+        let best = leaves.iter().enumerate().map(|(i, l)| (i, l.distance(&p))).min_by(|a, b| a.1.total_cmp(&b.1));
+        if let Some((i, d)) = best.filter(|(_, d)| *d < nearest_bone) {
+            let _ = d;
+            sums[i].0 += p;
+            sums[i].1 += 1;
+        }
+    }
+    sums.into_iter().map(|(s, n)| (n >= 3).then(|| s / n as f32)).collect()
+}

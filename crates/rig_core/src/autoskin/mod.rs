@@ -1,0 +1,247 @@
+//! Skin weights for a given skeleton by geodesic voxel binding (after Dionne & de Lasa 2013):
+//! voxelise the solid, measure distances from each bone through the solid, turn them into
+//! falloff weights, smooth them over the (welded) surface, prune and renormalise.
+
+pub mod bones;
+pub mod geodesic;
+mod smooth;
+pub mod voxel;
+
+use nalgebra::Vector3;
+use rayon::prelude::*;
+
+use crate::mesh::Mesh;
+use crate::skeleton::Skeleton;
+use crate::weights::SkinWeights;
+use bones::BoneSegment;
+use geodesic::{SolidGraph, UNREACHED};
+use voxel::VoxelGrid;
+
+/// Settings of the binder. Defaults were tuned with `rigsmith eval` on ../shared/assets.
+#[derive(Debug, Clone)]
+pub struct AutoSkinOptions {
+    /// Voxels along the longest side of the mesh; `None` picks from the mesh size.
+    pub resolution: Option<usize>,
+    /// Influences kept per vertex after pruning.
+    pub max_influences: usize,
+    /// Exponent of the inverse-distance falloff: larger is sharper.
+    pub falloff_power: f32,
+    /// Influences below this fraction of a vertex's total are dropped.
+    pub min_weight: f32,
+    /// Laplacian smoothing passes over the welded surface.
+    pub smoothing_iterations: usize,
+    /// Leaf joints get a stub of this fraction of their parent bone.
+    pub leaf_fraction: f32,
+    /// A connected piece of the surface is bound rigidly to one joint when that joint holds
+    /// at least this share of the piece's weight (1.0 or more disables it).
+    pub rigid_piece_share: f32,
+}
+
+impl Default for AutoSkinOptions {
+    fn default() -> Self {
+        Self {
+            resolution: None,
+            max_influences: 4,
+            falloff_power: 12.0,
+            min_weight: 0.1,
+            smoothing_iterations: 2,
+            leaf_fraction: 1.0,
+            rigid_piece_share: 0.6,
+        }
+    }
+}
+
+/// Progress callback: stage name and fraction done.
+pub type Progress<'a> = &'a (dyn Fn(&str, f32) + Sync);
+
+/// Skin weights for `skeleton` on `mesh` (mesh space = the skeleton's bind space). Only
+/// deforming joints receive weight; every vertex of a skinned part gets at least one.
+pub fn skin_for_skeleton(mesh: &Mesh, skeleton: &Skeleton, options: &AutoSkinOptions, progress: Progress) -> SkinWeights {
+    let segments = bones::segments(skeleton, options.leaf_fraction, &mesh.positions);
+    if segments.is_empty() || mesh.positions.is_empty() {
+        return SkinWeights::empty(mesh.vertex_count());
+    }
+    let resolution = options.resolution.unwrap_or_else(|| auto_resolution(mesh.vertex_count()));
+    progress("voxelising", 0.0);
+    let grid = VoxelGrid::from_mesh(&mesh.positions, &mesh.triangles, resolution);
+    let graph = SolidGraph::new(&grid);
+    progress("geodesic distances", 0.2);
+    let distances = bone_distances(mesh, &grid, &graph, &segments);
+    progress("weights", 0.8);
+    let joints_of_segment: Vec<u32> = segments.iter().map(|s| s.joint as u32).collect();
+    let rows = falloff_rows(&distances, &joints_of_segment, mesh.vertex_count(), options);
+    let mut rows = smooth::smooth_rows(mesh, rows, options.smoothing_iterations);
+    if options.rigid_piece_share < 1.0 {
+        smooth::rigidify_components(mesh, &mut rows, options.rigid_piece_share);
+    }
+    let mut weights = SkinWeights::from_rows(rows.into_iter().map(|r| prune_row(r, options)));
+    weights.normalize(1e-3);
+    progress("done", 1.0);
+    weights
+}
+
+/// Longest-side resolution: finer for denser meshes, bounded for speed.
+pub fn auto_resolution(vertices: usize) -> usize {
+    match vertices {
+        0..=100_000 => 128,
+        _ => 160,
+    }
+}
+
+/// Per segment, the distance from each vertex through the solid (mesh units); vertices in
+/// solid components the bone cannot reach fall back to a penalised straight-line distance.
+fn bone_distances(mesh: &Mesh, grid: &VoxelGrid, graph: &SolidGraph, segments: &[BoneSegment]) -> Vec<Vec<f32>> {
+    let vertex_ids: Vec<u32> = mesh.positions.iter().map(|p| graph.id_of_cell[grid.index(grid.cell_of(&Vector3::from(*p)))]).collect();
+    let unit = grid.size / 10.0;
+    segments
+        .par_iter()
+        .map(|seg| {
+            let seeds = seed_voxels(grid, graph, seg);
+            let field = graph.distances(&seeds);
+            mesh.positions
+                .iter()
+                .zip(&vertex_ids)
+                .map(|(p, &id)| {
+                    let euclid = seg.distance(&Vector3::from(*p));
+                    match (id != UNREACHED).then(|| field[id as usize]).filter(|&d| d != UNREACHED) {
+                        Some(d) => (d as f32 * unit).max(euclid),
+                        None => 4.0 * euclid + 10.0 * grid.size * 10.0,
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Solid voxels on the segment; if it runs entirely outside the solid, the nearest solid voxel.
+fn seed_voxels(grid: &VoxelGrid, graph: &SolidGraph, seg: &BoneSegment) -> Vec<u32> {
+    let mut seeds: Vec<u32> =
+        seg.samples(0.5 * grid.size).map(|p| graph.id_of_cell[grid.index(grid.cell_of(&p))]).filter(|&id| id != UNREACHED).collect();
+    seeds.sort_unstable();
+    seeds.dedup();
+    if seeds.is_empty() {
+        let nearest = (0..graph.len()).min_by(|&a, &b| {
+            let da = seg.distance(&grid.center(grid.coords(graph.cell_of_id[a] as usize)));
+            let db = seg.distance(&grid.center(grid.coords(graph.cell_of_id[b] as usize)));
+            da.total_cmp(&db)
+        });
+        seeds.extend(nearest.map(|i| i as u32));
+    }
+    seeds
+}
+
+/// Inverse-distance falloff relative to each vertex's nearest bone: `(d_min / d)^p`.
+fn falloff_rows(distances: &[Vec<f32>], joints: &[u32], vertices: usize, o: &AutoSkinOptions) -> Vec<Vec<(u32, f32)>> {
+    (0..vertices)
+        .into_par_iter()
+        .map(|v| {
+            let d_min = distances.iter().map(|d| d[v]).fold(f32::MAX, f32::min).max(1e-9);
+            let mut row: Vec<(u32, f32)> = Vec::new();
+            for (s, d) in distances.iter().enumerate() {
+                let w = (d_min / d[v].max(1e-9)).powf(o.falloff_power);
+                if w < 1e-4 {
+                    continue;
+                }
+                match row.iter_mut().find(|e| e.0 == joints[s]) {
+                    Some(e) => e.1 = e.1.max(w),
+                    None => row.push((joints[s], w)),
+                }
+            }
+            prune_row(row, o)
+        })
+        .collect()
+}
+
+/// Largest `max_influences`, then drop those under `min_weight` of the total; renormalised.
+fn prune_row(mut row: Vec<(u32, f32)>, o: &AutoSkinOptions) -> Vec<(u32, f32)> {
+    row.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    row.truncate(o.max_influences.max(1));
+    let total: f32 = row.iter().map(|e| e.1).sum();
+    if total <= 0.0 {
+        return row;
+    }
+    row.retain(|e| e.1 >= o.min_weight * total);
+    let kept: f32 = row.iter().map(|e| e.1).sum();
+    row.iter_mut().for_each(|e| e.1 /= kept);
+    row
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mesh::{MeshGroup, Part};
+    use crate::skeleton::Joint;
+    use crate::transform::Trs;
+    use crate::Mat4;
+
+    fn box_mesh(lo: [f32; 3], hi: [f32; 3], first: u32) -> (Vec<[f32; 3]>, Vec<[u32; 3]>) {
+        let p = |x: usize, y: usize, z: usize| [[lo[0], hi[0]][x], [lo[1], hi[1]][y], [lo[2], hi[2]][z]];
+        let pos = (0..8).map(|i| p(i & 1, (i >> 1) & 1, (i >> 2) & 1)).collect();
+        let quads = [[0, 1, 3, 2], [4, 6, 7, 5], [0, 4, 5, 1], [2, 3, 7, 6], [0, 2, 6, 4], [1, 5, 7, 3]];
+        let tris = quads.iter().flat_map(|q| [[q[0], q[1], q[2]], [q[0], q[2], q[3]]]).map(|t: [u32; 3]| t.map(|i| i + first)).collect();
+        (pos, tris)
+    }
+
+    /// Two legs side by side, each with its own bone; a hip joint above them.
+    fn legs() -> (Mesh, Skeleton) {
+        let (mut pos, mut tris) = box_mesh([0.0, 0.0, 0.0], [0.3, 2.0, 0.3], 0);
+        let (p2, t2) = box_mesh([0.4, 0.0, 0.0], [0.7, 2.0, 0.3], 8);
+        pos.extend(p2);
+        tris.extend(t2);
+        let part =
+            Part { name: "legs".into(), group: 0, material: None, vertices: 0..16, triangles: 0..24, skinned: true, morph_targets: vec![] };
+        let mesh = Mesh { positions: pos, triangles: tris, parts: vec![part], groups: vec![MeshGroup::default()], ..Default::default() };
+        let joint = |name: &str, parent, t: [f32; 3]| Joint {
+            name: name.into(),
+            parent,
+            rest_local: Trs { translation: t.into(), ..Trs::IDENTITY },
+            joint_from_mesh: Mat4::identity(),
+            deform: true,
+        };
+        let mut s = Skeleton {
+            joints: vec![
+                joint("hips", None, [0.35, 2.2, 0.15]),
+                joint("leg_l", Some(0), [-0.2, -0.2, 0.0]),
+                joint("foot_l", Some(1), [0.0, -1.9, 0.0]),
+                joint("leg_r", Some(0), [0.2, -0.2, 0.0]),
+                joint("foot_r", Some(3), [0.0, -1.9, 0.0]),
+            ],
+        };
+        s.joints[0].deform = false;
+        s.bind_to_rest();
+        (mesh, s)
+    }
+
+    #[test]
+    fn weights_do_not_bleed_between_separate_legs() {
+        let (mesh, skeleton) = legs();
+        let options = AutoSkinOptions { rigid_piece_share: 1.0, ..Default::default() };
+        let w = skin_for_skeleton(&mesh, &skeleton, &options, &|_, _| {});
+        for v in 0..16 {
+            let (joints, _) = w.row(v);
+            assert!(!joints.is_empty(), "vertex {v} unweighted");
+            let left = v < 8;
+            for &j in joints {
+                let name = &skeleton.joints[j as usize].name;
+                assert!(name.ends_with(if left { "_l" } else { "_r" }), "vertex {v} (left: {left}) weighted to {name}");
+            }
+        }
+    }
+
+    #[test]
+    fn knee_high_vertices_follow_the_leg_and_feet_the_foot() {
+        let (mesh, skeleton) = legs();
+        let options = AutoSkinOptions { rigid_piece_share: 1.0, smoothing_iterations: 0, ..Default::default() };
+        let w = skin_for_skeleton(&mesh, &skeleton, &options, &|_, _| {});
+        // Top corners of the left leg (y = 2) belong to leg_l, bottom corners (y = 0) to foot_l.
+        for v in 0..8 {
+            let y = mesh.positions[v][1];
+            let dominant = {
+                let (j, wt) = w.row(v);
+                j[wt.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |e| e.0)]
+            };
+            let expect = if y > 1.0 { "leg_l" } else { "foot_l" };
+            assert_eq!(skeleton.joints[dominant as usize].name, expect, "vertex {v} at y = {y}");
+        }
+    }
+}

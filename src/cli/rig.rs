@@ -1,0 +1,167 @@
+//! `rigsmith rig`: skeleton and skin for one file or a folder (mirrors the SkinTokens demo flags).
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use indicatif::{ProgressBar, ProgressStyle};
+use rig_core::autoskin::{skin_for_skeleton, AutoSkinOptions};
+
+use super::files;
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Method {
+    Geometric,
+    Learned,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Kind {
+    Auto,
+    Biped,
+    Quadruped,
+    Generic,
+}
+
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+enum DeformJoints {
+    Weighted,
+    All,
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// A mesh file, or a folder to rig every .glb/.gltf/.vrm/.obj in it.
+    #[arg(long)]
+    input: PathBuf,
+    /// Output file (.glb/.gltf), or a folder (mirrors the input folder, writing .glb).
+    #[arg(long)]
+    output: PathBuf,
+    /// Keep the file's skeleton and regenerate only the skin.
+    #[arg(long)]
+    use_skeleton: bool,
+    /// Keep the original mesh, materials, textures and scale (always on: Rigsmith never remeshes).
+    #[arg(long, default_value_t = true)]
+    transfer: bool,
+    /// Clean the result up (prune tiny weights, smooth); on by default in the geometric method.
+    #[arg(long)]
+    postprocess: bool,
+    #[arg(long, value_enum, default_value = "geometric")]
+    method: Method,
+    /// Skeleton template when generating one.
+    #[arg(long, value_enum, default_value = "auto")]
+    kind: Kind,
+    /// Seed for anything random (the geometric method is deterministic).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Influences per vertex (4 or 8 are usual).
+    #[arg(long, default_value_t = 4)]
+    max_influences: usize,
+    /// Voxels along the longest side (default: chosen from the mesh size).
+    #[arg(long)]
+    resolution: Option<usize>,
+    /// Advanced: exponent of the distance falloff (larger is sharper).
+    #[arg(long)]
+    falloff: Option<f32>,
+    /// Advanced: influences under this fraction of a vertex's total are dropped.
+    #[arg(long)]
+    min_weight: Option<f32>,
+    /// Advanced: bind a separate piece of the mesh rigidly to one joint when that joint holds this
+    /// share of its weight (1 disables).
+    #[arg(long)]
+    rigid_share: Option<f32>,
+    /// Advanced: surface smoothing passes.
+    #[arg(long)]
+    smooth: Option<usize>,
+    /// With --use-skeleton: which joints receive weight. `weighted` keeps the file's choice
+    /// (joints that carry no weight in the input, such as IK targets, props slots and end
+    /// markers, stay non-deforming, like Blender's per-bone Deform flag); `all` weights every joint.
+    #[arg(long, value_enum, default_value = "weighted")]
+    deform: DeformJoints,
+    /// Advanced: length of a leaf joint's bone stub, as a fraction of its parent bone.
+    #[arg(long)]
+    leaf: Option<f32>,
+}
+
+pub fn run(a: Args) -> anyhow::Result<()> {
+    if matches!(a.method, Method::Learned) {
+        bail!("the learned generator is not available yet; use --method geometric");
+    }
+    if !a.use_skeleton {
+        let _ = (a.kind, a.seed, a.transfer, a.postprocess);
+        bail!("generating a skeleton from a bare mesh is not implemented yet; pass --use-skeleton to re-skin the file's own skeleton");
+    }
+    let d = AutoSkinOptions::default();
+    let options = AutoSkinOptions {
+        max_influences: a.max_influences.max(1),
+        resolution: a.resolution,
+        falloff_power: a.falloff.unwrap_or(d.falloff_power),
+        min_weight: a.min_weight.unwrap_or(d.min_weight),
+        smoothing_iterations: a.smooth.unwrap_or(d.smoothing_iterations),
+        leaf_fraction: a.leaf.unwrap_or(d.leaf_fraction),
+        rigid_piece_share: a.rigid_share.unwrap_or(d.rigid_piece_share),
+    };
+    if a.input.is_dir() {
+        return run_folder(&a.input, &a.output, &options, a.deform);
+    }
+    let t = Instant::now();
+    rig_file(&a.input, &a.output, &options, a.deform, true)?;
+    eprintln!("rigged {} in {:.2} s -> {}", a.input.display(), t.elapsed().as_secs_f64(), a.output.display());
+    Ok(())
+}
+
+fn run_folder(input: &Path, output: &Path, options: &AutoSkinOptions, deform: DeformJoints) -> anyhow::Result<()> {
+    let files = files::inputs_in(input);
+    if files.is_empty() {
+        bail!("{} holds no .glb/.gltf/.vrm/.obj file", input.display());
+    }
+    let bar = ProgressBar::new(files.len() as u64);
+    bar.set_style(ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+    let mut failed = 0;
+    for f in &files {
+        bar.set_message(f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+        let out = output.join(format!("{}.glb", files::key(input, f)));
+        if let Err(e) = rig_file(f, &out, options, deform, false) {
+            bar.suspend(|| eprintln!("error: {}: {e:#}", f.display()));
+            failed += 1;
+        }
+        bar.inc(1);
+    }
+    bar.finish_with_message("done");
+    if failed > 0 {
+        bail!("{failed} of {} files failed", files.len());
+    }
+    Ok(())
+}
+
+fn rig_file(input: &Path, output: &Path, options: &AutoSkinOptions, deform: DeformJoints, show_progress: bool) -> anyhow::Result<()> {
+    let mut rig = rig_io::load(input).with_context(|| format!("{}", input.display()))?.rig;
+    if rig.skeleton.joints.iter().all(|j| !j.deform) {
+        bail!("{} has no skeleton to keep (--use-skeleton needs a rigged file)", input.display());
+    }
+    if deform == DeformJoints::Weighted {
+        rig.mark_unweighted_joints_non_deforming();
+    }
+    let report = |stage: &str, f: f32| {
+        if show_progress {
+            eprintln!("  {stage} ({:.0} %)", f * 100.0);
+        }
+    };
+    let weights = skin_for_skeleton(&rig.mesh, &rig.skeleton, options, &report);
+    // Static parts stay static: their rows stay empty.
+    let rows = (0..rig.mesh.vertex_count()).map(|v| {
+        let (j, w) = weights.row(v);
+        j.iter().copied().zip(w.iter().copied()).collect::<Vec<_>>()
+    });
+    let mut rows: Vec<Vec<(u32, f32)>> = rows.collect();
+    for p in rig.mesh.parts.iter().filter(|p| !p.skinned) {
+        (p.vertices.start..p.vertices.end).for_each(|v| rows[v as usize].clear());
+    }
+    rig.weights = rig_core::SkinWeights::from_rows(rows);
+    if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
+    }
+    let export = rig_io::ExportOptions { max_influences: Some(options.max_influences) };
+    rig_io::save(&rig, output, &export).with_context(|| format!("{}", output.display()))?;
+    Ok(())
+}
