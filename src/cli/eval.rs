@@ -62,7 +62,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     if a.json {
         println!("{}", serde_json::to_string_pretty(&to_json(&rows))?);
     } else {
-        print_table(&rows, a.baseline.is_some());
+        print_table(&rows, a.baseline.is_some(), a.poses);
     }
     Ok(())
 }
@@ -176,7 +176,7 @@ fn mean_scores(rows: &[&Scores]) -> Scores {
 
 type Row = (String, Scores, Option<Scores>);
 
-fn print_table(rows: &[Row], baseline: bool) {
+fn print_table(rows: &[Row], baseline: bool, poses: usize) {
     let head = format!("{:>6} {:>6} {:>6} {:>8} {:>6} {:>6} {:>6} {:>5}", "prec", "recall", "L1", "pose%", "J2J", "J2B", "B2B", "unwt");
     println!("{:<48} {:<10} {head}", "asset", "method");
     for (key, ours, base) in rows {
@@ -191,7 +191,7 @@ fn print_table(rows: &[Row], baseline: bool) {
         let base: Vec<&Scores> = rows.iter().filter_map(|r| r.2.as_ref()).collect();
         println!("{:<48} {:<10} {}", "", "baseline", cells(&mean_scores(&base)));
     }
-    println!("pose% = mean vertex error under {} random poses of the artist's skeleton, % of bbox diagonal; J2J/J2B/B2B x 10^-2", "8");
+    println!("pose% = mean vertex error under {poses} random poses of the artist's skeleton, % of bbox diagonal; J2J/J2B/B2B x 10^-2");
 }
 
 fn scores_json(s: &Scores) -> serde_json::Value {
