@@ -33,6 +33,14 @@ enum Stage {
     Import { file: PathBuf },
     /// Import a file (untimed), then time exporting it as GLB to a temporary file.
     Export { file: PathBuf },
+    /// Time skinning a rig's own skeleton (geodesic voxel binding) after subdividing the mesh
+    /// to at least each of the given vertex counts.
+    Skin {
+        #[arg(long, default_value = "assets/samples/khronos_fox/Fox.glb")]
+        input: PathBuf,
+        #[arg(long, value_delimiter = ',', default_value = "5000,50000,200000")]
+        vertices: Vec<usize>,
+    },
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
@@ -44,6 +52,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             report("import", t, &imported.rig);
             Ok(())
         }
+        Stage::Skin { input, vertices } => skin(&input, &vertices),
         Stage::Export { file } => {
             let rig = rig_io::load(&file).with_context(|| format!("{}", file.display()))?.rig;
             let out = std::env::temp_dir().join(format!("rigsmith-bench-{}.glb", std::process::id()));
@@ -85,6 +94,32 @@ fn make(input: &Path, vertices: usize, out: &Path) -> anyhow::Result<()> {
     rig.clips.truncate(1);
     rig_io::save(&rig, out, &rig_io::ExportOptions::default())?;
     println!("wrote {} ({} vertices, {} triangles)", out.display(), rig.mesh.vertex_count(), rig.mesh.triangle_count());
+    Ok(())
+}
+
+fn skin(input: &Path, sizes: &[usize]) -> anyhow::Result<()> {
+    let base = rig_io::load(input).with_context(|| format!("{}", input.display()))?.rig;
+    let deform = base.skeleton.joints.iter().filter(|j| j.deform).count();
+    for &n in sizes {
+        let mut rig = base.clone();
+        while rig.mesh.vertex_count() < n {
+            let (mesh, weights) = subdivide(&rig.mesh, &rig.weights);
+            rig.mesh = mesh;
+            rig.weights = weights;
+        }
+        rig.mark_unweighted_joints_non_deforming();
+        let options = rig_core::autoskin::AutoSkinOptions::default();
+        let t = Instant::now();
+        let w = rig_core::autoskin::skin_for_skeleton(&rig.mesh, &rig.skeleton, &options, &|_, _| {});
+        let secs = t.elapsed().as_secs_f64();
+        let unweighted = (0..w.vertex_count()).filter(|&v| w.row(v).0.is_empty()).count();
+        println!(
+            "skin: {secs:.3} s for {} vertices (target {n}), {} triangles, {deform} deforming joints, {} threads; {unweighted} unweighted",
+            rig.mesh.vertex_count(),
+            rig.mesh.triangle_count(),
+            rayon::current_num_threads()
+        );
+    }
     Ok(())
 }
 

@@ -102,11 +102,11 @@ fn score_file(truth: &Rig, pred_path: &Path, poses: usize) -> Scores {
 fn score(truth: &Rig, pred: &Rig, poses: usize) -> Scores {
     let mut s = Scores { unweighted: pred.unweighted_skinned_vertices(), ..Default::default() };
     if let Some(b) = truth.mesh.bounds() {
-        // Judge the joints that deform: those carrying weight (helpers and end markers do not).
-        let (mut t, mut p) = (truth.clone(), pred.clone());
+        // The artist's deforming joints are those carrying weight (glTF lists helpers and end
+        // markers in skins too); the prediction's are those it marks as deforming.
+        let mut t = truth.clone();
         t.mark_unweighted_joints_non_deforming();
-        p.mark_unweighted_joints_non_deforming();
-        s.skeleton = Some(skeleton_scores(&p.skeleton, &t.skeleton, &b));
+        s.skeleton = Some(skeleton_scores(&pred.skeleton, &t.skeleton, &b));
     }
     let diag = truth.mesh.bounds().map_or(1.0, |b| b.diagonal());
     let Some(vertex_of_truth) = match_vertices(&truth.mesh.positions, &pred.mesh.positions, 1e-4 * diag) else {
