@@ -3,7 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-use rig_core::metrics::{match_vertices, posed_vertex_error, skeleton_scores, skin_scores, SkeletonScores, SkinScores};
+use rig_core::metrics::{
+    match_vertices, match_vertices_partial, posed_vertex_error, skeleton_scores, skin_scores, SkeletonScores, SkinScores,
+};
 use rig_core::{Rig, SkinWeights};
 use serde_json::json;
 
@@ -89,14 +91,57 @@ fn pairs(truth: &Path, pred: &Path, exclude: &[String]) -> anyhow::Result<Vec<(S
 }
 
 fn find_pred(dir: &Path, key: &str) -> Option<PathBuf> {
-    ["glb", "gltf"].iter().map(|e| dir.join(format!("{key}.{e}"))).find(|p| p.exists())
+    ["glb", "gltf", "weights.json"].iter().map(|e| dir.join(format!("{key}.{e}"))).find(|p| p.exists())
 }
 
 fn score_file(truth: &Rig, pred_path: &Path, poses: usize) -> Scores {
-    match rig_io::load(pred_path) {
-        Ok(p) => score(truth, &p.rig, poses),
+    let pred = if pred_path.to_string_lossy().ends_with(".weights.json") {
+        weights_json(truth, pred_path)
+    } else {
+        rig_io::load(pred_path).map(|p| p.rig).map_err(|e| e.to_string())
+    };
+    let weights_only = pred_path.to_string_lossy().ends_with(".weights.json");
+    match pred {
+        // A weights-only prediction reuses the truth skeleton: no skeleton figures for it.
+        Ok(p) if weights_only => Scores { skeleton: None, ..score(truth, &p, poses) },
+        Ok(p) => score(truth, &p, poses),
         Err(e) => Scores { note: format!("cannot read prediction: {e}"), ..Default::default() },
     }
+}
+
+/// A `NAME.weights.json` prediction (see scripts/blender_autoweights.py): weights by bone name
+/// for vertices given by position. Becomes the truth rig with those weights.
+fn weights_json(truth: &Rig, path: &Path) -> Result<Rig, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    let parse_err = || format!("{}: expected {{\"vertices\": [[x,y,z]...], \"weights\": [[[bone, w]...]...]}}", path.display());
+    let positions: Vec<[f32; 3]> = doc["vertices"]
+        .as_array()
+        .ok_or_else(parse_err)?
+        .iter()
+        .map(|v| v.as_array().filter(|c| c.len() == 3).map(|c| std::array::from_fn(|k| c[k].as_f64().unwrap_or(f64::NAN) as f32)))
+        .collect::<Option<_>>()
+        .ok_or_else(parse_err)?;
+    let rows: Vec<Vec<(String, f32)>> = doc["weights"]
+        .as_array()
+        .ok_or_else(parse_err)?
+        .iter()
+        .map(|r| r.as_array().map(|r| r.iter().filter_map(|e| Some((e[0].as_str()?.to_string(), e[1].as_f64()? as f32))).collect()))
+        .collect::<Option<_>>()
+        .ok_or_else(parse_err)?;
+    let diag = truth.mesh.bounds().map_or(1.0, |b| b.diagonal());
+    // Vertices the prediction lacks stay unweighted (and are counted as such).
+    let map = match_vertices_partial(&truth.mesh.positions, &positions, 1e-4 * diag);
+    if map.iter().all(Option::is_none) {
+        return Err("no vertex position matches the truth mesh".into());
+    }
+    let row_of = |i: Option<usize>| {
+        i.map(|i| rows[i].iter().filter_map(|(n, w)| truth.skeleton.find(n).map(|j| (j as u32, *w))).collect()).unwrap_or_default()
+    };
+    let rows = map.iter().map(|&i| row_of(i)).collect::<Vec<Vec<(u32, f32)>>>();
+    let mut weights = SkinWeights::from_rows(rows);
+    weights.normalize(1e-3);
+    Ok(Rig { weights, ..truth.clone() })
 }
 
 fn score(truth: &Rig, pred: &Rig, poses: usize) -> Scores {

@@ -161,6 +161,9 @@ fn seg_dist(p: &Vector3<f32>, (a, b): &(Vector3<f32>, Vector3<f32>)) -> f32 {
 }
 
 fn mean_nearest(from: &[Vector3<f32>], to: &[Vector3<f32>]) -> f32 {
+    if from.is_empty() || to.is_empty() {
+        return 0.0;
+    }
     from.iter().map(|p| to.iter().map(|q| (p - q).norm()).fold(f32::MAX, f32::min)).sum::<f32>() / from.len().max(1) as f32
 }
 
@@ -206,6 +209,11 @@ pub fn match_vertices(truth: &[[f32; 3]], pred: &[[f32; 3]], tolerance: f32) -> 
     if truth.len() == pred.len() && truth.iter().zip(pred).all(|(a, b)| (Vector3::from(*a) - Vector3::from(*b)).norm() <= tolerance) {
         return Some((0..truth.len()).collect());
     }
+    match_vertices_partial(truth, pred, tolerance).into_iter().collect()
+}
+
+/// Like [`match_vertices`], with `None` for each truth vertex that has no counterpart.
+pub fn match_vertices_partial(truth: &[[f32; 3]], pred: &[[f32; 3]], tolerance: f32) -> Vec<Option<usize>> {
     let cell = (tolerance * 4.0).max(1e-9);
     let key = |p: &[f32; 3]| p.map(|c| (c / cell).floor() as i64);
     let mut buckets: HashMap<[i64; 3], Vec<usize>> = HashMap::new();
