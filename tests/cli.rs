@@ -72,8 +72,22 @@ fn rig_use_skeleton_then_eval() {
 }
 
 #[test]
-fn rig_without_a_skeleton_says_what_to_do() {
-    let r = rigsmith(&["rig", "--input", "assets/samples/rignet/RiggedFigure.obj", "--output", "/tmp/x.glb"]);
+fn rig_use_skeleton_without_a_skeleton_says_what_to_do() {
+    let r = rigsmith(&["rig", "--input", "assets/samples/rignet/RiggedFigure.obj", "--output", "/tmp/x.glb", "--use-skeleton"]);
     assert_eq!(r.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&r.stderr).contains("--use-skeleton"));
+}
+
+#[test]
+fn rig_a_bare_obj_generates_skeleton_and_skin() {
+    let out = std::env::temp_dir().join(format!("rigsmith-gen-{}.glb", std::process::id()));
+    let r = rigsmith(&["rig", "--input", "assets/samples/rignet/RiggedFigure.obj", "--output", out.to_str().expect("utf8")]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let rig = rig_io::load(&out).expect("output loads").rig;
+    assert!(rig.skeleton.len() >= 5, "{} joints", rig.skeleton.len());
+    assert_eq!(rig.unweighted_skinned_vertices(), 0);
+    let truth = rig_io::load(&common::samples().join("rignet/RiggedFigure_rig.txt")).expect("truth").rig;
+    let bounds = truth.mesh.bounds().expect("bounds");
+    let cd = rig_core::metrics::skeleton_scores(&rig.skeleton, &truth.skeleton, &bounds);
+    assert!(cd.cd_j2j < 8.0, "CD-J2J {}", cd.cd_j2j);
 }

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use rig_core::metrics::{
-    match_vertices, match_vertices_partial, posed_vertex_error, skeleton_scores, skin_scores, SkeletonScores, SkinScores,
+    joints_inside, match_vertices, match_vertices_partial, posed_vertex_error, skeleton_scores, skin_scores, SkeletonScores, SkinScores,
 };
 use rig_core::{Rig, SkinWeights};
 use serde_json::json;
@@ -39,6 +39,8 @@ struct Scores {
     skin: Option<SkinScores>,
     posed: Option<f32>,
     skeleton: Option<SkeletonScores>,
+    /// Fraction of predicted deforming joints inside the mesh.
+    inside: Option<f32>,
     unweighted: usize,
     note: String,
 }
@@ -152,6 +154,7 @@ fn score(truth: &Rig, pred: &Rig, poses: usize) -> Scores {
         let mut t = truth.clone();
         t.mark_unweighted_joints_non_deforming();
         s.skeleton = Some(skeleton_scores(&pred.skeleton, &t.skeleton, &b));
+        s.inside = Some(joints_inside(&pred.skeleton, &truth.mesh.positions, &truth.mesh.triangles));
     }
     let diag = truth.mesh.bounds().map_or(1.0, |b| b.diagonal());
     let Some(vertex_of_truth) = match_vertices(&truth.mesh.positions, &pred.mesh.positions, 1e-4 * diag) else {
@@ -159,8 +162,10 @@ fn score(truth: &Rig, pred: &Rig, poses: usize) -> Scores {
         return s;
     };
     let joint_of_truth: Vec<Option<u32>> = truth.skeleton.joints.iter().map(|j| pred.skeleton.find(&j.name).map(|i| i as u32)).collect();
-    if joint_of_truth.iter().all(Option::is_none) {
-        s.note = "no joint names in common: skin not compared".into();
+    let deforming: Vec<&str> = pred.skeleton.joints.iter().filter(|j| j.deform).map(|j| j.name.as_str()).collect();
+    let shared = deforming.iter().filter(|n| truth.skeleton.find(n).is_some()).count();
+    if shared * 2 < deforming.len().max(1) {
+        s.note = "different skeleton: skin not compared".into();
         return s;
     }
     s.skin = Some(skin_scores(&pred.weights, &truth.weights, &joint_of_truth, &vertex_of_truth));
@@ -188,7 +193,7 @@ fn fmt(v: Option<f32>, digits: usize) -> String {
 fn cells(s: &Scores) -> String {
     let k = s.skeleton;
     format!(
-        "{:>6} {:>6} {:>6} {:>8} {:>6} {:>6} {:>6} {:>5}",
+        "{:>6} {:>6} {:>6} {:>8} {:>6} {:>6} {:>6} {:>5} {:>5}",
         fmt(s.skin.map(|x| x.precision), 3),
         fmt(s.skin.map(|x| x.recall), 3),
         fmt(s.skin.map(|x| x.l1), 3),
@@ -196,6 +201,7 @@ fn cells(s: &Scores) -> String {
         fmt(k.map(|x| x.cd_j2j), 2),
         fmt(k.map(|x| x.cd_j2b), 2),
         fmt(k.map(|x| x.cd_b2b), 2),
+        fmt(s.inside.map(|x| x * 100.0), 0),
         s.unweighted
     )
 }
@@ -216,13 +222,23 @@ fn mean_scores(rows: &[&Scores]) -> Scores {
         cd_j2b: mean(rows, |s| s.skeleton.map(|x| x.cd_j2b)).unwrap_or(0.0),
         cd_b2b: mean(rows, |s| s.skeleton.map(|x| x.cd_b2b)).unwrap_or(0.0),
     });
-    Scores { skin, skeleton, posed: mean(rows, |s| s.posed), unweighted: rows.iter().map(|s| s.unweighted).sum(), note: String::new() }
+    Scores {
+        skin,
+        skeleton,
+        posed: mean(rows, |s| s.posed),
+        inside: mean(rows, |s| s.inside),
+        unweighted: rows.iter().map(|s| s.unweighted).sum(),
+        note: String::new(),
+    }
 }
 
 type Row = (String, Scores, Option<Scores>);
 
 fn print_table(rows: &[Row], baseline: bool, poses: usize) {
-    let head = format!("{:>6} {:>6} {:>6} {:>8} {:>6} {:>6} {:>6} {:>5}", "prec", "recall", "L1", "pose%", "J2J", "J2B", "B2B", "unwt");
+    let head = format!(
+        "{:>6} {:>6} {:>6} {:>8} {:>6} {:>6} {:>6} {:>5} {:>5}",
+        "prec", "recall", "L1", "pose%", "J2J", "J2B", "B2B", "in%", "unwt"
+    );
     println!("{:<48} {:<10} {head}", "asset", "method");
     for (key, ours, base) in rows {
         println!("{key:<48} {:<10} {} {}", "rigsmith", cells(ours), ours.note);
@@ -236,7 +252,7 @@ fn print_table(rows: &[Row], baseline: bool, poses: usize) {
         let base: Vec<&Scores> = rows.iter().filter_map(|r| r.2.as_ref()).collect();
         println!("{:<48} {:<10} {}", "", "baseline", cells(&mean_scores(&base)));
     }
-    println!("pose% = mean vertex error under {poses} random poses of the artist's skeleton, % of bbox diagonal; J2J/J2B/B2B x 10^-2");
+    println!("pose% = mean vertex error under {poses} random poses of the artist's skeleton, % of bbox diagonal; J2J/J2B/B2B x 10^-2; in% = predicted joints inside the mesh");
 }
 
 fn scores_json(s: &Scores) -> serde_json::Value {
@@ -244,7 +260,7 @@ fn scores_json(s: &Scores) -> serde_json::Value {
         "precision": s.skin.map(|x| x.precision), "recall": s.skin.map(|x| x.recall), "l1": s.skin.map(|x| x.l1),
         "posed_vertex_error_over_diag": s.posed,
         "cd_j2j": s.skeleton.map(|x| x.cd_j2j), "cd_j2b": s.skeleton.map(|x| x.cd_j2b), "cd_b2b": s.skeleton.map(|x| x.cd_b2b),
-        "unweighted_vertices": s.unweighted, "note": s.note,
+        "joints_inside_fraction": s.inside, "unweighted_vertices": s.unweighted, "note": s.note,
     })
 }
 

@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
+use rig_core::autoskel::AutoSkeletonOptions;
 use rig_core::autoskin::{skin_for_skeleton, AutoSkinOptions};
 
 use super::files;
@@ -70,6 +71,12 @@ pub struct Args {
     /// share of its weight (1 disables).
     #[arg(long)]
     rigid_share: Option<f32>,
+    /// Joint spacing along limbs of a generated skeleton, as a fraction of the mesh's longest side.
+    #[arg(long, default_value_t = rig_core::autoskel::AutoSkeletonOptions::default().spacing)]
+    joint_spacing: f32,
+    /// Advanced: side branches of a generated skeleton with fewer joints are pruned.
+    #[arg(long, default_value_t = rig_core::autoskel::AutoSkeletonOptions::default().min_branch_joints)]
+    min_branch: usize,
     /// Advanced: surface smoothing passes.
     #[arg(long)]
     smooth: Option<usize>,
@@ -87,10 +94,15 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     if matches!(a.method, Method::Learned) {
         bail!("the learned generator is not available yet; use --method geometric");
     }
-    if !a.use_skeleton {
-        let _ = (a.kind, a.seed, a.transfer, a.postprocess);
-        bail!("generating a skeleton from a bare mesh is not implemented yet; pass --use-skeleton to re-skin the file's own skeleton");
+    if !matches!(a.kind, Kind::Auto | Kind::Generic) && !a.use_skeleton {
+        bail!("the biped and quadruped templates are not implemented yet; use --kind generic (or auto)");
     }
+    let _ = (a.seed, a.transfer, a.postprocess);
+    let skel = (!a.use_skeleton).then(|| rig_core::autoskel::AutoSkeletonOptions {
+        spacing: a.joint_spacing,
+        min_branch_joints: a.min_branch,
+        ..Default::default()
+    });
     let d = AutoSkinOptions::default();
     let options = AutoSkinOptions {
         max_influences: a.max_influences.max(1),
@@ -102,15 +114,21 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         rigid_piece_share: a.rigid_share.unwrap_or(d.rigid_piece_share),
     };
     if a.input.is_dir() {
-        return run_folder(&a.input, &a.output, &options, a.deform);
+        return run_folder(&a.input, &a.output, &options, a.deform, skel.as_ref());
     }
     let t = Instant::now();
-    rig_file(&a.input, &a.output, &options, a.deform, true)?;
+    rig_file(&a.input, &a.output, &options, a.deform, skel.as_ref(), true)?;
     eprintln!("rigged {} in {:.2} s -> {}", a.input.display(), t.elapsed().as_secs_f64(), a.output.display());
     Ok(())
 }
 
-fn run_folder(input: &Path, output: &Path, options: &AutoSkinOptions, deform: DeformJoints) -> anyhow::Result<()> {
+fn run_folder(
+    input: &Path,
+    output: &Path,
+    options: &AutoSkinOptions,
+    deform: DeformJoints,
+    generate: Option<&AutoSkeletonOptions>,
+) -> anyhow::Result<()> {
     let files = files::inputs_in(input);
     if files.is_empty() {
         bail!("{} holds no .glb/.gltf/.vrm/.obj file", input.display());
@@ -121,7 +139,7 @@ fn run_folder(input: &Path, output: &Path, options: &AutoSkinOptions, deform: De
     for f in &files {
         bar.set_message(f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
         let out = output.join(format!("{}.glb", files::key(input, f)));
-        if let Err(e) = rig_file(f, &out, options, deform, false) {
+        if let Err(e) = rig_file(f, &out, options, deform, generate, false) {
             bar.suspend(|| eprintln!("error: {}: {e:#}", f.display()));
             failed += 1;
         }
@@ -134,13 +152,25 @@ fn run_folder(input: &Path, output: &Path, options: &AutoSkinOptions, deform: De
     Ok(())
 }
 
-fn rig_file(input: &Path, output: &Path, options: &AutoSkinOptions, deform: DeformJoints, show_progress: bool) -> anyhow::Result<()> {
+/// Rigs one file: `generate` builds a new skeleton, `None` keeps the file's.
+fn rig_file(
+    input: &Path,
+    output: &Path,
+    options: &AutoSkinOptions,
+    deform: DeformJoints,
+    generate: Option<&AutoSkeletonOptions>,
+    show_progress: bool,
+) -> anyhow::Result<()> {
     let mut rig = rig_io::load(input).with_context(|| format!("{}", input.display()))?.rig;
-    if rig.skeleton.joints.iter().all(|j| !j.deform) {
-        bail!("{} has no skeleton to keep (--use-skeleton needs a rigged file)", input.display());
-    }
-    if deform == DeformJoints::Weighted {
-        rig.mark_unweighted_joints_non_deforming();
+    if let Some(skeleton_options) = generate {
+        replace_skeleton(&mut rig, skeleton_options)?;
+    } else {
+        if rig.skeleton.joints.iter().all(|j| !j.deform) {
+            bail!("{} has no skeleton to keep (--use-skeleton needs a rigged file)", input.display());
+        }
+        if deform == DeformJoints::Weighted {
+            rig.mark_unweighted_joints_non_deforming();
+        }
     }
     let report = |stage: &str, f: f32| {
         if show_progress {
@@ -163,5 +193,18 @@ fn rig_file(input: &Path, output: &Path, options: &AutoSkinOptions, deform: Defo
     }
     let export = rig_io::ExportOptions { max_influences: Some(options.max_influences) };
     rig_io::save(&rig, output, &export).with_context(|| format!("{}", output.display()))?;
+    Ok(())
+}
+
+/// A generated skeleton in place of whatever the file had. The file's clips animate the old
+/// joints, so they are dropped; every part becomes skinned.
+fn replace_skeleton(rig: &mut rig_core::Rig, options: &AutoSkeletonOptions) -> anyhow::Result<()> {
+    let skeleton = rig_core::autoskel::skeleton_for_mesh(&rig.mesh, options);
+    if skeleton.is_empty() {
+        bail!("no solid volume found to build a skeleton in (is the mesh empty or flat?)");
+    }
+    rig.skeleton = skeleton;
+    rig.clips.clear();
+    rig.mesh.parts.iter_mut().for_each(|p| p.skinned = true);
     Ok(())
 }

@@ -8,6 +8,7 @@
 //! point into model space.
 
 pub mod animation;
+pub mod autoskel;
 pub mod autoskin;
 pub mod error;
 pub mod lbs;

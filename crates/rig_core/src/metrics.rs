@@ -271,3 +271,42 @@ mod tests {
         assert_eq!(match_vertices(&truth, &pred[..2], 1e-5), None);
     }
 }
+
+/// Generalised winding number of the triangle soup around `p` (1 inside a closed surface,
+/// 0 outside; in between near holes). Van Oosterom and Strackee's solid angle per triangle.
+pub fn winding_number(p: &Vector3<f32>, positions: &[[f32; 3]], triangles: &[[u32; 3]]) -> f32 {
+    let mut total = 0.0f64;
+    for t in triangles {
+        let [a, b, c] = t.map(|i| (Vector3::from(positions[i as usize]) - p).cast::<f64>());
+        let (la, lb, lc) = (a.norm(), b.norm(), c.norm());
+        let num = a.dot(&b.cross(&c));
+        let den = la * lb * lc + a.dot(&b) * lc + b.dot(&c) * la + c.dot(&a) * lb;
+        total += 2.0 * num.atan2(den);
+    }
+    (total / (4.0 * std::f64::consts::PI)) as f32
+}
+
+/// Fraction of `skeleton`'s deforming joints (bind pose) inside the mesh (winding number over 0.5).
+pub fn joints_inside(skeleton: &Skeleton, positions: &[[f32; 3]], triangles: &[[u32; 3]]) -> f32 {
+    let (joints, _) = joints_and_bones(skeleton);
+    if joints.is_empty() {
+        return 0.0;
+    }
+    let inside = joints.iter().filter(|p| winding_number(p, positions, triangles).abs() > 0.5).count();
+    inside as f32 / joints.len() as f32
+}
+
+#[cfg(test)]
+mod winding_tests {
+    use super::*;
+
+    #[test]
+    fn winding_number_tells_inside_from_outside_of_a_cube() {
+        let p = |x: usize, y: usize, z: usize| [x as f32, y as f32, z as f32];
+        let pos: Vec<[f32; 3]> = (0..8).map(|i| p(i & 1, (i >> 1) & 1, (i >> 2) & 1)).collect();
+        let quads = [[0, 1, 3, 2], [4, 6, 7, 5], [0, 4, 5, 1], [2, 3, 7, 6], [0, 2, 6, 4], [1, 5, 7, 3]];
+        let tris: Vec<[u32; 3]> = quads.iter().flat_map(|q| [[q[0], q[1], q[2]], [q[0], q[2], q[3]]]).collect();
+        assert!((winding_number(&Vector3::new(0.5, 0.5, 0.5), &pos, &tris).abs() - 1.0).abs() < 1e-4);
+        assert!(winding_number(&Vector3::new(1.5, 0.5, 0.5), &pos, &tris).abs() < 1e-4);
+    }
+}

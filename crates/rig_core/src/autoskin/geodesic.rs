@@ -55,6 +55,11 @@ impl SolidGraph {
         SolidGraph { id_of_cell, cell_of_id, neighbors, slot_cost }
     }
 
+    /// Calls `f` with each solid neighbour of solid voxel `v`.
+    pub fn for_each_neighbor(&self, v: u32, mut f: impl FnMut(u32)) {
+        self.neighbors[v as usize].iter().filter(|&&n| n != UNREACHED).for_each(|&n| f(n));
+    }
+
     pub fn len(&self) -> usize {
         self.cell_of_id.len()
     }

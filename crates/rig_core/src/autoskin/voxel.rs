@@ -35,6 +35,11 @@ impl VoxelGrid {
         c
     }
 
+    /// True when `p` lies within the grid's bounds.
+    pub fn contains(&self, p: &Vector3<f32>) -> bool {
+        (0..3).all(|k| p[k] >= self.origin[k] && p[k] < self.origin[k] + self.dims[k] as f32 * self.size)
+    }
+
     pub fn center(&self, c: [usize; 3]) -> Vector3<f32> {
         self.origin + Vector3::new(c[0] as f32 + 0.5, c[1] as f32 + 0.5, c[2] as f32 + 0.5) * self.size
     }

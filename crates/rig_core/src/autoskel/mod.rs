@@ -1,0 +1,195 @@
+//! Skeletons from a bare mesh. The generic method follows the volume: geodesic distance bands
+//! from the thickest point of the solid, split into connected pieces, give one joint per piece
+//! at its centroid (centred in the cross-section); a piece's parent is the touching piece one
+//! band closer to the root. Short side branches (bumps) are pruned.
+
+mod bands;
+
+use nalgebra::Vector3;
+
+use crate::autoskin::geodesic::{SolidGraph, UNREACHED};
+use crate::autoskin::voxel::VoxelGrid;
+use crate::mesh::Mesh;
+use crate::skeleton::{Joint, Skeleton};
+use crate::transform::Trs;
+use crate::Mat4;
+
+/// Settings of the skeleton generator.
+#[derive(Debug, Clone)]
+pub struct AutoSkeletonOptions {
+    /// Voxels along the longest side for the volume analysis.
+    pub resolution: usize,
+    /// Joint spacing along limbs, as a fraction of the longest side of the mesh.
+    pub spacing: f32,
+    /// Side branches with fewer joints than this are pruned.
+    pub min_branch_joints: usize,
+    /// Where the root joint goes.
+    pub root: RootChoice,
+}
+
+/// Where the generated skeleton's root joint goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RootChoice {
+    /// The point of the solid furthest from the surface.
+    Thickest,
+    /// The solid voxel nearest to the centroid of the solid.
+    Centroid,
+}
+
+impl Default for AutoSkeletonOptions {
+    fn default() -> Self {
+        Self { resolution: 64, spacing: 0.07, min_branch_joints: 2, root: RootChoice::Thickest }
+    }
+}
+
+/// A generated joint tree before naming: positions and parents (parents first).
+#[derive(Debug, Clone, Default)]
+pub struct JointTree {
+    pub positions: Vec<Vector3<f32>>,
+    pub parents: Vec<Option<usize>>,
+}
+
+/// Generates a skeleton for `mesh` (mesh space). Returns an empty skeleton for an empty mesh.
+pub fn skeleton_for_mesh(mesh: &Mesh, options: &AutoSkeletonOptions) -> Skeleton {
+    if mesh.positions.is_empty() || mesh.triangles.is_empty() {
+        return Skeleton::default();
+    }
+    let grid = VoxelGrid::from_mesh(&mesh.positions, &mesh.triangles, options.resolution);
+    let graph = SolidGraph::new(&grid);
+    let Some(root) = (match options.root {
+        RootChoice::Thickest => thickest_voxel(&grid, &graph),
+        RootChoice::Centroid => centroid_voxel(&grid, &graph),
+    }) else {
+        return Skeleton::default();
+    };
+    let from_root = graph.distances(&[root]);
+    let step = ((options.spacing * options.resolution as f32) * 10.0).max(10.0) as u32;
+    let tree = bands::band_tree(&grid, &graph, &from_root, step);
+    let tree = bands::prune_short_branches(tree, options.min_branch_joints);
+    name_and_build(&tree)
+}
+
+/// The solid voxel furthest from the surface (ties: the first), in the largest piece reachable.
+fn thickest_voxel(grid: &VoxelGrid, graph: &SolidGraph) -> Option<u32> {
+    if graph.is_empty() {
+        return None;
+    }
+    let boundary: Vec<u32> = (0..graph.len() as u32).filter(|&v| is_boundary(grid, graph, v)).collect();
+    let depth = graph.distances(&boundary);
+    (0..graph.len() as u32).filter(|&v| depth[v as usize] != UNREACHED).max_by_key(|&v| depth[v as usize])
+}
+
+/// The solid voxel nearest to the centroid of all solid voxels.
+fn centroid_voxel(grid: &VoxelGrid, graph: &SolidGraph) -> Option<u32> {
+    let centre = |v: u32| grid.center(grid.coords(graph.cell_of_id[v as usize] as usize));
+    let n = graph.len();
+    if n == 0 {
+        return None;
+    }
+    let mean = (0..n as u32).map(centre).sum::<Vector3<f32>>() / n as f32;
+    (0..n as u32).min_by(|&a, &b| (centre(a) - mean).norm_squared().total_cmp(&(centre(b) - mean).norm_squared()))
+}
+
+fn is_boundary(grid: &VoxelGrid, graph: &SolidGraph, v: u32) -> bool {
+    let c = grid.coords(graph.cell_of_id[v as usize] as usize);
+    (0..3).any(|k| {
+        [-1i64, 1].iter().any(|&d| {
+            let q = c[k] as i64 + d;
+            if q < 0 || q as usize >= grid.dims[k] {
+                return true;
+            }
+            let mut n = c;
+            n[k] = q as usize;
+            !grid.solid[grid.index(n)]
+        })
+    })
+}
+
+/// Names joints by chain: `root`, then `chain_A_01`, `chain_A_02`, ... along each branch.
+fn name_and_build(tree: &JointTree) -> Skeleton {
+    let n = tree.positions.len();
+    let mut children = vec![0usize; n];
+    tree.parents.iter().flatten().for_each(|&p| children[p] += 1);
+    let mut names = Vec::with_capacity(n);
+    let mut chain_of = vec![(0usize, 0usize); n];
+    let mut chains = 0;
+    for i in 0..n {
+        let name = match tree.parents[i] {
+            None => "root".to_string(),
+            Some(p) => {
+                let (chain, index) = if tree.parents[p].is_some() && children[p] == 1 {
+                    (chain_of[p].0, chain_of[p].1 + 1)
+                } else {
+                    chains += 1;
+                    (chains, 1)
+                };
+                chain_of[i] = (chain, index);
+                format!("chain_{chain:02}_{index:02}")
+            }
+        };
+        names.push(name);
+    }
+    let mut skeleton = Skeleton {
+        joints: (0..n)
+            .map(|i| {
+                let origin = tree.parents[i].map_or(Vector3::zeros(), |p| tree.positions[p]);
+                Joint {
+                    name: names[i].clone(),
+                    parent: tree.parents[i],
+                    rest_local: Trs { translation: tree.positions[i] - origin, ..Trs::IDENTITY },
+                    joint_from_mesh: Mat4::identity(),
+                    deform: true,
+                }
+            })
+            .collect(),
+    };
+    skeleton.bind_to_rest();
+    skeleton
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mesh::{MeshGroup, Part};
+
+    fn add_box(pos: &mut Vec<[f32; 3]>, tris: &mut Vec<[u32; 3]>, lo: [f32; 3], hi: [f32; 3]) {
+        let first = pos.len() as u32;
+        let p = |x: usize, y: usize, z: usize| [[lo[0], hi[0]][x], [lo[1], hi[1]][y], [lo[2], hi[2]][z]];
+        pos.extend((0..8).map(|i| p(i & 1, (i >> 1) & 1, (i >> 2) & 1)));
+        let quads = [[0, 1, 3, 2], [4, 6, 7, 5], [0, 4, 5, 1], [2, 3, 7, 6], [0, 2, 6, 4], [1, 5, 7, 3]];
+        tris.extend(quads.iter().flat_map(|q| [[q[0], q[1], q[2]], [q[0], q[2], q[3]]]).map(|t: [u32; 3]| t.map(|i| i + first)));
+    }
+
+    /// A thick body with two long thin legs below it (overlapping boxes).
+    fn creature() -> Mesh {
+        let (mut pos, mut tris) = (Vec::new(), Vec::new());
+        add_box(&mut pos, &mut tris, [-1.0, 2.0, -0.5], [1.0, 3.0, 0.5]);
+        add_box(&mut pos, &mut tris, [-0.9, 0.0, -0.2], [-0.5, 2.2, 0.2]);
+        add_box(&mut pos, &mut tris, [0.5, 0.0, -0.2], [0.9, 2.2, 0.2]);
+        let n = pos.len() as u32;
+        let t = tris.len() as u32;
+        let part =
+            Part { name: "c".into(), group: 0, material: None, vertices: 0..n, triangles: 0..t, skinned: true, morph_targets: vec![] };
+        Mesh { positions: pos, triangles: tris, parts: vec![part], groups: vec![MeshGroup::default()], ..Default::default() }
+    }
+
+    #[test]
+    fn a_two_legged_body_gets_a_root_in_the_body_and_a_chain_per_leg() {
+        let s = skeleton_for_mesh(&creature(), &AutoSkeletonOptions::default());
+        s.validate().expect("parents first");
+        let pos = crate::autoskin::bones::bind_positions(&s);
+        assert!(pos[0].y > 2.0 && pos[0].y < 3.0, "root in the body: {:?}", pos[0]);
+        let tips: Vec<_> = (0..s.len()).filter(|&j| s.children(j).next().is_none()).map(|j| pos[j]).collect();
+        let feet = tips.iter().filter(|p| p.y < 0.8).count();
+        assert_eq!(feet, 2, "one chain reaches each foot: tips {tips:?}");
+        assert!(tips.iter().filter(|p| p.y < 0.8).any(|p| p.x < 0.0) && tips.iter().filter(|p| p.y < 0.8).any(|p| p.x > 0.0));
+    }
+
+    #[test]
+    fn generated_joints_are_inside_the_volume() {
+        let mesh = creature();
+        let s = skeleton_for_mesh(&mesh, &AutoSkeletonOptions::default());
+        let inside = crate::metrics::joints_inside(&s, &mesh.positions, &mesh.triangles);
+        assert!(inside >= 0.95, "{inside}");
+    }
+}
