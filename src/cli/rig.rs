@@ -77,6 +77,9 @@ pub struct Args {
     /// Advanced: side branches of a generated skeleton with fewer joints are pruned.
     #[arg(long, default_value_t = rig_core::autoskel::AutoSkeletonOptions::default().min_branch_joints)]
     min_branch: usize,
+    /// Advanced: allow influences of joints far apart in the hierarchy (off by default).
+    #[arg(long)]
+    any_joints: bool,
     /// Advanced: surface smoothing passes.
     #[arg(long)]
     smooth: Option<usize>,
@@ -112,6 +115,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         smoothing_iterations: a.smooth.unwrap_or(d.smoothing_iterations),
         leaf_fraction: a.leaf.unwrap_or(d.leaf_fraction),
         rigid_piece_share: a.rigid_share.unwrap_or(d.rigid_piece_share),
+        adjacent_only: !a.any_joints,
     };
     if a.input.is_dir() {
         return run_folder(&a.input, &a.output, &options, a.deform, skel.as_ref());

@@ -35,6 +35,9 @@ pub struct AutoSkinOptions {
     /// A connected piece of the surface is bound rigidly to one joint when that joint holds
     /// at least this share of the piece's weight (1.0 or more disables it).
     pub rigid_piece_share: f32,
+    /// Keep only influences of joints next to the dominant one in the hierarchy (itself, its
+    /// parent, children and siblings): artists blend neighbouring bones, not distant ones.
+    pub adjacent_only: bool,
 }
 
 impl Default for AutoSkinOptions {
@@ -47,6 +50,7 @@ impl Default for AutoSkinOptions {
             smoothing_iterations: 2,
             leaf_fraction: 1.0,
             rigid_piece_share: 0.6,
+            adjacent_only: true,
         }
     }
 }
@@ -69,7 +73,10 @@ pub fn skin_for_skeleton(mesh: &Mesh, skeleton: &Skeleton, options: &AutoSkinOpt
     let distances = bone_distances(mesh, &grid, &graph, &segments);
     progress("weights", 0.8);
     let joints_of_segment: Vec<u32> = segments.iter().map(|s| s.joint as u32).collect();
-    let rows = falloff_rows(&distances, &joints_of_segment, mesh.vertex_count(), options);
+    let mut rows = falloff_rows(&distances, &joints_of_segment, mesh.vertex_count(), options);
+    if options.adjacent_only {
+        rows.iter_mut().for_each(|r| keep_adjacent(skeleton, r, options));
+    }
     let mut rows = smooth::smooth_rows(mesh, rows, options.smoothing_iterations);
     if options.rigid_piece_share < 1.0 {
         smooth::rigidify_components(mesh, &mut rows, options.rigid_piece_share);
@@ -150,6 +157,20 @@ fn falloff_rows(distances: &[Vec<f32>], joints: &[u32], vertices: usize, o: &Aut
             prune_row(row, o)
         })
         .collect()
+}
+
+/// Drops influences of joints that are not the dominant joint, its parent, a child or a sibling.
+fn keep_adjacent(skeleton: &Skeleton, row: &mut Vec<(u32, f32)>, o: &AutoSkinOptions) {
+    let Some(&(dominant, _)) = row.iter().max_by(|a, b| a.1.total_cmp(&b.1)) else { return };
+    let parent_of = |j: u32| skeleton.joints[j as usize].parent.map(|p| p as u32);
+    let near = |k: u32| {
+        k == dominant
+            || parent_of(dominant) == Some(k)
+            || parent_of(k) == Some(dominant)
+            || (parent_of(k).is_some() && parent_of(k) == parent_of(dominant))
+    };
+    row.retain(|e| near(e.0));
+    *row = prune_row(std::mem::take(row), o);
 }
 
 /// Largest `max_influences`, then drop those under `min_weight` of the total; renormalised.
