@@ -80,6 +80,12 @@ pub struct Args {
     /// Advanced: allow influences of joints far apart in the hierarchy (off by default).
     #[arg(long)]
     any_joints: bool,
+    /// Advanced: prune side branches shorter than this many body radii at their fork.
+    #[arg(long, default_value_t = rig_core::autoskel::AutoSkeletonOptions::default().bump_factor)]
+    bump_factor: f32,
+    /// Advanced: drop chain joints closer to their parent than this many body radii.
+    #[arg(long, default_value_t = rig_core::autoskel::AutoSkeletonOptions::default().thickness_spacing)]
+    thickness_spacing: f32,
     /// Advanced: surface smoothing passes.
     #[arg(long)]
     smooth: Option<usize>,
@@ -104,6 +110,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let skel = (!a.use_skeleton).then(|| rig_core::autoskel::AutoSkeletonOptions {
         spacing: a.joint_spacing,
         min_branch_joints: a.min_branch,
+        bump_factor: a.bump_factor,
+        thickness_spacing: a.thickness_spacing,
         ..Default::default()
     });
     let d = AutoSkinOptions::default();

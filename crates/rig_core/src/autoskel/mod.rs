@@ -25,6 +25,11 @@ pub struct AutoSkeletonOptions {
     pub min_branch_joints: usize,
     /// Where the root joint goes.
     pub root: RootChoice,
+    /// A side branch shorter than this many times the body's radius at its fork is a bump
+    /// (spikes, bellies, noses) and is pruned.
+    pub bump_factor: f32,
+    /// Chain joints closer to their parent than this many local body radii are dropped.
+    pub thickness_spacing: f32,
 }
 
 /// Where the generated skeleton's root joint goes.
@@ -38,7 +43,7 @@ pub enum RootChoice {
 
 impl Default for AutoSkeletonOptions {
     fn default() -> Self {
-        Self { resolution: 64, spacing: 0.07, min_branch_joints: 2, root: RootChoice::Thickest }
+        Self { resolution: 64, spacing: 0.07, min_branch_joints: 2, root: RootChoice::Thickest, bump_factor: 1.5, thickness_spacing: 0.0 }
     }
 }
 
@@ -66,7 +71,20 @@ pub fn skeleton_for_mesh(mesh: &Mesh, options: &AutoSkeletonOptions) -> Skeleton
     let step = ((options.spacing * options.resolution as f32) * 10.0).max(10.0) as u32;
     let tree = bands::band_tree(&grid, &graph, &from_root, step);
     let tree = bands::prune_short_branches(tree, options.min_branch_joints);
+    let depth = surface_depth(&grid, &graph);
+    let radius = |p: &Vector3<f32>| {
+        let id = graph.id_of_cell[grid.index(grid.cell_of(p))];
+        if id == UNREACHED || depth[id as usize] == UNREACHED { 0.0 } else { depth[id as usize] as f32 * grid.size / 10.0 }
+    };
+    let tree = bands::prune_bumps(tree, &radius, options.bump_factor);
+    let tree = bands::thin_chains(tree, &radius, options.thickness_spacing);
     name_and_build(&tree)
+}
+
+/// Distance of every solid voxel from the surface, in tenths of a voxel.
+fn surface_depth(grid: &VoxelGrid, graph: &SolidGraph) -> Vec<u32> {
+    let boundary: Vec<u32> = (0..graph.len() as u32).filter(|&v| is_boundary(grid, graph, v)).collect();
+    graph.distances(&boundary)
 }
 
 /// The solid voxel furthest from the surface (ties: the first), in the largest piece reachable.
@@ -74,8 +92,7 @@ fn thickest_voxel(grid: &VoxelGrid, graph: &SolidGraph) -> Option<u32> {
     if graph.is_empty() {
         return None;
     }
-    let boundary: Vec<u32> = (0..graph.len() as u32).filter(|&v| is_boundary(grid, graph, v)).collect();
-    let depth = graph.distances(&boundary);
+    let depth = surface_depth(grid, graph);
     (0..graph.len() as u32).filter(|&v| depth[v as usize] != UNREACHED).max_by_key(|&v| depth[v as usize])
 }
 
