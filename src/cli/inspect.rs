@@ -37,7 +37,8 @@ fn as_json(s: &RigStats, imported: &rig_io::Imported) -> serde_json::Value {
         .joints
         .iter()
         .zip(&weighted)
-        .map(|(j, n)| json!({ "name": j.name, "parent": j.parent, "deform": j.deform, "weighted_vertices": n }))
+        .zip(rig_core::autoskin::bones::bind_positions(&rig.skeleton))
+        .map(|((j, n), p)| json!({ "name": j.name, "parent": j.parent, "deform": j.deform, "weighted_vertices": n, "bind_position": [p.x, p.y, p.z] }))
         .collect();
     json!({
         "vertices": s.vertices, "triangles": s.triangles, "degenerate_triangles": s.degenerate_triangles,

@@ -74,7 +74,11 @@ pub fn skeleton_for_mesh(mesh: &Mesh, options: &AutoSkeletonOptions) -> Skeleton
     let depth = surface_depth(&grid, &graph);
     let radius = |p: &Vector3<f32>| {
         let id = graph.id_of_cell[grid.index(grid.cell_of(p))];
-        if id == UNREACHED || depth[id as usize] == UNREACHED { 0.0 } else { depth[id as usize] as f32 * grid.size / 10.0 }
+        if id == UNREACHED || depth[id as usize] == UNREACHED {
+            0.0
+        } else {
+            depth[id as usize] as f32 * grid.size / 10.0
+        }
     };
     let tree = bands::prune_bumps(tree, &radius, options.bump_factor);
     let tree = bands::thin_chains(tree, &radius, options.thickness_spacing);
