@@ -1,0 +1,29 @@
+#!/usr/bin/env python3
+"""Front views (X right, Y up) of artist vs generated skeletons over the mesh vertices.
+
+    TRUTH_DIR=/tmp/evin PRED_DIR=/tmp/generated python3 scripts/plot_skeletons.py out.png ASSET/STEM ...
+
+ASSET/STEM is a path under both folders without .glb (e.g. khronos_cesiumman/CesiumMan). Needs matplotlib.
+"""
+import json, subprocess, sys
+import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
+import os
+R=os.environ.get('RIGSMITH', os.path.expanduser('~/.cache/rigsmith-target/release/rigsmith'))
+TRUTH=os.environ.get('TRUTH_DIR','/tmp/evin'); PRED=os.environ.get('PRED_DIR','/tmp/generated')
+def sk(f):
+    d=json.loads(subprocess.run([R,'inspect','--json',f],capture_output=True,text=True).stdout); return d['skeleton']
+def verts(f):
+    d=json.loads(subprocess.run([R,'pose',f],capture_output=True,text=True).stdout); return d['rest']
+assets=sys.argv[2:]; fig,axes=plt.subplots(2,len(assets),figsize=(4*len(assets),8))
+for c,a in enumerate(assets):
+    v=verts(f'{TRUTH}/{a}.glb')
+    for r,(f,title) in enumerate([(f'{TRUTH}/{a}.glb','artist'),(f'{PRED}/{a}.glb','rigsmith generic')]):
+        ax=axes[r][c]; ax.scatter([p[0] for p in v],[p[1] for p in v],s=0.3,c='#bbbbbb')
+        s=sk(f); 
+        for j in s:
+            if not j['deform'] or (title=='artist' and j['weighted_vertices']==0): continue
+            p=j['bind_position']; ax.plot(p[0],p[1],'o',ms=3,c='r')
+            if j['parent'] is not None:
+                q=s[j['parent']]['bind_position']; ax.plot([p[0],q[0]],[p[1],q[1]],'-',c='b',lw=1)
+        ax.set_aspect('equal'); ax.set_title(f'{a.split("/")[0]}: {title}',fontsize=8); ax.axis('off')
+plt.tight_layout(); plt.savefig(sys.argv[1],dpi=80)
