@@ -86,6 +86,9 @@ pub struct Args {
     /// Advanced: drop chain joints closer to their parent than this many body radii.
     #[arg(long, default_value_t = rig_core::autoskel::AutoSkeletonOptions::default().thickness_spacing)]
     thickness_spacing: f32,
+    /// Advanced: voxels along the longest side when generating a skeleton.
+    #[arg(long, default_value_t = rig_core::autoskel::AutoSkeletonOptions::default().resolution)]
+    skeleton_resolution: usize,
     /// Advanced: surface smoothing passes.
     #[arg(long)]
     smooth: Option<usize>,
@@ -111,6 +114,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         spacing: a.joint_spacing,
         min_branch_joints: a.min_branch,
         bump_factor: a.bump_factor,
+        resolution: a.skeleton_resolution.max(8),
         thickness_spacing: a.thickness_spacing,
         ..Default::default()
     });

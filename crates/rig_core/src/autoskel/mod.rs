@@ -43,7 +43,7 @@ pub enum RootChoice {
 
 impl Default for AutoSkeletonOptions {
     fn default() -> Self {
-        Self { resolution: 64, spacing: 0.07, min_branch_joints: 2, root: RootChoice::Thickest, bump_factor: 1.5, thickness_spacing: 0.0 }
+        Self { resolution: 96, spacing: 0.07, min_branch_joints: 2, root: RootChoice::Thickest, bump_factor: 1.5, thickness_spacing: 0.0 }
     }
 }
 
