@@ -252,7 +252,7 @@ fn print_table(rows: &[Row], baseline: bool, poses: usize) {
         let base: Vec<&Scores> = rows.iter().filter_map(|r| r.2.as_ref()).collect();
         println!("{:<48} {:<10} {}", "", "baseline", cells(&mean_scores(&base)));
     }
-    println!("pose% = mean vertex error under {poses} random poses of the artist's skeleton, % of bbox diagonal; J2J/J2B/B2B x 10^-2; in% = predicted joints inside the mesh");
+    println!("pose% = mean vertex error under {poses} random poses of the artist's skeleton (from bind), % of bbox diagonal; J2J/J2B/B2B x 10^-2; in% = predicted joints inside the mesh");
 }
 
 fn scores_json(s: &Scores) -> serde_json::Value {

@@ -81,9 +81,9 @@ pub fn posed_vertex_error(
     (total / poses.max(1) as f64) as f32 / diag
 }
 
-/// The rest pose with every deforming joint turned by up to `max_angle` about a random axis.
+/// The bind pose with every deforming joint turned by up to `max_angle` about a random axis.
 pub fn random_pose(skeleton: &Skeleton, rng: &mut SplitMix, max_angle: f32) -> Pose {
-    let mut pose = Pose::rest(skeleton);
+    let mut pose = Pose::bind(skeleton);
     for (local, joint) in pose.local.iter_mut().zip(&skeleton.joints) {
         if !joint.deform {
             continue;
