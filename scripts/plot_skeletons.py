@@ -14,10 +14,12 @@ def sk(f):
     d=json.loads(subprocess.run([R,'inspect','--json',f],capture_output=True,text=True).stdout); return d['skeleton']
 def verts(f):
     d=json.loads(subprocess.run([R,'pose',f],capture_output=True,text=True).stdout); return d['rest']
+def truth_file(a):
+    return next((f'{TRUTH}/{a}.{e}' for e in ('glb','gltf','vrm') if os.path.exists(f'{TRUTH}/{a}.{e}')), f'{TRUTH}/{a}.glb')
 assets=sys.argv[2:]; fig,axes=plt.subplots(2,len(assets),figsize=(4*len(assets),8))
 for c,a in enumerate(assets):
-    v=verts(f'{TRUTH}/{a}.glb')
-    for r,(f,title) in enumerate([(f'{TRUTH}/{a}.glb','artist'),(f'{PRED}/{a}.glb','rigsmith generic')]):
+    v=verts(truth_file(a))
+    for r,(f,title) in enumerate([(truth_file(a),'artist'),(f'{PRED}/{a}.glb','rigsmith generic')]):
         ax=axes[r][c]; ax.scatter([p[0] for p in v],[p[1] for p in v],s=0.3,c='#bbbbbb')
         s=sk(f); 
         for j in s:
