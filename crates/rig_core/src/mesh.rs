@@ -61,6 +61,19 @@ pub struct Aabb {
 }
 
 impl Aabb {
+    /// Bounds of a point set, `None` when it is empty.
+    pub fn of_points(points: &[[f32; 3]]) -> Option<Aabb> {
+        let first = *points.first()?;
+        let mut b = Aabb { min: first, max: first };
+        for p in points {
+            for i in 0..3 {
+                b.min[i] = b.min[i].min(p[i]);
+                b.max[i] = b.max[i].max(p[i]);
+            }
+        }
+        Some(b)
+    }
+
     pub fn diagonal(&self) -> f32 {
         let d: Vec<f32> = (0..3).map(|i| self.max[i] - self.min[i]).collect();
         (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt()
@@ -82,15 +95,7 @@ impl Mesh {
 
     /// Bounds of all positions, `None` for an empty mesh.
     pub fn bounds(&self) -> Option<Aabb> {
-        let first = *self.positions.first()?;
-        let mut b = Aabb { min: first, max: first };
-        for p in &self.positions {
-            for i in 0..3 {
-                b.min[i] = b.min[i].min(p[i]);
-                b.max[i] = b.max[i].max(p[i]);
-            }
-        }
-        Some(b)
+        Aabb::of_points(&self.positions)
     }
 
     /// Triangles whose area is zero (repeated index or collinear corners).

@@ -67,7 +67,7 @@ pub fn posed_vertex_error(
     poses: usize,
     seed: u64,
 ) -> f32 {
-    let diag = bounds(positions).diagonal().max(1e-9);
+    let diag = Aabb::of_points(positions).map_or(0.0, |b| b.diagonal()).max(1e-9);
     let mut rng = SplitMix(seed);
     let mut total = 0.0f64;
     for _ in 0..poses {
@@ -117,17 +117,6 @@ impl SplitMix {
     pub fn signed(&mut self) -> f32 {
         2.0 * self.unit() - 1.0
     }
-}
-
-pub fn bounds(positions: &[[f32; 3]]) -> Aabb {
-    let mut b = Aabb { min: [f32::MAX; 3], max: [f32::MIN; 3] };
-    for p in positions {
-        for k in 0..3 {
-            b.min[k] = b.min[k].min(p[k]);
-            b.max[k] = b.max[k].max(p[k]);
-        }
-    }
-    b
 }
 
 /// Skeleton Chamfer distances, in units of the normalised mesh (longest side 1), x 100.
