@@ -28,20 +28,7 @@ pub fn shared_assets() -> Option<PathBuf> {
 
 /// Every .glb/.gltf under `dir`, sorted.
 pub fn gltf_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if matches!(p.extension().and_then(|e| e.to_str()), Some("glb" | "gltf")) {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
+    rig_io::files_under(dir, &["glb", "gltf"])
 }
 
 fn dist(a: [f32; 3], b: [f32; 3]) -> f32 {

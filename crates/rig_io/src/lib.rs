@@ -51,6 +51,25 @@ impl Format {
     }
 }
 
+/// Files under `dir` (recursively, following links) whose extension, in any case, is one of
+/// `extensions`; sorted.
+pub fn files_under(dir: &Path, extensions: &[&str]) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().and_then(|x| x.to_str()).is_some_and(|x| extensions.contains(&x.to_ascii_lowercase().as_str())) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// Reads any supported file into a rig.
 pub fn load(path: &Path) -> Result<Imported, IoError> {
     match Format::from_path(path)? {
