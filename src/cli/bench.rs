@@ -130,7 +130,7 @@ fn average<const N: usize>(v: &[[f32; N]], a: usize, b: usize) -> [f32; N] {
 /// Midpoint subdivision into one part; weights, normals and UVs are averaged.
 fn subdivide(m: &Mesh, w: &SkinWeights) -> (Mesh, SkinWeights) {
     let mut out = Mesh { positions: m.positions.clone(), normals: m.normals.clone(), uvs: m.uvs.clone(), ..Default::default() };
-    let mut rows: Vec<Vec<(u32, f32)>> = (0..m.vertex_count()).map(|v| row(w, v)).collect();
+    let mut rows: Vec<Vec<(u32, f32)>> = (0..m.vertex_count()).map(|v| w.row_pairs(v)).collect();
     let mut mid: HashMap<(u32, u32), u32> = HashMap::new();
     let mut midpoint = |a: u32, b: u32, out: &mut Mesh, rows: &mut Vec<Vec<(u32, f32)>>| -> u32 {
         *mid.entry((a.min(b), a.max(b))).or_insert_with(|| {
@@ -142,8 +142,8 @@ fn subdivide(m: &Mesh, w: &SkinWeights) -> (Mesh, SkinWeights) {
             if !m.uvs.is_empty() {
                 out.uvs.push(average(&m.uvs, ai, bi));
             }
-            let mut r = row(w, ai);
-            r.extend(row(w, bi));
+            let mut r = w.row_pairs(ai);
+            r.extend(w.row_pairs(bi));
             r.iter_mut().for_each(|e| e.1 *= 0.5);
             rows.push(r);
             out.positions.len() as u32 - 1
@@ -168,9 +168,4 @@ fn subdivide(m: &Mesh, w: &SkinWeights) -> (Mesh, SkinWeights) {
     let mut weights = SkinWeights::from_rows(rows);
     weights.prune(8);
     (out, weights)
-}
-
-fn row(w: &SkinWeights, v: usize) -> Vec<(u32, f32)> {
-    let (j, wt) = w.row(v);
-    j.iter().copied().zip(wt.iter().copied()).collect()
 }

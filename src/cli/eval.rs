@@ -151,9 +151,9 @@ fn score(truth: &Rig, pred: &Rig, poses: usize) -> Scores {
     if let Some(b) = truth.mesh.bounds() {
         // The artist's deforming joints are those carrying weight (glTF lists helpers and end
         // markers in skins too); the prediction's are those it marks as deforming.
-        let mut t = truth.clone();
-        t.mark_unweighted_joints_non_deforming();
-        s.skeleton = Some(skeleton_scores(&pred.skeleton, &t.skeleton, &b));
+        let mut deforming = truth.skeleton.clone();
+        deforming.mark_uninfluential_non_deforming(&truth.weights.vertices_per_joint(truth.skeleton.len()));
+        s.skeleton = Some(skeleton_scores(&pred.skeleton, &deforming, &b));
         s.inside = Some(joints_inside(&pred.skeleton, &truth.mesh.positions, &truth.mesh.triangles));
     }
     let diag = truth.mesh.bounds().map_or(1.0, |b| b.diagonal());

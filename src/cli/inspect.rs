@@ -28,10 +28,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
 
 fn as_json(s: &RigStats, imported: &rig_io::Imported) -> serde_json::Value {
     let rig = &imported.rig;
-    let mut weighted = vec![0usize; rig.skeleton.len()];
-    for (joints, _) in rig.weights.iter() {
-        joints.iter().for_each(|&j| weighted[j as usize] += 1);
-    }
+    let weighted = rig.weights.vertices_per_joint(rig.skeleton.len());
     let joints: Vec<_> = rig
         .skeleton
         .joints

@@ -195,11 +195,7 @@ fn rig_file(
     };
     let weights = skin_for_skeleton(&rig.mesh, &rig.skeleton, options, &report);
     // Static parts stay static: their rows stay empty.
-    let rows = (0..rig.mesh.vertex_count()).map(|v| {
-        let (j, w) = weights.row(v);
-        j.iter().copied().zip(w.iter().copied()).collect::<Vec<_>>()
-    });
-    let mut rows: Vec<Vec<(u32, f32)>> = rows.collect();
+    let mut rows: Vec<Vec<(u32, f32)>> = (0..rig.mesh.vertex_count()).map(|v| weights.row_pairs(v)).collect();
     for p in rig.mesh.parts.iter().filter(|p| !p.skinned) {
         (p.vertices.start..p.vertices.end).for_each(|v| rows[v as usize].clear());
     }

@@ -38,21 +38,8 @@ impl Rig {
     /// closest glTF has to Blender's per-bone Deform flag, since exporters list every bone in
     /// the skin. Returns how many joints changed.
     pub fn mark_unweighted_joints_non_deforming(&mut self) -> usize {
-        let mut used = vec![false; self.skeleton.len()];
-        for (joints, _) in self.weights.iter() {
-            joints.iter().for_each(|&j| used[j as usize] = true);
-        }
-        if !used.iter().any(|u| *u) {
-            return 0;
-        }
-        let mut changed = 0;
-        for (j, u) in self.skeleton.joints.iter_mut().zip(used) {
-            if j.deform && !u {
-                j.deform = false;
-                changed += 1;
-            }
-        }
-        changed
+        let counts = self.weights.vertices_per_joint(self.skeleton.len());
+        self.skeleton.mark_uninfluential_non_deforming(&counts)
     }
 
     /// Vertices that belong to skinned parts but have no influence.

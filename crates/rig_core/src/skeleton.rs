@@ -101,6 +101,22 @@ impl Skeleton {
         }
     }
 
+    /// Marks joints that influence no vertex (`vertices_per_joint[j] == 0`) as non-deforming,
+    /// unless no joint influences anything. Returns how many joints changed.
+    pub fn mark_uninfluential_non_deforming(&mut self, vertices_per_joint: &[usize]) -> usize {
+        if vertices_per_joint.iter().all(|&n| n == 0) {
+            return 0;
+        }
+        let mut changed = 0;
+        for (j, &n) in self.joints.iter_mut().zip(vertices_per_joint) {
+            if j.deform && n == 0 {
+                j.deform = false;
+                changed += 1;
+            }
+        }
+        changed
+    }
+
     /// Sets every inverse bind matrix to the inverse of the rest pose (bind = rest).
     pub fn bind_to_rest(&mut self) {
         let model = self.model_from_joints_rest();

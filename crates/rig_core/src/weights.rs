@@ -77,6 +77,19 @@ impl SkinWeights {
         (&self.joints[r.clone()], &self.weights[r])
     }
 
+    /// The influences of one vertex as owned `(joint, weight)` pairs.
+    pub fn row_pairs(&self, vertex: usize) -> Vec<(u32, f32)> {
+        let (j, w) = self.row(vertex);
+        j.iter().copied().zip(w.iter().copied()).collect()
+    }
+
+    /// How many vertices each of `joint_count` joints influences.
+    pub fn vertices_per_joint(&self, joint_count: usize) -> Vec<usize> {
+        let mut counts = vec![0; joint_count];
+        self.joints.iter().for_each(|&j| counts[j as usize] += 1);
+        counts
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (&[u32], &[f32])> + '_ {
         (0..self.vertex_count()).map(|v| self.row(v))
     }
@@ -128,10 +141,9 @@ impl SkinWeights {
 
     /// Keeps the `max` largest influences per vertex and renormalises the kept ones.
     pub fn prune(&mut self, max: usize) {
-        let rows: Vec<Vec<(u32, f32)>> = self
-            .iter()
-            .map(|(j, w)| {
-                let mut row: Vec<(u32, f32)> = j.iter().copied().zip(w.iter().copied()).collect();
+        let rows: Vec<Vec<(u32, f32)>> = (0..self.vertex_count())
+            .map(|v| {
+                let mut row = self.row_pairs(v);
                 row.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
                 row.truncate(max);
                 let sum: f32 = row.iter().map(|(_, w)| w).sum();
