@@ -77,9 +77,10 @@ pub fn skin_for_skeleton(mesh: &Mesh, skeleton: &Skeleton, options: &AutoSkinOpt
     if options.adjacent_only {
         rows.iter_mut().for_each(|r| keep_adjacent(skeleton, r, options));
     }
-    let mut rows = smooth::smooth_rows(mesh, rows, options.smoothing_iterations);
+    let surface = smooth::SurfaceGraph::new(mesh);
+    let mut rows = smooth::smooth_rows(&surface, rows, options.smoothing_iterations);
     if options.rigid_piece_share < 1.0 {
-        smooth::rigidify_components(mesh, &mut rows, options.rigid_piece_share);
+        smooth::rigidify_components(&surface, &mut rows, options.rigid_piece_share);
     }
     let mut weights = SkinWeights::from_rows(rows.into_iter().map(|r| prune_row(r, options)));
     weights.normalize(1e-3);

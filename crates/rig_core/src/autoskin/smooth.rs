@@ -7,6 +7,23 @@ use crate::mesh::Mesh;
 
 type Row = Vec<(u32, f32)>;
 
+/// The surface with coincident vertices welded: built once, used by smoothing and by the
+/// search for separate pieces.
+pub struct SurfaceGraph {
+    /// Welded vertex id of each mesh vertex.
+    weld: Vec<u32>,
+    /// Neighbours of each welded vertex.
+    adj: Vec<Vec<u32>>,
+}
+
+impl SurfaceGraph {
+    pub fn new(mesh: &Mesh) -> SurfaceGraph {
+        let (weld, n) = weld(mesh);
+        let adj = adjacency(mesh, &weld, n);
+        SurfaceGraph { weld, adj }
+    }
+}
+
 /// Welded vertex id per vertex, and the number of welded vertices.
 fn weld(mesh: &Mesh) -> (Vec<u32>, usize) {
     let mut ids: HashMap<[u32; 3], u32> = HashMap::with_capacity(mesh.vertex_count());
@@ -50,15 +67,14 @@ fn add(acc: &mut Row, row: &Row, scale: f32) {
 }
 
 /// `iterations` passes of `w <- 0.5 w + 0.5 mean(neighbours)` on the welded graph.
-pub fn smooth_rows(mesh: &Mesh, rows: Vec<Row>, iterations: usize) -> Vec<Row> {
-    let (weld, n) = weld(mesh);
+pub fn smooth_rows(graph: &SurfaceGraph, rows: Vec<Row>, iterations: usize) -> Vec<Row> {
+    let (weld, adj, n) = (&graph.weld, &graph.adj, graph.adj.len());
     let mut welded: Vec<Row> = vec![Vec::new(); n];
     for (v, row) in rows.into_iter().enumerate() {
         if welded[weld[v] as usize].is_empty() {
             welded[weld[v] as usize] = row;
         }
     }
-    let adj = adjacency(mesh, &weld, n);
     for _ in 0..iterations {
         welded = (0..n)
             .map(|v| {
@@ -77,9 +93,8 @@ pub fn smooth_rows(mesh: &Mesh, rows: Vec<Row>, iterations: usize) -> Vec<Row> {
 }
 
 /// Welded connected components: a component id per vertex.
-pub fn components(mesh: &Mesh) -> Vec<u32> {
-    let (weld, n) = weld(mesh);
-    let adj = adjacency(mesh, &weld, n);
+pub fn components(graph: &SurfaceGraph) -> Vec<u32> {
+    let (weld, adj, n) = (&graph.weld, &graph.adj, graph.adj.len());
     let mut comp = vec![u32::MAX; n];
     let mut next = 0;
     for start in 0..n {
@@ -103,8 +118,8 @@ pub fn components(mesh: &Mesh) -> Vec<u32> {
 
 /// Binds a connected piece rigidly to one joint when that joint already holds at least
 /// `share` of the piece's total weight (separate low-poly pieces: armour plates, hands, heads).
-pub fn rigidify_components(mesh: &Mesh, rows: &mut [Row], share: f32) {
-    let comp = components(mesh);
+pub fn rigidify_components(graph: &SurfaceGraph, rows: &mut [Row], share: f32) {
+    let comp = components(graph);
     let count = comp.iter().map(|&c| c as usize + 1).max().unwrap_or(0);
     let mut totals: Vec<Row> = vec![Vec::new(); count];
     for (v, row) in rows.iter().enumerate() {
