@@ -83,9 +83,6 @@ pub struct Args {
     /// Advanced: prune side branches shorter than this many body radii at their fork.
     #[arg(long, default_value_t = rig_core::autoskel::AutoSkeletonOptions::default().bump_factor)]
     bump_factor: f32,
-    /// Advanced: drop chain joints closer to their parent than this many body radii.
-    #[arg(long, default_value_t = rig_core::autoskel::AutoSkeletonOptions::default().thickness_spacing)]
-    thickness_spacing: f32,
     /// Advanced: voxels along the longest side when generating a skeleton.
     #[arg(long, default_value_t = rig_core::autoskel::AutoSkeletonOptions::default().resolution)]
     skeleton_resolution: usize,
@@ -115,8 +112,6 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         min_branch_joints: a.min_branch,
         bump_factor: a.bump_factor,
         resolution: a.skeleton_resolution.max(8),
-        thickness_spacing: a.thickness_spacing,
-        ..Default::default()
     });
     let d = AutoSkinOptions::default();
     let options = AutoSkinOptions {

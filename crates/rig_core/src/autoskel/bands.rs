@@ -159,33 +159,6 @@ pub fn prune_bumps(mut tree: JointTree, radius: &dyn Fn(&Vector3<f32>) -> f32, f
     }
 }
 
-/// Drops chain joints (one parent, one child) closer to their kept parent than `factor`
-/// times the local body radius: thick, short limbs keep fewer joints than thin long ones.
-pub fn thin_chains(tree: JointTree, radius: &dyn Fn(&Vector3<f32>) -> f32, factor: f32) -> JointTree {
-    let n = tree.positions.len();
-    let mut children = vec![0usize; n];
-    tree.parents.iter().flatten().for_each(|&p| children[p] += 1);
-    let mut kept_parent: Vec<Option<usize>> = tree.parents.clone();
-    let mut remove = vec![false; n];
-    for i in 0..n {
-        // Parents come first, so kept_parent[i]'s own removal is already decided.
-        let mut p = tree.parents[i];
-        while let Some(q) = p.filter(|&q| remove[q]) {
-            p = kept_parent[q];
-        }
-        kept_parent[i] = p;
-        let interior = children[i] == 1 && p.is_some();
-        if interior {
-            let from = tree.positions[p.unwrap_or(i)];
-            if (tree.positions[i] - from).norm() < factor * radius(&tree.positions[i]) {
-                remove[i] = true;
-            }
-        }
-    }
-    let parents = kept_parent;
-    retain(&JointTree { positions: tree.positions, parents }, &remove)
-}
-
 fn retain(tree: &JointTree, remove: &[bool]) -> JointTree {
     let mut new_index = vec![usize::MAX; remove.len()];
     let mut out = JointTree::default();

@@ -23,27 +23,14 @@ pub struct AutoSkeletonOptions {
     pub spacing: f32,
     /// Side branches with fewer joints than this are pruned.
     pub min_branch_joints: usize,
-    /// Where the root joint goes.
-    pub root: RootChoice,
     /// A side branch shorter than this many times the body's radius at its fork is a bump
     /// (spikes, bellies, noses) and is pruned.
     pub bump_factor: f32,
-    /// Chain joints closer to their parent than this many local body radii are dropped.
-    pub thickness_spacing: f32,
-}
-
-/// Where the generated skeleton's root joint goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RootChoice {
-    /// The point of the solid furthest from the surface.
-    Thickest,
-    /// The solid voxel nearest to the centroid of the solid.
-    Centroid,
 }
 
 impl Default for AutoSkeletonOptions {
     fn default() -> Self {
-        Self { resolution: 96, spacing: 0.07, min_branch_joints: 2, root: RootChoice::Thickest, bump_factor: 1.5, thickness_spacing: 0.0 }
+        Self { resolution: 96, spacing: 0.07, min_branch_joints: 2, bump_factor: 1.5 }
     }
 }
 
@@ -54,24 +41,20 @@ pub struct JointTree {
     pub parents: Vec<Option<usize>>,
 }
 
-/// Generates a skeleton for `mesh` (mesh space). Returns an empty skeleton for an empty mesh.
+/// Generates a skeleton for `mesh` (mesh space), rooted at the point of the solid deepest below
+/// the surface. Returns an empty skeleton for an empty mesh.
 pub fn skeleton_for_mesh(mesh: &Mesh, options: &AutoSkeletonOptions) -> Skeleton {
     if mesh.positions.is_empty() || mesh.triangles.is_empty() {
         return Skeleton::default();
     }
     let grid = VoxelGrid::from_mesh(&mesh.positions, &mesh.triangles, options.resolution);
     let graph = SolidGraph::new(&grid);
-    let Some(root) = (match options.root {
-        RootChoice::Thickest => thickest_voxel(&grid, &graph),
-        RootChoice::Centroid => centroid_voxel(&grid, &graph),
-    }) else {
-        return Skeleton::default();
-    };
+    let depth = surface_depth(&grid, &graph);
+    let Some(root) = deepest_voxel(&depth) else { return Skeleton::default() };
     let from_root = graph.distances(&[root]);
     let step = ((options.spacing * options.resolution as f32) * 10.0).max(10.0) as u32;
     let tree = bands::band_tree(&grid, &graph, &from_root, step);
     let tree = bands::prune_short_branches(tree, options.min_branch_joints);
-    let depth = surface_depth(&grid, &graph);
     let radius = |p: &Vector3<f32>| {
         let id = graph.id_of_cell[grid.index(grid.cell_of(p))];
         if id == UNREACHED || depth[id as usize] == UNREACHED {
@@ -81,7 +64,6 @@ pub fn skeleton_for_mesh(mesh: &Mesh, options: &AutoSkeletonOptions) -> Skeleton
         }
     };
     let tree = bands::prune_bumps(tree, &radius, options.bump_factor);
-    let tree = bands::thin_chains(tree, &radius, options.thickness_spacing);
     name_and_build(&tree)
 }
 
@@ -91,24 +73,9 @@ fn surface_depth(grid: &VoxelGrid, graph: &SolidGraph) -> Vec<u32> {
     graph.distances(&boundary)
 }
 
-/// The solid voxel furthest from the surface (ties: the first), in the largest piece reachable.
-fn thickest_voxel(grid: &VoxelGrid, graph: &SolidGraph) -> Option<u32> {
-    if graph.is_empty() {
-        return None;
-    }
-    let depth = surface_depth(grid, graph);
-    (0..graph.len() as u32).filter(|&v| depth[v as usize] != UNREACHED).max_by_key(|&v| depth[v as usize])
-}
-
-/// The solid voxel nearest to the centroid of all solid voxels.
-fn centroid_voxel(grid: &VoxelGrid, graph: &SolidGraph) -> Option<u32> {
-    let centre = |v: u32| grid.center(grid.coords(graph.cell_of_id[v as usize] as usize));
-    let n = graph.len();
-    if n == 0 {
-        return None;
-    }
-    let mean = (0..n as u32).map(centre).sum::<Vector3<f32>>() / n as f32;
-    (0..n as u32).min_by(|&a, &b| (centre(a) - mean).norm_squared().total_cmp(&(centre(b) - mean).norm_squared()))
+/// The solid voxel furthest from the surface (ties: the first): the root of the skeleton.
+fn deepest_voxel(depth: &[u32]) -> Option<u32> {
+    (0..depth.len() as u32).filter(|&v| depth[v as usize] != UNREACHED).max_by_key(|&v| depth[v as usize])
 }
 
 fn is_boundary(grid: &VoxelGrid, graph: &SolidGraph, v: u32) -> bool {
