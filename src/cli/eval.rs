@@ -97,12 +97,9 @@ fn find_pred(dir: &Path, key: &str) -> Option<PathBuf> {
 }
 
 fn score_file(truth: &Rig, pred_path: &Path, poses: usize) -> Scores {
-    let pred = if pred_path.to_string_lossy().ends_with(".weights.json") {
-        weights_json(truth, pred_path)
-    } else {
-        rig_io::load(pred_path).map(|p| p.rig).map_err(|e| e.to_string())
-    };
     let weights_only = pred_path.to_string_lossy().ends_with(".weights.json");
+    let pred =
+        if weights_only { weights_json(truth, pred_path) } else { rig_io::load(pred_path).map(|p| p.rig).map_err(|e| e.to_string()) };
     match pred {
         // A weights-only prediction reuses the truth skeleton: no skeleton figures for it.
         Ok(p) if weights_only => Scores { skeleton: None, ..score(truth, &p, poses) },
