@@ -19,6 +19,8 @@ pub mod pose;
 pub mod rig;
 pub mod skeleton;
 pub mod stats;
+#[cfg(test)]
+mod test_shapes;
 pub mod transform;
 pub mod weights;
 

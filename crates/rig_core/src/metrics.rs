@@ -291,10 +291,7 @@ mod winding_tests {
 
     #[test]
     fn winding_number_tells_inside_from_outside_of_a_cube() {
-        let p = |x: usize, y: usize, z: usize| [x as f32, y as f32, z as f32];
-        let pos: Vec<[f32; 3]> = (0..8).map(|i| p(i & 1, (i >> 1) & 1, (i >> 2) & 1)).collect();
-        let quads = [[0, 1, 3, 2], [4, 6, 7, 5], [0, 4, 5, 1], [2, 3, 7, 6], [0, 2, 6, 4], [1, 5, 7, 3]];
-        let tris: Vec<[u32; 3]> = quads.iter().flat_map(|q| [[q[0], q[1], q[2]], [q[0], q[2], q[3]]]).collect();
+        let (pos, tris) = crate::test_shapes::boxes(&[([0.0; 3], [1.0; 3])]);
         assert!((winding_number(&Vector3::new(0.5, 0.5, 0.5), &pos, &tris).abs() - 1.0).abs() < 1e-4);
         assert!(winding_number(&Vector3::new(1.5, 0.5, 0.5), &pos, &tris).abs() < 1e-4);
     }

@@ -140,20 +140,13 @@ mod tests {
     use super::*;
     use crate::mesh::{MeshGroup, Part};
 
-    fn add_box(pos: &mut Vec<[f32; 3]>, tris: &mut Vec<[u32; 3]>, lo: [f32; 3], hi: [f32; 3]) {
-        let first = pos.len() as u32;
-        let p = |x: usize, y: usize, z: usize| [[lo[0], hi[0]][x], [lo[1], hi[1]][y], [lo[2], hi[2]][z]];
-        pos.extend((0..8).map(|i| p(i & 1, (i >> 1) & 1, (i >> 2) & 1)));
-        let quads = [[0, 1, 3, 2], [4, 6, 7, 5], [0, 4, 5, 1], [2, 3, 7, 6], [0, 2, 6, 4], [1, 5, 7, 3]];
-        tris.extend(quads.iter().flat_map(|q| [[q[0], q[1], q[2]], [q[0], q[2], q[3]]]).map(|t: [u32; 3]| t.map(|i| i + first)));
-    }
-
     /// A thick body with two long thin legs below it (overlapping boxes).
     fn creature() -> Mesh {
-        let (mut pos, mut tris) = (Vec::new(), Vec::new());
-        add_box(&mut pos, &mut tris, [-1.0, 2.0, -0.5], [1.0, 3.0, 0.5]);
-        add_box(&mut pos, &mut tris, [-0.9, 0.0, -0.2], [-0.5, 2.2, 0.2]);
-        add_box(&mut pos, &mut tris, [0.5, 0.0, -0.2], [0.9, 2.2, 0.2]);
+        let (pos, tris) = crate::test_shapes::boxes(&[
+            ([-1.0, 2.0, -0.5], [1.0, 3.0, 0.5]),
+            ([-0.9, 0.0, -0.2], [-0.5, 2.2, 0.2]),
+            ([0.5, 0.0, -0.2], [0.9, 2.2, 0.2]),
+        ]);
         let n = pos.len() as u32;
         let t = tris.len() as u32;
         let part =

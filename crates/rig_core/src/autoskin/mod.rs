@@ -196,20 +196,9 @@ mod tests {
     use crate::transform::Trs;
     use crate::Mat4;
 
-    fn box_mesh(lo: [f32; 3], hi: [f32; 3], first: u32) -> (Vec<[f32; 3]>, Vec<[u32; 3]>) {
-        let p = |x: usize, y: usize, z: usize| [[lo[0], hi[0]][x], [lo[1], hi[1]][y], [lo[2], hi[2]][z]];
-        let pos = (0..8).map(|i| p(i & 1, (i >> 1) & 1, (i >> 2) & 1)).collect();
-        let quads = [[0, 1, 3, 2], [4, 6, 7, 5], [0, 4, 5, 1], [2, 3, 7, 6], [0, 2, 6, 4], [1, 5, 7, 3]];
-        let tris = quads.iter().flat_map(|q| [[q[0], q[1], q[2]], [q[0], q[2], q[3]]]).map(|t: [u32; 3]| t.map(|i| i + first)).collect();
-        (pos, tris)
-    }
-
     /// Two legs side by side, each with its own bone; a hip joint above them.
     fn legs() -> (Mesh, Skeleton) {
-        let (mut pos, mut tris) = box_mesh([0.0, 0.0, 0.0], [0.3, 2.0, 0.3], 0);
-        let (p2, t2) = box_mesh([0.4, 0.0, 0.0], [0.7, 2.0, 0.3], 8);
-        pos.extend(p2);
-        tris.extend(t2);
+        let (pos, tris) = crate::test_shapes::boxes(&[([0.0, 0.0, 0.0], [0.3, 2.0, 0.3]), ([0.4, 0.0, 0.0], [0.7, 2.0, 0.3])]);
         let part =
             Part { name: "legs".into(), group: 0, material: None, vertices: 0..16, triangles: 0..24, skinned: true, morph_targets: vec![] };
         let mesh = Mesh { positions: pos, triangles: tris, parts: vec![part], groups: vec![MeshGroup::default()], ..Default::default() };

@@ -151,19 +151,11 @@ fn flood_outside(grid: &VoxelGrid, blocked: &[bool]) -> Vec<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A closed axis-aligned box mesh.
-    pub fn box_mesh(lo: [f32; 3], hi: [f32; 3]) -> (Vec<[f32; 3]>, Vec<[u32; 3]>) {
-        let p = |x: usize, y: usize, z: usize| [[lo[0], hi[0]][x], [lo[1], hi[1]][y], [lo[2], hi[2]][z]];
-        let pos: Vec<[f32; 3]> = (0..8).map(|i| p(i & 1, (i >> 1) & 1, (i >> 2) & 1)).collect();
-        let quads = [[0, 1, 3, 2], [4, 6, 7, 5], [0, 4, 5, 1], [2, 3, 7, 6], [0, 2, 6, 4], [1, 5, 7, 3]];
-        let tris = quads.iter().flat_map(|q| [[q[0], q[1], q[2]], [q[0], q[2], q[3]]]).collect();
-        (pos, tris)
-    }
+    use crate::test_shapes::boxes;
 
     #[test]
     fn a_closed_box_is_filled() {
-        let (p, t) = box_mesh([0.0; 3], [1.0, 2.0, 1.0]);
+        let (p, t) = boxes(&[([0.0; 3], [1.0, 2.0, 1.0])]);
         let g = VoxelGrid::from_mesh(&p, &t, 20);
         let centre = g.cell_of(&Vector3::new(0.5, 1.0, 0.5));
         assert!(g.solid[g.index(centre)], "the inside is solid");
@@ -176,10 +168,7 @@ mod tests {
 
     #[test]
     fn separate_boxes_stay_separate() {
-        let (mut p, mut t) = box_mesh([0.0; 3], [1.0, 1.0, 1.0]);
-        let (p2, t2) = box_mesh([2.0, 0.0, 0.0], [3.0, 1.0, 1.0]);
-        t.extend(t2.iter().map(|tri| tri.map(|i| i + 8)));
-        p.extend(p2);
+        let (p, t) = boxes(&[([0.0; 3], [1.0, 1.0, 1.0]), ([2.0, 0.0, 0.0], [3.0, 1.0, 1.0])]);
         let g = VoxelGrid::from_mesh(&p, &t, 30);
         assert!(!g.solid[g.index(g.cell_of(&Vector3::new(1.5, 0.5, 0.5)))], "the gap is empty");
         assert!(g.solid[g.index(g.cell_of(&Vector3::new(2.5, 0.5, 0.5)))]);
