@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Pose a rig in Blender and in Rigsmith and compare the skinned vertices.
 
-    scripts/blender_pose_compare.py FILE [FILE...] [--export-dir DIR] [--joints N]
+    scripts/blender_pose_compare.py FILE [FILE...] [--export-dir DIR] [--joints N] [--format glb|fbx]
 
-Each FILE is first converted by `rigsmith convert` to GLB (the file we compare is the one
-we wrote). Then a few deforming joints are rotated about their heads in world axes
+Each FILE is first converted by `rigsmith convert` to GLB or binary FBX (the file we compare
+is the one we wrote). With --format blender-fbx it is the other way round: Blender exports FILE
+to FBX, Blender poses FILE itself, and Rigsmith poses its import of Blender's FBX. Then a few deforming joints are rotated about their heads in world axes
 (Euler XYZ, degrees, glTF's Y-up frame) by both
   - ../shared/validators/blender_inspect.py --pose-world ... --yup  (Blender 5's importer)
   - rigsmith pose ... --pose-world ...                                  (our CPU skinning)
@@ -48,9 +49,27 @@ def pick_joints(skeleton, n):
     return [skeleton[i]["name"] for i in picked]
 
 
-def compare(path, export_dir, n_joints):
-    glb = os.path.join(export_dir, os.path.basename(os.path.dirname(os.path.abspath(path))) + ".glb")
-    run([RIGSMITH, "convert", path, glb])
+BLENDER_FBX = """
+import bpy, sys
+src, dst = sys.argv[-2], sys.argv[-1]
+bpy.ops.wm.read_factory_settings(use_empty=True)
+bpy.ops.import_scene.gltf(filepath=src)
+bpy.ops.export_scene.fbx(filepath=dst, add_leaf_bones=False, bake_anim=True)
+"""
+
+
+def compare(path, export_dir, n_joints, fmt="glb"):
+    glb = os.path.join(export_dir, os.path.basename(os.path.dirname(os.path.abspath(path))) + "." + fmt)
+    blender_reads = glb
+    if fmt == "blender-fbx":
+        # Blender writes the FBX from the original; Blender reads the original, we read its FBX.
+        glb = glb[: -len(fmt)] + "blender.fbx"
+        script = os.path.join(export_dir, "blender_fbx_export.py")
+        open(script, "w").write(BLENDER_FBX)
+        run([VPY, script, path, glb])
+        blender_reads = path
+    else:
+        run([RIGSMITH, "convert", path, glb])
     info = json.loads(run([RIGSMITH, "inspect", "--json", glb]))
     joints = pick_joints(info["skeleton"], n_joints)
     specs = [f"{j}={a},{b},{c}" for j, (a, b, c) in zip(joints, ANGLES)]
@@ -58,7 +77,7 @@ def compare(path, export_dir, n_joints):
     ours_path = glb + ".ours.json"
     bl_path = glb + ".blender.json"
     run([RIGSMITH, "pose", glb, "--out", ours_path] + pose_args)
-    run([VPY, os.path.join(VALIDATORS, "blender_inspect.py"), glb, "--yup", "--vertices", "all", "--quiet", "--out", bl_path] + pose_args)
+    run([VPY, os.path.join(VALIDATORS, "blender_inspect.py"), blender_reads, "--yup", "--vertices", "all", "--quiet", "--out", bl_path] + pose_args)
     ours = json.load(open(ours_path))
     bl = json.load(open(bl_path))
     if bl["pose"]["missing_bones"]:
@@ -84,13 +103,15 @@ def main():
     ap.add_argument("files", nargs="+")
     ap.add_argument("--export-dir")
     ap.add_argument("--joints", type=int, default=3)
+    ap.add_argument("--format", choices=["glb", "fbx", "blender-fbx"], default="glb",
+                    help="glb/fbx: we write that format and Blender reads it; blender-fbx: Blender writes FBX from FILE, we read it")
     a = ap.parse_args()
     out = a.export_dir or tempfile.mkdtemp(prefix="rigsmith-blender-")
     os.makedirs(out, exist_ok=True)
     failed = 0
     for f in a.files:
         try:
-            r = compare(f, out, a.joints)
+            r = compare(f, out, a.joints, a.format)
         except Exception as e:  # report and go on with the next file
             print(f"FAIL {f}: {e}")
             failed += 1

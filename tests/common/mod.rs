@@ -37,7 +37,20 @@ fn dist(a: [f32; 3], b: [f32; 3]) -> f32 {
 
 /// Checks that `b` is the same rig as `a`: joints, hierarchy, positions, weights, clips,
 /// materials. Tolerances are relative to the bounding-box diagonal.
+/// Same skeleton, mesh, weights, clips, and materials.
 pub fn compare(a: &Rig, b: &Rig) -> Result<(), String> {
+    compare_rig(a, b)?;
+    compare_materials(a, b)
+}
+
+/// Same skeleton, mesh, weights and clips (materials not compared), positions within 1e-5 of
+/// the bounding-box diagonal.
+pub fn compare_rig(a: &Rig, b: &Rig) -> Result<(), String> {
+    compare_rig_within(a, b, 1e-5)
+}
+
+/// As [`compare_rig`], positions within `tolerance` times the bounding-box diagonal.
+pub fn compare_rig_within(a: &Rig, b: &Rig, tolerance: f32) -> Result<(), String> {
     let diag = a.mesh.bounds().map_or(1.0, |bb| bb.diagonal()).max(1e-6);
     let names = |r: &Rig| r.skeleton.joints.iter().map(|j| j.name.clone()).collect::<Vec<_>>();
     if names(a) != names(b) {
@@ -48,14 +61,14 @@ pub fn compare(a: &Rig, b: &Rig) -> Result<(), String> {
         return Err("joint hierarchy differs".into());
     }
     let (ja, jb) = (a.skeleton.rest_positions(), b.skeleton.rest_positions());
-    if let Some((i, d)) = ja.iter().zip(&jb).map(|(p, q)| dist(*p, *q)).enumerate().find(|(_, d)| *d > 1e-5 * diag) {
+    if let Some((i, d)) = ja.iter().zip(&jb).map(|(p, q)| dist(*p, *q)).enumerate().find(|(_, d)| *d > tolerance * diag) {
         return Err(format!("joint {} moved by {d} (diag {diag})", a.skeleton.joints[i].name));
     }
     if a.mesh.vertex_count() != b.mesh.vertex_count() {
         return Err(format!("vertex count {} vs {}", a.mesh.vertex_count(), b.mesh.vertex_count()));
     }
     if let Some((v, d)) =
-        a.mesh.positions.iter().zip(&b.mesh.positions).map(|(p, q)| dist(*p, *q)).enumerate().find(|(_, d)| *d > 1e-5 * diag)
+        a.mesh.positions.iter().zip(&b.mesh.positions).map(|(p, q)| dist(*p, *q)).enumerate().find(|(_, d)| *d > tolerance * diag)
     {
         return Err(format!("vertex {v} moved by {d}"));
     }
@@ -77,8 +90,7 @@ pub fn compare(a: &Rig, b: &Rig) -> Result<(), String> {
             }
         }
     }
-    compare_clips(a, b)?;
-    compare_materials(a, b)
+    compare_clips(a, b)
 }
 
 fn compare_clips(a: &Rig, b: &Rig) -> Result<(), String> {

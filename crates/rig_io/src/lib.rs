@@ -1,4 +1,4 @@
-//! Rigsmith's file formats: glTF 2.0 / GLB in and out, OBJ in, RigNet `rig_info` text in.
+//! Rigsmith's file formats: glTF 2.0 / GLB and binary FBX in and out, OBJ in, RigNet `rig_info` text in.
 //!
 //! Every reader returns an [`Imported`] rig plus the warnings a user should see; every
 //! error names the file's problem and, where possible, how to fix it. Readers never panic
@@ -6,6 +6,7 @@
 
 mod atomic;
 mod error;
+pub mod fbx;
 pub mod gltf_read;
 pub mod gltf_write;
 pub mod obj;
@@ -31,6 +32,7 @@ pub enum Format {
     Glb,
     Obj,
     RigNet,
+    Fbx,
 }
 
 impl Format {
@@ -41,11 +43,9 @@ impl Format {
             "glb" | "vrm" => Ok(Format::Glb),
             "obj" => Ok(Format::Obj),
             "txt" => Ok(Format::RigNet),
-            "fbx" => Err(IoError::Unsupported(
-                "FBX is not supported yet; convert the file to glTF/GLB (Blender: File > Export > glTF 2.0)".into(),
-            )),
+            "fbx" => Ok(Format::Fbx),
             other => Err(IoError::Unsupported(format!(
-                "unknown file extension {other:?}; Rigsmith reads .glb, .gltf, .vrm, .obj and RigNet .txt"
+                "unknown file extension {other:?}; Rigsmith reads .glb, .gltf, .vrm, .fbx, .obj and RigNet .txt"
             ))),
         }
     }
@@ -76,6 +76,7 @@ pub fn load(path: &Path) -> Result<Imported, IoError> {
         Format::Gltf | Format::Glb => gltf_read::load(path),
         Format::Obj => obj::load(path),
         Format::RigNet => rignet::load(path),
+        Format::Fbx => fbx::load(path),
     }
 }
 
@@ -84,6 +85,19 @@ pub fn save(rig: &Rig, path: &Path, options: &ExportOptions) -> Result<Vec<Strin
     match Format::from_path(path)? {
         Format::Glb => gltf_write::save(rig, path, options, true),
         Format::Gltf => gltf_write::save(rig, path, options, false),
-        _ => Err(IoError::Unsupported(format!("cannot write {}: Rigsmith writes .glb and .gltf", path.display()))),
+        Format::Fbx => fbx::save(&with_max_influences(rig, options), path),
+        _ => Err(IoError::Unsupported(format!("cannot write {}: Rigsmith writes .glb, .gltf and .fbx", path.display()))),
+    }
+}
+
+/// The rig with at most `options.max_influences` per vertex (a copy only when pruning).
+fn with_max_influences<'a>(rig: &'a Rig, options: &ExportOptions) -> std::borrow::Cow<'a, Rig> {
+    match options.max_influences {
+        Some(max) if rig.weights.max_influences() > max => {
+            let mut r = rig.clone();
+            r.weights.prune(max);
+            std::borrow::Cow::Owned(r)
+        }
+        _ => std::borrow::Cow::Borrowed(rig),
     }
 }

@@ -1,0 +1,530 @@
+//! Binary FBX 7.4 export: one Mesh model per part (with its geometry, material and a Skin
+//! deformer holding a cluster per deforming joint), the joints as LimbNode models, a bind
+//! pose, and every clip as an animation stack. Y-up, metres (UnitScaleFactor 100), as glTF.
+
+use nalgebra::{UnitQuaternion, Vector3};
+use rig_core::animation::{Channel, ChannelValues, Clip, Interpolation};
+use rig_core::{Mat4, Part, Rig};
+
+use super::node::{object_name, prop, prop_enum, prop_f64, prop_int, prop_string, prop_time, prop_vec3, properties70, Attr, Node};
+use super::TICKS_PER_SECOND;
+use crate::error::IoError;
+
+/// Builds the file's top-level nodes. Returns them with warnings about what FBX output drops.
+pub fn document(rig: &Rig) -> Result<(Vec<Node>, Vec<String>), IoError> {
+    let mut doc = Doc::default();
+    let joint_ids = doc.skeleton(rig);
+    for (p, part) in rig.mesh.parts.iter().enumerate() {
+        doc.part(rig, p, part, &joint_ids)?;
+    }
+    doc.bind_pose(rig, &joint_ids);
+    for clip in &rig.clips {
+        doc.clip(clip, &joint_ids);
+    }
+    if rig.mesh.parts.iter().any(|p| !p.morph_targets.is_empty()) {
+        doc.warnings.push("morph targets are not written to FBX yet; they were left out".into());
+    }
+    if rig.clips.iter().any(|c| !c.morph_channels.is_empty()) {
+        doc.warnings.push("morph weight animation is not written to FBX yet; it was left out".into());
+    }
+    let top = vec![
+        header_extension(&rig.name),
+        Node::leaf("FileId", Attr::Bytes(FILE_ID.to_vec())),
+        Node::leaf("CreationTime", "1970-01-01 10:00:00:000"),
+        Node::leaf("Creator", CREATOR),
+        global_settings(doc.clip_end_ticks),
+        documents(),
+        Node::new("References", vec![]),
+        definitions(&doc.counts),
+        Node { name: "Objects".into(), attrs: vec![], children: doc.objects },
+        Node { name: "Connections".into(), attrs: vec![], children: doc.connections },
+        takes(&rig.clips),
+    ];
+    Ok((top, doc.warnings))
+}
+
+const CREATOR: &str = concat!("Rigsmith ", env!("CARGO_PKG_VERSION"));
+/// The FileId every FBX writer stores (a fixed magic value).
+const FILE_ID: [u8; 16] = [0x28, 0xb3, 0x2a, 0xeb, 0xb6, 0x24, 0xcc, 0xc2, 0xbf, 0xc8, 0xb0, 0x2a, 0xa9, 0x2b, 0xfc, 0xf1];
+
+#[derive(Default)]
+struct Doc {
+    next_id: i64,
+    objects: Vec<Node>,
+    connections: Vec<Node>,
+    /// Objects written per FBX class, for Definitions.
+    counts: Vec<(&'static str, i32)>,
+    mesh_models: Vec<i64>,
+    clip_end_ticks: i64,
+    warnings: Vec<String>,
+}
+
+impl Doc {
+    fn id(&mut self) -> i64 {
+        self.next_id += 1;
+        1_000_000 + self.next_id
+    }
+
+    fn add(&mut self, class: &'static str, node: Node) {
+        match self.counts.iter_mut().find(|c| c.0 == class) {
+            Some(c) => c.1 += 1,
+            None => self.counts.push((class, 1)),
+        }
+        self.objects.push(node);
+    }
+
+    fn connect(&mut self, child: i64, parent: i64) {
+        self.connections.push(Node::new("C", vec!["OO".into(), child.into(), parent.into()]));
+    }
+
+    fn connect_prop(&mut self, child: i64, parent: i64, property: &str) {
+        self.connections.push(Node::new("C", vec!["OP".into(), child.into(), parent.into(), property.into()]));
+    }
+
+    /// LimbNode models and their attributes; returns each joint's model id.
+    fn skeleton(&mut self, rig: &Rig) -> Vec<i64> {
+        let mut ids = Vec::with_capacity(rig.skeleton.len());
+        for j in &rig.skeleton.joints {
+            let (model, attr) = (self.id(), self.id());
+            let attr_node = Node::new("NodeAttribute", vec![attr.into(), object_name(&j.name, "NodeAttribute"), "LimbNode".into()])
+                .with(Node::leaf("TypeFlags", "Skeleton"));
+            self.add("NodeAttribute", attr_node);
+            let t = &j.rest_local;
+            let props = vec![
+                prop_vec3("Lcl Translation", "Lcl Translation", "", "A", v3(&t.translation)),
+                prop_vec3("Lcl Rotation", "Lcl Rotation", "", "A", euler_degrees(&t.rotation)),
+                prop_vec3("Lcl Scaling", "Lcl Scaling", "", "A", v3(&t.scale)),
+                prop_enum("InheritType", 1),
+                prop_int("DefaultAttributeIndex", 0),
+            ];
+            self.add("Model", model_node(model, &j.name, "LimbNode", props));
+            self.connect(attr, model);
+            self.connect(model, j.parent.map_or(0, |p| ids[p]));
+            ids.push(model);
+        }
+        ids
+    }
+
+    fn part(&mut self, rig: &Rig, index: usize, part: &Part, joint_ids: &[i64]) -> Result<(), IoError> {
+        let (model, geometry) = (self.id(), self.id());
+        let name = if part.name.is_empty() { format!("part_{index}") } else { part.name.clone() };
+        let props = vec![
+            prop_vec3("Lcl Translation", "Lcl Translation", "", "A", [0.0; 3]),
+            prop_vec3("Lcl Rotation", "Lcl Rotation", "", "A", [0.0; 3]),
+            prop_vec3("Lcl Scaling", "Lcl Scaling", "", "A", [1.0; 3]),
+            prop_enum("InheritType", 1),
+            prop_int("DefaultAttributeIndex", 0),
+        ];
+        self.add("Model", model_node(model, &name, "Mesh", props));
+        self.add("Geometry", super::write_mesh::geometry(geometry, &name, &rig.mesh, part)?);
+        self.connect(model, 0);
+        self.connect(geometry, model);
+        self.mesh_models.push(model);
+        if let Some(m) = part.material.filter(|&m| m < rig.materials.materials.len()) {
+            let material = self.material(rig, m);
+            self.connect(material, model);
+        }
+        if part.skinned && !rig.skeleton.is_empty() {
+            self.skin(rig, part, geometry, joint_ids);
+        }
+        Ok(())
+    }
+
+    fn material(&mut self, rig: &Rig, index: usize) -> i64 {
+        let m = &rig.materials.materials[index];
+        let id = self.id();
+        let c = m.base_color;
+        let props = vec![
+            prop_string("ShadingModel", "Phong"),
+            prop_vec3("DiffuseColor", "Color", "", "A", [c[0] as f64, c[1] as f64, c[2] as f64]),
+            prop_f64("DiffuseFactor", 1.0),
+            prop_f64("TransparencyFactor", 1.0 - c[3] as f64),
+            prop_f64("Opacity", c[3] as f64),
+        ];
+        let node = Node::new("Material", vec![id.into(), object_name(&m.name, "Material"), "".into()])
+            .with(Node::leaf("Version", 102))
+            .with(Node::leaf("ShadingModel", "phong"))
+            .with(Node::leaf("MultiLayer", 0))
+            .with(properties70(props));
+        self.add("Material", node);
+        if let Some(image) = m.base_color_texture.and_then(|t| texture_image(rig, t)) {
+            let texture = self.texture(image);
+            self.connect_prop(texture, id, "DiffuseColor");
+        }
+        id
+    }
+
+    /// A Texture with its image embedded in a Video object.
+    fn texture(&mut self, image: &rig_core::Image) -> i64 {
+        let (texture, video) = (self.id(), self.id());
+        let ext = if image.mime_type.contains("jpeg") { "jpg" } else { "png" };
+        let file = format!("{}.{ext}", if image.name.is_empty() { "texture" } else { &image.name });
+        let video_node = Node::new("Video", vec![video.into(), object_name(&image.name, "Video"), "Clip".into()])
+            .with(Node::leaf("Type", "Clip"))
+            .with(properties70(vec![prop("Path", "KString", "XRefUrl", "", vec![file.as_str().into()])]))
+            .with(Node::leaf("UseMipMap", 0))
+            .with(Node::leaf("Filename", file.as_str()))
+            .with(Node::leaf("RelativeFilename", file.as_str()))
+            .with(Node::leaf("Content", Attr::Bytes(image.bytes.clone())));
+        self.add("Video", video_node);
+        let texture_node = Node::new("Texture", vec![texture.into(), object_name(&image.name, "Texture"), "".into()])
+            .with(Node::leaf("Type", "TextureVideoClip"))
+            .with(Node::leaf("Version", 202))
+            .with(Node::leaf("TextureName", object_name(&image.name, "Texture")))
+            .with(properties70(vec![prop_enum("CurrentTextureBlendMode", 0), prop_string("UVSet", "UVMap")]))
+            .with(Node::leaf("Media", object_name(&image.name, "Video")))
+            .with(Node::leaf("FileName", file.as_str()))
+            .with(Node::leaf("RelativeFilename", file.as_str()));
+        self.add("Texture", texture_node);
+        self.connect(video, texture);
+        texture
+    }
+
+    /// A Skin deformer on `geometry` with one cluster per deforming joint.
+    fn skin(&mut self, rig: &Rig, part: &Part, geometry: i64, joint_ids: &[i64]) {
+        let skin = self.id();
+        let skin_node = Node::new("Deformer", vec![skin.into(), object_name("Skin", "Deformer"), "Skin".into()])
+            .with(Node::leaf("Version", 101))
+            .with(Node::leaf("Link_DeformAcuracy", 50.0));
+        self.add("Deformer", skin_node);
+        self.connect(skin, geometry);
+        let joints = rig.skeleton.len();
+        let (mut indexes, mut weights) = (vec![Vec::new(); joints], vec![Vec::new(); joints]);
+        for v in part.vertices.clone() {
+            let (js, ws) = rig.weights.row(v as usize);
+            for (&j, &w) in js.iter().zip(ws) {
+                if w > 0.0 && (j as usize) < joints {
+                    indexes[j as usize].push((v - part.vertices.start) as i32);
+                    weights[j as usize].push(w as f64);
+                }
+            }
+        }
+        for (j, joint) in rig.skeleton.joints.iter().enumerate() {
+            if !joint.deform && indexes[j].is_empty() {
+                continue;
+            }
+            let cluster = self.id();
+            let bind = bind_matrix(rig, j);
+            let node = Node::new("Deformer", vec![cluster.into(), object_name(&joint.name, "SubDeformer"), "Cluster".into()])
+                .with(Node::leaf("Version", 100))
+                .with(Node::new("UserData", vec!["".into(), "".into()]))
+                .with(Node::leaf("Indexes", Attr::ArrI32(std::mem::take(&mut indexes[j]))))
+                .with(Node::leaf("Weights", Attr::ArrF64(std::mem::take(&mut weights[j]))))
+                .with(Node::leaf("Transform", matrix(&joint_from_mesh(rig, j, &bind))))
+                .with(Node::leaf("TransformLink", matrix(&bind)));
+            self.add("Deformer", node);
+            self.connect(cluster, skin);
+            self.connect(joint_ids[j], cluster);
+        }
+    }
+
+    /// The bind pose: every mesh model at identity and every joint at its bind matrix.
+    fn bind_pose(&mut self, rig: &Rig, joint_ids: &[i64]) {
+        if rig.skeleton.is_empty() {
+            return;
+        }
+        let id = self.id();
+        let mut pose = Node::new("Pose", vec![id.into(), object_name("BindPose", "Pose"), "BindPose".into()])
+            .with(Node::leaf("Type", "BindPose"))
+            .with(Node::leaf("Version", 100))
+            .with(Node::leaf("NbPoseNodes", (self.mesh_models.len() + joint_ids.len()) as i32));
+        let pose_node =
+            |node: i64, m: &Mat4| Node::new("PoseNode", vec![]).with(Node::leaf("Node", node)).with(Node::leaf("Matrix", matrix(m)));
+        for &m in &self.mesh_models {
+            pose.push(pose_node(m, &Mat4::identity()));
+        }
+        for (j, &model) in joint_ids.iter().enumerate() {
+            pose.push(pose_node(model, &bind_matrix(rig, j)));
+        }
+        self.add("Pose", pose);
+    }
+
+    /// An animation stack with one layer; a curve node per animated joint property.
+    fn clip(&mut self, clip: &Clip, joint_ids: &[i64]) {
+        let (stack, layer) = (self.id(), self.id());
+        let start = ticks(clip.start_secs().min(0.0));
+        let stop = ticks(clip.duration_secs());
+        self.clip_end_ticks = self.clip_end_ticks.max(stop);
+        let props = vec![
+            prop_time("LocalStart", start),
+            prop_time("LocalStop", stop),
+            prop_time("ReferenceStart", start),
+            prop_time("ReferenceStop", stop),
+        ];
+        self.add(
+            "AnimationStack",
+            Node::new("AnimationStack", vec![stack.into(), object_name(&clip.name, "AnimStack"), "".into()]).with(properties70(props)),
+        );
+        self.add("AnimationLayer", Node::new("AnimationLayer", vec![layer.into(), object_name("BaseLayer", "AnimLayer"), "".into()]));
+        self.connect(layer, stack);
+        for channel in clip.channels.iter().filter(|c| c.joint < joint_ids.len() && !c.times.is_empty()) {
+            let (property, short, keys) = channel_keys(channel);
+            let node = self.id();
+            let first = keys.first().map_or([0.0; 3], |k| k.1);
+            let comps = ["d|X", "d|Y", "d|Z"];
+            let props = (0..3).map(|k| prop(comps[k], "Number", "", "A", vec![Attr::F64(first[k])])).collect();
+            self.add(
+                "AnimationCurveNode",
+                Node::new("AnimationCurveNode", vec![node.into(), object_name(short, "AnimCurveNode"), "".into()])
+                    .with(properties70(props)),
+            );
+            self.connect(node, layer);
+            self.connect_prop(node, joint_ids[channel.joint], property);
+            for (k, comp) in comps.iter().enumerate() {
+                let curve = self.id();
+                let flag = if channel.interpolation == Interpolation::Step { KEY_CONSTANT } else { KEY_LINEAR };
+                self.add("AnimationCurve", curve_node(curve, &keys, k, flag));
+                self.connect_prop(curve, node, comp);
+            }
+        }
+    }
+}
+
+/// Key flags: linear interpolation (with auto tangents), or constant.
+const KEY_LINEAR: i32 = 0x0000_0104 | 0x6000;
+const KEY_CONSTANT: i32 = 0x0000_0002 | 0x6000;
+
+fn curve_node(id: i64, keys: &[(i64, [f64; 3])], component: usize, flag: i32) -> Node {
+    Node::new("AnimationCurve", vec![id.into(), object_name("", "AnimCurve"), "".into()])
+        .with(Node::leaf("Default", keys.first().map_or(0.0, |k| k.1[component])))
+        .with(Node::leaf("KeyVer", 4008))
+        .with(Node::leaf("KeyTime", Attr::ArrI64(keys.iter().map(|k| k.0).collect())))
+        .with(Node::leaf("KeyValueFloat", Attr::ArrF32(keys.iter().map(|k| k.1[component] as f32).collect())))
+        .with(Node::leaf("KeyAttrFlags", Attr::ArrI32(vec![flag])))
+        .with(Node::leaf("KeyAttrDataFloat", Attr::ArrF32(vec![0.0, 0.0, f32::from_bits(218_434_821), 0.0])))
+        .with(Node::leaf("KeyAttrRefCount", Attr::ArrI32(vec![keys.len() as i32])))
+}
+
+/// The FBX property a channel drives, its curve node name, and its keys (times in FBX
+/// ticks; rotations as continuous XYZ Euler angles in degrees).
+fn channel_keys(c: &Channel) -> (&'static str, &'static str, Vec<(i64, [f64; 3])>) {
+    let at = |i: usize| if c.interpolation == Interpolation::CubicSpline { 3 * i + 1 } else { i };
+    let times = c.times.iter().map(|&t| ticks(t));
+    match &c.values {
+        ChannelValues::Translation(v) => {
+            ("Lcl Translation", "T", times.enumerate().map(|(i, t)| (t, v[at(i)].map(|x| x as f64))).collect())
+        }
+        ChannelValues::Scale(v) => ("Lcl Scaling", "S", times.enumerate().map(|(i, t)| (t, v[at(i)].map(|x| x as f64))).collect()),
+        ChannelValues::Rotation(v) => {
+            let mut keys: Vec<(i64, [f64; 3])> = Vec::with_capacity(c.times.len());
+            for (i, t) in times.enumerate() {
+                let q = v[at(i)];
+                let q = UnitQuaternion::from_quaternion(nalgebra::Quaternion::new(q[3], q[0], q[1], q[2]));
+                let mut e = euler_degrees(&q);
+                if let Some(prev) = keys.last() {
+                    e = closest_euler(e, prev.1);
+                }
+                keys.push((t, e));
+            }
+            ("Lcl Rotation", "R", keys)
+        }
+    }
+}
+
+/// Of the two XYZ Euler triples of the same rotation (and their 360-degree turns), the one
+/// closest to `prev`, so that interpolated curves do not spin the long way round.
+fn closest_euler(e: [f64; 3], prev: [f64; 3]) -> [f64; 3] {
+    let alt = [e[0] + 180.0, 180.0 - e[1], e[2] + 180.0];
+    let wrap = |a: f64, p: f64| a + 360.0 * ((p - a) / 360.0).round();
+    let near = |c: [f64; 3]| {
+        let w = [wrap(c[0], prev[0]), wrap(c[1], prev[1]), wrap(c[2], prev[2])];
+        let d = (0..3).map(|k| (w[k] - prev[k]).powi(2)).sum::<f64>();
+        (w, d)
+    };
+    let (a, da) = near(e);
+    let (b, db) = near(alt);
+    if db < da {
+        b
+    } else {
+        a
+    }
+}
+
+fn ticks(secs: f32) -> i64 {
+    (secs as f64 * TICKS_PER_SECOND as f64).round() as i64
+}
+
+fn v3(v: &Vector3<f32>) -> [f64; 3] {
+    [v.x as f64, v.y as f64, v.z as f64]
+}
+
+/// Euler angles in degrees for FBX's default XYZ order (R = Rz * Ry * Rx), computed with
+/// `atan2` on every angle so that rotations near 90 degrees of pitch keep their precision.
+pub fn euler_degrees(q: &UnitQuaternion<f32>) -> [f64; 3] {
+    let r = UnitQuaternion::new_normalize(q.into_inner().cast::<f64>()).to_rotation_matrix().into_inner();
+    let cos_y = (r[(2, 1)] * r[(2, 1)] + r[(2, 2)] * r[(2, 2)]).sqrt();
+    let y = (-r[(2, 0)]).atan2(cos_y);
+    let (x, z) = if cos_y > 1e-9 {
+        (r[(2, 1)].atan2(r[(2, 2)]), r[(1, 0)].atan2(r[(0, 0)]))
+    } else {
+        // Gimbal lock: only x + z (or x - z) is defined; put it all in x.
+        ((-r[(1, 2)]).atan2(r[(1, 1)]), 0.0)
+    };
+    [x.to_degrees(), y.to_degrees(), z.to_degrees()]
+}
+
+/// A column-major 4x4 matrix as FBX stores it.
+fn matrix(m: &Mat4) -> Attr {
+    Attr::ArrF64(m.as_slice().iter().map(|&x| x as f64).collect())
+}
+
+/// The joint's world matrix at bind time: the inverse of its inverse bind matrix when it is
+/// a deforming joint with a usable one, else its parent's bind matrix times its rest local.
+fn bind_matrix(rig: &Rig, joint: usize) -> Mat4 {
+    let j = &rig.skeleton.joints[joint];
+    if j.deform {
+        if let Some(m) = j.joint_from_mesh.try_inverse() {
+            return m;
+        }
+    }
+    let local = j.rest_local.to_matrix();
+    j.parent.map_or(local, |p| bind_matrix(rig, p) * local)
+}
+
+fn joint_from_mesh(rig: &Rig, joint: usize, bind: &Mat4) -> Mat4 {
+    let j = &rig.skeleton.joints[joint];
+    if j.deform && j.joint_from_mesh.try_inverse().is_some() {
+        j.joint_from_mesh
+    } else {
+        bind.try_inverse().unwrap_or_else(Mat4::identity)
+    }
+}
+
+fn model_node(id: i64, name: &str, kind: &str, props: Vec<Node>) -> Node {
+    Node::new("Model", vec![id.into(), object_name(name, "Model"), kind.into()])
+        .with(Node::leaf("Version", 232))
+        .with(properties70(props))
+        .with(Node::leaf("Shading", Attr::Bool(true)))
+        .with(Node::leaf("Culling", "CullingOff"))
+}
+
+fn header_extension(name: &str) -> Node {
+    let stamp = Node::new("CreationTimeStamp", vec![])
+        .with(Node::leaf("Version", 1000))
+        .with(Node::leaf("Year", 1970))
+        .with(Node::leaf("Month", 1))
+        .with(Node::leaf("Day", 1))
+        .with(Node::leaf("Hour", 10))
+        .with(Node::leaf("Minute", 0))
+        .with(Node::leaf("Second", 0))
+        .with(Node::leaf("Millisecond", 0));
+    let scene_info = Node::new("SceneInfo", vec![object_name("GlobalInfo", "SceneInfo"), "UserData".into()])
+        .with(Node::leaf("Type", "UserData"))
+        .with(Node::leaf("Version", 100))
+        .with(Node::new("MetaData", vec![]).with(Node::leaf("Version", 100)).with(Node::leaf("Title", name)))
+        .with(properties70(vec![prop("DocumentUrl", "KString", "Url", "", vec!["".into()])]));
+    Node::new("FBXHeaderExtension", vec![])
+        .with(Node::leaf("FBXHeaderVersion", 1003))
+        .with(Node::leaf("FBXVersion", 7400))
+        .with(Node::leaf("EncryptionType", 0))
+        .with(stamp)
+        .with(Node::leaf("Creator", CREATOR))
+        .with(scene_info)
+}
+
+fn global_settings(end_ticks: i64) -> Node {
+    let props = vec![
+        prop_int("UpAxis", 1),
+        prop_int("UpAxisSign", 1),
+        prop_int("FrontAxis", 2),
+        prop_int("FrontAxisSign", 1),
+        prop_int("CoordAxis", 0),
+        prop_int("CoordAxisSign", 1),
+        prop_int("OriginalUpAxis", 1),
+        prop_int("OriginalUpAxisSign", 1),
+        prop_f64("UnitScaleFactor", 100.0),
+        prop_f64("OriginalUnitScaleFactor", 100.0),
+        prop_vec3("AmbientColor", "ColorRGB", "Color", "", [0.0; 3]),
+        prop_string("DefaultCamera", "Producer Perspective"),
+        prop_enum("TimeMode", 11),
+        prop_time("TimeSpanStart", 0),
+        prop_time("TimeSpanStop", end_ticks.max(TICKS_PER_SECOND)),
+        prop_f64("CustomFrameRate", 24.0),
+    ];
+    Node::new("GlobalSettings", vec![]).with(Node::leaf("Version", 1000)).with(properties70(props))
+}
+
+fn documents() -> Node {
+    let doc = Node::new("Document", vec![1_000_000i64.into(), "Scene".into(), "Scene".into()])
+        .with(properties70(vec![prop("SourceObject", "object", "", "", vec![]), prop_string("ActiveAnimStackName", "")]))
+        .with(Node::leaf("RootNode", 0i64));
+    Node::new("Documents", vec![]).with(Node::leaf("Count", 1)).with(doc)
+}
+
+fn definitions(counts: &[(&'static str, i32)]) -> Node {
+    let total: i32 = counts.iter().map(|c| c.1).sum::<i32>() + 1;
+    let mut defs = Node::new("Definitions", vec![]).with(Node::leaf("Version", 100)).with(Node::leaf("Count", total));
+    defs.push(Node::new("ObjectType", vec!["GlobalSettings".into()]).with(Node::leaf("Count", 1)));
+    for (class, n) in counts {
+        let mut object_type = Node::new("ObjectType", vec![(*class).into()]).with(Node::leaf("Count", *n));
+        if let Some(template) = template(class) {
+            object_type.push(template);
+        }
+        defs.push(object_type);
+    }
+    defs
+}
+
+/// Property templates Autodesk's reader needs to build some objects' properties.
+fn template(class: &str) -> Option<Node> {
+    let (name, props) = match class {
+        "AnimationStack" => (
+            "FbxAnimStack",
+            vec![
+                prop_string("Description", ""),
+                prop_time("LocalStart", 0),
+                prop_time("LocalStop", 0),
+                prop_time("ReferenceStart", 0),
+                prop_time("ReferenceStop", 0),
+            ],
+        ),
+        "AnimationLayer" => (
+            "FbxAnimLayer",
+            vec![prop("Weight", "Number", "", "A", vec![Attr::F64(100.0)]), prop("Mute", "bool", "", "", vec![Attr::I32(0)])],
+        ),
+        // Curves connect to the d|X, d|Y, d|Z members of this compound.
+        "AnimationCurveNode" => ("FbxAnimCurveNode", vec![prop("d", "Compound", "", "", vec![])]),
+        _ => return None,
+    };
+    Some(Node::new("PropertyTemplate", vec![name.into()]).with(properties70(props)))
+}
+
+fn takes(clips: &[Clip]) -> Node {
+    let mut takes = Node::new("Takes", vec![]).with(Node::leaf("Current", ""));
+    for c in clips {
+        let (start, stop) = (ticks(c.start_secs().min(0.0)), ticks(c.duration_secs()));
+        takes.push(
+            Node::new("Take", vec![c.name.as_str().into()])
+                .with(Node::leaf("FileName", format!("{}.tak", c.name)))
+                .with(Node::new("LocalTime", vec![start.into(), stop.into()]))
+                .with(Node::new("ReferenceTime", vec![start.into(), stop.into()])),
+        );
+    }
+    takes
+}
+
+/// The image behind glTF texture `t` of the material library.
+fn texture_image(rig: &Rig, t: usize) -> Option<&rig_core::Image> {
+    let json: serde_json::Value = serde_json::from_str(rig.materials.textures_json.get(t)?).ok()?;
+    rig.materials.images.get(json.get("source")?.as_u64()? as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fbx::transform::euler;
+    use std::f32::consts::FRAC_PI_2;
+
+    #[test]
+    fn euler_angles_rebuild_the_rotation_even_near_gimbal_lock() {
+        let axes = [Vector3::x_axis(), Vector3::y_axis(), Vector3::z_axis()];
+        let mut worst: f64 = 0.0;
+        for (i, pitch) in [0.0f32, 0.7, FRAC_PI_2 - 1e-4, FRAC_PI_2, -FRAC_PI_2, 3.0].iter().enumerate() {
+            let q = UnitQuaternion::from_axis_angle(&axes[i % 3], 0.3) * UnitQuaternion::from_euler_angles(0.4, *pitch, -1.1);
+            let rebuilt = euler(euler_degrees(&q), 0);
+            let exact = UnitQuaternion::new_normalize(q.into_inner().cast::<f64>()).to_homogeneous();
+            worst = worst.max((rebuilt - exact).abs().max());
+        }
+        assert!(worst < 1e-9, "largest matrix difference {worst}");
+    }
+}
