@@ -148,3 +148,14 @@ fn dem_bones_fbx_files_import_with_skeleton_weights_and_animation() {
     assert!(rig.weights.sums().iter().all(|s| (s - 1.0).abs() < 1e-4));
     assert!(rig.clips.first().is_some_and(|c| c.duration_secs() > 1.0 && !c.channels.is_empty()));
 }
+
+#[test]
+fn a_string_longer_than_the_file_is_an_error_not_an_allocation() {
+    // Found by fuzzing: the parser used to reserve the claimed length (2 GiB) before reading.
+    let mut bytes = sample_fbx();
+    let at = bytes.windows(7).position(|w| w == b"Creator").expect("Creator node") + 7;
+    assert_eq!(bytes[at], b'S');
+    bytes[at + 1..at + 5].copy_from_slice(&0x7fff_fff0u32.to_le_bytes());
+    let err = load_bytes(&bytes).expect_err("accepted");
+    assert!(err.contains("truncated"), "{err}");
+}

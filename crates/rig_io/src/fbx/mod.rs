@@ -2,6 +2,7 @@
 //! Rigsmith's space is glTF's (Y up, metres); files in other axes or units are converted.
 
 mod doc;
+mod layout;
 mod node;
 mod read;
 mod read_anim;

@@ -15,7 +15,8 @@ use crate::Imported;
 
 /// Reads a binary FBX file's bytes.
 pub fn from_bytes(bytes: &[u8], name: &str) -> Result<Imported, IoError> {
-    check_header(bytes)?;
+    let version = check_header(bytes)?;
+    super::layout::check(bytes, version)?;
     let tree = match AnyTree::from_seekable_reader(Cursor::new(bytes)) {
         Ok(AnyTree::V7400(_, tree, _)) => tree,
         Ok(_) => return Err(IoError::Unsupported("this FBX version is not supported; re-export as binary FBX 7.4".into())),
@@ -36,7 +37,7 @@ pub fn from_bytes(bytes: &[u8], name: &str) -> Result<Imported, IoError> {
 
 const MAGIC: &[u8] = b"Kaydara FBX Binary  \0";
 
-fn check_header(bytes: &[u8]) -> Result<(), IoError> {
+fn check_header(bytes: &[u8]) -> Result<u32, IoError> {
     if !bytes.starts_with(MAGIC) {
         let text = bytes.iter().take(256).all(|b| b.is_ascii());
         return Err(if text && bytes.windows(3).take(4096).any(|w| w == b"FBX") {
@@ -63,7 +64,7 @@ fn check_header(bytes: &[u8]) -> Result<(), IoError> {
             version % 1000 / 100
         )));
     }
-    Ok(())
+    Ok(version)
 }
 
 /// The model hierarchy: parents and rest world matrices (in our space).

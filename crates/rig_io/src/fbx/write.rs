@@ -255,7 +255,10 @@ impl Doc {
             "AnimationStack",
             Node::new("AnimationStack", vec![stack.into(), object_name(&clip.name, "AnimStack"), "".into()]).with(properties70(props)),
         );
-        self.add("AnimationLayer", Node::new("AnimationLayer", vec![layer.into(), object_name("BaseLayer", "AnimLayer"), "".into()]));
+        // An empty Properties70 gives the layer the `{}` scope other readers require.
+        let layer_node =
+            Node::new("AnimationLayer", vec![layer.into(), object_name("BaseLayer", "AnimLayer"), "".into()]).with(properties70(vec![]));
+        self.add("AnimationLayer", layer_node);
         self.connect(layer, stack);
         for channel in clip.channels.iter().filter(|c| c.joint < joint_ids.len() && !c.times.is_empty()) {
             let (property, short, keys) = channel_keys(channel);
