@@ -149,7 +149,7 @@ impl Scene {
                 }
             })
             .collect();
-        SkeletonMap { skeleton: Skeleton { joints }, index }
+        SkeletonMap { skeleton: Skeleton { joints }, index, model_of_joint: order }
     }
 }
 
@@ -157,6 +157,8 @@ impl Scene {
 pub struct SkeletonMap {
     pub skeleton: Skeleton,
     pub index: HashMap<i64, usize>,
+    /// The FBX model id of each joint (the inverse of `index`).
+    pub model_of_joint: Vec<i64>,
 }
 
 /// Models a cluster deforms with (normally one LimbNode).

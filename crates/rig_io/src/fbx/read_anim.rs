@@ -81,14 +81,13 @@ fn evaluate(curve: &Curve, t: i64) -> f64 {
 }
 
 fn sample_joint(doc: &Doc, scene: &Scene, skeleton: &SkeletonMap, joint: usize, curves: &[[Option<Curve>; 3]; 3]) -> Vec<Channel> {
-    let Some((&model_id, _)) = skeleton.index.iter().find(|(_, &j)| j == joint) else { return vec![] };
+    let Some(&model_id) = skeleton.model_of_joint.get(joint) else { return vec![] };
     let Some(model) = doc.get(model_id) else { return vec![] };
     let mut times: Vec<i64> = curves.iter().flatten().flatten().flat_map(|c| c.0.iter().copied()).collect();
     times.sort_unstable();
     times.dedup();
     // Static nodes between the joint's model parent and its joint parent stay in the chain.
-    let joint_parent_model =
-        skeleton.skeleton.joints[joint].parent.and_then(|p| skeleton.index.iter().find(|(_, &j)| j == p).map(|(&id, _)| id));
+    let joint_parent_model = skeleton.skeleton.joints[joint].parent.and_then(|p| skeleton.model_of_joint.get(p).copied());
     let world = |id: Option<i64>| id.and_then(|id| scene.world_file.get(&id)).copied().unwrap_or_else(M4::identity);
     let inv = |m: M4| m.try_inverse().unwrap_or_else(M4::identity);
     let pre = inv(world(joint_parent_model)) * world(scene.parent.get(&model_id).copied());
