@@ -10,7 +10,8 @@ to FBX, Blender poses FILE itself, and Rigsmith poses its import of Blender's FB
   - ../shared/validators/blender_inspect.py --pose-world ... --yup  (Blender 5's importer)
   - rigsmith pose ... --pose-world ...                                  (our CPU skinning)
 and vertices are matched by rest position. Prints, per file, the largest deviation divided
-by the bounding-box diagonal; exits 1 if any is above 1e-4. Needs the validators installed
+by the bounding-box diagonal; exits 1 if any is above 1e-4. With --format fbx every clip we
+wrote must also be a Blender action of the same length (within a frame). Needs the validators installed
 (../shared/validators/setup.sh) and a built `rigsmith` (RIGSMITH env var or target dir).
 Run it with the validators' Python (it has numpy): $VALIDATORS_PY scripts/blender_pose_compare.py ...
 """
@@ -58,7 +59,24 @@ bpy.ops.export_scene.fbx(filepath=dst, add_leaf_bones=False, bake_anim=True)
 """
 
 
-def compare(path, export_dir, n_joints, fmt="glb"):
+def check_clips(clips, bl):
+    """Every clip we wrote is a Blender action ('Armature|CLIP|LAYER') of the same length."""
+    fps = bl["scene"]["fps"]
+    seen = {}
+    for a in bl["animations"]:
+        parts = a["name"].split("|")
+        name = "|".join(parts[1:-1]) if len(parts) >= 3 else a["name"]
+        seen[name] = (a["frame_range"][1] - a["frame_range"][0]) / fps
+    for c in clips:
+        want = c["end_secs"] - c["start_secs"]
+        got = seen.get(c["name"])
+        if got is None:
+            raise RuntimeError(f"Blender has no action for clip {c['name']!r} (actions: {sorted(seen)[:5]})")
+        if abs(got - want) > 1.0 / fps + 1e-4:
+            raise RuntimeError(f"Blender's action {c['name']!r} lasts {got:.3f} s, we wrote {want:.3f} s")
+
+
+def compare(path, export_dir, n_joints, fmt="glb", start="bind"):
     glb = os.path.join(export_dir, os.path.basename(os.path.dirname(os.path.abspath(path))) + "." + fmt)
     blender_reads = glb
     if fmt == "blender-fbx":
@@ -76,7 +94,7 @@ def compare(path, export_dir, n_joints, fmt="glb"):
     pose_args = sum((["--pose-world", s] for s in specs), [])
     ours_path = glb + ".ours.json"
     bl_path = glb + ".blender.json"
-    run([RIGSMITH, "pose", glb, "--out", ours_path] + pose_args)
+    run([RIGSMITH, "pose", glb, "--from", start, "--out", ours_path] + pose_args)
     run([VPY, os.path.join(VALIDATORS, "blender_inspect.py"), blender_reads, "--yup", "--vertices", "all", "--quiet", "--out", bl_path] + pose_args)
     ours = json.load(open(ours_path))
     bl = json.load(open(bl_path))
@@ -94,8 +112,10 @@ def compare(path, export_dir, n_joints, fmt="glb"):
             raise RuntimeError(f"Blender vertex {k} has no rest match (nearest {d_rest.min()})")
         worst = max(worst, float(np.linalg.norm(o_def[near] - b_def[k], axis=1).min()))
     moved = float(np.linalg.norm(o_def - o_rest, axis=1).max())
+    if fmt == "fbx":
+        check_clips(info["clips"], bl)
     return {"file": path, "joints": specs, "vertices_ours": len(o_rest), "vertices_blender": len(b_rest),
-            "diag": diag, "max_displacement": moved, "max_error": worst, "max_error_over_diag": worst / diag}
+            "clips": len(info["clips"]) if fmt == "fbx" else None, "diag": diag, "max_displacement": moved, "max_error": worst, "max_error_over_diag": worst / diag}
 
 
 def main():
@@ -105,13 +125,15 @@ def main():
     ap.add_argument("--joints", type=int, default=3)
     ap.add_argument("--format", choices=["glb", "fbx", "blender-fbx"], default="glb",
                     help="glb/fbx: we write that format and Blender reads it; blender-fbx: Blender writes FBX from FILE, we read it")
+    ap.add_argument("--from", dest="start", choices=["bind", "rest"], default="bind",
+                    help="pose our side from the bind pose (default) or the rest pose (rigs whose rest pose is not their bind pose)")
     a = ap.parse_args()
     out = a.export_dir or tempfile.mkdtemp(prefix="rigsmith-blender-")
     os.makedirs(out, exist_ok=True)
     failed = 0
     for f in a.files:
         try:
-            r = compare(f, out, a.joints, a.format)
+            r = compare(f, out, a.joints, a.format, a.start)
         except Exception as e:  # report and go on with the next file
             print(f"FAIL {f}: {e}")
             failed += 1
@@ -119,7 +141,7 @@ def main():
         ok = r["max_error_over_diag"] <= 1e-4
         failed += not ok
         print(f"{'ok  ' if ok else 'FAIL'} {os.path.basename(f):28s} verts {r['vertices_ours']:6d}/{r['vertices_blender']:6d} "
-              f"moved {r['max_displacement']:.4f}  max error {r['max_error']:.3e} = {r['max_error_over_diag']:.2e} x diag  {r['joints']}")
+              f"moved {r['max_displacement']:.4f}  max error {r['max_error']:.3e} = {r['max_error_over_diag']:.2e} x diag  {r['joints']}" + (f"  clips {r['clips']}/{r['clips']}" if r["clips"] is not None else ""))
     sys.exit(1 if failed else 0)
 
 

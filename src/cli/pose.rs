@@ -19,6 +19,16 @@ pub struct Args {
     /// Write the JSON here instead of standard output.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Start from the bind pose (the mesh as stored) or from the rest pose (the skeleton's own
+    /// transforms, which is what viewers show when a file's rest and bind poses differ).
+    #[arg(long, value_enum, default_value = "bind")]
+    from: Start,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Start {
+    Bind,
+    Rest,
 }
 
 /// Blender's Euler "XYZ": X first, then Y, then Z, about fixed axes.
@@ -43,14 +53,20 @@ fn parse(spec: &str) -> anyhow::Result<(String, [f32; 3])> {
 pub fn run(a: Args) -> anyhow::Result<()> {
     let rig = rig_io::load(&a.file).with_context(|| format!("{}", a.file.display()))?.rig;
     let s = &rig.skeleton;
-    let mut model_from_joint = s.model_from_joints_bind();
+    let skin = |model_from_joint: &[rig_core::Mat4]| {
+        let skinning: Vec<_> = model_from_joint.iter().zip(&s.joints).map(|(m, j)| m * j.joint_from_mesh).collect();
+        skin_positions(&rig.mesh.positions, &rig.weights, &skinning)
+    };
+    let mut model_from_joint = match a.from {
+        Start::Bind => s.model_from_joints_bind(),
+        Start::Rest => s.model_from_joints_rest(),
+    };
     for spec in &a.pose_world {
         let (name, angles) = parse(spec)?;
         let j = s.find(&name).with_context(|| format!("no joint named {name:?}"))?;
         rotate_subtree_in_model_space(s, &mut model_from_joint, j, &euler_xyz_deg(angles));
     }
-    let skinning: Vec<_> = model_from_joint.iter().zip(&s.joints).map(|(m, j)| m * j.joint_from_mesh).collect();
-    let posed = skin_positions(&rig.mesh.positions, &rig.weights, &skinning);
+    let posed = skin(&model_from_joint);
     let doc = json!({
         "file": a.file.display().to_string(),
         "pose_world": a.pose_world,

@@ -1,7 +1,7 @@
 //! Binary FBX 7.x import: models, the LimbNode skeleton with its bind pose, skinned meshes,
 //! materials with embedded textures, and animation stacks, converted to Y-up metres.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Cursor;
 
 use fbxcel::tree::any::AnyTree;
@@ -112,7 +112,20 @@ impl Scene {
 
     fn skeleton(&self, doc: &Doc) -> SkeletonMap {
         let linked: Vec<i64> = doc.of_kind("Deformer").filter(|o| o.class == "Cluster").flat_map(|c| cluster_models(doc, c)).collect();
-        let is_joint = |o: &Object| o.kind == "Model" && (o.class == "LimbNode" || linked.contains(&o.id));
+        let is_bone = |o: &Object| o.kind == "Model" && (o.class == "LimbNode" || linked.contains(&o.id));
+        // Null models above the bones (an armature, a scaled group) are helper joints, as the
+        // glTF reader keeps the non-joint nodes above a skin's joints.
+        let mut helpers = HashSet::new();
+        for o in doc.order.iter().filter_map(|id| doc.get(*id)).filter(|o| is_bone(o)) {
+            let mut p = self.parent.get(&o.id).copied();
+            while let Some(q) = p.filter(|q| !helpers.contains(q)) {
+                if doc.get(q).is_some_and(|m| m.kind == "Model" && matches!(m.class, "Null" | "Root")) {
+                    helpers.insert(q);
+                }
+                p = self.parent.get(&q).copied();
+            }
+        }
+        let is_joint = |o: &Object| is_bone(o) || helpers.contains(&o.id);
         let joint_ids: Vec<i64> = doc.order.iter().copied().filter(|id| doc.get(*id).is_some_and(is_joint)).collect();
         let joint_parent = |id: i64| {
             let mut p = self.parent.get(&id).copied();

@@ -57,12 +57,23 @@ fn joint_curves(doc: &Doc, layer: i64, skeleton: &SkeletonMap) -> JointCurves {
                 let values =
                     child_numbers(curve.node, "KeyValueFloat").or_else(|| child_numbers(curve.node, "KeyValueDouble")).unwrap_or_default();
                 if !times.is_empty() && times.len() == values.len() && values.iter().all(|v| v.is_finite()) {
-                    out.entry(joint).or_default()[slot][k] = Some((times, values));
+                    out.entry(joint).or_default()[slot][k] = Some(sorted_by_time(times, values));
                 }
             }
         }
     }
     out
+}
+
+/// Keys in time order (writers keep them so; a damaged file may not, and evaluation
+/// searches the times).
+fn sorted_by_time(times: Vec<i64>, values: Vec<f64>) -> Curve {
+    if times.is_sorted() {
+        return (times, values);
+    }
+    let mut keys: Vec<(i64, f64)> = times.into_iter().zip(values).collect();
+    keys.sort_by_key(|k| k.0);
+    keys.into_iter().unzip()
 }
 
 /// Linear interpolation of a curve at `t` (held before the first and after the last key).
@@ -76,7 +87,8 @@ fn evaluate(curve: &Curve, t: i64) -> f64 {
         return values[times.len() - 1];
     }
     let (t0, t1) = (times[i - 1], times[i]);
-    let f = if t1 > t0 { (t - t0) as f64 / (t1 - t0) as f64 } else { 0.0 };
+    // In f64: key times anywhere in i64 must not overflow a subtraction (found by fuzzing).
+    let f = if t1 > t0 { (t as f64 - t0 as f64) / (t1 as f64 - t0 as f64) } else { 0.0 };
     values[i - 1] + f * (values[i] - values[i - 1])
 }
 
@@ -113,4 +125,20 @@ fn sample_joint(doc: &Doc, scene: &Scene, skeleton: &SkeletonMap, joint: usize, 
         channel(ChannelValues::Rotation(keys.iter().map(|k| k.rotation.coords.into()).collect())),
         channel(ChannelValues::Scale(keys.iter().map(|k| k.scale.into()).collect())),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evaluation_survives_extreme_and_unordered_key_times() {
+        let curve = sorted_by_time(vec![i64::MAX, i64::MIN, 0], vec![3.0, 1.0, 2.0]);
+        assert_eq!(curve.0, vec![i64::MIN, 0, i64::MAX]);
+        assert_eq!(evaluate(&curve, i64::MIN), 1.0);
+        assert_eq!(evaluate(&curve, i64::MAX), 3.0);
+        let mid = evaluate(&curve, i64::MAX / 2);
+        assert!((mid - 2.5).abs() < 1e-9, "{mid}");
+        assert!((evaluate(&curve, i64::MIN / 2) - 1.5).abs() < 1e-9);
+    }
 }

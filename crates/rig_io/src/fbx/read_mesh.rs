@@ -32,9 +32,22 @@ pub fn meshes(
             .filter(|(o, _)| o.kind == "Material")
             .map(|(o, _)| Some(*material_index.entry(o.id).or_insert_with(|| read_material(doc, o, &mut library, warnings))))
             .collect();
-        let skin = read_skin(doc, geometry, skeleton)?;
-        let mesh_bind = skin.mesh_bind.unwrap_or_else(|| scene.world_file.get(&model.id).copied().unwrap_or_else(M4::identity));
-        let ours_from_geometry = scene.ours_from_file * mesh_bind * geometric_matrix(model.node);
+        let mut skin = read_skin(doc, geometry, skeleton)?;
+        let world = |id: i64| scene.world_file.get(&id).copied().unwrap_or_else(M4::identity);
+        let ours_from_mesh_bind = match (skin.mesh_bind, rigid_joint(scene, skeleton, model.id)) {
+            (Some(bind), _) => scene.ours_from_file * bind,
+            (None, Some(joint)) if !skin.skinned => {
+                // A mesh under a bone moves rigidly with it: placed where it sits relative to
+                // the bone, with the bone at its bind pose (the file's current pose may differ).
+                skin.skinned = true;
+                skin.rows = vec![vec![(joint as u32, 1.0)]; skin.rows.len()];
+                let bind_from_joint = skeleton.skeleton.joints[joint].joint_from_mesh.cast::<f64>().try_inverse().unwrap_or_else(M4::identity);
+                let joint_world = world(skeleton.model_of_joint[joint]);
+                bind_from_joint * scene.ours_from_file * joint_world.try_inverse().unwrap_or_else(M4::identity) * world(model.id)
+            }
+            _ => scene.ours_from_file * world(model.id),
+        };
+        let ours_from_geometry = ours_from_mesh_bind * geometric_matrix(model.node);
         let group = mesh.groups.len();
         mesh.groups.push(MeshGroup { name: model.name.to_string(), ..Default::default() });
         let geo = read_geometry(geometry, model.name)?;
@@ -57,6 +70,18 @@ pub fn meshes(
         warnings.push("the file has no mesh geometry".into());
     }
     Ok((mesh, SkinWeights::from_rows(rows), library))
+}
+
+/// The nearest joint above a mesh model, if any (a prop parented to a bone).
+fn rigid_joint(scene: &Scene, skeleton: &SkeletonMap, model: i64) -> Option<usize> {
+    let mut p = scene.parent.get(&model).copied();
+    while let Some(q) = p {
+        if let Some(&joint) = skeleton.index.get(&q) {
+            return Some(joint);
+        }
+        p = scene.parent.get(&q).copied();
+    }
+    None
 }
 
 struct Skin {

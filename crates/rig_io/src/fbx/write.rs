@@ -4,7 +4,7 @@
 
 use nalgebra::{UnitQuaternion, Vector3};
 use rig_core::animation::{Channel, ChannelValues, Clip, Interpolation};
-use rig_core::{Mat4, Part, Rig};
+use rig_core::{Mat4, Part, Rig, Skeleton};
 
 use super::node::{object_name, prop, prop_enum, prop_f64, prop_int, prop_string, prop_time, prop_vec3, properties70, Attr, Node};
 use super::TICKS_PER_SECOND;
@@ -55,6 +55,8 @@ struct Doc {
     /// Objects written per FBX class, for Definitions.
     counts: Vec<(&'static str, i32)>,
     mesh_models: Vec<i64>,
+    /// Joints written as Null models (see `helper_roots`).
+    null_joints: Vec<bool>,
     clip_end_ticks: i64,
     warnings: Vec<String>,
 }
@@ -81,13 +83,19 @@ impl Doc {
         self.connections.push(Node::new("C", vec!["OP".into(), child.into(), parent.into(), property.into()]));
     }
 
-    /// LimbNode models and their attributes; returns each joint's model id.
+    /// Joint models and their attributes; returns each joint's model id. Helper joints above
+    /// the deforming skeleton (an armature node) are Null models, the rest LimbNodes: Blender
+    /// makes a Null parent of a skeleton its armature object, which can carry a scale that
+    /// its bones cannot (a LimbNode root scaled by 0.3 came back with every bone misplaced).
     fn skeleton(&mut self, rig: &Rig) -> Vec<i64> {
+        let null = helper_roots(rig);
+        self.null_joints = null.clone();
         let mut ids = Vec::with_capacity(rig.skeleton.len());
-        for j in &rig.skeleton.joints {
+        for (index, j) in rig.skeleton.joints.iter().enumerate() {
             let (model, attr) = (self.id(), self.id());
-            let attr_node = Node::new("NodeAttribute", vec![attr.into(), object_name(&j.name, "NodeAttribute"), "LimbNode".into()])
-                .with(Node::leaf("TypeFlags", "Skeleton"));
+            let (class, flags) = if null[index] { ("Null", "Null") } else { ("LimbNode", "Skeleton") };
+            let attr_node = Node::new("NodeAttribute", vec![attr.into(), object_name(&j.name, "NodeAttribute"), class.into()])
+                .with(Node::leaf("TypeFlags", flags));
             self.add("NodeAttribute", attr_node);
             let t = &j.rest_local;
             let props = vec![
@@ -97,7 +105,7 @@ impl Doc {
                 prop_enum("InheritType", 1),
                 prop_int("DefaultAttributeIndex", 0),
             ];
-            self.add("Model", model_node(model, &j.name, "LimbNode", props));
+            self.add("Model", model_node(model, &j.name, class, props));
             self.connect(attr, model);
             self.connect(model, j.parent.map_or(0, |p| ids[p]));
             ids.push(model);
@@ -107,7 +115,11 @@ impl Doc {
 
     fn part(&mut self, rig: &Rig, index: usize, part: &Part, joint_ids: &[i64]) -> Result<(), IoError> {
         let (model, geometry) = (self.id(), self.id());
-        let name = if part.name.is_empty() { format!("part_{index}") } else { part.name.clone() };
+        let mut name = if part.name.is_empty() { format!("part_{index}") } else { part.name.clone() };
+        // Readers that key nodes by name (assimp) would bind a skin to a mesh named like a bone.
+        if rig.skeleton.find(&name).is_some() {
+            name.push_str("_mesh");
+        }
         let props = vec![
             prop_vec3("Lcl Translation", "Lcl Translation", "", "A", [0.0; 3]),
             prop_vec3("Lcl Rotation", "Lcl Rotation", "", "A", [0.0; 3]),
@@ -199,8 +211,9 @@ impl Doc {
                 }
             }
         }
+        let clustered = clustered_joints(&rig.skeleton);
         for (j, joint) in rig.skeleton.joints.iter().enumerate() {
-            if !joint.deform && indexes[j].is_empty() {
+            if !clustered[j] && indexes[j].is_empty() {
                 continue;
             }
             let cluster = self.id();
@@ -212,6 +225,13 @@ impl Doc {
                 .with(Node::leaf("Weights", Attr::ArrF64(std::mem::take(&mut weights[j]))))
                 .with(Node::leaf("Transform", matrix(&joint_from_mesh(rig, j, &bind))))
                 .with(Node::leaf("TransformLink", matrix(&bind)));
+            // Blender takes the bind matrix of the Null it turns into the armature from here;
+            // without it, it uses that Null's local matrix, wrong under a rotated parent.
+            let armature = std::iter::successors(joint.parent, |&p| rig.skeleton.joints[p].parent).find(|&a| self.null_joints[a]);
+            let node = match armature {
+                Some(a) => node.with(Node::leaf("TransformAssociateModel", matrix(&bind_matrix(rig, a)))),
+                None => node,
+            };
             self.add("Deformer", node);
             self.connect(cluster, skin);
             self.connect(joint_ids[j], cluster);
@@ -242,8 +262,7 @@ impl Doc {
     /// An animation stack with one layer; a curve node per animated joint property.
     fn clip(&mut self, clip: &Clip, joint_ids: &[i64]) {
         let (stack, layer) = (self.id(), self.id());
-        let start = ticks(clip.start_secs().min(0.0));
-        let stop = ticks(clip.duration_secs());
+        let (start, stop) = clip_span(clip);
         self.clip_end_ticks = self.clip_end_ticks.max(stop);
         let props = vec![
             prop_time("LocalStart", start),
@@ -371,6 +390,55 @@ fn matrix(m: &Mat4) -> Attr {
     Attr::ArrF64(m.as_slice().iter().map(|&x| x as f64).collect())
 }
 
+/// Joints that get a cluster: the deforming ones, plus the non-deforming joints between them
+/// and their lowest common ancestor, so that the cluster links form one tree. The FBX SDK
+/// (and FBX2glTF on top of it) takes the first link without a linked parent as the skin's
+/// root; with several such links (a quadruped's body and its IK bones under a non-deforming
+/// armature joint) its skeleton root would not contain them all.
+fn clustered_joints(skeleton: &Skeleton) -> Vec<bool> {
+    let mut clustered: Vec<bool> = skeleton.joints.iter().map(|j| j.deform).collect();
+    let tops: Vec<usize> = (0..skeleton.len())
+        .filter(|&j| clustered[j] && skeleton.joints[j].parent.is_none_or(|p| !clustered[p]))
+        .collect();
+    if tops.len() < 2 {
+        return clustered;
+    }
+    let chain = |mut j: usize| {
+        let mut up = vec![j];
+        while let Some(p) = skeleton.joints[j].parent {
+            up.push(p);
+            j = p;
+        }
+        up.reverse();
+        up
+    };
+    let chains: Vec<Vec<usize>> = tops.iter().map(|&t| chain(t)).collect();
+    let common = (0..chains[0].len())
+        .take_while(|&i| chains.iter().all(|c| c.get(i) == Some(&chains[0][i])))
+        .count();
+    if common == 0 {
+        return clustered; // several root joints: no single tree to make
+    }
+    for c in &chains {
+        for &j in &c[common - 1..] {
+            clustered[j] = true;
+        }
+    }
+    clustered
+}
+
+/// Joints written as Null models: roots and chains from a root that neither deform, carry
+/// weights nor need a cluster (see `clustered_joints`).
+fn helper_roots(rig: &Rig) -> Vec<bool> {
+    let clustered = clustered_joints(&rig.skeleton);
+    let weighted = rig.weights.vertices_per_joint(rig.skeleton.len());
+    let mut null = vec![false; rig.skeleton.len()];
+    for (j, joint) in rig.skeleton.joints.iter().enumerate() {
+        null[j] = !clustered[j] && weighted[j] == 0 && joint.parent.is_none_or(|p| null[p]);
+    }
+    null
+}
+
 /// The joint's world matrix at bind time: the inverse of its inverse bind matrix when it is
 /// a deforming joint with a usable one, else its parent's bind matrix times its rest local.
 fn bind_matrix(rig: &Rig, joint: usize) -> Mat4 {
@@ -492,10 +560,17 @@ fn template(class: &str) -> Option<Node> {
     Some(Node::new("PropertyTemplate", vec![name.into()]).with(properties70(props)))
 }
 
+/// A clip's stack time span in ticks. A single-pose clip (a Godot "RESET") gets one frame at
+/// 24 fps: assimp drops stacks whose stop equals their start.
+fn clip_span(clip: &Clip) -> (i64, i64) {
+    let start = ticks(clip.start_secs().min(0.0));
+    (start, ticks(clip.duration_secs()).max(start + TICKS_PER_SECOND / 24))
+}
+
 fn takes(clips: &[Clip]) -> Node {
     let mut takes = Node::new("Takes", vec![]).with(Node::leaf("Current", ""));
     for c in clips {
-        let (start, stop) = (ticks(c.start_secs().min(0.0)), ticks(c.duration_secs()));
+        let (start, stop) = clip_span(c);
         takes.push(
             Node::new("Take", vec![c.name.as_str().into()])
                 .with(Node::leaf("FileName", format!("{}.tak", c.name)))
@@ -529,5 +604,33 @@ mod tests {
             worst = worst.max((rebuilt - exact).abs().max());
         }
         assert!(worst < 1e-9, "largest matrix difference {worst}");
+    }
+
+    fn skeleton(parents_and_deform: &[(Option<usize>, bool)]) -> Skeleton {
+        let joints = parents_and_deform
+            .iter()
+            .enumerate()
+            .map(|(i, &(parent, deform))| rig_core::Joint {
+                name: format!("j{i}"),
+                parent,
+                rest_local: Default::default(),
+                joint_from_mesh: Mat4::identity(),
+                deform,
+            })
+            .collect();
+        Skeleton { joints }
+    }
+
+    #[test]
+    fn clusters_join_deforming_subtrees_at_their_common_ancestor() {
+        // armature(0, helper) -> hips(1) -> spine(2); armature -> ik_group(3, helper) -> ik(4)
+        let s = skeleton(&[(None, false), (Some(0), true), (Some(1), true), (Some(0), false), (Some(3), true)]);
+        assert_eq!(clustered_joints(&s), vec![true, true, true, true, true]);
+        // One deforming subtree under a helper: nothing added.
+        let s = skeleton(&[(None, false), (Some(0), true), (Some(1), true), (Some(0), false)]);
+        assert_eq!(clustered_joints(&s), vec![false, true, true, false]);
+        // Two separate roots: no common ancestor to add.
+        let s = skeleton(&[(None, true), (None, true)]);
+        assert_eq!(clustered_joints(&s), vec![true, true]);
     }
 }
