@@ -2,6 +2,7 @@
 
 mod bench;
 mod convert;
+mod edit;
 mod eval;
 mod files;
 mod inspect;
@@ -16,12 +17,15 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "rigsmith", version, about, long_about = None)]
 struct Cli {
+    /// With no subcommand, the editor opens.
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Open the editor window, optionally with a file.
+    Edit(edit::Args),
     /// Print a file's mesh, skeleton, skin and animation statistics and any warnings.
     Inspect(inspect::Args),
     /// Read a rig and write it as glTF (.gltf) or GLB (.glb).
@@ -38,7 +42,8 @@ enum Command {
 
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
+    let result = match cli.command.unwrap_or(Command::Edit(edit::Args::default())) {
+        Command::Edit(a) => edit::run(a),
         Command::Inspect(a) => inspect::run(a),
         Command::Convert(a) => convert::run(a),
         Command::Pose(a) => pose::run(a),

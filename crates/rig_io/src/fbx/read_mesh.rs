@@ -41,7 +41,8 @@ pub fn meshes(
                 // the bone, with the bone at its bind pose (the file's current pose may differ).
                 skin.skinned = true;
                 skin.rows = vec![vec![(joint as u32, 1.0)]; skin.rows.len()];
-                let bind_from_joint = skeleton.skeleton.joints[joint].joint_from_mesh.cast::<f64>().try_inverse().unwrap_or_else(M4::identity);
+                let bind_from_joint =
+                    skeleton.skeleton.joints[joint].joint_from_mesh.cast::<f64>().try_inverse().unwrap_or_else(M4::identity);
                 let joint_world = world(skeleton.model_of_joint[joint]);
                 bind_from_joint * scene.ours_from_file * joint_world.try_inverse().unwrap_or_else(M4::identity) * world(model.id)
             }

@@ -397,9 +397,8 @@ fn matrix(m: &Mat4) -> Attr {
 /// armature joint) its skeleton root would not contain them all.
 fn clustered_joints(skeleton: &Skeleton) -> Vec<bool> {
     let mut clustered: Vec<bool> = skeleton.joints.iter().map(|j| j.deform).collect();
-    let tops: Vec<usize> = (0..skeleton.len())
-        .filter(|&j| clustered[j] && skeleton.joints[j].parent.is_none_or(|p| !clustered[p]))
-        .collect();
+    let tops: Vec<usize> =
+        (0..skeleton.len()).filter(|&j| clustered[j] && skeleton.joints[j].parent.is_none_or(|p| !clustered[p])).collect();
     if tops.len() < 2 {
         return clustered;
     }
@@ -413,9 +412,7 @@ fn clustered_joints(skeleton: &Skeleton) -> Vec<bool> {
         up
     };
     let chains: Vec<Vec<usize>> = tops.iter().map(|&t| chain(t)).collect();
-    let common = (0..chains[0].len())
-        .take_while(|&i| chains.iter().all(|c| c.get(i) == Some(&chains[0][i])))
-        .count();
+    let common = (0..chains[0].len()).take_while(|&i| chains.iter().all(|c| c.get(i) == Some(&chains[0][i]))).count();
     if common == 0 {
         return clustered; // several root joints: no single tree to make
     }
