@@ -125,7 +125,8 @@ fn frame_on_load_or_key(
     let (lo, hi) = (Vec3::from(lo), Vec3::from(hi));
     match doc.selected_joint.filter(|_| !on_load) {
         Some(j) => {
-            let p = Vec3::from(rig.skeleton.rest_positions()[j]);
+            // Where the skeleton view draws the joint (bind pose), not its rest position.
+            let p = crate::skeleton_view::joint_positions(&rig.skeleton)[j];
             let half = (hi - lo).length() * 0.1;
             cam.frame(p - Vec3::splat(half), p + Vec3::splat(half));
         }
