@@ -53,10 +53,6 @@ fn parse(spec: &str) -> anyhow::Result<(String, [f32; 3])> {
 pub fn run(a: Args) -> anyhow::Result<()> {
     let rig = rig_io::load(&a.file).with_context(|| format!("{}", a.file.display()))?.rig;
     let s = &rig.skeleton;
-    let skin = |model_from_joint: &[rig_core::Mat4]| {
-        let skinning: Vec<_> = model_from_joint.iter().zip(&s.joints).map(|(m, j)| m * j.joint_from_mesh).collect();
-        skin_positions(&rig.mesh.positions, &rig.weights, &skinning)
-    };
     let mut model_from_joint = match a.from {
         Start::Bind => s.model_from_joints_bind(),
         Start::Rest => s.model_from_joints_rest(),
@@ -66,7 +62,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         let j = s.find(&name).with_context(|| format!("no joint named {name:?}"))?;
         rotate_subtree_in_model_space(s, &mut model_from_joint, j, &euler_xyz_deg(angles));
     }
-    let posed = skin(&model_from_joint);
+    let skinning: Vec<_> = model_from_joint.iter().zip(&s.joints).map(|(m, j)| m * j.joint_from_mesh).collect();
+    let posed = skin_positions(&rig.mesh.positions, &rig.weights, &skinning);
     let doc = json!({
         "file": a.file.display().to_string(),
         "pose_world": a.pose_world,

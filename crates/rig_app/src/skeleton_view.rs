@@ -27,8 +27,8 @@ fn draw_on_top(mut store: ResMut<GizmoConfigStore>) {
 fn draw_skeleton(doc: Res<Document>, mut gizmos: Gizmos) {
     let Some(rig) = doc.rig.as_ref() else { return };
     let positions = joint_positions(&rig.skeleton);
-    let (lo, hi) = crate::document::bounds(&rig.mesh.positions);
-    let radius = (Vec3::from(hi) - Vec3::from(lo)).length().max(1e-3) * 0.006;
+    // The mesh size is in the document's stats: no pass over the vertices every frame.
+    let radius = Vec3::from(doc.stats.size).length().max(1e-3) * 0.006;
     let bone = Color::srgb(0.95, 0.75, 0.2);
     let selected = Color::srgb(0.2, 0.8, 1.0);
     for (j, joint) in rig.skeleton.joints.iter().enumerate() {

@@ -11,22 +11,19 @@ pub fn show(ui: &mut egui::Ui, doc: &Document) {
         return;
     }
     let s = &doc.stats;
+    let rows = [
+        ("vertices", s.vertices.to_string()),
+        ("triangles", s.triangles.to_string()),
+        ("parts", s.parts.to_string()),
+        ("joints", s.joints.to_string()),
+        ("size", format!("{:.3} x {:.3} x {:.3}", s.size[0], s.size[1], s.size[2])),
+    ];
     egui::Grid::new("stats").num_columns(2).show(ui, |ui| {
-        ui.label("vertices");
-        ui.label(s.vertices.to_string());
-        ui.end_row();
-        ui.label("triangles");
-        ui.label(s.triangles.to_string());
-        ui.end_row();
-        ui.label("parts");
-        ui.label(s.parts.to_string());
-        ui.end_row();
-        ui.label("joints");
-        ui.label(s.joints.to_string());
-        ui.end_row();
-        ui.label("size");
-        ui.label(format!("{:.3} x {:.3} x {:.3}", s.size[0], s.size[1], s.size[2]));
-        ui.end_row();
+        for (name, value) in rows {
+            ui.label(name);
+            ui.label(value);
+            ui.end_row();
+        }
     });
     if let Some(j) = doc.selected_joint.and_then(|j| doc.rig.as_ref()?.skeleton.joints.get(j)) {
         ui.separator();

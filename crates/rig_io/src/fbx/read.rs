@@ -105,6 +105,16 @@ impl Scene {
         Ok(Scene { ours_from_file, parent, world_file })
     }
 
+    /// The model's parent, grandparent and so on (`new` rejects cycles, so this ends).
+    pub fn ancestors(&self, model: i64) -> impl Iterator<Item = i64> + '_ {
+        std::iter::successors(self.parent.get(&model).copied(), |p| self.parent.get(p).copied())
+    }
+
+    /// A model's rest world matrix in the file's space (identity for an id that is no model).
+    pub fn world_of(&self, model: i64) -> M4 {
+        self.world_file.get(&model).copied().unwrap_or_else(M4::identity)
+    }
+
     /// A file-space matrix in our space (conjugated by the axis and unit change).
     pub fn to_ours(&self, m: &M4) -> M4 {
         self.ours_from_file * m * self.ours_from_file.try_inverse().unwrap_or_else(M4::identity)
@@ -117,26 +127,18 @@ impl Scene {
         // glTF reader keeps the non-joint nodes above a skin's joints.
         let mut helpers = HashSet::new();
         for o in doc.order.iter().filter_map(|id| doc.get(*id)).filter(|o| is_bone(o)) {
-            let mut p = self.parent.get(&o.id).copied();
-            while let Some(q) = p.filter(|q| !helpers.contains(q)) {
+            for q in self.ancestors(o.id) {
+                if helpers.contains(&q) {
+                    break; // the rest of the chain was walked from an earlier bone
+                }
                 if doc.get(q).is_some_and(|m| m.kind == "Model" && matches!(m.class, "Null" | "Root")) {
                     helpers.insert(q);
                 }
-                p = self.parent.get(&q).copied();
             }
         }
         let is_joint = |o: &Object| is_bone(o) || helpers.contains(&o.id);
         let joint_ids: Vec<i64> = doc.order.iter().copied().filter(|id| doc.get(*id).is_some_and(is_joint)).collect();
-        let joint_parent = |id: i64| {
-            let mut p = self.parent.get(&id).copied();
-            while let Some(q) = p {
-                if joint_ids.contains(&q) {
-                    return Some(q);
-                }
-                p = self.parent.get(&q).copied();
-            }
-            None
-        };
+        let joint_parent = |id: i64| self.ancestors(id).find(|q| joint_ids.contains(q));
         // Parents first: depth-first from the roots, in file order.
         let mut order = Vec::new();
         let mut stack: Vec<i64> = joint_ids.iter().rev().copied().filter(|&j| joint_parent(j).is_none()).collect();

@@ -100,7 +100,7 @@ fn sample_joint(doc: &Doc, scene: &Scene, skeleton: &SkeletonMap, joint: usize, 
     times.dedup();
     // Static nodes between the joint's model parent and its joint parent stay in the chain.
     let joint_parent_model = skeleton.skeleton.joints[joint].parent.and_then(|p| skeleton.model_of_joint.get(p).copied());
-    let world = |id: Option<i64>| id.and_then(|id| scene.world_file.get(&id)).copied().unwrap_or_else(M4::identity);
+    let world = |id: Option<i64>| id.map_or_else(M4::identity, |id| scene.world_of(id));
     let inv = |m: M4| m.try_inverse().unwrap_or_else(M4::identity);
     let pre = inv(world(joint_parent_model)) * world(scene.parent.get(&model_id).copied());
     let static_v = |name: &str, d: [f64; 3]| super::doc::property_vec3(model.node, name).unwrap_or(d);

@@ -33,7 +33,6 @@ pub fn meshes(
             .map(|(o, _)| Some(*material_index.entry(o.id).or_insert_with(|| read_material(doc, o, &mut library, warnings))))
             .collect();
         let mut skin = read_skin(doc, geometry, skeleton)?;
-        let world = |id: i64| scene.world_file.get(&id).copied().unwrap_or_else(M4::identity);
         let ours_from_mesh_bind = match (skin.mesh_bind, rigid_joint(scene, skeleton, model.id)) {
             (Some(bind), _) => scene.ours_from_file * bind,
             (None, Some(joint)) if !skin.skinned => {
@@ -43,10 +42,10 @@ pub fn meshes(
                 skin.rows = vec![vec![(joint as u32, 1.0)]; skin.rows.len()];
                 let bind_from_joint =
                     skeleton.skeleton.joints[joint].joint_from_mesh.cast::<f64>().try_inverse().unwrap_or_else(M4::identity);
-                let joint_world = world(skeleton.model_of_joint[joint]);
-                bind_from_joint * scene.ours_from_file * joint_world.try_inverse().unwrap_or_else(M4::identity) * world(model.id)
+                let joint_world = scene.world_of(skeleton.model_of_joint[joint]);
+                bind_from_joint * scene.ours_from_file * joint_world.try_inverse().unwrap_or_else(M4::identity) * scene.world_of(model.id)
             }
-            _ => scene.ours_from_file * world(model.id),
+            _ => scene.ours_from_file * scene.world_of(model.id),
         };
         let ours_from_geometry = ours_from_mesh_bind * geometric_matrix(model.node);
         let group = mesh.groups.len();
@@ -75,14 +74,7 @@ pub fn meshes(
 
 /// The nearest joint above a mesh model, if any (a prop parented to a bone).
 fn rigid_joint(scene: &Scene, skeleton: &SkeletonMap, model: i64) -> Option<usize> {
-    let mut p = scene.parent.get(&model).copied();
-    while let Some(q) = p {
-        if let Some(&joint) = skeleton.index.get(&q) {
-            return Some(joint);
-        }
-        p = scene.parent.get(&q).copied();
-    }
-    None
+    scene.ancestors(model).find_map(|q| skeleton.index.get(&q).copied())
 }
 
 struct Skin {

@@ -55,7 +55,9 @@ struct Doc {
     /// Objects written per FBX class, for Definitions.
     counts: Vec<(&'static str, i32)>,
     mesh_models: Vec<i64>,
-    /// Joints written as Null models (see `helper_roots`).
+    /// Joints that get a cluster (see `clustered_joints`) and joints written as Null models
+    /// (see `helper_roots`); both set by `skeleton`.
+    clustered_joints: Vec<bool>,
     null_joints: Vec<bool>,
     clip_end_ticks: i64,
     warnings: Vec<String>,
@@ -88,12 +90,12 @@ impl Doc {
     /// makes a Null parent of a skeleton its armature object, which can carry a scale that
     /// its bones cannot (a LimbNode root scaled by 0.3 came back with every bone misplaced).
     fn skeleton(&mut self, rig: &Rig) -> Vec<i64> {
-        let null = helper_roots(rig);
-        self.null_joints = null.clone();
+        self.clustered_joints = clustered_joints(&rig.skeleton);
+        self.null_joints = helper_roots(rig, &self.clustered_joints);
         let mut ids = Vec::with_capacity(rig.skeleton.len());
         for (index, j) in rig.skeleton.joints.iter().enumerate() {
             let (model, attr) = (self.id(), self.id());
-            let (class, flags) = if null[index] { ("Null", "Null") } else { ("LimbNode", "Skeleton") };
+            let (class, flags) = if self.null_joints[index] { ("Null", "Null") } else { ("LimbNode", "Skeleton") };
             let attr_node = Node::new("NodeAttribute", vec![attr.into(), object_name(&j.name, "NodeAttribute"), class.into()])
                 .with(Node::leaf("TypeFlags", flags));
             self.add("NodeAttribute", attr_node);
@@ -211,9 +213,8 @@ impl Doc {
                 }
             }
         }
-        let clustered = clustered_joints(&rig.skeleton);
         for (j, joint) in rig.skeleton.joints.iter().enumerate() {
-            if !clustered[j] && indexes[j].is_empty() {
+            if !self.clustered_joints[j] && indexes[j].is_empty() {
                 continue;
             }
             let cluster = self.id();
@@ -425,9 +426,8 @@ fn clustered_joints(skeleton: &Skeleton) -> Vec<bool> {
 }
 
 /// Joints written as Null models: roots and chains from a root that neither deform, carry
-/// weights nor need a cluster (see `clustered_joints`).
-fn helper_roots(rig: &Rig) -> Vec<bool> {
-    let clustered = clustered_joints(&rig.skeleton);
+/// weights nor need a cluster (`clustered`, from `clustered_joints`).
+fn helper_roots(rig: &Rig, clustered: &[bool]) -> Vec<bool> {
     let weighted = rig.weights.vertices_per_joint(rig.skeleton.len());
     let mut null = vec![false; rig.skeleton.len()];
     for (j, joint) in rig.skeleton.joints.iter().enumerate() {
