@@ -12,13 +12,28 @@ pub struct Args {
     /// Frames to draw before the screenshot.
     #[arg(long, default_value_t = 60)]
     frames: u32,
+    /// A scripted step, run in order once the file is open (repeatable): generate, reskin,
+    /// select NAME, overlay shaded|heat|bones, move NAME X Y Z, nudge NAME DX DY DZ,
+    /// motion bind|flex|clip:N, time SECONDS, play, wait FRAMES, undo, redo, export FILE,
+    /// save-session FILE, recover, screenshot PNG, quit.
+    #[arg(long = "do", value_name = "STEP")]
+    steps: Vec<String>,
+    /// Write each frame's duration (ms) and whether a job was running to this file.
+    #[arg(long)]
+    frame_log: Option<PathBuf>,
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
     if let Some(file) = &a.file {
         anyhow::ensure!(file.exists(), "{}: no such file", file.display());
     }
-    let launch = rig_app::Launch { file: a.file, screenshot: a.screenshot, screenshot_after_frames: a.frames };
+    let launch = rig_app::Launch {
+        file: a.file,
+        screenshot: a.screenshot,
+        screenshot_after_frames: a.frames,
+        steps: a.steps,
+        frame_log: a.frame_log,
+    };
     match rig_app::run(launch) {
         bevy_exit if bevy_exit.is_success() => Ok(()),
         other => anyhow::bail!("the editor stopped with {other:?}"),

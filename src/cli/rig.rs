@@ -5,8 +5,10 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
+use rig_core::autorig::{rig_in_place, SkeletonSource};
 use rig_core::autoskel::AutoSkeletonOptions;
-use rig_core::autoskin::{skin_for_skeleton, AutoSkinOptions};
+use rig_core::autoskin::AutoSkinOptions;
+use rig_core::Task;
 
 use super::files;
 
@@ -173,45 +175,20 @@ fn rig_file(
     show_progress: bool,
 ) -> anyhow::Result<()> {
     let mut rig = rig_io::load(input).with_context(|| format!("{}", input.display()))?.rig;
-    if let Some(skeleton_options) = generate {
-        replace_skeleton(&mut rig, skeleton_options)?;
-    } else {
-        if rig.skeleton.joints.iter().all(|j| !j.deform) {
-            bail!("{} has no skeleton to keep (--use-skeleton needs a rigged file)", input.display());
-        }
-        if deform == DeformJoints::Weighted {
-            rig.mark_unweighted_joints_non_deforming();
-        }
-    }
+    let source = match generate {
+        Some(o) => SkeletonSource::Generate(o.clone()),
+        None => SkeletonSource::Keep { weighted_only: deform == DeformJoints::Weighted },
+    };
     let report = |stage: &str, f: f32| {
         if show_progress {
             eprintln!("  {stage} ({:.0} %)", f * 100.0);
         }
     };
-    let weights = skin_for_skeleton(&rig.mesh, &rig.skeleton, options, &report);
-    // Static parts stay static: their rows stay empty.
-    let mut rows: Vec<Vec<(u32, f32)>> = (0..rig.mesh.vertex_count()).map(|v| weights.row_pairs(v)).collect();
-    for p in rig.mesh.parts.iter().filter(|p| !p.skinned) {
-        (p.vertices.start..p.vertices.end).for_each(|v| rows[v as usize].clear());
-    }
-    rig.weights = rig_core::SkinWeights::from_rows(rows);
+    rig_in_place(&mut rig, &source, options, Task::reporting(&report)).with_context(|| format!("{}", input.display()))?;
     if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
     }
     let export = rig_io::ExportOptions { max_influences: Some(options.max_influences) };
     rig_io::save(&rig, output, &export).with_context(|| format!("{}", output.display()))?;
-    Ok(())
-}
-
-/// A generated skeleton in place of whatever the file had. The file's clips animate the old
-/// joints, so they are dropped; every part becomes skinned.
-fn replace_skeleton(rig: &mut rig_core::Rig, options: &AutoSkeletonOptions) -> anyhow::Result<()> {
-    let skeleton = rig_core::autoskel::skeleton_for_mesh(&rig.mesh, options);
-    if skeleton.is_empty() {
-        bail!("no solid volume found to build a skeleton in (is the mesh empty or flat?)");
-    }
-    rig.skeleton = skeleton;
-    rig.clips.clear();
-    rig.mesh.parts.iter_mut().for_each(|p| p.skinned = true);
     Ok(())
 }

@@ -9,7 +9,7 @@ use bevy::prelude::*;
 use bevy_egui::input::egui_wants_any_pointer_input;
 use bevy_egui::{EguiGlobalSettings, PrimaryEguiContext};
 
-use crate::document::{bounds, Document, RigLoaded};
+use crate::document::{bounds, Document};
 
 /// Orbit state of the viewport camera, around `target`.
 #[derive(Component, Debug, Clone)]
@@ -48,13 +48,19 @@ pub struct FreeViewport {
     pub max: Vec2,
 }
 
+/// The camera's input systems; viewport tools that take the mouse run before them.
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct OrbitSet;
+
 pub struct CameraPlugin;
 
 impl Plugin for CameraPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<FreeViewport>().add_systems(Startup, spawn_cameras_and_lights).add_systems(
             Update,
-            (orbit_pan_zoom.run_if(not(egui_wants_any_pointer_input)), frame_on_load_or_key, apply_orbit, fit_viewport).chain(),
+            (orbit_pan_zoom.run_if(not(egui_wants_any_pointer_input)), frame_on_load_or_key, apply_orbit, fit_viewport)
+                .chain()
+                .in_set(OrbitSet),
         );
     }
 }
@@ -91,9 +97,13 @@ fn orbit_pan_zoom(
     keys: Res<ButtonInput<KeyCode>>,
     motion: Res<AccumulatedMouseMotion>,
     scroll: Res<AccumulatedMouseScroll>,
+    drag: Res<crate::picking::JointDrag>,
     mut cameras: Query<&mut OrbitCamera>,
 ) {
     let Ok(mut cam) = cameras.single_mut() else { return };
+    if drag.active.is_some() {
+        return;
+    }
     let d = motion.delta;
     let shift = keys.pressed(KeyCode::ShiftLeft) || keys.pressed(KeyCode::ShiftRight);
     if buttons.pressed(MouseButton::Middle) || (buttons.pressed(MouseButton::Left) && shift) {
@@ -111,12 +121,15 @@ fn orbit_pan_zoom(
 }
 
 fn frame_on_load_or_key(
-    mut loaded: MessageReader<RigLoaded>,
     keys: Res<ButtonInput<KeyCode>>,
     doc: Res<Document>,
+    posed: Res<crate::playback::PosedJoints>,
+    mut framed_mesh: Local<u64>,
     mut cameras: Query<&mut OrbitCamera>,
 ) {
-    let on_load = loaded.read().count() > 0;
+    // A new mesh (file, session or recovery opened) is framed whole.
+    let on_load = *framed_mesh != doc.mesh_id && doc.rig.is_some();
+    *framed_mesh = doc.mesh_id;
     if !on_load && !keys.just_pressed(KeyCode::KeyF) {
         return;
     }
@@ -125,8 +138,8 @@ fn frame_on_load_or_key(
     let (lo, hi) = (Vec3::from(lo), Vec3::from(hi));
     match doc.selected_joint.filter(|_| !on_load) {
         Some(j) => {
-            // Where the skeleton view draws the joint (bind pose), not its rest position.
-            let p = crate::skeleton_view::joint_positions(&rig.skeleton)[j];
+            // Where the skeleton view draws the joint (the pose on screen).
+            let Some(&p) = posed.positions().get(j) else { return };
             let half = (hi - lo).length() * 0.1;
             cam.frame(p - Vec3::splat(half), p + Vec3::splat(half));
         }

@@ -5,6 +5,9 @@ use std::path::PathBuf;
 use bevy::prelude::*;
 use rig_core::Rig;
 
+use crate::history::{History, Snapshot};
+use crate::worker::{drain_events, JobApplied, JobOutput, Worker};
+
 /// Ask the editor to open a file (menu, drag and drop, command line).
 #[derive(Message, Debug, Clone)]
 pub struct OpenFile(pub PathBuf);
@@ -59,10 +62,25 @@ pub struct Document {
     pub rig: Option<Rig>,
     pub stats: MeshStats,
     pub warnings: Vec<String>,
-    /// The last failure to open a file, shown in the window until the next open.
+    /// The last failure (open, edit, job), shown in the window until dismissed.
     pub error: Option<String>,
+    /// The last thing that happened, for the status line.
+    pub status: Option<String>,
     /// The selected joint, shared by the hierarchy panel and the viewport.
     pub selected_joint: Option<usize>,
+    pub history: History,
+    /// Bumped whenever the skeleton or weights change (edits, undo, jobs, open).
+    pub revision: u64,
+    /// Bumped whenever the weights (or the joint count) change: views rebuild vertex data.
+    pub weights_revision: u64,
+    /// Bumped on every open: the worker keeps its voxel cache while this stays the same.
+    pub mesh_id: u64,
+    /// Edits since the last save of the session.
+    pub dirty: bool,
+    /// The skeleton was edited since the last generation or re-skin.
+    pub needs_reskin: bool,
+    /// Mesh positions to highlight (from the health panel).
+    pub highlight: Vec<[f32; 3]>,
 }
 
 impl Document {
@@ -71,12 +89,8 @@ impl Document {
     pub fn open(&mut self, path: PathBuf) -> bool {
         match rig_io::load(&path) {
             Ok(imported) => {
-                self.stats = MeshStats::of(&imported.rig);
-                self.rig = Some(imported.rig);
+                self.set_rig(imported.rig, Some(path));
                 self.warnings = imported.warnings;
-                self.path = Some(path);
-                self.error = None;
-                self.selected_joint = None;
                 true
             }
             Err(e) => {
@@ -85,13 +99,134 @@ impl Document {
             }
         }
     }
+
+    /// Makes `rig` the document (no undo history).
+    pub fn set_rig(&mut self, rig: Rig, path: Option<PathBuf>) {
+        self.stats = MeshStats::of(&rig);
+        self.rig = Some(rig);
+        self.warnings.clear();
+        self.path = path;
+        self.error = None;
+        self.status = None;
+        self.selected_joint = None;
+        self.history.clear();
+        self.highlight.clear();
+        self.needs_reskin = false;
+        self.mesh_id += 1;
+        self.dirty = false;
+        self.touch(true);
+    }
+
+    fn touch(&mut self, weights: bool) {
+        self.revision += 1;
+        if weights {
+            self.weights_revision += 1;
+        }
+        if let Some(rig) = &self.rig {
+            self.stats.joints = rig.skeleton.len();
+        }
+        if self.selected_joint.is_some_and(|j| j >= self.stats.joints) {
+            self.selected_joint = None;
+        }
+    }
+
+    /// Applies an edit as one undo step. On error the rig is left as it was and the message
+    /// is shown.
+    pub fn edit<T, E: std::fmt::Display>(&mut self, label: &str, f: impl FnOnce(&mut Rig) -> Result<T, E>) -> Option<T> {
+        self.edit_merging(label, false, f)
+    }
+
+    /// A skeleton edit: like [`Document::edit`], and marks the skin as needing a re-skin.
+    pub fn edit_skeleton<T, E: std::fmt::Display>(
+        &mut self,
+        label: &str,
+        merge: bool,
+        f: impl FnOnce(&mut Rig) -> Result<T, E>,
+    ) -> Option<T> {
+        let out = self.edit_merging(label, merge, f);
+        if out.is_some() {
+            self.needs_reskin = true;
+        }
+        out
+    }
+
+    /// With `merge`, an edit with the same label as the last undo step joins it (one undo
+    /// step for a whole drag).
+    pub fn edit_merging<T, E: std::fmt::Display>(
+        &mut self,
+        label: &str,
+        merge: bool,
+        f: impl FnOnce(&mut Rig) -> Result<T, E>,
+    ) -> Option<T> {
+        let joins = merge && self.history.undo_label() == Some(label);
+        let rig = self.rig.as_mut()?;
+        let before = Snapshot::of(rig, label);
+        match f(rig) {
+            Ok(value) => {
+                let weights = before.weights != rig.weights || before.skeleton.len() != rig.skeleton.len();
+                if !joins {
+                    self.history.push(before);
+                }
+                self.dirty = true;
+                self.status = Some(label.to_string());
+                self.touch(weights);
+                Some(value)
+            }
+            Err(e) => {
+                before.swap_into(rig);
+                self.error = Some(format!("{label}: {e}"));
+                None
+            }
+        }
+    }
+
+    /// Puts a worker result into the rig as one undo step.
+    pub fn apply_job(&mut self, label: &str, out: JobOutput) {
+        let status = format!("{label}: {} joints in {:.2} s", out.skeleton.len(), out.seconds);
+        let selected = self.selected_joint.and_then(|j| Some(self.rig.as_ref()?.skeleton.joints.get(j)?.name.clone()));
+        self.edit(label, |rig| {
+            if out.generated_skeleton {
+                rig.clips.clear();
+                rig.mesh.parts.iter_mut().for_each(|p| p.skinned = true);
+            }
+            rig.skeleton = out.skeleton;
+            rig.weights = out.weights;
+            Ok::<(), std::convert::Infallible>(())
+        });
+        self.needs_reskin = false;
+        self.selected_joint = selected.and_then(|n| self.rig.as_ref()?.skeleton.find(&n));
+        self.status = Some(status);
+    }
+
+    pub fn undo(&mut self) {
+        let Some(rig) = self.rig.as_mut() else { return };
+        if let Some(label) = self.history.undo(rig) {
+            self.status = Some(format!("Undid {label}"));
+            self.dirty = true;
+            self.touch(true);
+        }
+    }
+
+    pub fn redo(&mut self) {
+        let Some(rig) = self.rig.as_mut() else { return };
+        if let Some(label) = self.history.redo(rig) {
+            self.status = Some(format!("Redid {label}"));
+            self.dirty = true;
+            self.touch(true);
+        }
+    }
 }
 
 pub struct DocumentPlugin;
 
 impl Plugin for DocumentPlugin {
     fn build(&self, app: &mut App) {
-        app.init_resource::<Document>().add_message::<OpenFile>().add_message::<RigLoaded>().add_systems(PreUpdate, open_requested_files);
+        app.init_resource::<Document>()
+            .init_resource::<Worker>()
+            .add_message::<OpenFile>()
+            .add_message::<RigLoaded>()
+            .add_message::<JobApplied>()
+            .add_systems(PreUpdate, (open_requested_files, drain_events));
     }
 }
 

@@ -1,16 +1,26 @@
 //! Rigsmith's editor: a Bevy application with egui panels over a 3D viewport.
 //!
-//! Plugins, one concern each: [`document`] (the open rig and loading it), [`scene`] (the rig's
-//! meshes as Bevy entities), [`camera`] (orbit, pan, zoom, frame), [`skeleton_view`] (bones and
-//! joints drawn over the mesh), [`ui`] (one egui panel per file) and [`screenshot`] (capture a
-//! frame and exit, for headless checks).
+//! Plugins, one concern each: [`document`] (the open rig, undo, loading), [`worker`] (the
+//! generation thread), [`playback`] (the pose on screen), [`scene`] and [`rig_material`] (the
+//! mesh, skinned on the GPU, with influence overlays), [`camera`], [`picking`] (select and drag
+//! joints), [`skeleton_view`], [`ui`] (one egui panel per file), [`autosave`] / [`session`]
+//! (recovery and session files), [`script`] and [`screenshot`] (scripted and headless runs).
 
+pub mod autosave;
 pub mod camera;
 pub mod document;
+pub mod history;
+pub mod picking;
+pub mod playback;
+pub mod rig_material;
 pub mod scene;
 pub mod screenshot;
+pub mod script;
+pub mod session;
 pub mod skeleton_view;
+pub mod textures;
 pub mod ui;
+pub mod worker;
 
 use std::path::PathBuf;
 
@@ -25,14 +35,19 @@ pub struct Launch {
     /// Save a screenshot of the window here after `screenshot_after_frames` frames, then exit.
     pub screenshot: Option<PathBuf>,
     pub screenshot_after_frames: u32,
+    /// Scripted steps (see [`script`]).
+    pub steps: Vec<String>,
+    /// Write each frame's duration here.
+    pub frame_log: Option<PathBuf>,
 }
 
-/// The editor's logic without a window: usable under `MinimalPlugins` in tests.
+/// The editor's logic without a window: usable under `MinimalPlugins` in tests (with the
+/// `Mesh`, `Image`, `RigMaterial` and `ShaderBuffer` asset types registered).
 pub struct EditorCorePlugin;
 
 impl Plugin for EditorCorePlugin {
     fn build(&self, app: &mut App) {
-        app.add_plugins((document::DocumentPlugin, scene::ScenePlugin));
+        app.add_plugins((document::DocumentPlugin, playback::PlaybackPlugin, scene::ScenePlugin));
     }
 }
 
@@ -44,12 +59,26 @@ pub fn run(launch: Launch) -> AppExit {
         ..default()
     }))
     .add_plugins(bevy_egui::EguiPlugin::default())
-    .add_plugins((EditorCorePlugin, camera::CameraPlugin, skeleton_view::SkeletonViewPlugin, ui::UiPlugin));
+    .add_plugins(rig_material::RigMaterialPlugin)
+    .add_plugins((
+        EditorCorePlugin,
+        autosave::AutosavePlugin,
+        camera::CameraPlugin,
+        picking::PickingPlugin,
+        skeleton_view::SkeletonViewPlugin,
+        ui::UiPlugin,
+    ));
+    if !launch.steps.is_empty() || launch.frame_log.is_some() {
+        app.add_plugins(script::ScriptPlugin { steps: launch.steps.clone(), frame_log: launch.frame_log.clone() });
+    }
     if let Some(path) = launch.screenshot {
         app.add_plugins(screenshot::ScreenshotPlugin { path, after_frames: launch.screenshot_after_frames.max(1) });
     }
     if let Some(file) = launch.file {
         app.world_mut().write_message(document::OpenFile(file));
     }
-    app.run()
+    let exit = app.run();
+    // A normal close leaves no recovery file behind.
+    autosave::remove_recovery_file();
+    exit
 }

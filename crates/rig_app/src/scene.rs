@@ -1,12 +1,22 @@
-//! The rig's mesh parts as Bevy entities (one mesh and material per part), rebuilt when a rig
-//! is loaded.
+//! The rig's mesh parts as Bevy entities (one mesh and [`RigMaterial`] per part), rebuilt when
+//! the rig is opened or its weights change; the shared skinning and overlay buffers are
+//! rewritten every frame from the current pose and selection.
 
 use bevy::asset::RenderAssetUsages;
+use bevy::camera::visibility::NoFrustumCulling;
 use bevy::mesh::{Indices, PrimitiveTopology};
 use bevy::prelude::*;
-use rig_core::Rig;
+use bevy::render::storage::ShaderBuffer;
+use rig_core::{Rig, SkinWeights};
 
-use crate::document::{Document, RigLoaded};
+use crate::document::Document;
+use crate::playback::PosedJoints;
+use crate::rig_material::{
+    matrix_bytes, view_bytes, RigBuffers, RigMaterial, RigSkin, ViewSettings, JOINTS_A, JOINTS_B, WEIGHTS_A, WEIGHTS_B,
+};
+
+/// Influences per vertex the GPU skins with.
+pub const GPU_INFLUENCES: usize = 8;
 
 /// Marks entities that show the current rig's mesh.
 #[derive(Component)]
@@ -14,15 +24,53 @@ pub struct RigPart {
     pub part: usize,
 }
 
+/// The weights revision the part entities were built for.
+#[derive(Resource, Default)]
+struct BuiltRevision(Option<u64>);
+
 pub struct ScenePlugin;
 
 impl Plugin for ScenePlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(Update, rebuild_parts_on_load);
+        app.init_resource::<BuiltRevision>()
+            .init_resource::<ViewSettings>()
+            .init_resource::<crate::textures::PartTextures>()
+            .add_systems(Update, (crate::textures::load_textures, rebuild_parts, write_buffers).chain().after(crate::playback::PoseSet));
     }
 }
 
-/// The Bevy mesh of one part: its vertices (indices made part-local), normals, UVs.
+/// Per vertex: joints 1-4, joints 5-8, weights 1-4, weights 5-8.
+pub type Influences = (Vec<[u32; 4]>, Vec<[u32; 4]>, Vec<[f32; 4]>, Vec<[f32; 4]>);
+
+/// Up to 8 influences of each vertex in `range`: joint indices and weights in two groups of
+/// four, the largest first, renormalised when more than 8 had to be dropped.
+pub fn influences(weights: &SkinWeights, range: std::ops::Range<usize>) -> Influences {
+    let n = range.len();
+    let (mut ja, mut jb, mut wa, mut wb) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    for v in range {
+        let mut row = if v < weights.vertex_count() { weights.row_pairs(v) } else { Vec::new() };
+        if row.len() > GPU_INFLUENCES {
+            row.sort_by(|a, b| b.1.total_cmp(&a.1));
+            row.truncate(GPU_INFLUENCES);
+            let total: f32 = row.iter().map(|e| e.1).sum();
+            row.iter_mut().for_each(|e| e.1 /= total.max(1e-12));
+        }
+        let mut j = [0u32; 8];
+        let mut w = [0f32; 8];
+        for (k, (joint, weight)) in row.into_iter().enumerate() {
+            j[k] = joint;
+            w[k] = weight;
+        }
+        ja.push([j[0], j[1], j[2], j[3]]);
+        jb.push([j[4], j[5], j[6], j[7]]);
+        wa.push([w[0], w[1], w[2], w[3]]);
+        wb.push([w[4], w[5], w[6], w[7]]);
+    }
+    (ja, jb, wa, wb)
+}
+
+/// The Bevy mesh of one part: its vertices (indices made part-local), normals, UVs (zeros when
+/// the file has none) and influences.
 pub fn part_mesh(rig: &Rig, part: usize) -> Mesh {
     let m = &rig.mesh;
     let p = &m.parts[part];
@@ -38,9 +86,15 @@ pub fn part_mesh(rig: &Rig, part: usize) -> Mesh {
     } else {
         mesh.compute_normals();
     }
-    if m.uvs.len() == m.positions.len() {
-        mesh.insert_attribute(Mesh::ATTRIBUTE_UV_0, m.uvs[vs].to_vec());
-    }
+    let uvs = if m.uvs.len() == m.positions.len() { m.uvs[vs.clone()].to_vec() } else { vec![[0.0, 0.0]; vs.len()] };
+    mesh.insert_attribute(Mesh::ATTRIBUTE_UV_0, uvs);
+    let empty = SkinWeights::empty(0);
+    let weights = if p.skinned { &rig.weights } else { &empty };
+    let (ja, jb, wa, wb) = influences(weights, vs);
+    mesh.insert_attribute(JOINTS_A, ja);
+    mesh.insert_attribute(JOINTS_B, jb);
+    mesh.insert_attribute(WEIGHTS_A, wa);
+    mesh.insert_attribute(WEIGHTS_B, wb);
     mesh
 }
 
@@ -50,32 +104,75 @@ pub fn part_color(rig: &Rig, part: usize) -> Color {
     Color::LinearRgba(LinearRgba::new(c[0], c[1], c[2], c[3]))
 }
 
-fn rebuild_parts_on_load(
-    mut loaded: MessageReader<RigLoaded>,
+/// Skinning-buffer capacity for `joints` joints: a power of two, so edits that add a joint
+/// rarely need new buffers.
+pub fn capacity_for(joints: usize) -> usize {
+    joints.max(1).next_power_of_two()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn rebuild_parts(
     doc: Res<Document>,
+    mut built: ResMut<BuiltRevision>,
     old: Query<Entity, With<RigPart>>,
     mut commands: Commands,
     mut meshes: ResMut<Assets<Mesh>>,
-    mut materials: ResMut<Assets<StandardMaterial>>,
+    mut materials: ResMut<Assets<RigMaterial>>,
+    mut buffers: ResMut<Assets<ShaderBuffer>>,
+    textures: Res<crate::textures::PartTextures>,
 ) {
-    if loaded.read().count() == 0 {
+    if built.0 == Some(doc.weights_revision) {
         return;
     }
+    built.0 = Some(doc.weights_revision);
     old.iter().for_each(|e| commands.entity(e).despawn());
     let Some(rig) = doc.rig.as_ref() else { return };
+    let capacity = capacity_for(rig.skeleton.len());
+    let rig_buffers = RigBuffers {
+        skinning: buffers.add(ShaderBuffer::new(&matrix_bytes(&[], capacity), RenderAssetUsages::default())),
+        view: buffers.add(ShaderBuffer::new(&view_bytes(Default::default(), None, 0), RenderAssetUsages::default())),
+        capacity,
+    };
     for part in 0..rig.mesh.parts.len() {
-        let material = StandardMaterial {
+        let base = StandardMaterial {
             base_color: part_color(rig, part),
+            base_color_texture: textures.for_part(rig, part),
             perceptual_roughness: 0.7,
             double_sided: true,
             cull_mode: None,
             ..default()
         };
+        let extension = RigSkin { skinning: rig_buffers.skinning.clone(), view: rig_buffers.view.clone() };
         commands.spawn((
             Mesh3d(meshes.add(part_mesh(rig, part))),
-            MeshMaterial3d(materials.add(material)),
+            MeshMaterial3d(materials.add(RigMaterial { base, extension })),
             Transform::IDENTITY,
+            NoFrustumCulling,
             RigPart { part },
         ));
+    }
+    commands.insert_resource(rig_buffers);
+}
+
+/// Writes this frame's skinning matrices and overlay settings.
+fn write_buffers(
+    doc: Res<Document>,
+    posed: Res<PosedJoints>,
+    view: Res<ViewSettings>,
+    rig_buffers: Option<Res<RigBuffers>>,
+    mut buffers: ResMut<Assets<ShaderBuffer>>,
+) {
+    let (Some(rig), Some(rb)) = (doc.rig.as_ref(), rig_buffers) else { return };
+    if posed.model_from_joint.len() != rig.skeleton.len() || capacity_for(rig.skeleton.len()) != rb.capacity {
+        return;
+    }
+    if let Some(mut b) = buffers.get_mut(&rb.skinning) {
+        b.data = Some(matrix_bytes(&posed.skinning(rig), rb.capacity));
+    }
+    let bytes = view_bytes(view.overlay, doc.selected_joint, rig.skeleton.len());
+    if buffers.get(&rb.view).is_some_and(|b| b.data.as_deref() != Some(bytes.as_slice())) {
+        if let Some(mut b) = buffers.get_mut(&rb.view) {
+            b.data = Some(bytes);
+        }
     }
 }

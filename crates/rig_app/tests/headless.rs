@@ -17,6 +17,8 @@ fn app() -> App {
         .init_asset::<Mesh>()
         .init_asset::<Image>()
         .init_asset::<StandardMaterial>()
+        .init_asset::<rig_app::rig_material::RigMaterial>()
+        .init_asset::<bevy::render::storage::ShaderBuffer>()
         .add_plugins(rig_app::EditorCorePlugin);
     app
 }
@@ -65,4 +67,154 @@ fn a_file_that_fails_keeps_the_open_rig_and_shows_the_error() {
     let error = doc.error.as_deref().expect("an error is shown");
     assert!(error.contains("rigsmith-bad"), "{error}");
     assert_eq!(doc.stats, before, "the previous rig stays open");
+}
+
+/// Runs frames until the worker has no job (the result is then applied), at most a minute.
+fn finish_job(app: &mut App) {
+    let start = std::time::Instant::now();
+    while app.world().resource::<rig_app::worker::Worker>().running.is_some() {
+        assert!(start.elapsed().as_secs() < 60, "the job did not finish within a minute");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        app.update();
+    }
+    app.update();
+}
+
+fn submit(app: &mut App, generate_skeleton: bool) {
+    let settings = rig_app::ui::generate::GenerateSettings::default();
+    app.world_mut().resource_scope(|world, mut worker: Mut<rig_app::worker::Worker>| {
+        let mut doc = world.resource_mut::<Document>();
+        rig_app::ui::generate::start(&mut doc, &mut worker, &settings, generate_skeleton);
+    });
+}
+
+fn doc(app: &App) -> &Document {
+    app.world().resource::<Document>()
+}
+
+fn doc_mut(app: &mut App) -> Mut<'_, Document> {
+    app.world_mut().resource_mut::<Document>()
+}
+
+/// The loop a user goes through: open, generate, select, move a joint, undo, redo, re-skin,
+/// export, reload the export and compare.
+#[test]
+fn generate_edit_undo_redo_reskin_export_reload() {
+    use rig_core::edit::bind_position;
+    let mut app = app();
+    open(&mut app, sample("khronos_fox/Fox.glb"));
+    let original_joints = doc(&app).stats.joints;
+
+    submit(&mut app, true);
+    assert!(app.world().resource::<rig_app::worker::Worker>().running.is_some(), "generation runs on the worker");
+    finish_job(&mut app);
+    let d = doc(&app);
+    assert!(d.error.is_none(), "{:?}", d.error);
+    let rig = d.rig.as_ref().unwrap();
+    assert!(
+        rig.skeleton.len() > 3 && rig.skeleton.joints[0].name == "root",
+        "a generated skeleton replaced the file's {original_joints} joints"
+    );
+    assert_eq!(rig.unweighted_skinned_vertices(), 0);
+    assert_eq!(d.history.undo_label(), Some("Generate"));
+    let generated = rig.clone();
+
+    // Select the joint with the most descendants below the root and move it.
+    let j = (1..rig.skeleton.len()).find(|&j| rig.skeleton.children(j).count() > 0).expect("an inner joint");
+    let before = bind_position(&rig.skeleton, j);
+    let size = Vec3::from(d.stats.size).length();
+    doc_mut(&mut app).selected_joint = Some(j);
+    let target = [before[0] + 0.05 * size, before[1], before[2]];
+    doc_mut(&mut app).edit_skeleton("Move joint", false, |rig| rig_core::edit::move_joint(rig, j, target));
+    app.update();
+    let moved = doc(&app).rig.as_ref().unwrap().clone();
+    assert_eq!(bind_position(&moved.skeleton, j), target);
+    assert!(doc(&app).needs_reskin);
+
+    doc_mut(&mut app).undo();
+    assert_eq!(doc(&app).rig.as_ref().unwrap().skeleton, generated.skeleton, "undo restores the generated skeleton");
+    doc_mut(&mut app).redo();
+    assert_eq!(doc(&app).rig.as_ref().unwrap().skeleton, moved.skeleton, "redo moves the joint again");
+
+    submit(&mut app, false);
+    finish_job(&mut app);
+    let d = doc(&app);
+    assert!(d.error.is_none(), "{:?}", d.error);
+    let reskinned = d.rig.as_ref().unwrap().clone();
+    assert_eq!(reskinned.skeleton, moved.skeleton, "re-skin keeps the edited skeleton");
+    assert_ne!(reskinned.weights, generated.weights, "moving a joint changes the skin");
+    assert_eq!(reskinned.unweighted_skinned_vertices(), 0);
+    // The re-skinned weights equal a fresh binding of the edited skeleton (the cache only saves work).
+    let fresh =
+        rig_core::autoskin::skin_for_skeleton(&reskinned.mesh, &reskinned.skeleton, &Default::default(), rig_core::Task::silent()).unwrap();
+    assert_eq!(reskinned.weights, fresh);
+    // One entity per part, rebuilt for the new weights.
+    let parts = app.world_mut().query::<&RigPart>().iter(app.world()).count();
+    assert_eq!(parts, reskinned.mesh.parts.len());
+
+    let out = std::env::temp_dir().join(format!("rigsmith-headless-{}.glb", std::process::id()));
+    assert!(rig_app::ui::menu::export(&mut doc_mut(&mut app), &out), "{:?}", doc(&app).error);
+    open(&mut app, out.clone());
+    let _ = std::fs::remove_file(&out);
+    let back = doc(&app).rig.as_ref().unwrap().clone();
+    let name = &reskinned.skeleton.joints[j].name;
+    let k = back.skeleton.find(name).expect("the moved joint is in the export");
+    let p = bind_position(&back.skeleton, k);
+    assert!((0..3).all(|a| (p[a] - target[a]).abs() < 1e-3 * size), "exported {p:?}, moved to {target:?}");
+    assert_eq!(back.mesh.vertex_count(), reskinned.mesh.vertex_count());
+    for v in (0..back.mesh.vertex_count()).step_by(97) {
+        let w = |r: &rig_core::Rig, v: usize| {
+            let mut row: Vec<(String, f32)> =
+                r.weights.row_pairs(v).into_iter().map(|(j, w)| (r.skeleton.joints[j as usize].name.clone(), w)).collect();
+            row.sort_by(|a, b| a.0.cmp(&b.0));
+            row
+        };
+        let (a, b) = (w(&reskinned, v), w(&back, v));
+        assert_eq!(a.len(), b.len(), "vertex {v}");
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(x.0, y.0);
+            assert!((x.1 - y.1).abs() < 1e-3, "vertex {v}: {x:?} vs {y:?}");
+        }
+    }
+}
+
+#[test]
+fn cancel_stops_a_generation_and_leaves_the_rig_alone() {
+    let mut app = app();
+    open(&mut app, sample("khronos_fox/Fox.glb"));
+    let before = doc(&app).rig.as_ref().unwrap().skeleton.clone();
+    submit(&mut app, true);
+    app.world().resource::<rig_app::worker::Worker>().cancel();
+    finish_job(&mut app);
+    let d = doc(&app);
+    assert_eq!(d.rig.as_ref().unwrap().skeleton, before);
+    assert!(d.history.undo_label().is_none());
+    assert!(d.status.as_deref().is_some_and(|s| s.starts_with("Cancelled")), "{:?}", d.status);
+}
+
+#[test]
+fn a_session_restores_the_edited_rig_from_its_source() {
+    let mut app = app();
+    let path = sample("khronos_fox/Fox.glb");
+    open(&mut app, path.clone());
+    let j = 5;
+    doc_mut(&mut app).edit_skeleton("Move", false, |rig| rig_core::edit::move_joint(rig, j, [1.0, 2.0, 3.0]));
+    doc_mut(&mut app).edit_skeleton("Delete", false, |rig| rig_core::edit::delete_joint(rig, 7));
+    let edited = doc(&app).rig.as_ref().unwrap().clone();
+    let file = std::env::temp_dir().join(format!("rigsmith-session-{}.rsession", std::process::id()));
+    assert!(rig_app::ui::menu::save_session(&mut doc_mut(&mut app), &file));
+    let mut other = self::app();
+    assert!(rig_app::ui::menu::open_session(&mut doc_mut(&mut other), &file), "{:?}", doc(&other).error);
+    let _ = std::fs::remove_file(&file);
+    let restored = doc(&other).rig.as_ref().unwrap();
+    assert_eq!(restored.skeleton.len(), edited.skeleton.len());
+    for (a, b) in restored.skeleton.joints.iter().zip(&edited.skeleton.joints) {
+        assert_eq!(a.name, b.name);
+        assert_eq!(a.parent, b.parent);
+        assert!((a.joint_from_mesh - b.joint_from_mesh).abs().max() < 1e-6);
+    }
+    assert_eq!(restored.weights, edited.weights);
+    assert_eq!(doc(&other).path.as_deref(), Some(path.as_path()));
+    // Clips keep the channels of joints that still exist.
+    assert_eq!(restored.clips.len(), edited.clips.len());
 }

@@ -8,9 +8,12 @@
 //! point into model space.
 
 pub mod animation;
+pub mod autorig;
 pub mod autoskel;
 pub mod autoskin;
+pub mod edit;
 pub mod error;
+pub mod health;
 pub mod lbs;
 pub mod material;
 pub mod mesh;
@@ -19,6 +22,7 @@ pub mod pose;
 pub mod rig;
 pub mod skeleton;
 pub mod stats;
+pub mod task;
 #[cfg(test)]
 mod test_shapes;
 pub mod transform;
@@ -31,6 +35,7 @@ pub use mesh::{Mesh, MeshGroup, MorphTarget, Part};
 pub use pose::Pose;
 pub use rig::Rig;
 pub use skeleton::{Joint, Skeleton};
+pub use task::{Cancelled, Task};
 pub use transform::Trs;
 pub use weights::SkinWeights;
 

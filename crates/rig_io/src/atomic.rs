@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::error::IoError;
 
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
     let err = |source| IoError::Write { path: path.to_path_buf(), source };
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = path.with_file_name(format!(".{file_name}.tmp{}", std::process::id()));

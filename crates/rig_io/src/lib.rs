@@ -5,6 +5,7 @@
 //! and never allocate more than a small multiple of the file's size.
 
 mod atomic;
+pub use atomic::write_atomic;
 mod error;
 pub mod fbx;
 pub mod gltf_read;

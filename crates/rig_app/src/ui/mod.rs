@@ -1,30 +1,61 @@
-//! egui panels, one per file: the menu bar, the joint hierarchy, the mesh statistics. The
-//! space they leave is the 3D viewport (`camera::FreeViewport`).
+//! egui panels, one per file: the menu bar, the joint hierarchy, the right-hand inspector
+//! (generate, joint, health, mesh statistics), the timeline, and the recovery offer. The space
+//! they leave is the 3D viewport (`camera::FreeViewport`).
 
+pub mod generate;
+mod health;
 mod hierarchy;
-mod menu;
+mod joint;
+pub mod menu;
 mod stats;
+mod timeline;
 
+use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use bevy::window::FileDragAndDrop;
 use bevy_egui::{egui, EguiContexts, EguiPrimaryContextPass};
 
+use crate::autosave::Autosave;
 use crate::camera::FreeViewport;
 use crate::document::{Document, OpenFile};
+use crate::playback::Playback;
+use crate::rig_material::{Overlay, ViewSettings};
+use crate::worker::Worker;
+use generate::GenerateSettings;
 
 pub struct UiPlugin;
 
 impl Plugin for UiPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(EguiPrimaryContextPass, panels).add_systems(Update, (open_dropped_files, open_shortcut));
+        app.init_resource::<GenerateSettings>()
+            .add_systems(EguiPrimaryContextPass, panels)
+            .add_systems(Update, (open_dropped_files, shortcuts, generate::shortcuts, generate::auto_reskin));
     }
+}
+
+/// Panel state that lives between frames.
+#[derive(Default)]
+struct PanelState {
+    joint_form: joint::JointForm,
+    health: health::HealthCache,
+}
+
+#[derive(SystemParam)]
+struct Editor<'w> {
+    doc: ResMut<'w, Document>,
+    worker: ResMut<'w, Worker>,
+    settings: ResMut<'w, GenerateSettings>,
+    playback: ResMut<'w, Playback>,
+    view: ResMut<'w, ViewSettings>,
+    autosave: ResMut<'w, Autosave>,
 }
 
 fn panels(
     mut contexts: EguiContexts,
-    mut doc: ResMut<Document>,
+    mut e: Editor,
     mut free: ResMut<FreeViewport>,
     mut open: MessageWriter<OpenFile>,
+    mut state: Local<PanelState>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
     let mut root = egui::Ui::new(
@@ -32,28 +63,102 @@ fn panels(
         "rigsmith_root".into(),
         egui::UiBuilder::new().layer_id(egui::LayerId::background()).max_rect(ctx.viewport_rect()),
     );
-    egui::Panel::top("menu").show(&mut root, |ui| menu::show(ui, &mut doc, &mut open));
-    egui::Panel::left("hierarchy").resizable(true).default_size(240.0).show(&mut root, |ui| hierarchy::show(ui, &mut doc));
-    egui::Panel::right("stats").resizable(true).default_size(240.0).show(&mut root, |ui| stats::show(ui, &doc));
+    egui::Panel::top("menu").show(&mut root, |ui| menu::show(ui, &mut e.doc, &mut open, &mut e.view));
+    egui::Panel::bottom("timeline").show(&mut root, |ui| timeline::show(ui, &e.doc, &mut e.playback));
+    egui::Panel::left("hierarchy").resizable(true).default_size(220.0).show(&mut root, |ui| hierarchy::show(ui, &mut e.doc));
+    egui::Panel::right("inspector").resizable(true).default_size(300.0).show(&mut root, |ui| {
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            generate::show(ui, &mut e.doc, &mut e.worker, &mut e.settings);
+            ui.separator();
+            joint::show(ui, &mut e.doc, &mut state.joint_form);
+            ui.separator();
+            let limit = e.settings.max_influences;
+            health::show(ui, &mut e.doc, &mut state.health, limit);
+            ui.separator();
+            stats::show(ui, &e.doc);
+        });
+    });
+    recovery_offer(ctx, &mut e.autosave, &mut e.doc);
     let rect = root.available_rect_before_wrap();
     free.min = Vec2::new(rect.min.x, rect.min.y);
     free.max = Vec2::new(rect.max.x, rect.max.y);
     Ok(())
 }
 
-fn open_dropped_files(mut dropped: MessageReader<FileDragAndDrop>, mut open: MessageWriter<OpenFile>) {
+/// The window that offers the autosave of a run that did not exit cleanly.
+fn recovery_offer(ctx: &egui::Context, autosave: &mut Autosave, doc: &mut Document) {
+    let Some(session) = autosave.offer.as_ref() else { return };
+    let source = session.source.display().to_string();
+    let age =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()).saturating_sub(session.saved_at);
+    egui::Window::new("Recover unsaved work?").collapsible(false).resizable(false).anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0]).show(
+        ctx,
+        |ui| {
+            ui.label(format!("The editor did not close normally. An autosave of {source} from {age} s ago is available."));
+            ui.horizontal(|ui| {
+                if ui.button("Recover").clicked() {
+                    autosave.recover(doc);
+                }
+                if ui.button("Discard").clicked() {
+                    autosave.discard();
+                }
+            });
+        },
+    );
+}
+
+fn open_dropped_files(mut dropped: MessageReader<FileDragAndDrop>, mut open: MessageWriter<OpenFile>, mut doc: ResMut<Document>) {
     for event in dropped.read() {
         if let FileDragAndDrop::DroppedFile { path_buf, .. } = event {
-            open.write(OpenFile(path_buf.clone()));
+            if path_buf.extension().is_some_and(|e| e == menu::SESSION_EXTENSION) {
+                menu::open_session(&mut doc, path_buf);
+            } else {
+                open.write(OpenFile(path_buf.clone()));
+            }
         }
     }
 }
 
-fn open_shortcut(keys: Res<ButtonInput<KeyCode>>, mut open: MessageWriter<OpenFile>) {
+/// Ctrl+O open, Ctrl+S save session, Ctrl+E export, Ctrl+Z undo, Ctrl+Shift+Z / Ctrl+Y redo,
+/// 1 / 2 / 3 overlays, Space play / pause. Keys typed into a text field are egui's.
+fn shortcuts(
+    keys: Res<ButtonInput<KeyCode>>,
+    mut open: MessageWriter<OpenFile>,
+    mut doc: ResMut<Document>,
+    mut view: ResMut<ViewSettings>,
+    mut playback: ResMut<Playback>,
+    mut contexts: EguiContexts,
+) {
+    let typing = contexts.ctx_mut().is_ok_and(|c| c.egui_wants_keyboard_input());
+    if typing {
+        return;
+    }
     let ctrl = keys.pressed(KeyCode::ControlLeft) || keys.pressed(KeyCode::ControlRight);
-    if ctrl && keys.just_pressed(KeyCode::KeyO) {
-        if let Some(path) = menu::pick_file() {
-            open.write(OpenFile(path));
+    let shift = keys.pressed(KeyCode::ShiftLeft) || keys.pressed(KeyCode::ShiftRight);
+    if ctrl {
+        if keys.just_pressed(KeyCode::KeyO) {
+            if let Some(path) = menu::pick_file() {
+                open.write(OpenFile(path));
+            }
+        } else if keys.just_pressed(KeyCode::KeyZ) && shift || keys.just_pressed(KeyCode::KeyY) {
+            doc.redo();
+        } else if keys.just_pressed(KeyCode::KeyZ) {
+            doc.undo();
+        } else if keys.just_pressed(KeyCode::KeyE) {
+            menu::export_dialog(&mut doc);
+        } else if keys.just_pressed(KeyCode::KeyS) {
+            if let Some(path) = rfd::FileDialog::new().add_filter("Rigsmith session", &[menu::SESSION_EXTENSION]).save_file() {
+                menu::save_session(&mut doc, &path.with_extension(menu::SESSION_EXTENSION));
+            }
         }
+        return;
+    }
+    for (key, overlay) in [(KeyCode::Digit1, Overlay::Shaded), (KeyCode::Digit2, Overlay::Heat), (KeyCode::Digit3, Overlay::Bones)] {
+        if keys.just_pressed(key) {
+            view.overlay = overlay;
+        }
+    }
+    if keys.just_pressed(KeyCode::Space) {
+        playback.playing = !playback.playing;
     }
 }

@@ -4,14 +4,18 @@
 
 pub mod bones;
 pub mod geodesic;
-mod smooth;
+pub(crate) mod smooth;
 pub mod voxel;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use nalgebra::Vector3;
 use rayon::prelude::*;
 
 use crate::mesh::Mesh;
 use crate::skeleton::Skeleton;
+use crate::task::{Cancelled, Task};
 use crate::weights::SkinWeights;
 use bones::BoneSegment;
 use geodesic::{SolidGraph, UNREACHED};
@@ -55,37 +59,11 @@ impl Default for AutoSkinOptions {
     }
 }
 
-/// Progress callback: stage name and fraction done.
-pub type Progress<'a> = &'a (dyn Fn(&str, f32) + Sync);
-
 /// Skin weights for `skeleton` on `mesh` (mesh space = the skeleton's bind space). Only
 /// deforming joints receive weight; every vertex of a skinned part gets at least one.
-pub fn skin_for_skeleton(mesh: &Mesh, skeleton: &Skeleton, options: &AutoSkinOptions, progress: Progress) -> SkinWeights {
-    let segments = bones::segments(skeleton, options.leaf_fraction, &mesh.positions);
-    if segments.is_empty() || mesh.positions.is_empty() {
-        return SkinWeights::empty(mesh.vertex_count());
-    }
-    let resolution = options.resolution.unwrap_or_else(|| auto_resolution(mesh.vertex_count()));
-    progress("voxelising", 0.0);
-    let grid = VoxelGrid::from_mesh(&mesh.positions, &mesh.triangles, resolution);
-    let graph = SolidGraph::new(&grid);
-    progress("geodesic distances", 0.2);
-    let distances = bone_distances(mesh, &grid, &graph, &segments);
-    progress("weights", 0.8);
-    let joints_of_segment: Vec<u32> = segments.iter().map(|s| s.joint as u32).collect();
-    let mut rows = falloff_rows(&distances, &joints_of_segment, mesh.vertex_count(), options);
-    if options.adjacent_only {
-        rows.iter_mut().for_each(|r| keep_adjacent(skeleton, r, options));
-    }
-    let surface = smooth::SurfaceGraph::new(mesh);
-    let mut rows = smooth::smooth_rows(&surface, rows, options.smoothing_iterations);
-    if options.rigid_piece_share < 1.0 {
-        smooth::rigidify_components(&surface, &mut rows, options.rigid_piece_share);
-    }
-    let mut weights = SkinWeights::from_rows(rows.into_iter().map(|r| prune_row(r, options)));
-    weights.normalize(1e-3);
-    progress("done", 1.0);
-    weights
+/// Fails only when `task` is cancelled.
+pub fn skin_for_skeleton(mesh: &Mesh, skeleton: &Skeleton, options: &AutoSkinOptions, task: Task) -> Result<SkinWeights, Cancelled> {
+    SkinBinder::new(mesh, options, task)?.skin(mesh, skeleton, options, task)
 }
 
 /// Longest-side resolution: finer for denser meshes, bounded for speed.
@@ -96,29 +74,111 @@ pub fn auto_resolution(vertices: usize) -> usize {
     }
 }
 
-/// Per segment, the distance from each vertex through the solid (mesh units); vertices in
-/// solid components the bone cannot reach fall back to a penalised straight-line distance.
-fn bone_distances(mesh: &Mesh, grid: &VoxelGrid, graph: &SolidGraph, segments: &[BoneSegment]) -> Vec<Vec<f32>> {
-    let vertex_ids: Vec<u32> = mesh.positions.iter().map(|p| graph.id_of_cell[grid.index(grid.cell_of(&Vector3::from(*p)))]).collect();
-    let unit = grid.size / 10.0;
-    segments
-        .par_iter()
-        .map(|seg| {
-            let seeds = seed_voxels(grid, graph, seg);
-            let field = graph.distances(&seeds);
-            mesh.positions
-                .iter()
-                .zip(&vertex_ids)
-                .map(|(p, &id)| {
-                    let euclid = seg.distance(&Vector3::from(*p));
-                    match (id != UNREACHED).then(|| field[id as usize]).filter(|&d| d != UNREACHED) {
-                        Some(d) => (d as f32 * unit).max(euclid),
-                        None => 4.0 * euclid + 10.0 * grid.size * 10.0,
-                    }
-                })
-                .collect()
-        })
-        .collect()
+/// The binder's state for one mesh, kept between re-skins: the voxelised solid, the welded
+/// surface, and each bone segment's distance field. A re-skin after joint edits recomputes
+/// only the fields of segments whose end points moved (the key is the segment's geometry),
+/// so moving one joint costs two or three geodesic passes instead of one per bone.
+pub struct SkinBinder {
+    grid: VoxelGrid,
+    graph: SolidGraph,
+    surface: smooth::SurfaceGraph,
+    /// Solid voxel id of each vertex's cell (`UNREACHED` outside the solid).
+    vertex_ids: Vec<u32>,
+    fields: HashMap<SegmentKey, Vec<f32>>,
+    /// Distance fields computed (not reused) by the last `skin` call.
+    pub recomputed_last: usize,
+}
+
+/// A segment's owner and end points, bit for bit.
+type SegmentKey = (usize, [u32; 6]);
+
+fn key_of(seg: &BoneSegment) -> SegmentKey {
+    let b = |v: f32| v.to_bits();
+    (seg.joint, [b(seg.a.x), b(seg.a.y), b(seg.a.z), b(seg.b.x), b(seg.b.y), b(seg.b.z)])
+}
+
+impl SkinBinder {
+    /// Voxelises `mesh` and builds its surface graph (the part of binding that does not
+    /// depend on the skeleton).
+    pub fn new(mesh: &Mesh, options: &AutoSkinOptions, task: Task) -> Result<SkinBinder, Cancelled> {
+        let resolution = options.resolution.unwrap_or_else(|| auto_resolution(mesh.vertex_count()));
+        task.stage("voxelising", 0.0)?;
+        let grid = VoxelGrid::from_mesh(&mesh.positions, &mesh.triangles, resolution);
+        task.stage("solid graph", 0.1)?;
+        let graph = SolidGraph::new(&grid);
+        task.stage("surface graph", 0.15)?;
+        let surface = smooth::SurfaceGraph::new(mesh);
+        let vertex_ids = mesh.positions.iter().map(|p| graph.id_of_cell[grid.index(grid.cell_of(&Vector3::from(*p)))]).collect();
+        Ok(SkinBinder { grid, graph, surface, vertex_ids, fields: HashMap::new(), recomputed_last: 0 })
+    }
+
+    /// Skin weights for `skeleton` on the mesh this binder was built for.
+    pub fn skin(&mut self, mesh: &Mesh, skeleton: &Skeleton, options: &AutoSkinOptions, task: Task) -> Result<SkinWeights, Cancelled> {
+        let segments = bones::segments(skeleton, options.leaf_fraction, &mesh.positions);
+        if segments.is_empty() || mesh.positions.is_empty() {
+            return Ok(SkinWeights::empty(mesh.vertex_count()));
+        }
+        self.update_fields(mesh, &segments, task)?;
+        task.stage("weights", 0.8)?;
+        let distances: Vec<&[f32]> = segments.iter().map(|s| self.fields[&key_of(s)].as_slice()).collect();
+        let joints_of_segment: Vec<u32> = segments.iter().map(|s| s.joint as u32).collect();
+        let mut rows = falloff_rows(&distances, &joints_of_segment, mesh.vertex_count(), options);
+        if options.adjacent_only {
+            rows.iter_mut().for_each(|r| keep_adjacent(skeleton, r, options));
+        }
+        task.stage("smoothing", 0.9)?;
+        let mut rows = smooth::smooth_rows(&self.surface, rows, options.smoothing_iterations);
+        if options.rigid_piece_share < 1.0 {
+            smooth::rigidify_components(&self.surface, &mut rows, options.rigid_piece_share);
+        }
+        let mut weights = SkinWeights::from_rows(rows.into_iter().map(|r| prune_row(r, options)));
+        weights.normalize(1e-3);
+        task.stage("done", 1.0)?;
+        Ok(weights)
+    }
+
+    /// Computes the distance fields of segments not in the cache (in parallel, checking the
+    /// cancel flag before each) and forgets those of segments that no longer exist.
+    fn update_fields(&mut self, mesh: &Mesh, segments: &[BoneSegment], task: Task) -> Result<(), Cancelled> {
+        let wanted: HashSet<SegmentKey> = segments.iter().map(key_of).collect();
+        self.fields.retain(|k, _| wanted.contains(k));
+        let mut missing: Vec<&BoneSegment> = segments.iter().filter(|s| !self.fields.contains_key(&key_of(s))).collect();
+        missing.dedup_by_key(|s| key_of(s));
+        self.recomputed_last = missing.len();
+        let done = AtomicUsize::new(0);
+        let total = missing.len().max(1) as f32;
+        let fields: Vec<(SegmentKey, Vec<f32>)> = missing
+            .par_iter()
+            .map(|seg| {
+                task.check()?;
+                let field = self.vertex_distances(mesh, seg);
+                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                task.stage("geodesic distances", 0.2 + 0.6 * n as f32 / total)?;
+                Ok((key_of(seg), field))
+            })
+            .collect::<Result<_, Cancelled>>()?;
+        self.fields.extend(fields);
+        Ok(())
+    }
+
+    /// Distance from each vertex to `seg` through the solid (mesh units); vertices in solid
+    /// components the bone cannot reach fall back to a penalised straight-line distance.
+    fn vertex_distances(&self, mesh: &Mesh, seg: &BoneSegment) -> Vec<f32> {
+        let (grid, graph) = (&self.grid, &self.graph);
+        let unit = grid.size / 10.0;
+        let field = graph.distances(&seed_voxels(grid, graph, seg));
+        mesh.positions
+            .iter()
+            .zip(&self.vertex_ids)
+            .map(|(p, &id)| {
+                let euclid = seg.distance(&Vector3::from(*p));
+                match (id != UNREACHED).then(|| field[id as usize]).filter(|&d| d != UNREACHED) {
+                    Some(d) => (d as f32 * unit).max(euclid),
+                    None => 4.0 * euclid + 10.0 * grid.size * 10.0,
+                }
+            })
+            .collect()
+    }
 }
 
 /// Solid voxels on the segment; if it runs entirely outside the solid, the nearest solid voxel.
@@ -139,7 +199,7 @@ fn seed_voxels(grid: &VoxelGrid, graph: &SolidGraph, seg: &BoneSegment) -> Vec<u
 }
 
 /// Inverse-distance falloff relative to each vertex's nearest bone: `(d_min / d)^p`.
-fn falloff_rows(distances: &[Vec<f32>], joints: &[u32], vertices: usize, o: &AutoSkinOptions) -> Vec<Vec<(u32, f32)>> {
+fn falloff_rows(distances: &[&[f32]], joints: &[u32], vertices: usize, o: &AutoSkinOptions) -> Vec<Vec<(u32, f32)>> {
     (0..vertices)
         .into_par_iter()
         .map(|v| {
@@ -227,7 +287,7 @@ mod tests {
     fn weights_do_not_bleed_between_separate_legs() {
         let (mesh, skeleton) = legs();
         let options = AutoSkinOptions { rigid_piece_share: 1.0, ..Default::default() };
-        let w = skin_for_skeleton(&mesh, &skeleton, &options, &|_, _| {});
+        let w = skin_for_skeleton(&mesh, &skeleton, &options, Task::silent()).unwrap();
         for v in 0..16 {
             let (joints, _) = w.row(v);
             assert!(!joints.is_empty(), "vertex {v} unweighted");
@@ -243,7 +303,7 @@ mod tests {
     fn knee_high_vertices_follow_the_leg_and_feet_the_foot() {
         let (mesh, skeleton) = legs();
         let options = AutoSkinOptions { rigid_piece_share: 1.0, smoothing_iterations: 0, ..Default::default() };
-        let w = skin_for_skeleton(&mesh, &skeleton, &options, &|_, _| {});
+        let w = skin_for_skeleton(&mesh, &skeleton, &options, Task::silent()).unwrap();
         // Top corners of the left leg (y = 2) belong to leg_l, bottom corners (y = 0) to foot_l.
         for v in 0..8 {
             let y = mesh.positions[v][1];
@@ -254,5 +314,29 @@ mod tests {
             let expect = if y > 1.0 { "leg_l" } else { "foot_l" };
             assert_eq!(skeleton.joints[dominant as usize].name, expect, "vertex {v} at y = {y}");
         }
+    }
+
+    #[test]
+    fn a_reused_binder_matches_a_fresh_one_after_a_joint_moves_and_recomputes_only_its_bones() {
+        let (mesh, mut skeleton) = legs();
+        let options = AutoSkinOptions::default();
+        let mut binder = SkinBinder::new(&mesh, &options, Task::silent()).unwrap();
+        binder.skin(&mesh, &skeleton, &options, Task::silent()).unwrap();
+        let all = binder.recomputed_last;
+        // Move foot_r's joint (index 4) up by 0.3: only leg_r's bone and foot_r's stub change.
+        skeleton.joints[4].rest_local.translation.y += 0.3;
+        skeleton.bind_to_rest();
+        let reused = binder.skin(&mesh, &skeleton, &options, Task::silent()).unwrap();
+        assert!(binder.recomputed_last < all, "recomputed {} of {all} fields", binder.recomputed_last);
+        let fresh = skin_for_skeleton(&mesh, &skeleton, &options, Task::silent()).unwrap();
+        assert_eq!(reused, fresh);
+    }
+
+    #[test]
+    fn a_cancelled_task_stops_binding() {
+        let (mesh, skeleton) = legs();
+        let flag = std::sync::atomic::AtomicBool::new(true);
+        let task = Task::silent().with_cancel(&flag);
+        assert_eq!(skin_for_skeleton(&mesh, &skeleton, &AutoSkinOptions::default(), task), Err(Cancelled));
     }
 }

@@ -1,0 +1,151 @@
+//! What pose the viewport shows: the bind pose, a built-in test motion (flex each joint in
+//! turn), or one of the file's clips, on a timeline with play, pause and scrub; plus pose-mode
+//! rotations of single joints on top. Each frame [`pose_joints`] computes `model_from_joint`
+//! for every joint; the skinning buffer and the skeleton view read it.
+
+use std::collections::BTreeMap;
+
+use bevy::prelude::*;
+use nalgebra::{Rotation3, Vector3};
+use rig_core::lbs::rotate_subtree_in_model_space;
+use rig_core::{Mat4, Pose, Rig};
+
+use crate::document::Document;
+
+/// The motion on the timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Motion {
+    /// No motion: the bind pose (where the stored mesh is).
+    #[default]
+    Bind,
+    /// Each deforming joint in turn bends 45 degrees each way, one second per joint.
+    Flex,
+    /// The file's clip with this index.
+    Clip(usize),
+}
+
+/// Seconds each joint gets in the flex motion.
+pub const FLEX_SECONDS: f32 = 1.0;
+
+/// Timeline state.
+#[derive(Resource, Debug, Clone)]
+pub struct Playback {
+    pub motion: Motion,
+    pub playing: bool,
+    pub time: f32,
+    pub speed: f32,
+    /// Pose mode: extra rotation of single joints (degrees about the model's X, Y, Z axes).
+    pub pose_offsets: BTreeMap<usize, [f32; 3]>,
+}
+
+impl Default for Playback {
+    fn default() -> Self {
+        Playback { motion: Motion::Bind, playing: false, time: 0.0, speed: 1.0, pose_offsets: BTreeMap::new() }
+    }
+}
+
+/// `model_from_joint` of every joint in the pose shown this frame.
+#[derive(Resource, Debug, Default, Clone)]
+pub struct PosedJoints {
+    pub model_from_joint: Vec<Mat4>,
+}
+
+impl PosedJoints {
+    /// Joint positions (model space).
+    pub fn positions(&self) -> Vec<Vec3> {
+        self.model_from_joint.iter().map(|m| Vec3::new(m[(0, 3)], m[(1, 3)], m[(2, 3)])).collect()
+    }
+
+    /// `model_from_joint * joint_from_mesh` per joint.
+    pub fn skinning(&self, rig: &Rig) -> Vec<Mat4> {
+        self.model_from_joint.iter().zip(&rig.skeleton.joints).map(|(m, j)| m * j.joint_from_mesh).collect()
+    }
+}
+
+/// Length of `motion` on `rig` in seconds (0 for the bind pose).
+pub fn duration(motion: Motion, rig: &Rig) -> f32 {
+    match motion {
+        Motion::Bind => 0.0,
+        Motion::Flex => FLEX_SECONDS * flex_joints(rig).len() as f32,
+        Motion::Clip(i) => rig.clips.get(i).map_or(0.0, |c| c.duration_secs()),
+    }
+}
+
+/// Joints the flex motion bends: deforming joints that have a bone (a parent or a child).
+pub fn flex_joints(rig: &Rig) -> Vec<usize> {
+    let s = &rig.skeleton;
+    (0..s.len()).filter(|&j| s.joints[j].deform && (s.joints[j].parent.is_some() || s.children(j).next().is_some())).collect()
+}
+
+/// `model_from_joint` for `motion` at `time`, with the pose-mode offsets applied.
+pub fn posed(rig: &Rig, motion: Motion, time: f32, offsets: &BTreeMap<usize, [f32; 3]>) -> Vec<Mat4> {
+    let s = &rig.skeleton;
+    let mut model = match motion {
+        Motion::Clip(i) if i < rig.clips.len() => {
+            let mut pose = Pose::rest(s);
+            rig.clips[i].apply(time, &mut pose);
+            pose.model_from_joints(s)
+        }
+        _ => s.model_from_joints_bind(),
+    };
+    if motion == Motion::Flex {
+        flex(rig, &mut model, time);
+    }
+    for (&j, deg) in offsets.iter().filter(|(&j, _)| j < s.len()) {
+        let r = Rotation3::from_euler_angles(deg[0].to_radians(), deg[1].to_radians(), deg[2].to_radians());
+        rotate_subtree_in_model_space(s, &mut model, j, r.matrix());
+    }
+    model
+}
+
+/// Bends one joint of the flex sequence about an axis across its bone.
+fn flex(rig: &Rig, model: &mut [Mat4], time: f32) {
+    let joints = flex_joints(rig);
+    if joints.is_empty() {
+        return;
+    }
+    let step = (time / FLEX_SECONDS).max(0.0);
+    let j = joints[(step as usize) % joints.len()];
+    let angle = (step.fract() * std::f32::consts::TAU).sin() * 45f32.to_radians();
+    let at = |k: usize| Vector3::new(model[k][(0, 3)], model[k][(1, 3)], model[k][(2, 3)]);
+    let s = &rig.skeleton;
+    let bone = match (s.children(j).next(), s.joints[j].parent) {
+        (Some(c), _) => at(c) - at(j),
+        (None, Some(p)) => at(j) - at(p),
+        (None, None) => Vector3::y(),
+    };
+    let axis =
+        bone.cross(&Vector3::z()).try_normalize(1e-9).or_else(|| bone.cross(&Vector3::x()).try_normalize(1e-9)).unwrap_or(Vector3::x());
+    let r = Rotation3::from_axis_angle(&nalgebra::Unit::new_unchecked(axis), angle);
+    rotate_subtree_in_model_space(s, model, j, r.matrix());
+}
+
+/// The systems that compute [`PosedJoints`]; readers run after it.
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PoseSet;
+
+pub struct PlaybackPlugin;
+
+impl Plugin for PlaybackPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<Playback>().init_resource::<PosedJoints>().add_systems(Update, (advance, pose_joints).chain().in_set(PoseSet));
+    }
+}
+
+fn advance(time: Res<Time>, doc: Res<Document>, mut playback: ResMut<Playback>) {
+    let Some(rig) = doc.rig.as_ref() else { return };
+    let length = duration(playback.motion, rig);
+    if !playback.playing || length <= 0.0 {
+        return;
+    }
+    let t = playback.time + time.delta_secs() * playback.speed;
+    playback.time = t.rem_euclid(length);
+}
+
+fn pose_joints(doc: Res<Document>, playback: Res<Playback>, mut posed_joints: ResMut<PosedJoints>) {
+    let Some(rig) = doc.rig.as_ref() else {
+        posed_joints.model_from_joint.clear();
+        return;
+    };
+    posed_joints.model_from_joint = posed(rig, playback.motion, playback.time, &playback.pose_offsets);
+}

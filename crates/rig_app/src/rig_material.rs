@@ -1,0 +1,158 @@
+//! The mesh material: Bevy's `StandardMaterial` extended with GPU linear blend skinning (up to
+//! 8 influences per vertex) and the influence overlays. WGSL in `shaders/` at the repository
+//! root: `lbs.wgsl` (skinning, shared with the read-back test) and `rig_material.wgsl`.
+//!
+//! Per vertex, four extra attributes carry the influences (`JOINTS_A/B`, `WEIGHTS_A/B`);
+//! two storage buffers shared by every part carry the skinning matrices of the current pose
+//! and the overlay settings, so a new pose or a new selection rewrites 64 bytes per joint and
+//! touches no material.
+
+use bevy::asset::uuid_handle;
+use bevy::mesh::{MeshVertexAttribute, MeshVertexBufferLayoutRef, VertexFormat};
+use bevy::pbr::{ExtendedMaterial, MaterialExtension, MaterialExtensionKey, MaterialExtensionPipeline, MaterialPlugin};
+use bevy::prelude::*;
+use bevy::render::render_resource::{AsBindGroup, RenderPipelineDescriptor, SpecializedMeshPipelineError};
+use bevy::render::storage::ShaderBuffer;
+use bevy::shader::{Shader, ShaderRef};
+
+pub type RigMaterial = ExtendedMaterial<StandardMaterial, RigSkin>;
+
+const LBS_SHADER: Handle<Shader> = uuid_handle!("5b0c3a56-2f0e-4c55-9a43-51d1b0a7e101");
+const MATERIAL_SHADER: Handle<Shader> = uuid_handle!("5b0c3a56-2f0e-4c55-9a43-51d1b0a7e102");
+
+/// Joint indices of influences 1-4 and 5-8.
+pub const JOINTS_A: MeshVertexAttribute = MeshVertexAttribute::new("Rig_JointsA", 0x5249_4701, VertexFormat::Uint32x4);
+pub const JOINTS_B: MeshVertexAttribute = MeshVertexAttribute::new("Rig_JointsB", 0x5249_4702, VertexFormat::Uint32x4);
+/// Weights of influences 1-4 and 5-8 (zero where a vertex has fewer).
+pub const WEIGHTS_A: MeshVertexAttribute = MeshVertexAttribute::new("Rig_WeightsA", 0x5249_4703, VertexFormat::Float32x4);
+pub const WEIGHTS_B: MeshVertexAttribute = MeshVertexAttribute::new("Rig_WeightsB", 0x5249_4704, VertexFormat::Float32x4);
+
+/// The extension's bindings (see `shaders/lbs.wgsl` and `shaders/rig_material.wgsl`).
+#[derive(Asset, AsBindGroup, Reflect, Debug, Clone)]
+pub struct RigSkin {
+    /// `array<mat4x4<f32>>`: skin_from_mesh per joint.
+    #[storage(100, read_only)]
+    pub skinning: Handle<ShaderBuffer>,
+    /// `RigView`: overlay mode, selected joint, joint count.
+    #[storage(101, read_only)]
+    pub view: Handle<ShaderBuffer>,
+}
+
+impl MaterialExtension for RigSkin {
+    fn vertex_shader() -> ShaderRef {
+        ShaderRef::Handle(MATERIAL_SHADER)
+    }
+
+    fn fragment_shader() -> ShaderRef {
+        ShaderRef::Handle(MATERIAL_SHADER)
+    }
+
+    // The depth prepass and shadow maps would draw the undeformed mesh: the editor uses neither.
+    fn enable_prepass() -> bool {
+        false
+    }
+
+    fn enable_shadows() -> bool {
+        false
+    }
+
+    fn specialize(
+        _pipeline: &MaterialExtensionPipeline,
+        descriptor: &mut RenderPipelineDescriptor,
+        layout: &MeshVertexBufferLayoutRef,
+        _key: MaterialExtensionKey<Self>,
+    ) -> Result<(), SpecializedMeshPipelineError> {
+        let vertex_layout = layout.0.get_layout(&[
+            Mesh::ATTRIBUTE_POSITION.at_shader_location(0),
+            Mesh::ATTRIBUTE_NORMAL.at_shader_location(1),
+            Mesh::ATTRIBUTE_UV_0.at_shader_location(2),
+            JOINTS_A.at_shader_location(8),
+            JOINTS_B.at_shader_location(9),
+            WEIGHTS_A.at_shader_location(10),
+            WEIGHTS_B.at_shader_location(11),
+        ])?;
+        descriptor.vertex.buffers = vec![vertex_layout];
+        // The overlay colour travels in the vertex colour slot.
+        descriptor.vertex.shader_defs.push("VERTEX_COLORS".into());
+        if let Some(fragment) = descriptor.fragment.as_mut() {
+            fragment.shader_defs.push("VERTEX_COLORS".into());
+        }
+        Ok(())
+    }
+}
+
+/// What the mesh shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Overlay {
+    /// The file's materials.
+    #[default]
+    Shaded,
+    /// The selected joint's weights, blue (0) to red (1).
+    Heat,
+    /// Every joint in its own colour, blended by weight.
+    Bones,
+}
+
+impl Overlay {
+    pub fn code(self) -> u32 {
+        match self {
+            Overlay::Shaded => 0,
+            Overlay::Heat => 1,
+            Overlay::Bones => 2,
+        }
+    }
+}
+
+/// Display settings of the viewport.
+#[derive(Resource, Debug, Clone)]
+pub struct ViewSettings {
+    pub overlay: Overlay,
+    pub show_skeleton: bool,
+}
+
+impl Default for ViewSettings {
+    fn default() -> Self {
+        ViewSettings { overlay: Overlay::Shaded, show_skeleton: true }
+    }
+}
+
+/// The storage buffers every part's material shares.
+#[derive(Resource, Debug, Clone)]
+pub struct RigBuffers {
+    pub skinning: Handle<ShaderBuffer>,
+    pub view: Handle<ShaderBuffer>,
+    /// Matrices the skinning buffer holds (a power of two at least the joint count).
+    pub capacity: usize,
+}
+
+/// Bytes of `matrices` (column-major, as WGSL's `mat4x4<f32>`), padded with identities to
+/// `capacity` matrices.
+pub fn matrix_bytes(matrices: &[rig_core::Mat4], capacity: usize) -> Vec<u8> {
+    let identity = rig_core::Mat4::identity();
+    let mut out = Vec::with_capacity(capacity * 64);
+    for k in 0..capacity.max(1) {
+        let m = matrices.get(k).unwrap_or(&identity);
+        m.as_slice().iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+    }
+    out
+}
+
+/// Bytes of the `RigView` struct.
+pub fn view_bytes(overlay: Overlay, selected: Option<usize>, joints: usize) -> Vec<u8> {
+    let words = [overlay.code(), selected.map_or(u32::MAX, |j| j as u32), joints as u32, 0];
+    words.iter().flat_map(|w| w.to_le_bytes()).collect()
+}
+
+/// Shaders and the material's render plugin (windowed app only).
+pub struct RigMaterialPlugin;
+
+impl Plugin for RigMaterialPlugin {
+    fn build(&self, app: &mut App) {
+        let mut shaders = app.world_mut().resource_mut::<Assets<Shader>>();
+        let lbs = Shader::from_wgsl(include_str!("../../../shaders/lbs.wgsl"), "rigsmith/lbs.wgsl");
+        let material = Shader::from_wgsl(include_str!("../../../shaders/rig_material.wgsl"), "rigsmith/rig_material.wgsl");
+        let _ = shaders.insert(&LBS_SHADER, lbs);
+        let _ = shaders.insert(&MATERIAL_SHADER, material);
+        app.add_plugins(MaterialPlugin::<RigMaterial>::default());
+    }
+}

@@ -1,0 +1,187 @@
+//! Scripted editor sessions for checks and demos: `rigsmith edit FILE --do "generate" --do
+//! "select upperarm_l" --do "overlay heat" --do "screenshot out.png" --do quit`. One step runs
+//! per frame, and a step waits while a generation job is running, so a script sees results
+//! the way a user would. `--frame-log FILE` writes every frame's duration (and whether a job
+//! was running) for the responsiveness check.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use bevy::prelude::*;
+use bevy::render::view::screenshot::{save_to_disk, Screenshot, ScreenshotCaptured};
+use rig_core::edit;
+
+use crate::autosave::Autosave;
+use crate::document::Document;
+use crate::playback::{Motion, Playback};
+use crate::rig_material::{Overlay, ViewSettings};
+use crate::ui::generate::{self, GenerateSettings};
+use crate::worker::Worker;
+
+/// The steps still to run.
+#[derive(Resource, Debug, Default)]
+pub struct Script {
+    steps: std::collections::VecDeque<String>,
+    wait_frames: u32,
+    /// A screenshot was requested and has not been written yet.
+    capturing: bool,
+}
+
+/// Per-frame durations written as `seconds_since_start frame_ms job_running` lines.
+#[derive(Resource)]
+pub struct FrameLog {
+    out: std::io::BufWriter<std::fs::File>,
+    start: Instant,
+    last: Instant,
+}
+
+pub struct ScriptPlugin {
+    pub steps: Vec<String>,
+    pub frame_log: Option<PathBuf>,
+}
+
+impl Plugin for ScriptPlugin {
+    fn build(&self, app: &mut App) {
+        app.insert_resource(Script { steps: self.steps.iter().cloned().collect(), ..default() }).add_systems(Update, run_steps);
+        if let Some(path) = &self.frame_log {
+            match std::fs::File::create(path) {
+                Ok(f) => {
+                    let now = Instant::now();
+                    app.insert_resource(FrameLog { out: std::io::BufWriter::new(f), start: now, last: now }).add_systems(Last, log_frame);
+                }
+                Err(e) => eprintln!("frame log {}: {e}", path.display()),
+            }
+        }
+    }
+}
+
+fn log_frame(mut log: ResMut<FrameLog>, worker: Res<Worker>) {
+    let now = Instant::now();
+    let line = format!(
+        "{:.4} {:.2} {}\n",
+        now.duration_since(log.start).as_secs_f64(),
+        now.duration_since(log.last).as_secs_f64() * 1000.0,
+        u8::from(worker.running.is_some())
+    );
+    log.last = now;
+    let _ = log.out.write_all(line.as_bytes());
+}
+
+#[derive(bevy::ecs::system::SystemParam)]
+struct Targets<'w> {
+    doc: ResMut<'w, Document>,
+    worker: ResMut<'w, Worker>,
+    settings: Res<'w, GenerateSettings>,
+    view: ResMut<'w, ViewSettings>,
+    playback: ResMut<'w, Playback>,
+    autosave: Option<ResMut<'w, Autosave>>,
+    log: Option<ResMut<'w, FrameLog>>,
+}
+
+fn run_steps(mut script: ResMut<Script>, mut t: Targets, mut commands: Commands, mut exit: MessageWriter<AppExit>) {
+    if script.wait_frames > 0 {
+        script.wait_frames -= 1;
+        return;
+    }
+    if script.capturing || t.worker.running.is_some() {
+        return;
+    }
+    let Some(step) = script.steps.pop_front() else { return };
+    let words: Vec<&str> = step.split_whitespace().collect();
+    eprintln!("script: {step}");
+    let result = match words.as_slice() {
+        ["generate"] => {
+            generate::start(&mut t.doc, &mut t.worker, &t.settings, true);
+            Ok(())
+        }
+        ["reskin"] => {
+            generate::start(&mut t.doc, &mut t.worker, &t.settings, false);
+            Ok(())
+        }
+        ["select", name] => select(&mut t.doc, name),
+        ["overlay", mode] => overlay(mode).map(|o| t.view.overlay = o),
+        ["move", name, x, y, z] | ["nudge", name, x, y, z] => move_step(&mut t.doc, words[0] == "nudge", name, [x, y, z]),
+        ["motion", m] => motion(m).map(|m| {
+            t.playback.motion = m;
+            t.playback.playing = false;
+        }),
+        ["time", s] => s.parse().map(|s| t.playback.time = s).map_err(|e| format!("{e}")),
+        ["play"] => {
+            t.playback.playing = true;
+            Ok(())
+        }
+        ["wait", n] => n.parse().map(|n| script.wait_frames = n).map_err(|e| format!("{e}")),
+        ["undo"] => {
+            t.doc.undo();
+            Ok(())
+        }
+        ["redo"] => {
+            t.doc.redo();
+            Ok(())
+        }
+        ["export", path] => {
+            crate::ui::menu::export(&mut t.doc, std::path::Path::new(path)).then_some(()).ok_or_else(|| "export failed".into())
+        }
+        ["save-session", path] => {
+            crate::ui::menu::save_session(&mut t.doc, std::path::Path::new(path)).then_some(()).ok_or_else(|| "save failed".into())
+        }
+        ["recover"] => t.autosave.as_mut().map(|a| a.recover(&mut t.doc)).ok_or_else(|| "no autosave".into()),
+        ["screenshot", path] => {
+            script.capturing = true;
+            commands.spawn(Screenshot::primary_window()).observe(save_to_disk(PathBuf::from(path))).observe(
+                |_: On<ScreenshotCaptured>, mut s: ResMut<Script>| {
+                    s.capturing = false;
+                },
+            );
+            Ok(())
+        }
+        ["quit"] => {
+            if let Some(log) = t.log.as_mut() {
+                let _ = log.out.flush();
+            }
+            exit.write(AppExit::Success);
+            Ok(())
+        }
+        _ => Err("unknown step".to_string()),
+    };
+    if let Err(e) = result {
+        eprintln!("script: '{step}' failed: {e}");
+        t.doc.error = Some(format!("script step '{step}': {e}"));
+    }
+    if let Some(e) = &t.doc.error {
+        eprintln!("editor error: {e}");
+    }
+}
+
+fn select(doc: &mut Document, name: &str) -> Result<(), String> {
+    let j = doc.rig.as_ref().and_then(|r| r.skeleton.find(name)).ok_or_else(|| format!("no joint named {name}"))?;
+    doc.selected_joint = Some(j);
+    Ok(())
+}
+
+fn overlay(mode: &str) -> Result<Overlay, String> {
+    match mode {
+        "shaded" => Ok(Overlay::Shaded),
+        "heat" => Ok(Overlay::Heat),
+        "bones" => Ok(Overlay::Bones),
+        _ => Err("overlay is shaded, heat or bones".into()),
+    }
+}
+
+fn motion(m: &str) -> Result<Motion, String> {
+    match m {
+        "bind" => Ok(Motion::Bind),
+        "flex" => Ok(Motion::Flex),
+        _ => m.strip_prefix("clip:").and_then(|i| i.parse().ok()).map(Motion::Clip).ok_or_else(|| "motion is bind, flex or clip:N".into()),
+    }
+}
+
+fn move_step(doc: &mut Document, relative: bool, name: &str, xyz: [&&str; 3]) -> Result<(), String> {
+    let v: Vec<f32> = xyz.iter().map(|s| s.parse::<f32>()).collect::<Result<_, _>>().map_err(|e| e.to_string())?;
+    let rig = doc.rig.as_ref().ok_or("no rig open")?;
+    let j = rig.skeleton.find(name).ok_or_else(|| format!("no joint named {name}"))?;
+    let p = edit::bind_position(&rig.skeleton, j);
+    let target = if relative { [p[0] + v[0], p[1] + v[1], p[2] + v[2]] } else { [v[0], v[1], v[2]] };
+    doc.edit_skeleton(&format!("Move {name}"), false, |rig| edit::move_joint(rig, j, target)).ok_or_else(|| "move failed".to_string())
+}

@@ -1,0 +1,128 @@
+//! The Generate panel: method and options, Generate / Re-skin buttons (Ctrl+G / Ctrl+R),
+//! progress with the stage name, Cancel, and the auto re-skin toggle.
+
+use std::sync::Arc;
+
+use bevy::prelude::*;
+use bevy_egui::egui;
+use rig_core::autoskel::AutoSkeletonOptions;
+use rig_core::autoskin::AutoSkinOptions;
+
+use crate::document::Document;
+use crate::worker::{JobKind, Worker};
+
+/// Skeleton kinds; the biped and quadruped templates do not exist yet (issue 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SkeletonKind {
+    #[default]
+    Auto,
+    Generic,
+}
+
+/// Settings of the Generate panel.
+#[derive(Resource, Debug, Clone)]
+pub struct GenerateSettings {
+    pub kind: SkeletonKind,
+    pub seed: u64,
+    pub max_influences: usize,
+    pub joint_spacing: f32,
+    /// Re-skin on the worker after every skeleton edit.
+    pub auto_reskin: bool,
+}
+
+impl Default for GenerateSettings {
+    fn default() -> Self {
+        GenerateSettings {
+            kind: SkeletonKind::Auto,
+            seed: 0,
+            max_influences: 4,
+            joint_spacing: AutoSkeletonOptions::default().spacing,
+            auto_reskin: false,
+        }
+    }
+}
+
+impl GenerateSettings {
+    pub fn skin_options(&self) -> AutoSkinOptions {
+        AutoSkinOptions { max_influences: self.max_influences.clamp(1, 8), ..Default::default() }
+    }
+}
+
+/// Sends a job for the open rig to the worker; errors go to the document.
+pub fn start(doc: &mut Document, worker: &mut Worker, settings: &GenerateSettings, generate_skeleton: bool) {
+    let Some(rig) = doc.rig.as_ref() else { return };
+    let kind = if generate_skeleton {
+        JobKind::Generate(AutoSkeletonOptions { spacing: settings.joint_spacing, ..Default::default() })
+    } else {
+        JobKind::Reskin
+    };
+    if let Err(e) = worker.submit(doc.mesh_id, Arc::new(rig.mesh.clone()), rig.skeleton.clone(), kind, settings.skin_options()) {
+        doc.error = Some(e);
+    }
+}
+
+pub fn show(ui: &mut egui::Ui, doc: &mut Document, worker: &mut Worker, settings: &mut GenerateSettings) {
+    ui.heading("Generate");
+    ui.horizontal(|ui| {
+        ui.label("method");
+        egui::ComboBox::from_id_salt("method").selected_text("geometric").show_ui(ui, |ui| {
+            ui.label("geometric (the learned model is not trained yet)");
+        });
+    });
+    ui.horizontal(|ui| {
+        ui.label("skeleton");
+        egui::ComboBox::from_id_salt("kind").selected_text(format!("{:?}", settings.kind).to_lowercase()).show_ui(ui, |ui| {
+            ui.selectable_value(&mut settings.kind, SkeletonKind::Auto, "auto");
+            ui.selectable_value(&mut settings.kind, SkeletonKind::Generic, "generic");
+        });
+    });
+    ui.horizontal(|ui| {
+        ui.label("seed");
+        ui.add(egui::DragValue::new(&mut settings.seed));
+        ui.label("influences");
+        ui.add(egui::DragValue::new(&mut settings.max_influences).range(1..=8));
+    });
+    ui.horizontal(|ui| {
+        ui.label("joint spacing");
+        ui.add(egui::Slider::new(&mut settings.joint_spacing, 0.03..=0.2));
+    });
+    let busy = worker.running.is_some();
+    let has_rig = doc.rig.is_some();
+    ui.horizontal(|ui| {
+        if ui.add_enabled(has_rig && !busy, egui::Button::new("Generate rig (Ctrl+G)")).clicked() {
+            start(doc, worker, settings, true);
+        }
+        if ui.add_enabled(has_rig && !busy, egui::Button::new("Re-skin (Ctrl+R)")).clicked() {
+            start(doc, worker, settings, false);
+        }
+    });
+    ui.checkbox(&mut settings.auto_reskin, "auto re-skin after edits");
+    if let Some(r) = worker.running.clone() {
+        ui.add(egui::ProgressBar::new(r.fraction).text(format!("{}: {} ({:.1} s)", r.label, r.stage, r.started.elapsed().as_secs_f32())));
+        if ui.button("Cancel").clicked() {
+            worker.cancel();
+        }
+        ui.ctx().request_repaint();
+    }
+}
+
+/// Ctrl+G generates, Ctrl+R re-skins.
+pub fn shortcuts(keys: Res<ButtonInput<KeyCode>>, mut doc: ResMut<Document>, mut worker: ResMut<Worker>, settings: Res<GenerateSettings>) {
+    let ctrl = keys.pressed(KeyCode::ControlLeft) || keys.pressed(KeyCode::ControlRight);
+    if !ctrl || worker.running.is_some() {
+        return;
+    }
+    if keys.just_pressed(KeyCode::KeyG) {
+        start(&mut doc, &mut worker, &settings, true);
+    } else if keys.just_pressed(KeyCode::KeyR) {
+        start(&mut doc, &mut worker, &settings, false);
+    }
+}
+
+/// With auto re-skin on, a skeleton edit queues a re-skin once the worker is free.
+pub fn auto_reskin(mut doc: ResMut<Document>, mut worker: ResMut<Worker>, settings: Res<GenerateSettings>) {
+    if settings.auto_reskin && doc.needs_reskin && worker.running.is_none() && doc.rig.is_some() {
+        doc.needs_reskin = false;
+        start(&mut doc, &mut worker, &settings, false);
+    }
+}

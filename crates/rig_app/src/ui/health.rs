@@ -1,0 +1,41 @@
+//! The rig health panel: problems found by `rig_core::health`, each a button that selects the
+//! joint or highlights the vertices concerned.
+
+use bevy_egui::egui;
+
+use crate::document::Document;
+
+/// The findings for one document revision (the checks voxelise the mesh: not every frame).
+#[derive(Default)]
+pub struct HealthCache {
+    revision: Option<u64>,
+    findings: Vec<rig_core::health::Finding>,
+}
+
+pub fn show(ui: &mut egui::Ui, doc: &mut Document, cache: &mut HealthCache, limit: usize) {
+    ui.heading("Rig health");
+    let Some(rig) = doc.rig.as_ref() else { return };
+    if cache.revision != Some(doc.revision) {
+        cache.findings = rig_core::health::check(rig, limit);
+        cache.revision = Some(doc.revision);
+    }
+    if cache.findings.is_empty() {
+        ui.label("No problems found.");
+        return;
+    }
+    let mut clicked = None;
+    for (i, f) in cache.findings.iter().enumerate() {
+        if ui.link(f.describe(rig)).clicked() {
+            clicked = Some(i);
+        }
+    }
+    if let Some(f) = clicked.map(|i| &cache.findings[i]) {
+        if let Some(j) = f.joint() {
+            doc.selected_joint = Some(j);
+        }
+        doc.highlight = f.vertices().iter().take(2000).map(|&v| rig.mesh.positions[v]).collect();
+    }
+    if !doc.highlight.is_empty() && ui.small_button("clear highlight").clicked() {
+        doc.highlight.clear();
+    }
+}
