@@ -10,7 +10,8 @@ use rig_core::metrics::{skin_scores, SkinScores};
 fn reskin(path: &std::path::Path) -> (SkinScores, usize) {
     let mut rig = rig_io::load(path).expect("sample loads").rig;
     rig.mark_unweighted_joints_non_deforming();
-    let ours = skin_for_skeleton(&rig.mesh, &rig.skeleton, &AutoSkinOptions::default(), rig_core::Task::silent()).expect("a silent task is never cancelled");
+    let ours = skin_for_skeleton(&rig.mesh, &rig.skeleton, &AutoSkinOptions::default(), rig_core::Task::silent())
+        .expect("a silent task is never cancelled");
     let unweighted = (0..rig.mesh.vertex_count()).filter(|&v| ours.row(v).0.is_empty()).count();
     let joints: Vec<Option<u32>> = (0..rig.skeleton.len() as u32).map(Some).collect();
     let vertices: Vec<usize> = (0..rig.mesh.vertex_count()).collect();

@@ -1,65 +1,143 @@
-//! The real editor window under a display (Xvfb with Mesa's software renderer in CI): open a
-//! bundled character, draw 60 frames, save a screenshot and check that the viewport shows
-//! the mesh (lit pixels unlike the clear colour) and the panels. Skips, saying why, when no
-//! display or `xvfb-run` is available.
+//! The real editor window under a display (Xvfb with Mesa's software renderer in CI), driven by
+//! `--do` steps the way a user would click: open a bundled character, generate a rig on the
+//! worker, select a joint, show its influence map, save a screenshot, and check the picture
+//! (heat-map colours on the mesh, bones drawn). A second test kills the editor with SIGKILL
+//! right after an edit and checks that the next start recovers the edit. Both skip, saying
+//! why, when no display or `xvfb-run` is available.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 fn rigsmith() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_rigsmith"))
+}
+
+fn fox() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/samples/khronos_fox/Fox.glb")
 }
 
 fn have(program: &str) -> bool {
     Command::new("sh").arg("-c").arg(format!("command -v {program}")).output().is_ok_and(|o| o.status.success())
 }
 
-/// RGBA pixels and width of a PNG.
-fn read_png(path: &PathBuf) -> (Vec<u8>, usize) {
+/// A command that runs `args` under the display: directly with $DISPLAY, else in xvfb-run.
+/// `None` (and a printed reason) when there is neither.
+fn under_display(shell: &str) -> Option<Command> {
+    if std::env::var_os("DISPLAY").is_some() {
+        let mut c = Command::new("sh");
+        c.arg("-c").arg(shell);
+        return Some(c);
+    }
+    if !have("xvfb-run") {
+        eprintln!("skipped: no DISPLAY and no xvfb-run (apt install xvfb mesa-vulkan-drivers)");
+        return None;
+    }
+    let mut c = Command::new("xvfb-run");
+    c.args(["-a", "-s", "-screen 0 1280x800x24", "sh", "-c", shell]);
+    Some(c)
+}
+
+fn quote(p: &Path) -> String {
+    format!("'{}'", p.display().to_string().replace('\'', "'\\''"))
+}
+
+/// RGB pixels and width of a PNG.
+fn read_png(path: &Path) -> (Vec<[u8; 3]>, usize) {
     let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).expect("screenshot exists")));
     let mut reader = decoder.read_info().expect("a PNG");
     let mut buf = vec![0; reader.output_buffer_size().expect("size")];
     let info = reader.next_frame(&mut buf).expect("a frame");
     let channels = info.color_type.samples();
-    let rgba = buf[..info.buffer_size()].chunks(channels).flat_map(|c| [c[0], c[1 % channels], c[2 % channels], 255]).collect();
-    (rgba, info.width as usize)
+    let rgb = buf[..info.buffer_size()].chunks(channels).map(|c| [c[0], c[1 % channels], c[2 % channels]]).collect();
+    (rgb, info.width as usize)
+}
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rigsmith-editor-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir.join(name)
 }
 
 #[test]
-fn the_editor_window_shows_a_loaded_character() {
-    let display = std::env::var_os("DISPLAY").is_some();
-    if !display && !have("xvfb-run") {
-        eprintln!("skipped: no DISPLAY and no xvfb-run (apt install xvfb mesa-vulkan-drivers)");
-        return;
-    }
-    let out = std::env::temp_dir().join(format!("rigsmith-editor-{}.png", std::process::id()));
-    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/samples/khronos_fox/Fox.glb");
-    let mut cmd = if display {
-        Command::new(rigsmith())
-    } else {
-        let mut c = Command::new("xvfb-run");
-        c.args(["-a", "-s", "-screen 0 1280x800x24"]).arg(rigsmith());
-        c
-    };
-    let status = cmd.arg("edit").arg(&sample).arg("--screenshot").arg(&out).args(["--frames", "60"]).status().expect("start the editor");
+fn generate_select_and_show_the_influence_map() {
+    let out = temp("heat.png");
+    let steps = ["generate", "select #3", "overlay heat", "wait 20", &format!("screenshot {}", out.display()), "quit"];
+    let script: String = steps.iter().map(|s| format!(" --do '{s}'")).collect();
+    let shell = format!("RIGSMITH_RECOVERY_DIR={} {} edit {}{script}", quote(&temp("rec1")), quote(&rigsmith()), quote(&fox()));
+    let Some(mut cmd) = under_display(&shell) else { return };
+    let status = cmd.status().expect("start the editor");
     assert!(status.success(), "the editor exited with {status}");
-    let (rgba, width) = read_png(&out);
-    let height = rgba.len() / 4 / width;
+    let (rgb, width) = read_png(&out);
+    let height = rgb.len() / width;
     assert!(width >= 640 && height >= 400, "{width}x{height}");
-    // The centre of the window is viewport: the fox is framed there, so many pixels differ
-    // from the clear colour (the top-left viewport corner).
-    let px = |x: usize, y: usize| &rgba[(y * width + x) * 4..(y * width + x) * 4 + 3];
-    let clear = px(width / 2, height - 5).to_vec();
-    let mut differing = 0;
-    let (x0, x1, y0, y1) = (width * 2 / 5, width * 3 / 5, height * 2 / 5, height * 3 / 5);
-    for y in y0..y1 {
-        for x in x0..x1 {
-            if px(x, y).iter().zip(&clear).any(|(a, b)| a.abs_diff(*b) > 12) {
-                differing += 1;
-            }
-        }
+    // The viewport is the middle of the window (panels left, right, top and bottom).
+    let (x0, x1, y0, y1) = (width * 3 / 10, width * 7 / 10, height / 5, height * 4 / 5);
+    let area = ((x1 - x0) * (y1 - y0)) as f64;
+    let count = |f: &dyn Fn([u8; 3]) -> bool| {
+        (y0..y1).flat_map(|y| (x0..x1).map(move |x| (x, y))).filter(|&(x, y)| f(rgb[y * width + x])).count() as f64 / area
+    };
+    let (r, g, b) = (|c: [u8; 3]| c[0] as i32, |c: [u8; 3]| c[1] as i32, |c: [u8; 3]| c[2] as i32);
+    // Heat map: the joint's own region runs warm (red/yellow), the rest of the body cold (blue).
+    let warm = count(&|c| r(c) > 150 && b(c) < 90 && r(c) > b(c) + 80);
+    let cold = count(&|c| b(c) > 120 && b(c) > r(c) + 60 && b(c) > g(c));
+    // Bones: the gizmo colours (amber bones, cyan selected joint).
+    let bones = count(&|c| (r(c) - 242).abs() < 30 && (g(c) - 191).abs() < 30 && b(c) < 100);
+    eprintln!(
+        "screenshot {} ({width}x{height}): warm {:.2}%, cold {:.2}%, bone-coloured {:.2}% of the viewport",
+        out.display(),
+        warm * 100.0,
+        cold * 100.0,
+        bones * 100.0
+    );
+    assert!(warm > 0.001, "no warm heat-map colours ({:.3}%)", warm * 100.0);
+    assert!(cold > 0.02, "no cold heat-map colours ({:.3}%)", cold * 100.0);
+    assert!(bones > 0.0005, "no bones drawn ({:.3}%)", bones * 100.0);
+}
+
+#[test]
+fn after_sigkill_the_next_start_recovers_the_last_edit() {
+    let recovery_dir = temp("rec2");
+    let _ = std::fs::remove_dir_all(&recovery_dir);
+    let recovery = recovery_dir.join("recovery.rsession");
+    let pid_file = temp("editor.pid");
+    let _ = std::fs::remove_file(&pid_file);
+    let joint = "b_LeftForeArm_010";
+    // Start the editor in the background (its pid in a file), make one edit, keep running.
+    let shell = format!(
+        "RIGSMITH_RECOVERY_DIR={} {} edit {} --do 'nudge {joint} 4 0 0' --do 'wait 100000' & echo $! > {}; wait",
+        quote(&recovery_dir),
+        quote(&rigsmith()),
+        quote(&fox()),
+        quote(&pid_file)
+    );
+    let Some(mut cmd) = under_display(&shell) else { return };
+    let mut child = cmd.spawn().expect("start the editor");
+    let start = Instant::now();
+    while !recovery.exists() {
+        assert!(start.elapsed() < Duration::from_secs(120), "no autosave within 2 minutes");
+        std::thread::sleep(Duration::from_millis(100));
     }
-    let share = differing as f64 / ((x1 - x0) * (y1 - y0)) as f64;
-    eprintln!("screenshot {} ({width}x{height}): {:.0}% of the centre differs from the background", out.display(), share * 100.0);
-    assert!(share > 0.2, "the centre of the viewport looks empty ({:.1}% non-background)", share * 100.0);
+    let pid = std::fs::read_to_string(&pid_file).expect("pid file").trim().to_string();
+    let killed = Command::new("kill").args(["-9", &pid]).status().expect("kill");
+    assert!(killed.success());
+    let _ = child.wait();
+    assert!(recovery.exists(), "the recovery file outlives the killed editor");
+
+    // Restart: the autosave is offered; recover it and export, then close normally.
+    let exported = temp("recovered.glb");
+    let shell = format!(
+        "RIGSMITH_RECOVERY_DIR={} {} edit --do recover --do 'export {}' --do quit",
+        quote(&recovery_dir),
+        quote(&rigsmith()),
+        exported.display()
+    );
+    let Some(mut cmd) = under_display(&shell) else { return };
+    assert!(cmd.status().expect("restart the editor").success());
+    let original = rig_io::load(&fox()).expect("sample").rig;
+    let back = rig_io::load(&exported).expect("the recovered rig was exported").rig;
+    let at = |rig: &rig_core::Rig| rig_core::edit::bind_position(&rig.skeleton, rig.skeleton.find(joint).expect("joint"));
+    let (before, after) = (at(&original), at(&back));
+    assert!((after[0] - before[0] - 4.0).abs() < 1e-3 && (after[1] - before[1]).abs() < 1e-3, "{before:?} -> {after:?}");
+    assert!(!recovery.exists(), "a normal close removes the recovery file");
 }

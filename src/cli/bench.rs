@@ -41,6 +41,13 @@ enum Stage {
         #[arg(long, value_delimiter = ',', default_value = "5000,50000,200000")]
         vertices: Vec<usize>,
     },
+    /// Start a skeleton generation on the editor's worker thread, press Cancel after each of
+    /// the given delays, and time how long the worker takes to stop.
+    Cancel {
+        file: PathBuf,
+        #[arg(long, value_delimiter = ',', default_value = "100,300,600,1000")]
+        after_ms: Vec<u64>,
+    },
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
@@ -53,6 +60,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             Ok(())
         }
         Stage::Skin { input, vertices } => skin(&input, &vertices),
+        Stage::Cancel { file, after_ms } => cancel(&file, &after_ms),
         Stage::Export { file } => {
             let rig = rig_io::load(&file).with_context(|| format!("{}", file.display()))?.rig;
             let out = std::env::temp_dir().join(format!("rigsmith-bench-{}.glb", std::process::id()));
@@ -148,6 +156,46 @@ fn reskin_after_move(rig: &mut Rig, binder: &mut rig_core::autoskin::SkinBinder,
         binder.recomputed_last,
         (0..w.vertex_count()).filter(|&v| w.row(v).0.is_empty()).count()
     );
+}
+
+fn cancel(file: &Path, delays: &[u64]) -> anyhow::Result<()> {
+    use rig_app::worker::{JobKind, Worker, WorkerEvent};
+    let rig = rig_io::load(file).with_context(|| format!("{}", file.display()))?.rig;
+    let mesh = std::sync::Arc::new(rig.mesh.clone());
+    let skeleton_options = rig_core::autoskel::AutoSkeletonOptions::default();
+    let mut worker = Worker::spawn();
+    let wait_for_end = |worker: &Worker| -> anyhow::Result<&'static str> {
+        loop {
+            for event in worker.poll() {
+                match event {
+                    WorkerEvent::Cancelled { .. } => return Ok("cancelled"),
+                    WorkerEvent::Done { .. } => return Ok("finished before the cancel took effect"),
+                    WorkerEvent::Progress { .. } => {}
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    };
+    // A full run first, for its length (and, with a new mesh id each time, no cache reuse).
+    let t = Instant::now();
+    worker
+        .submit(0, mesh.clone(), rig.skeleton.clone(), JobKind::Generate(skeleton_options.clone()), Default::default())
+        .map_err(anyhow::Error::msg)?;
+    wait_for_end(&worker)?;
+    worker.running = None;
+    println!("cancel: {} vertices; a full generation takes {:.2} s on the worker", rig.mesh.vertex_count(), t.elapsed().as_secs_f64());
+    for (i, &ms) in delays.iter().enumerate() {
+        worker
+            .submit(i as u64 + 1, mesh.clone(), rig.skeleton.clone(), JobKind::Generate(skeleton_options.clone()), Default::default())
+            .map_err(anyhow::Error::msg)?;
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+        let pressed = Instant::now();
+        worker.cancel();
+        let outcome = wait_for_end(&worker)?;
+        worker.running = None;
+        println!("  Cancel after {ms} ms: {outcome} {:.0} ms after the press", pressed.elapsed().as_secs_f64() * 1000.0);
+    }
+    Ok(())
 }
 
 fn average<const N: usize>(v: &[[f32; N]], a: usize, b: usize) -> [f32; N] {

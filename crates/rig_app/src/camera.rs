@@ -73,10 +73,12 @@ fn spawn_cameras_and_lights(
     // The panels get a camera of their own, so the 3D camera's viewport can shrink to the free area.
     egui_settings.auto_create_primary_context = false;
     let orbit = OrbitCamera::default();
-    commands.spawn((Camera3d::default(), orbit.transform(), orbit));
+    // Multisampling stays off: on Mesa's software renderer it quadruples the cost of a frame.
+    commands.spawn((Camera3d::default(), Msaa::Off, orbit.transform(), orbit));
     commands.spawn((
         PrimaryEguiContext,
         Camera3d::default(),
+        Msaa::Off,
         RenderLayers::none(),
         Camera { order: 1, clear_color: ClearColorConfig::None, ..default() },
     ));
@@ -134,7 +136,12 @@ fn frame_on_load_or_key(
         return;
     }
     let (Some(rig), Ok(mut cam)) = (doc.rig.as_ref(), cameras.single_mut()) else { return };
+    // The mesh's box as the viewport shows it (display transform applied to its corners).
     let (lo, hi) = bounds(&rig.mesh.positions);
+    let corners: Vec<[f32; 3]> = (0..8)
+        .map(|k| posed.to_display(Vec3::new([lo[0], hi[0]][k & 1], [lo[1], hi[1]][(k >> 1) & 1], [lo[2], hi[2]][k >> 2])).into())
+        .collect();
+    let (lo, hi) = bounds(&corners);
     let (lo, hi) = (Vec3::from(lo), Vec3::from(hi));
     match doc.selected_joint.filter(|_| !on_load) {
         Some(j) => {

@@ -88,6 +88,7 @@ fn drag_joint(
     windows: Query<&Window>,
     cameras: Query<(&Camera, &GlobalTransform), With<crate::camera::OrbitCamera>>,
     buttons: Res<ButtonInput<MouseButton>>,
+    posed: Res<PosedJoints>,
     mut doc: ResMut<Document>,
     mut drag: ResMut<JointDrag>,
 ) {
@@ -99,7 +100,7 @@ fn drag_joint(
     let (Ok(window), Ok((camera, at))) = (windows.single(), cameras.single()) else { return };
     let Some(ray) = window.cursor_position().and_then(|c| camera.viewport_to_world(at, c).ok()) else { return };
     let Some(t) = ray.intersect_plane(point, InfinitePlane3d::new(normal)) else { return };
-    let target = ray.get_point(t);
+    let target = posed.to_mesh(ray.get_point(t));
     let Some(name) = doc.rig.as_ref().and_then(|r| r.skeleton.joints.get(j)).map(|x| x.name.clone()) else { return };
     if let Some(rig) = doc.rig.as_ref() {
         let now = edit::bind_position(&rig.skeleton, j);
@@ -119,6 +120,7 @@ fn snap_to_limb_centre(
     cameras: Query<(&Camera, &GlobalTransform), With<crate::camera::OrbitCamera>>,
     keys: Res<ButtonInput<KeyCode>>,
     playback: Res<Playback>,
+    posed: Res<PosedJoints>,
     mut doc: ResMut<Document>,
 ) {
     if !keys.just_pressed(KeyCode::KeyC) || !editable(&playback) {
@@ -127,8 +129,10 @@ fn snap_to_limb_centre(
     let (Ok(window), Ok((camera, at))) = (windows.single(), cameras.single()) else { return };
     let Some(ray) = window.cursor_position().and_then(|c| camera.viewport_to_world(at, c).ok()) else { return };
     let (Some(j), Some(rig)) = (doc.selected_joint, doc.rig.as_ref()) else { return };
-    let origin: [f32; 3] = ray.origin.into();
-    let dir: [f32; 3] = ray.direction.as_vec3().into();
+    // The ray in mesh space, where the triangles are.
+    let origin_mesh = posed.to_mesh(ray.origin);
+    let origin: [f32; 3] = origin_mesh.into();
+    let dir: [f32; 3] = (posed.to_mesh(ray.origin + ray.direction.as_vec3()) - origin_mesh).into();
     let Some(centre) = limb_centre(&rig.mesh.positions, &rig.mesh.triangles, origin, dir) else {
         doc.status = Some("Snap: no mesh under the cursor".into());
         return;

@@ -44,22 +44,72 @@ impl Default for Playback {
     }
 }
 
-/// `model_from_joint` of every joint in the pose shown this frame.
-#[derive(Resource, Debug, Default, Clone)]
+/// The pose shown this frame: every joint's `mesh_from_joint` (mesh space, where the stored
+/// vertices and the inverse bind matrices live) and the transform that places mesh space in
+/// the viewport.
+#[derive(Resource, Debug, Clone)]
 pub struct PosedJoints {
-    pub model_from_joint: Vec<Mat4>,
+    pub mesh_from_joint: Vec<Mat4>,
+    /// See [`display_from_mesh`].
+    pub display_from_mesh: Mat4,
+}
+
+impl Default for PosedJoints {
+    fn default() -> Self {
+        PosedJoints { mesh_from_joint: Vec::new(), display_from_mesh: Mat4::identity() }
+    }
 }
 
 impl PosedJoints {
-    /// Joint positions (model space).
+    /// Joint positions in the viewport.
     pub fn positions(&self) -> Vec<Vec3> {
-        self.model_from_joint.iter().map(|m| Vec3::new(m[(0, 3)], m[(1, 3)], m[(2, 3)])).collect()
+        self.mesh_from_joint.iter().map(|m| self.to_display(Vec3::new(m[(0, 3)], m[(1, 3)], m[(2, 3)]))).collect()
     }
 
-    /// `model_from_joint * joint_from_mesh` per joint.
+    /// `mesh_from_joint * joint_from_mesh` per joint: the skinning matrices (mesh to mesh).
     pub fn skinning(&self, rig: &Rig) -> Vec<Mat4> {
-        self.model_from_joint.iter().zip(&rig.skeleton.joints).map(|(m, j)| m * j.joint_from_mesh).collect()
+        self.mesh_from_joint.iter().zip(&rig.skeleton.joints).map(|(m, j)| m * j.joint_from_mesh).collect()
     }
+
+    /// A mesh-space point in the viewport.
+    pub fn to_display(&self, p: Vec3) -> Vec3 {
+        let q = self.display_from_mesh.transform_point(&nalgebra::Point3::new(p.x, p.y, p.z));
+        Vec3::new(q.x, q.y, q.z)
+    }
+
+    /// A viewport point in mesh space.
+    pub fn to_mesh(&self, p: Vec3) -> Vec3 {
+        let inv = self.display_from_mesh.try_inverse().unwrap_or_else(Mat4::identity);
+        let q = inv.transform_point(&nalgebra::Point3::new(p.x, p.y, p.z));
+        Vec3::new(q.x, q.y, q.z)
+    }
+
+    /// The display transform as a Bevy `Transform` for the mesh entities.
+    pub fn display_transform(&self) -> Transform {
+        Transform::from_matrix(bevy::math::Mat4::from_cols_slice(self.display_from_mesh.as_slice()))
+    }
+}
+
+/// Where the file's own scene puts the mesh: glTF skins ignore the mesh node, so the stored
+/// vertices sit in the skeleton's bind space, which a parent node may turn (CesiumMan's Z_UP).
+/// When every deforming joint's rest skinning matrix (`rest model_from_joint * joint_from_mesh`)
+/// is the same rigid transform, that transform shows the character the way other viewers do;
+/// otherwise (rest and bind differ joint by joint) the mesh is shown as stored.
+pub fn display_from_mesh(rig: &Rig) -> Mat4 {
+    let s = &rig.skeleton;
+    let rest = s.model_from_joints_rest();
+    let mut common: Option<Mat4> = None;
+    for (m, j) in rest.iter().zip(&s.joints).filter(|(_, j)| j.deform) {
+        let skin = m * j.joint_from_mesh;
+        match &common {
+            None => common = Some(skin),
+            Some(c) if (c - skin).abs().max() <= 1e-3 * c.abs().max().max(1.0) => {}
+            Some(_) => return Mat4::identity(),
+        }
+    }
+    common
+        .filter(|m| m.iter().all(|v| v.is_finite()) && m.fixed_view::<3, 3>(0, 0).determinant().abs() > 1e-9)
+        .unwrap_or_else(Mat4::identity)
 }
 
 /// Length of `motion` on `rig` in seconds (0 for the bind pose).
@@ -77,14 +127,16 @@ pub fn flex_joints(rig: &Rig) -> Vec<usize> {
     (0..s.len()).filter(|&j| s.joints[j].deform && (s.joints[j].parent.is_some() || s.children(j).next().is_some())).collect()
 }
 
-/// `model_from_joint` for `motion` at `time`, with the pose-mode offsets applied.
+/// `mesh_from_joint` for `motion` at `time`, with the pose-mode offsets applied.
 pub fn posed(rig: &Rig, motion: Motion, time: f32, offsets: &BTreeMap<usize, [f32; 3]>) -> Vec<Mat4> {
     let s = &rig.skeleton;
     let mut model = match motion {
         Motion::Clip(i) if i < rig.clips.len() => {
             let mut pose = Pose::rest(s);
             rig.clips[i].apply(time, &mut pose);
-            pose.model_from_joints(s)
+            // Clips pose the joints in the file's model space; the mesh is drawn in mesh space.
+            let mesh_from_model = display_from_mesh(rig).try_inverse().unwrap_or_else(Mat4::identity);
+            pose.model_from_joints(s).into_iter().map(|m| mesh_from_model * m).collect()
         }
         _ => s.model_from_joints_bind(),
     };
@@ -142,10 +194,14 @@ fn advance(time: Res<Time>, doc: Res<Document>, mut playback: ResMut<Playback>) 
     playback.time = t.rem_euclid(length);
 }
 
-fn pose_joints(doc: Res<Document>, playback: Res<Playback>, mut posed_joints: ResMut<PosedJoints>) {
+fn pose_joints(doc: Res<Document>, playback: Res<Playback>, mut posed_joints: ResMut<PosedJoints>, mut display: Local<(u64, Mat4)>) {
     let Some(rig) = doc.rig.as_ref() else {
-        posed_joints.model_from_joint.clear();
+        posed_joints.mesh_from_joint.clear();
         return;
     };
-    posed_joints.model_from_joint = posed(rig, playback.motion, playback.time, &playback.pose_offsets);
+    if display.0 != doc.revision {
+        *display = (doc.revision, display_from_mesh(rig));
+    }
+    posed_joints.display_from_mesh = display.1;
+    posed_joints.mesh_from_joint = posed(rig, playback.motion, playback.time, &playback.pose_offsets);
 }

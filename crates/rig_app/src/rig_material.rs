@@ -108,11 +108,12 @@ impl Overlay {
 pub struct ViewSettings {
     pub overlay: Overlay,
     pub show_skeleton: bool,
+    pub show_grid: bool,
 }
 
 impl Default for ViewSettings {
     fn default() -> Self {
-        ViewSettings { overlay: Overlay::Shaded, show_skeleton: true }
+        ViewSettings { overlay: Overlay::Shaded, show_skeleton: true, show_grid: true }
     }
 }
 

@@ -32,10 +32,10 @@ pub struct ScenePlugin;
 
 impl Plugin for ScenePlugin {
     fn build(&self, app: &mut App) {
-        app.init_resource::<BuiltRevision>()
-            .init_resource::<ViewSettings>()
-            .init_resource::<crate::textures::PartTextures>()
-            .add_systems(Update, (crate::textures::load_textures, rebuild_parts, write_buffers).chain().after(crate::playback::PoseSet));
+        app.init_resource::<BuiltRevision>().init_resource::<ViewSettings>().init_resource::<crate::textures::PartTextures>().add_systems(
+            Update,
+            (crate::textures::load_textures, rebuild_parts, write_buffers, place_parts).chain().after(crate::playback::PoseSet),
+        );
     }
 }
 
@@ -163,15 +163,27 @@ fn write_buffers(
     mut buffers: ResMut<Assets<ShaderBuffer>>,
 ) {
     let (Some(rig), Some(rb)) = (doc.rig.as_ref(), rig_buffers) else { return };
-    if posed.model_from_joint.len() != rig.skeleton.len() || capacity_for(rig.skeleton.len()) != rb.capacity {
+    if posed.mesh_from_joint.len() != rig.skeleton.len() || capacity_for(rig.skeleton.len()) != rb.capacity {
         return;
     }
-    if let Some(mut b) = buffers.get_mut(&rb.skinning) {
-        b.data = Some(matrix_bytes(&posed.skinning(rig), rb.capacity));
+    write_if_changed(&mut buffers, &rb.skinning, matrix_bytes(&posed.skinning(rig), rb.capacity));
+    write_if_changed(&mut buffers, &rb.view, view_bytes(view.overlay, doc.selected_joint, rig.skeleton.len()));
+}
+
+/// Places the part entities with the display transform (see `playback::display_from_mesh`).
+fn place_parts(posed: Res<PosedJoints>, mut parts: Query<&mut Transform, With<RigPart>>) {
+    let placed = posed.display_transform();
+    for mut t in &mut parts {
+        if *t != placed {
+            *t = placed;
+        }
     }
-    let bytes = view_bytes(view.overlay, doc.selected_joint, rig.skeleton.len());
-    if buffers.get(&rb.view).is_some_and(|b| b.data.as_deref() != Some(bytes.as_slice())) {
-        if let Some(mut b) = buffers.get_mut(&rb.view) {
+}
+
+/// Replaces a buffer's bytes only when they differ (an asset change costs an upload).
+fn write_if_changed(buffers: &mut Assets<ShaderBuffer>, handle: &Handle<ShaderBuffer>, bytes: Vec<u8>) {
+    if buffers.get(handle).is_some_and(|b| b.data.as_deref() != Some(bytes.as_slice())) {
+        if let Some(mut b) = buffers.get_mut(handle) {
             b.data = Some(bytes);
         }
     }

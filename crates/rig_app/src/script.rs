@@ -26,6 +26,9 @@ pub struct Script {
     wait_frames: u32,
     /// A screenshot was requested and has not been written yet.
     capturing: bool,
+    /// `cancel-after MS`: when to press Cancel, and when it was pressed.
+    cancel_at: Option<Instant>,
+    cancel_pressed: Option<Instant>,
 }
 
 /// Per-frame durations written as `seconds_since_start frame_ms job_running` lines.
@@ -34,6 +37,8 @@ pub struct FrameLog {
     out: std::io::BufWriter<std::fs::File>,
     start: Instant,
     last: Instant,
+    /// When this frame's main schedule began (the `First` schedule).
+    update_began: Instant,
 }
 
 pub struct ScriptPlugin {
@@ -48,7 +53,9 @@ impl Plugin for ScriptPlugin {
             match std::fs::File::create(path) {
                 Ok(f) => {
                     let now = Instant::now();
-                    app.insert_resource(FrameLog { out: std::io::BufWriter::new(f), start: now, last: now }).add_systems(Last, log_frame);
+                    app.insert_resource(FrameLog { out: std::io::BufWriter::new(f), start: now, last: now, update_began: now })
+                        .add_systems(First, |mut log: ResMut<FrameLog>| log.update_began = Instant::now())
+                        .add_systems(Last, log_frame);
                 }
                 Err(e) => eprintln!("frame log {}: {e}", path.display()),
             }
@@ -56,13 +63,36 @@ impl Plugin for ScriptPlugin {
     }
 }
 
+/// Presses Cancel when due, and reports how long the job took to stop after it.
+fn cancel_when_due(script: &mut Script, worker: &Worker) {
+    if let (Some(at), None) = (script.cancel_at, script.cancel_pressed) {
+        if Instant::now() >= at {
+            if worker.running.is_some() {
+                worker.cancel();
+                script.cancel_pressed = Some(Instant::now());
+            } else {
+                eprintln!("script: cancel-after: no job was running");
+                script.cancel_at = None;
+            }
+        }
+    }
+    if let Some(pressed) = script.cancel_pressed {
+        if worker.running.is_none() {
+            eprintln!("script: the job stopped {:.0} ms after Cancel", pressed.elapsed().as_secs_f64() * 1000.0);
+            script.cancel_pressed = None;
+            script.cancel_at = None;
+        }
+    }
+}
+
 fn log_frame(mut log: ResMut<FrameLog>, worker: Res<Worker>) {
     let now = Instant::now();
     let line = format!(
-        "{:.4} {:.2} {}\n",
+        "{:.4} {:.2} {} {:.2}\n",
         now.duration_since(log.start).as_secs_f64(),
         now.duration_since(log.last).as_secs_f64() * 1000.0,
-        u8::from(worker.running.is_some())
+        u8::from(worker.running.is_some()),
+        now.duration_since(log.update_began).as_secs_f64() * 1000.0
     );
     log.last = now;
     let _ = log.out.write_all(line.as_bytes());
@@ -84,6 +114,15 @@ fn run_steps(mut script: ResMut<Script>, mut t: Targets, mut commands: Commands,
         script.wait_frames -= 1;
         return;
     }
+    cancel_when_due(&mut script, &t.worker);
+    if script.steps.front().is_some_and(|s| s.starts_with("cancel-after")) {
+        // Runs while a job is running: it only schedules the Cancel press.
+        let step = script.steps.pop_front().unwrap_or_default();
+        let ms: u64 = step.split_whitespace().nth(1).and_then(|m| m.parse().ok()).unwrap_or(0);
+        script.cancel_at = Some(Instant::now() + std::time::Duration::from_millis(ms));
+        eprintln!("script: {step}");
+        return;
+    }
     if script.capturing || t.worker.running.is_some() {
         return;
     }
@@ -100,6 +139,8 @@ fn run_steps(mut script: ResMut<Script>, mut t: Targets, mut commands: Commands,
             Ok(())
         }
         ["select", name] => select(&mut t.doc, name),
+        ["skeleton", on] => on_off(on).map(|v| t.view.show_skeleton = v),
+        ["grid", on] => on_off(on).map(|v| t.view.show_grid = v),
         ["overlay", mode] => overlay(mode).map(|o| t.view.overlay = o),
         ["move", name, x, y, z] | ["nudge", name, x, y, z] => move_step(&mut t.doc, words[0] == "nudge", name, [x, y, z]),
         ["motion", m] => motion(m).map(|m| {
@@ -154,10 +195,21 @@ fn run_steps(mut script: ResMut<Script>, mut t: Targets, mut commands: Commands,
     }
 }
 
+/// `select NAME`, or `select #N` for the joint with index N.
 fn select(doc: &mut Document, name: &str) -> Result<(), String> {
-    let j = doc.rig.as_ref().and_then(|r| r.skeleton.find(name)).ok_or_else(|| format!("no joint named {name}"))?;
+    let joints = doc.rig.as_ref().map_or(0, |r| r.skeleton.len());
+    let by_index = name.strip_prefix('#').and_then(|n| n.parse::<usize>().ok()).filter(|&j| j < joints);
+    let j = by_index.or_else(|| doc.rig.as_ref()?.skeleton.find(name)).ok_or_else(|| format!("no joint {name}"))?;
     doc.selected_joint = Some(j);
     Ok(())
+}
+
+fn on_off(word: &str) -> Result<bool, String> {
+    match word {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err("say on or off".into()),
+    }
 }
 
 fn overlay(mode: &str) -> Result<Overlay, String> {

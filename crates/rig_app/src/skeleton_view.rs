@@ -45,7 +45,7 @@ fn draw_skeleton(doc: Res<Document>, posed: Res<PosedJoints>, view: Res<ViewSett
     // The mesh size is in the document's stats: no pass over the vertices every frame.
     let radius = Vec3::from(doc.stats.size).length().max(1e-3) * 0.006;
     for p in &doc.highlight {
-        gizmos.sphere(Isometry3d::from_translation(Vec3::from(*p)), radius * 0.4, Color::srgb(1.0, 0.0, 1.0));
+        gizmos.sphere(Isometry3d::from_translation(posed.to_display(Vec3::from(*p))), radius * 0.4, Color::srgb(1.0, 0.0, 1.0));
     }
     if !view.show_skeleton {
         return;
@@ -65,9 +65,20 @@ fn draw_skeleton(doc: Res<Document>, posed: Res<PosedJoints>, view: Res<ViewSett
 }
 
 /// A ground grid under the mesh and the world axes at the origin.
-fn draw_grid(doc: Res<Document>, mut gizmos: Gizmos<GroundGizmos>) {
-    let Some(rig) = doc.rig.as_ref() else { return };
-    let (lo, hi) = bounds(&rig.mesh.positions);
+fn draw_grid(
+    doc: Res<Document>,
+    view: Res<ViewSettings>,
+    posed: Res<PosedJoints>,
+    mut gizmos: Gizmos<GroundGizmos>,
+    mut cached: Local<(u64, [f32; 3], [f32; 3])>,
+) {
+    let Some(rig) = doc.rig.as_ref().filter(|_| view.show_grid) else { return };
+    if cached.0 != doc.revision {
+        let shown: Vec<[f32; 3]> = rig.mesh.positions.iter().map(|p| posed.to_display(Vec3::from(*p)).into()).collect();
+        let (lo, hi) = bounds(&shown);
+        *cached = (doc.revision, lo, hi);
+    }
+    let (lo, hi) = (cached.1, cached.2);
     let size = Vec3::from(doc.stats.size).max_element().max(1e-3);
     let spacing = 10f32.powf((size / 4.0).log10().floor());
     let cells = ((size * 2.0 / spacing).ceil() as u32).clamp(2, 200);
