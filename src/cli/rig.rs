@@ -184,7 +184,12 @@ fn rig_file(
             eprintln!("  {stage} ({:.0} %)", f * 100.0);
         }
     };
-    rig_in_place(&mut rig, &source, options, Task::reporting(&report)).with_context(|| format!("{}", input.display()))?;
+    match rig_in_place(&mut rig, &source, options, Task::reporting(&report)) {
+        Err(rig_core::autorig::AutoRigError::NoSkeleton) => {
+            bail!("{} has no skeleton to keep (--use-skeleton needs a rigged file)", input.display())
+        }
+        other => other.with_context(|| format!("{}", input.display()))?,
+    }
     if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
     }

@@ -10,14 +10,28 @@ use crate::document::Document;
 pub struct HealthCache {
     revision: Option<u64>,
     findings: Vec<rig_core::health::Finding>,
+    /// The newest revision seen and since when: checks wait until edits settle (a drag
+    /// changes the rig every frame).
+    pending: Option<(u64, std::time::Instant)>,
 }
+
+/// Edits must pause this long before the checks run again.
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(300);
 
 pub fn show(ui: &mut egui::Ui, doc: &mut Document, cache: &mut HealthCache, limit: usize) {
     ui.heading("Rig health");
     let Some(rig) = doc.rig.as_ref() else { return };
     if cache.revision != Some(doc.revision) {
-        cache.findings = rig_core::health::check(rig, limit);
-        cache.revision = Some(doc.revision);
+        let pending = cache.pending.filter(|p| p.0 == doc.revision).unwrap_or((doc.revision, std::time::Instant::now()));
+        cache.pending = Some(pending);
+        if cache.revision.is_none() || pending.1.elapsed() >= SETTLE {
+            cache.findings = rig_core::health::check(rig, limit);
+            cache.revision = Some(doc.revision);
+            cache.pending = None;
+        } else {
+            ui.weak("(updating after the edit)");
+            ui.ctx().request_repaint_after(SETTLE);
+        }
     }
     if cache.findings.is_empty() {
         ui.label("No problems found.");
