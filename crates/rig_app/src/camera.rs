@@ -103,7 +103,7 @@ fn orbit_pan_zoom(
     mut cameras: Query<&mut OrbitCamera>,
 ) {
     let Ok(mut cam) = cameras.single_mut() else { return };
-    if drag.active.is_some() {
+    if drag.active.is_some() || drag.painting {
         return;
     }
     let d = motion.delta;

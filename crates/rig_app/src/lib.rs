@@ -10,6 +10,7 @@ pub mod autosave;
 pub mod camera;
 pub mod document;
 pub mod history;
+pub mod paint;
 pub mod picking;
 pub mod playback;
 pub mod rig_material;
@@ -65,6 +66,7 @@ pub fn run(launch: Launch) -> AppExit {
         autosave::AutosavePlugin,
         camera::CameraPlugin,
         picking::PickingPlugin,
+        paint::PaintPlugin,
         skeleton_view::SkeletonViewPlugin,
         ui::UiPlugin,
     ));

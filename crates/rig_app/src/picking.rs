@@ -21,6 +21,8 @@ pub struct JointDrag {
     pub active: Option<(usize, Vec3, Vec3)>,
     /// Frames the current drag has edited (the first makes an undo step, the rest join it).
     pub frames: u32,
+    /// A paint stroke holds the mouse (no orbit, no joint picking).
+    pub painting: bool,
 }
 
 pub struct PickingPlugin;
@@ -72,7 +74,7 @@ fn hover_and_pick(
     let Some(cursor) = window.cursor_position() else { return };
     drag.hovered = joint_under_cursor(cursor, camera, at, &posed.positions());
     let shift = keys.pressed(KeyCode::ShiftLeft) || keys.pressed(KeyCode::ShiftRight);
-    if !buttons.just_pressed(MouseButton::Left) || shift {
+    if !buttons.just_pressed(MouseButton::Left) || shift || drag.painting {
         return;
     }
     let Some(j) = drag.hovered else { return };
@@ -139,6 +141,19 @@ fn snap_to_limb_centre(
     };
     let name = rig.skeleton.joints[j].name.clone();
     doc.edit_skeleton(&format!("Snap {name} to limb centre"), false, |rig| edit::move_joint(rig, j, centre));
+}
+
+/// The first point where a ray meets the triangles.
+pub fn first_hit(positions: &[[f32; 3]], triangles: &[[u32; 3]], origin: [f32; 3], dir: [f32; 3]) -> Option<[f32; 3]> {
+    let (o, d) = (Vec3::from(origin), Vec3::from(dir));
+    let t = triangles
+        .iter()
+        .filter_map(|t| {
+            let [a, b, c] = t.map(|i| Vec3::from(positions[i as usize]));
+            ray_triangle(o, d, a, b, c)
+        })
+        .min_by(f32::total_cmp)?;
+    Some((o + d * t).into())
 }
 
 /// Midpoint of the first two hits of a ray with the triangles (entry and exit of the nearest

@@ -107,6 +107,7 @@ struct Targets<'w> {
     playback: ResMut<'w, Playback>,
     autosave: Option<ResMut<'w, Autosave>>,
     log: Option<ResMut<'w, FrameLog>>,
+    paint: ResMut<'w, crate::paint::PaintSettings>,
 }
 
 fn run_steps(mut script: ResMut<Script>, mut t: Targets, mut commands: Commands, mut exit: MessageWriter<AppExit>) {
@@ -139,6 +140,11 @@ fn run_steps(mut script: ResMut<Script>, mut t: Targets, mut commands: Commands,
             Ok(())
         }
         ["select", name] => select(&mut t.doc, name),
+        ["paint", mode, x, y, z] => paint_step(&mut t.doc, &mut t.paint, mode, [x, y, z]),
+        ["lock", name] => {
+            t.paint.locked.insert(name.to_string());
+            Ok(())
+        }
         ["skeleton", on] => on_off(on).map(|v| t.view.show_skeleton = v),
         ["grid", on] => on_off(on).map(|v| t.view.show_grid = v),
         ["overlay", mode] => overlay(mode).map(|o| t.view.overlay = o),
@@ -202,6 +208,23 @@ fn select(doc: &mut Document, name: &str) -> Result<(), String> {
     let j = by_index.or_else(|| doc.rig.as_ref()?.skeleton.find(name)).ok_or_else(|| format!("no joint {name}"))?;
     doc.selected_joint = Some(j);
     Ok(())
+}
+
+/// `paint add|subtract|smooth|normalize X Y Z`: one dab on the selected joint at a mesh-space point.
+fn paint_step(doc: &mut Document, settings: &mut crate::paint::PaintSettings, mode: &str, xyz: [&&str; 3]) -> Result<(), String> {
+    use rig_core::paint::BrushMode;
+    settings.mode = match mode {
+        "add" => BrushMode::Add,
+        "subtract" => BrushMode::Subtract,
+        "smooth" => BrushMode::Smooth,
+        "normalize" => BrushMode::Normalize,
+        _ => return Err("paint mode is add, subtract, smooth or normalize".into()),
+    };
+    let v: Vec<f32> = xyz.iter().map(|s| s.parse::<f32>()).collect::<Result<_, _>>().map_err(|e| e.to_string())?;
+    let neighbours = rig_core::paint::neighbours(&doc.rig.as_ref().ok_or("no rig open")?.mesh);
+    crate::paint::dab_at(doc, settings, [v[0], v[1], v[2]], false, &neighbours)
+        .map(|_| ())
+        .ok_or_else(|| "nothing painted (select a joint)".into())
 }
 
 fn on_off(word: &str) -> Result<bool, String> {

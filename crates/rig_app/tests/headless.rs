@@ -218,3 +218,41 @@ fn a_session_restores_the_edited_rig_from_its_source() {
     // Clips keep the channels of joints that still exist.
     assert_eq!(restored.clips.len(), edited.clips.len());
 }
+
+#[test]
+fn painting_changes_the_selected_joint_is_one_undo_step_and_respects_locks() {
+    let mut app = app();
+    open(&mut app, sample("khronos_fox/Fox.glb"));
+    let before = doc(&app).rig.as_ref().unwrap().clone();
+    let j = before.skeleton.find("b_Spine02_03").expect("spine joint");
+    let neighbours = rig_core::paint::neighbours(&before.mesh);
+    let centre = rig_core::edit::bind_position(&before.skeleton, j);
+    let mut settings = rig_app::paint::PaintSettings { radius: 0.15, strength: 0.8, ..Default::default() };
+    doc_mut(&mut app).selected_joint = Some(j);
+    // Three dabs of one stroke: one undo step.
+    for merge in [false, true, true] {
+        rig_app::paint::dab_at(&mut doc_mut(&mut app), &settings, centre, merge, &neighbours).expect("painted");
+    }
+    let painted = doc(&app).rig.as_ref().unwrap().weights.clone();
+    let gain: f32 = (0..painted.vertex_count()).map(|v| painted.weight(v, j as u32) - before.weights.weight(v, j as u32)).sum();
+    assert!(gain > 1.0, "the joint gained weight ({gain})");
+    assert!(painted.sums().iter().all(|s| *s == 0.0 || (s - 1.0).abs() < 1e-4), "rows stay normalised");
+    doc_mut(&mut app).undo();
+    assert_eq!(doc(&app).rig.as_ref().unwrap().weights, before.weights, "one undo step removes the whole stroke");
+
+    // A locked neighbour keeps its weights; a locked joint cannot be painted.
+    let parent = before.skeleton.joints[j].parent.expect("parent");
+    let parent_name = before.skeleton.joints[parent].name.clone();
+    settings.locked.insert(parent_name);
+    rig_app::paint::dab_at(&mut doc_mut(&mut app), &settings, centre, false, &neighbours).expect("painted");
+    let w = doc(&app).rig.as_ref().unwrap().weights.clone();
+    for v in 0..w.vertex_count() {
+        assert!(
+            (w.weight(v, parent as u32) - before.weights.weight(v, parent as u32)).abs() < 1e-5,
+            "vertex {v}: the locked joint changed"
+        );
+    }
+    doc_mut(&mut app).selected_joint = Some(parent);
+    assert!(rig_app::paint::dab_at(&mut doc_mut(&mut app), &settings, centre, false, &neighbours).is_none());
+    assert!(doc(&app).error.as_deref().is_some_and(|e| e.contains("locked")), "{:?}", doc(&app).error);
+}

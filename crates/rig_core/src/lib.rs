@@ -18,6 +18,7 @@ pub mod lbs;
 pub mod material;
 pub mod mesh;
 pub mod metrics;
+pub mod paint;
 pub mod pose;
 pub mod rig;
 pub mod skeleton;

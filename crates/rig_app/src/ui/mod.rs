@@ -7,6 +7,7 @@ mod health;
 mod hierarchy;
 mod joint;
 pub mod menu;
+pub mod paint;
 mod stats;
 mod timeline;
 
@@ -48,6 +49,7 @@ struct Editor<'w> {
     playback: ResMut<'w, Playback>,
     view: ResMut<'w, ViewSettings>,
     autosave: ResMut<'w, Autosave>,
+    paint: ResMut<'w, crate::paint::PaintSettings>,
 }
 
 fn panels(
@@ -71,6 +73,8 @@ fn panels(
             generate::show(ui, &mut e.doc, &mut e.worker, &mut e.settings);
             ui.separator();
             joint::show(ui, &mut e.doc, &mut state.joint_form);
+            ui.separator();
+            paint::show(ui, &e.doc, &mut e.paint);
             ui.separator();
             let limit = e.settings.max_influences;
             health::show(ui, &mut e.doc, &mut state.health, limit);
