@@ -105,7 +105,7 @@ fn fragment(in: VertexOutput, @builtin(front_facing) is_front: bool) -> Fragment
 #ifdef VERTEX_COLORS
     if rig_view.mode != 0u {
         // The overlay replaces the file's colours and textures.
-        pbr_input.material.base_color = vec4(in.color.rgb, 1.0);
+        pbr_input.material.base_color = vec4(in.color.rgb, pbr_input.material.base_color.a);
         pbr_input.material.metallic = 0.0;
         pbr_input.material.perceptual_roughness = 0.9;
     }
@@ -116,7 +116,7 @@ fn fragment(in: VertexOutput, @builtin(front_facing) is_front: bool) -> Fragment
 #ifdef VERTEX_COLORS
     if rig_view.mode != 0u {
         // Half unlit, so the overlay's colours read the same on lit and shaded sides.
-        out.color = vec4(mix(out.color.rgb, in.color.rgb, 0.5), 1.0);
+        out.color = vec4(mix(out.color.rgb, in.color.rgb, 0.5), out.color.a);
     }
 #endif
     out.color = main_pass_post_lighting_processing(pbr_input, out.color);

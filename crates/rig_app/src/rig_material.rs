@@ -109,11 +109,13 @@ pub struct ViewSettings {
     pub overlay: Overlay,
     pub show_skeleton: bool,
     pub show_grid: bool,
+    /// See-through mesh (alpha blended), to work on joints inside it.
+    pub xray: bool,
 }
 
 impl Default for ViewSettings {
     fn default() -> Self {
-        ViewSettings { overlay: Overlay::Shaded, show_skeleton: true, show_grid: true }
+        ViewSettings { overlay: Overlay::Shaded, show_skeleton: true, show_grid: true, xray: false }
     }
 }
 

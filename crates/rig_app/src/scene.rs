@@ -34,7 +34,7 @@ impl Plugin for ScenePlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<BuiltRevision>().init_resource::<ViewSettings>().init_resource::<crate::textures::PartTextures>().add_systems(
             Update,
-            (crate::textures::load_textures, rebuild_parts, write_buffers, place_parts).chain().after(crate::playback::PoseSet),
+            (crate::textures::load_textures, rebuild_parts, write_buffers, place_parts, apply_xray).chain().after(crate::playback::PoseSet),
         );
     }
 }
@@ -168,6 +168,29 @@ fn write_buffers(
     }
     write_if_changed(&mut buffers, &rb.skinning, matrix_bytes(&posed.skinning(rig), rb.capacity));
     write_if_changed(&mut buffers, &rb.view, view_bytes(view.overlay, doc.selected_joint, rig.skeleton.len()));
+}
+
+/// Opacity of the mesh in X-ray mode.
+pub const XRAY_ALPHA: f32 = 0.35;
+
+/// Switches the parts' materials between opaque and see-through when X-ray is toggled (and
+/// after a rebuild, which makes fresh opaque materials).
+fn apply_xray(
+    view: Res<ViewSettings>,
+    parts: Query<&MeshMaterial3d<RigMaterial>, With<RigPart>>,
+    mut materials: ResMut<Assets<RigMaterial>>,
+) {
+    let (mode, alpha) = if view.xray { (AlphaMode::Blend, XRAY_ALPHA) } else { (AlphaMode::Opaque, 1.0) };
+    for handle in &parts {
+        let needs = materials.get(&handle.0).is_some_and(|m| m.base.alpha_mode != mode);
+        if !needs {
+            continue;
+        }
+        if let Some(mut m) = materials.get_mut(&handle.0) {
+            m.base.alpha_mode = mode;
+            m.base.base_color.set_alpha(alpha);
+        }
+    }
 }
 
 /// Places the part entities with the display transform (see `playback::display_from_mesh`).

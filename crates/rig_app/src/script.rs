@@ -147,6 +147,7 @@ fn run_steps(mut script: ResMut<Script>, mut t: Targets, mut commands: Commands,
         }
         ["skeleton", on] => on_off(on).map(|v| t.view.show_skeleton = v),
         ["grid", on] => on_off(on).map(|v| t.view.show_grid = v),
+        ["xray", on] => on_off(on).map(|v| t.view.xray = v),
         ["overlay", mode] => overlay(mode).map(|o| t.view.overlay = o),
         ["move", name, x, y, z] | ["nudge", name, x, y, z] => move_step(&mut t.doc, words[0] == "nudge", name, [x, y, z]),
         ["motion", m] => motion(m).map(|m| {

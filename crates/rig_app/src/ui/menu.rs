@@ -94,6 +94,7 @@ pub fn show(ui: &mut egui::Ui, doc: &mut Document, open: &mut MessageWriter<Open
             ui.radio_value(&mut view.overlay, Overlay::Bones, "All joints' colours (3)");
             ui.checkbox(&mut view.show_skeleton, "Skeleton");
             ui.checkbox(&mut view.show_grid, "Grid and axes");
+            ui.checkbox(&mut view.xray, "X-ray (see-through mesh)  (X)");
         });
         let title = doc
             .path

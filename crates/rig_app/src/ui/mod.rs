@@ -124,7 +124,7 @@ fn open_dropped_files(mut dropped: MessageReader<FileDragAndDrop>, mut open: Mes
 }
 
 /// Ctrl+O open, Ctrl+S save session, Ctrl+E export, Ctrl+Z undo, Ctrl+Shift+Z / Ctrl+Y redo,
-/// 1 / 2 / 3 overlays, Space play / pause. Keys typed into a text field are egui's.
+/// 1 / 2 / 3 overlays, X x-ray, Space play / pause. Keys typed into a text field are egui's.
 fn shortcuts(
     keys: Res<ButtonInput<KeyCode>>,
     mut open: MessageWriter<OpenFile>,
@@ -161,6 +161,9 @@ fn shortcuts(
         if keys.just_pressed(key) {
             view.overlay = overlay;
         }
+    }
+    if keys.just_pressed(KeyCode::KeyX) {
+        view.xray = !view.xray;
     }
     if keys.just_pressed(KeyCode::Space) {
         playback.playing = !playback.playing;
