@@ -96,19 +96,32 @@ def compare(path, export_dir, n_joints, fmt="glb", start="bind"):
     bl_path = glb + ".blender.json"
     run([RIGSMITH, "pose", glb, "--from", start, "--out", ours_path] + pose_args)
     run([VPY, os.path.join(VALIDATORS, "blender_inspect.py"), blender_reads, "--yup", "--vertices", "all", "--quiet", "--out", bl_path] + pose_args)
+    # blender_inspect's "rest" is each object's matrix_world applied to its mesh, taken after the
+    # pose: right for skinned meshes (the armature modifier leaves matrix_world alone), but a
+    # mesh parented to a bone moves with the posed bone, so its "rest" is posed. The true rest
+    # positions come from a second run without a pose (evaluated geometry at the rest pose).
+    bl_rest_path = glb + ".blender-rest.json"
+    run([VPY, os.path.join(VALIDATORS, "blender_inspect.py"), blender_reads, "--yup", "--vertices", "all", "--quiet", "--out", bl_rest_path])
     ours = json.load(open(ours_path))
     bl = json.load(open(bl_path))
+    bl_rest = json.load(open(bl_rest_path))
     if bl["pose"]["missing_bones"]:
         raise RuntimeError(f"Blender has no bones {bl['pose']['missing_bones']}")
     o_rest, o_def = np.array(ours["rest"]), np.array(ours["deformed"])
-    b_rest = np.array([v["rest"] for d in bl["deformed"] for v in d["vertex_list"]])
+    # Objects may come in another order in the second run: pair them by name.
+    rest_of = {d["object"]: d["vertex_list"] for d in bl_rest["deformed"]}
+    if sorted(rest_of) != sorted(d["object"] for d in bl["deformed"]):
+        raise RuntimeError("Blender's two imports of the file hold different objects")
+    b_rest = np.array([r["deformed"] for d in bl["deformed"] for r in rest_of[d["object"]]])
     b_def = np.array([v["deformed"] for d in bl["deformed"] for v in d["vertex_list"]])
     diag = float(np.linalg.norm(o_rest.max(0) - o_rest.min(0)))
     worst = 0.0
+    # blender_inspect prints 6 decimals: on a tiny model that rounding dominates the tolerance.
+    match_tol = max(1e-5 * diag, 2e-6)
     for k in range(len(b_rest)):  # each Blender vertex: our vertices at the same rest position
         d_rest = np.linalg.norm(o_rest - b_rest[k], axis=1)
         near = np.nonzero(d_rest <= d_rest.min() + 1e-6 * diag)[0]
-        if d_rest.min() > 1e-5 * diag:
+        if d_rest.min() > match_tol:
             raise RuntimeError(f"Blender vertex {k} has no rest match (nearest {d_rest.min()})")
         worst = max(worst, float(np.linalg.norm(o_def[near] - b_def[k], axis=1).min()))
     moved = float(np.linalg.norm(o_def - o_rest, axis=1).max())

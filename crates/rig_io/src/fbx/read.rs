@@ -149,12 +149,26 @@ impl Scene {
         let index: HashMap<i64, usize> = order.iter().enumerate().map(|(i, &id)| (id, i)).collect();
         let bind = bind_matrices(doc);
         let world = |id: i64| self.to_ours(&self.world_file[&id]);
+        // Bind matrices of joints that neither a cluster nor the bind pose lists (prop slots,
+        // end markers): the file's Lcl is its current pose (Blender writes the active action's
+        // first frame), so such a joint keeps its current offset from its parent, placed on the
+        // parent's bind matrix, instead of sitting where the pose put it.
+        let mut bind_worlds: Vec<M4> = Vec::with_capacity(order.len());
+        for &id in &order {
+            let b = match (bind.get(&id), joint_parent(id)) {
+                (Some(b), _) => self.to_ours(b),
+                (None, Some(p)) => bind_worlds[index[&p]] * world(p).try_inverse().unwrap_or_else(M4::identity) * world(id),
+                (None, None) => world(id),
+            };
+            bind_worlds.push(b);
+        }
         let joints = order
             .iter()
-            .map(|&id| {
+            .enumerate()
+            .map(|(i, &id)| {
                 let parent = joint_parent(id).map(|p| index[&p]);
                 let local = joint_parent(id).map_or_else(|| world(id), |p| world(p).try_inverse().unwrap_or_else(M4::identity) * world(id));
-                let bind_world = bind.get(&id).map_or_else(|| world(id), |b| self.to_ours(b));
+                let bind_world = bind_worlds[i];
                 Joint {
                     name: doc.get(id).map_or("", |o| o.name).to_string(),
                     parent,
