@@ -9,7 +9,7 @@ use bevy::prelude::*;
 use bevy_egui::input::egui_wants_any_pointer_input;
 use bevy_egui::{EguiGlobalSettings, PrimaryEguiContext};
 
-use crate::document::{bounds, Document};
+use crate::document::Document;
 
 /// Orbit state of the viewport camera, around `target`.
 #[derive(Component, Debug, Clone)]
@@ -135,14 +135,8 @@ fn frame_on_load_or_key(
     if !on_load && !keys.just_pressed(KeyCode::KeyF) {
         return;
     }
-    let (Some(rig), Ok(mut cam)) = (doc.rig.as_ref(), cameras.single_mut()) else { return };
-    // The mesh's box as the viewport shows it (display transform applied to its corners).
-    let (lo, hi) = bounds(&rig.mesh.positions);
-    let corners: Vec<[f32; 3]> = (0..8)
-        .map(|k| posed.to_display(Vec3::new([lo[0], hi[0]][k & 1], [lo[1], hi[1]][(k >> 1) & 1], [lo[2], hi[2]][k >> 2])).into())
-        .collect();
-    let (lo, hi) = bounds(&corners);
-    let (lo, hi) = (Vec3::from(lo), Vec3::from(hi));
+    let (Some(bounds), Ok(mut cam)) = (doc.stats.bounds.filter(|_| doc.rig.is_some()), cameras.single_mut()) else { return };
+    let (lo, hi) = posed.display_box(&bounds);
     match doc.selected_joint.filter(|_| !on_load) {
         Some(j) => {
             // Where the skeleton view draws the joint (the pose on screen).

@@ -3,18 +3,15 @@
 use std::path::PathBuf;
 
 use bevy::prelude::*;
+use rig_core::mesh::Aabb;
 use rig_core::Rig;
 
 use crate::history::{History, Snapshot};
-use crate::worker::{drain_events, JobApplied, JobOutput, Worker};
+use crate::worker::{drain_events, JobOutput, Worker};
 
 /// Ask the editor to open a file (menu, drag and drop, command line).
 #[derive(Message, Debug, Clone)]
 pub struct OpenFile(pub PathBuf);
-
-/// Sent after a rig was loaded, so views can rebuild.
-#[derive(Message, Debug, Clone)]
-pub struct RigLoaded;
 
 /// Mesh figures shown in the statistics panel.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -24,35 +21,27 @@ pub struct MeshStats {
     pub parts: usize,
     pub joints: usize,
     pub size: [f32; 3],
+    /// Bounds of the stored mesh (mesh space); `None` for an empty mesh.
+    pub bounds: Option<Aabb>,
 }
 
 impl MeshStats {
     pub fn of(rig: &Rig) -> MeshStats {
-        let (lo, hi) = bounds(&rig.mesh.positions);
+        let bounds = rig.mesh.bounds();
         MeshStats {
             vertices: rig.mesh.positions.len(),
             triangles: rig.mesh.triangles.len(),
             parts: rig.mesh.parts.len(),
             joints: rig.skeleton.len(),
-            size: [hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]],
+            size: bounds.map_or([0.0; 3], |b| b.size()),
+            bounds,
         }
     }
-}
 
-/// Lowest and highest corner of the points (zeros when there are none).
-pub fn bounds(points: &[[f32; 3]]) -> ([f32; 3], [f32; 3]) {
-    if points.is_empty() {
-        return ([0.0; 3], [0.0; 3]);
+    /// Length of the bounding box's diagonal (0 for an empty mesh).
+    pub fn diagonal(&self) -> f32 {
+        self.bounds.map_or(0.0, |b| b.diagonal())
     }
-    let mut lo = [f32::MAX; 3];
-    let mut hi = [f32::MIN; 3];
-    for p in points {
-        for k in 0..3 {
-            lo[k] = lo[k].min(p[k]);
-            hi[k] = hi[k].max(p[k]);
-        }
-    }
-    (lo, hi)
 }
 
 /// The document the editor works on.
@@ -224,16 +213,12 @@ impl Plugin for DocumentPlugin {
         app.init_resource::<Document>()
             .init_resource::<Worker>()
             .add_message::<OpenFile>()
-            .add_message::<RigLoaded>()
-            .add_message::<JobApplied>()
             .add_systems(PreUpdate, (open_requested_files, drain_events));
     }
 }
 
-fn open_requested_files(mut requests: MessageReader<OpenFile>, mut doc: ResMut<Document>, mut loaded: MessageWriter<RigLoaded>) {
+fn open_requested_files(mut requests: MessageReader<OpenFile>, mut doc: ResMut<Document>) {
     for OpenFile(path) in requests.read() {
-        if doc.open(path.clone()) {
-            loaded.write(RigLoaded);
-        }
+        doc.open(path.clone());
     }
 }

@@ -10,7 +10,7 @@ use bevy_egui::input::egui_wants_any_pointer_input;
 use rig_core::paint::{self, Brush, BrushMode};
 
 use crate::document::Document;
-use crate::picking::{first_hit, JointDrag};
+use crate::picking::{cursor_ray, first_hit, mesh_ray, JointDrag};
 use crate::playback::{Motion, Playback, PosedJoints};
 use crate::rig_material::{Overlay, ViewSettings};
 
@@ -38,7 +38,7 @@ pub fn dab_at(doc: &mut Document, settings: &PaintSettings, centre: [f32; 3], me
     let rig = doc.rig.as_ref()?;
     let name = rig.skeleton.joints.get(j)?.name.clone();
     let locked: Vec<bool> = rig.skeleton.joints.iter().map(|x| settings.locked.contains(&x.name)).collect();
-    let diag = Vec3::from(doc.stats.size).length().max(1e-6);
+    let diag = doc.stats.diagonal().max(1e-6);
     let brush = Brush { mode: settings.mode, radius: settings.radius * diag, strength: settings.strength };
     let label = format!("Paint {name}");
     doc.edit_merging(&label, merge, |rig| {
@@ -86,14 +86,13 @@ fn paint_stroke(
     }
     view.overlay = Overlay::Heat;
     let (Ok(window), Ok((camera, at))) = (windows.single(), cameras.single()) else { return };
-    let Some(ray) = window.cursor_position().and_then(|c| camera.viewport_to_world(at, c).ok()) else { return };
+    let Some(ray) = cursor_ray(window, camera, at) else { return };
     let Some(rig) = doc.rig.as_ref() else { return };
     if stroke.1 != doc.mesh_id || stroke.2.len() != rig.mesh.vertex_count() {
         *stroke = (stroke.0, doc.mesh_id, paint::neighbours(&rig.mesh));
     }
-    let origin = posed.to_mesh(ray.origin);
-    let dir = posed.to_mesh(ray.origin + ray.direction.as_vec3()) - origin;
-    let Some(hit) = first_hit(&rig.mesh.positions, &rig.mesh.triangles, origin.into(), dir.into()) else { return };
+    let (origin, dir) = mesh_ray(&posed, ray);
+    let Some(hit) = first_hit(&rig.mesh.positions, &rig.mesh.triangles, origin, dir) else { return };
     let merge = stroke.0;
     if dab_at(&mut doc, &settings, hit, merge, &stroke.2).is_some() {
         stroke.0 = true;

@@ -100,7 +100,7 @@ fn drag_joint(
         return;
     }
     let (Ok(window), Ok((camera, at))) = (windows.single(), cameras.single()) else { return };
-    let Some(ray) = window.cursor_position().and_then(|c| camera.viewport_to_world(at, c).ok()) else { return };
+    let Some(ray) = cursor_ray(window, camera, at) else { return };
     let Some(t) = ray.intersect_plane(point, InfinitePlane3d::new(normal)) else { return };
     let target = posed.to_mesh(ray.get_point(t));
     let Some(name) = doc.rig.as_ref().and_then(|r| r.skeleton.joints.get(j)).map(|x| x.name.clone()) else { return };
@@ -129,12 +129,9 @@ fn snap_to_limb_centre(
         return;
     }
     let (Ok(window), Ok((camera, at))) = (windows.single(), cameras.single()) else { return };
-    let Some(ray) = window.cursor_position().and_then(|c| camera.viewport_to_world(at, c).ok()) else { return };
+    let Some(ray) = cursor_ray(window, camera, at) else { return };
     let (Some(j), Some(rig)) = (doc.selected_joint, doc.rig.as_ref()) else { return };
-    // The ray in mesh space, where the triangles are.
-    let origin_mesh = posed.to_mesh(ray.origin);
-    let origin: [f32; 3] = origin_mesh.into();
-    let dir: [f32; 3] = (posed.to_mesh(ray.origin + ray.direction.as_vec3()) - origin_mesh).into();
+    let (origin, dir) = mesh_ray(&posed, ray);
     let Some(centre) = limb_centre(&rig.mesh.positions, &rig.mesh.triangles, origin, dir) else {
         doc.status = Some("Snap: no mesh under the cursor".into());
         return;
@@ -145,28 +142,14 @@ fn snap_to_limb_centre(
 
 /// The first point where a ray meets the triangles.
 pub fn first_hit(positions: &[[f32; 3]], triangles: &[[u32; 3]], origin: [f32; 3], dir: [f32; 3]) -> Option<[f32; 3]> {
-    let (o, d) = (Vec3::from(origin), Vec3::from(dir));
-    let t = triangles
-        .iter()
-        .filter_map(|t| {
-            let [a, b, c] = t.map(|i| Vec3::from(positions[i as usize]));
-            ray_triangle(o, d, a, b, c)
-        })
-        .min_by(f32::total_cmp)?;
-    Some((o + d * t).into())
+    let t = hit_distances(positions, triangles, origin, dir).min_by(f32::total_cmp)?;
+    Some((Vec3::from(origin) + Vec3::from(dir) * t).into())
 }
 
 /// Midpoint of the first two hits of a ray with the triangles (entry and exit of the nearest
 /// limb), or the only hit.
 pub fn limb_centre(positions: &[[f32; 3]], triangles: &[[u32; 3]], origin: [f32; 3], dir: [f32; 3]) -> Option<[f32; 3]> {
-    let (o, d) = (Vec3::from(origin), Vec3::from(dir));
-    let mut hits: Vec<f32> = triangles
-        .iter()
-        .filter_map(|t| {
-            let [a, b, c] = t.map(|i| Vec3::from(positions[i as usize]));
-            ray_triangle(o, d, a, b, c)
-        })
-        .collect();
+    let mut hits: Vec<f32> = hit_distances(positions, triangles, origin, dir).collect();
     hits.sort_by(f32::total_cmp);
     hits.dedup_by(|x, y| (*x - *y).abs() < 1e-6);
     let t = match hits.as_slice() {
@@ -174,7 +157,32 @@ pub fn limb_centre(positions: &[[f32; 3]], triangles: &[[u32; 3]], origin: [f32;
         [only] => *only,
         [first, second, ..] => 0.5 * (first + second),
     };
-    Some((o + d * t).into())
+    Some((Vec3::from(origin) + Vec3::from(dir) * t).into())
+}
+
+/// Distances along the ray (in units of `dir`) to every triangle it hits in front.
+fn hit_distances<'a>(
+    positions: &'a [[f32; 3]],
+    triangles: &'a [[u32; 3]],
+    origin: [f32; 3],
+    dir: [f32; 3],
+) -> impl Iterator<Item = f32> + 'a {
+    let (o, d) = (Vec3::from(origin), Vec3::from(dir));
+    triangles.iter().filter_map(move |t| {
+        let [a, b, c] = t.map(|i| Vec3::from(positions[i as usize]));
+        ray_triangle(o, d, a, b, c)
+    })
+}
+
+/// The ray under the cursor, in the viewport's space.
+pub fn cursor_ray(window: &Window, camera: &Camera, at: &GlobalTransform) -> Option<Ray3d> {
+    window.cursor_position().and_then(|c| camera.viewport_to_world(at, c).ok())
+}
+
+/// A viewport ray in mesh space (where the triangles are): origin and direction.
+pub fn mesh_ray(posed: &PosedJoints, ray: Ray3d) -> ([f32; 3], [f32; 3]) {
+    let origin = posed.to_mesh(ray.origin);
+    (origin.into(), (posed.to_mesh(ray.origin + ray.direction.as_vec3()) - origin).into())
 }
 
 /// Möller–Trumbore: distance along the ray to the triangle, if it is hit in front.

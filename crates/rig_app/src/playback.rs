@@ -84,6 +84,15 @@ impl PosedJoints {
         Vec3::new(q.x, q.y, q.z)
     }
 
+    /// The viewport's box around a mesh-space box: its eight corners through the display
+    /// transform (no pass over the vertices).
+    pub fn display_box(&self, b: &rig_core::mesh::Aabb) -> (Vec3, Vec3) {
+        let corners = (0..8).map(|k| {
+            self.to_display(Vec3::new([b.min[0], b.max[0]][k & 1], [b.min[1], b.max[1]][(k >> 1) & 1], [b.min[2], b.max[2]][k >> 2]))
+        });
+        corners.fold((Vec3::splat(f32::MAX), Vec3::splat(f32::MIN)), |(lo, hi), c| (lo.min(c), hi.max(c)))
+    }
+
     /// The display transform as a Bevy `Transform` for the mesh entities.
     pub fn display_transform(&self) -> Transform {
         Transform::from_matrix(bevy::math::Mat4::from_cols_slice(self.display_from_mesh.as_slice()))

@@ -221,11 +221,18 @@ fn paint_step(doc: &mut Document, settings: &mut crate::paint::PaintSettings, mo
         "normalize" => BrushMode::Normalize,
         _ => return Err("paint mode is add, subtract, smooth or normalize".into()),
     };
-    let v: Vec<f32> = xyz.iter().map(|s| s.parse::<f32>()).collect::<Result<_, _>>().map_err(|e| e.to_string())?;
+    let v = parse_xyz(xyz)?;
     let neighbours = rig_core::paint::neighbours(&doc.rig.as_ref().ok_or("no rig open")?.mesh);
-    crate::paint::dab_at(doc, settings, [v[0], v[1], v[2]], false, &neighbours)
-        .map(|_| ())
-        .ok_or_else(|| "nothing painted (select a joint)".into())
+    crate::paint::dab_at(doc, settings, v, false, &neighbours).map(|_| ()).ok_or_else(|| "nothing painted (select a joint)".into())
+}
+
+/// Three numbers of a step.
+fn parse_xyz(xyz: [&&str; 3]) -> Result<[f32; 3], String> {
+    let mut v = [0.0; 3];
+    for (k, s) in xyz.iter().enumerate() {
+        v[k] = s.parse::<f32>().map_err(|e| format!("'{s}': {e}"))?;
+    }
+    Ok(v)
 }
 
 fn on_off(word: &str) -> Result<bool, String> {
@@ -254,10 +261,10 @@ fn motion(m: &str) -> Result<Motion, String> {
 }
 
 fn move_step(doc: &mut Document, relative: bool, name: &str, xyz: [&&str; 3]) -> Result<(), String> {
-    let v: Vec<f32> = xyz.iter().map(|s| s.parse::<f32>()).collect::<Result<_, _>>().map_err(|e| e.to_string())?;
+    let v = parse_xyz(xyz)?;
     let rig = doc.rig.as_ref().ok_or("no rig open")?;
     let j = rig.skeleton.find(name).ok_or_else(|| format!("no joint named {name}"))?;
     let p = edit::bind_position(&rig.skeleton, j);
-    let target = if relative { [p[0] + v[0], p[1] + v[1], p[2] + v[2]] } else { [v[0], v[1], v[2]] };
+    let target = if relative { [p[0] + v[0], p[1] + v[1], p[2] + v[2]] } else { v };
     doc.edit_skeleton(&format!("Move {name}"), false, |rig| edit::move_joint(rig, j, target)).ok_or_else(|| "move failed".to_string())
 }

@@ -3,9 +3,8 @@
 
 use bevy::prelude::*;
 use bevy_egui::{egui, EguiContexts, EguiPrimaryContextPass};
-use rig_core::Skeleton;
 
-use crate::document::{bounds, Document};
+use crate::document::Document;
 use crate::picking::JointDrag;
 use crate::playback::PosedJoints;
 use crate::rig_material::ViewSettings;
@@ -19,11 +18,6 @@ impl Plugin for SkeletonViewPlugin {
             .add_systems(Update, (draw_skeleton, draw_grid).after(crate::playback::PoseSet))
             .add_systems(EguiPrimaryContextPass, hovered_name);
     }
-}
-
-/// Joint positions at bind time, where the mesh as stored puts them.
-pub fn joint_positions(skeleton: &Skeleton) -> Vec<Vec3> {
-    skeleton.model_from_joints_bind().iter().map(|m| Vec3::new(m[(0, 3)], m[(1, 3)], m[(2, 3)])).collect()
 }
 
 /// Bone colour, and the selected joint's.
@@ -43,7 +37,7 @@ fn draw_on_top(mut store: ResMut<GizmoConfigStore>) {
 fn draw_skeleton(doc: Res<Document>, posed: Res<PosedJoints>, view: Res<ViewSettings>, drag: Res<JointDrag>, mut gizmos: Gizmos) {
     let Some(rig) = doc.rig.as_ref() else { return };
     // The mesh size is in the document's stats: no pass over the vertices every frame.
-    let radius = Vec3::from(doc.stats.size).length().max(1e-3) * 0.006;
+    let radius = doc.stats.diagonal().max(1e-3) * 0.006;
     for p in &doc.highlight {
         gizmos.sphere(Isometry3d::from_translation(posed.to_display(Vec3::from(*p))), radius * 0.4, Color::srgb(1.0, 0.0, 1.0));
     }
@@ -65,20 +59,9 @@ fn draw_skeleton(doc: Res<Document>, posed: Res<PosedJoints>, view: Res<ViewSett
 }
 
 /// A ground grid under the mesh and the world axes at the origin.
-fn draw_grid(
-    doc: Res<Document>,
-    view: Res<ViewSettings>,
-    posed: Res<PosedJoints>,
-    mut gizmos: Gizmos<GroundGizmos>,
-    mut cached: Local<(u64, [f32; 3], [f32; 3])>,
-) {
-    let Some(rig) = doc.rig.as_ref().filter(|_| view.show_grid) else { return };
-    if cached.0 != doc.revision {
-        let shown: Vec<[f32; 3]> = rig.mesh.positions.iter().map(|p| posed.to_display(Vec3::from(*p)).into()).collect();
-        let (lo, hi) = bounds(&shown);
-        *cached = (doc.revision, lo, hi);
-    }
-    let (lo, hi) = (cached.1, cached.2);
+fn draw_grid(doc: Res<Document>, view: Res<ViewSettings>, posed: Res<PosedJoints>, mut gizmos: Gizmos<GroundGizmos>) {
+    let Some(bounds) = doc.stats.bounds.filter(|_| view.show_grid && doc.rig.is_some()) else { return };
+    let (lo, hi) = posed.display_box(&bounds);
     let size = Vec3::from(doc.stats.size).max_element().max(1e-3);
     let spacing = 10f32.powf((size / 4.0).log10().floor());
     let cells = ((size * 2.0 / spacing).ceil() as u32).clamp(2, 200);

@@ -42,7 +42,6 @@ pub struct JobOutput {
     pub weights: SkinWeights,
     pub generated_skeleton: bool,
     pub seconds: f32,
-    pub recomputed_fields: usize,
 }
 
 /// What the worker reports.
@@ -151,11 +150,9 @@ fn worker_loop(jobs: Receiver<Job>, events: SyncSender<WorkerEvent>) {
 
 fn run_job(job: &Job, cache: &mut Option<(u64, usize, SkinBinder)>, events: &SyncSender<WorkerEvent>) -> Result<JobOutput, AutoRigError> {
     let started = Instant::now();
-    let progress_tx: Mutex<SyncSender<WorkerEvent>> = Mutex::new(events.clone());
+    // Progress that finds the event queue full is dropped: the next report replaces it.
     let report = |stage: &str, fraction: f32| {
-        if let Ok(tx) = progress_tx.lock() {
-            let _ = tx.try_send(WorkerEvent::Progress { job: job.id, stage: stage.to_string(), fraction });
-        }
+        let _ = events.try_send(WorkerEvent::Progress { job: job.id, stage: stage.to_string(), fraction });
     };
     let task = Task::reporting(&report).with_cancel(&job.cancel);
     let (skeleton, generated) = match &job.kind {
@@ -166,21 +163,15 @@ fn run_job(job: &Job, cache: &mut Option<(u64, usize, SkinBinder)>, events: &Syn
         return Err(AutoRigError::NoSkeleton);
     }
     let resolution = job.skin.resolution.unwrap_or(0);
-    let reuse = matches!(cache, Some((m, r, _)) if *m == job.mesh_id && *r == resolution);
-    if !reuse {
-        *cache = None;
-        *cache = Some((job.mesh_id, resolution, SkinBinder::new(&job.mesh, &job.skin, task)?));
-    }
-    let Some((_, _, binder)) = cache.as_mut() else { return Err(AutoRigError::Cancelled) };
+    // The old binder is freed before a new one is built (they can be large).
+    let entry = match cache.take().filter(|(m, r, _)| *m == job.mesh_id && *r == resolution) {
+        Some(entry) => entry,
+        None => (job.mesh_id, resolution, SkinBinder::new(&job.mesh, &job.skin, task)?),
+    };
+    let binder = &mut cache.insert(entry).2;
     let mesh = if generated { all_parts_skinned(&job.mesh) } else { None };
     let weights = autorig::skin_weights(binder, mesh.as_ref().unwrap_or(&job.mesh), &skeleton, &job.skin, task)?;
-    Ok(JobOutput {
-        skeleton,
-        weights,
-        generated_skeleton: generated,
-        seconds: started.elapsed().as_secs_f32(),
-        recomputed_fields: binder.recomputed_last,
-    })
+    Ok(JobOutput { skeleton, weights, generated_skeleton: generated, seconds: started.elapsed().as_secs_f32() })
 }
 
 /// A generated skeleton skins every part (static parts included): a copy with all parts
@@ -194,14 +185,8 @@ fn all_parts_skinned(mesh: &Mesh) -> Option<Mesh> {
     Some(m)
 }
 
-/// Sent when a job's result was applied to the document.
-#[derive(Message, Debug, Clone)]
-pub struct JobApplied {
-    pub seconds: f32,
-}
-
 /// Applies worker events to the document: progress to the status, results as an undoable edit.
-pub fn drain_events(mut worker: ResMut<Worker>, mut doc: ResMut<crate::document::Document>, mut applied: MessageWriter<JobApplied>) {
+pub fn drain_events(mut worker: ResMut<Worker>, mut doc: ResMut<crate::document::Document>) {
     for event in worker.poll() {
         let current = worker.running.as_ref().map(|r| r.id);
         match event {
@@ -220,11 +205,7 @@ pub fn drain_events(mut worker: ResMut<Worker>, mut doc: ResMut<crate::document:
             WorkerEvent::Done { job, result } if Some(job) == current => {
                 let label = worker.running.take().map_or("Generate", |r| r.label);
                 match result {
-                    Ok(out) => {
-                        let seconds = out.seconds;
-                        doc.apply_job(label, out);
-                        applied.write(JobApplied { seconds });
-                    }
+                    Ok(out) => doc.apply_job(label, out),
                     Err(e) => doc.error = Some(format!("{label} failed: {e}")),
                 }
             }

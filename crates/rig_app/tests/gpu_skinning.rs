@@ -170,8 +170,7 @@ fn gpu_skinning_with_8_influences_matches_the_cpu_reference() {
     let gpu: Vec<[f32; 3]> =
         bytes.chunks_exact(16).map(|c| std::array::from_fn(|k| f32::from_le_bytes(c[k * 4..k * 4 + 4].try_into().unwrap()))).collect();
 
-    let (lo, hi) = rig_app::document::bounds(&reference);
-    let diag = (0..3).map(|k| (hi[k] - lo[k]).powi(2)).sum::<f32>().sqrt();
+    let diag = rig_core::mesh::Aabb::of_points(&reference).expect("vertices").diagonal();
     let worst = gpu.iter().zip(&reference).map(|(g, c)| (0..3).map(|k| (g[k] - c[k]).powi(2)).sum::<f32>().sqrt()).fold(0.0, f32::max);
     eprintln!("GPU skinning on {adapter}: {VERTICES} vertices x 8 influences, worst error {:.2e} of the diagonal", worst / diag);
     assert!(worst / diag <= 1e-4, "GPU and CPU skinning differ by {:.2e} of the diagonal", worst / diag);

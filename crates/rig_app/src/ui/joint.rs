@@ -28,7 +28,7 @@ pub fn show(ui: &mut egui::Ui, doc: &mut Document, form: &mut JointForm) {
     let name = skeleton.joints[j].name.clone();
     let own_parent = skeleton.joints[j].parent;
     let mut p = edit::bind_position(&skeleton, j);
-    let diag = glam_len(doc.stats.size);
+    let diag = doc.stats.diagonal().max(1e-3);
     ui.horizontal(|ui| {
         ui.label("name");
         let r = ui.text_edit_singleline(&mut form.name);
@@ -109,8 +109,4 @@ fn mirror_button(ui: &mut egui::Ui, doc: &mut Document) {
             doc.status = Some(format!("Mirrored {n} joints"));
         }
     }
-}
-
-fn glam_len(size: [f32; 3]) -> f32 {
-    (size[0] * size[0] + size[1] * size[1] + size[2] * size[2]).sqrt().max(1e-3)
 }

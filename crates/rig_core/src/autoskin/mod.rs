@@ -142,8 +142,10 @@ impl SkinBinder {
     fn update_fields(&mut self, mesh: &Mesh, segments: &[BoneSegment], task: Task) -> Result<(), Cancelled> {
         let wanted: HashSet<SegmentKey> = segments.iter().map(key_of).collect();
         self.fields.retain(|k, _| wanted.contains(k));
-        let mut missing: Vec<&BoneSegment> = segments.iter().filter(|s| !self.fields.contains_key(&key_of(s))).collect();
-        missing.dedup_by_key(|s| key_of(s));
+        // Each missing key once (two children at the same place give the same segment).
+        let mut queued = HashSet::new();
+        let missing: Vec<&BoneSegment> =
+            segments.iter().filter(|s| !self.fields.contains_key(&key_of(s)) && queued.insert(key_of(s))).collect();
         self.recomputed_last = missing.len();
         let done = AtomicUsize::new(0);
         let total = missing.len().max(1) as f32;
