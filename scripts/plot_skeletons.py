@@ -19,7 +19,7 @@ def truth_file(a):
 assets=sys.argv[2:]; fig,axes=plt.subplots(2,len(assets),figsize=(4*len(assets),8))
 for c,a in enumerate(assets):
     v=verts(truth_file(a))
-    for r,(f,title) in enumerate([(truth_file(a),'artist'),(f'{PRED}/{a}.glb','rigsmith generic')]):
+    for r,(f,title) in enumerate([(truth_file(a),'artist'),(f'{PRED}/{a}.glb','rigsmith (auto kind)')]):
         ax=axes[r][c]; ax.scatter([p[0] for p in v],[p[1] for p in v],s=0.3,c='#bbbbbb')
         s=sk(f); 
         for j in s:

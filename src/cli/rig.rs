@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 use rig_core::autorig::{rig_in_place, SkeletonSource};
-use rig_core::autoskel::AutoSkeletonOptions;
+use rig_core::autoskel::{AutoSkeletonOptions, SkeletonKind};
 use rig_core::autoskin::AutoSkinOptions;
 use rig_core::Task;
 
@@ -51,7 +51,9 @@ pub struct Args {
     postprocess: bool,
     #[arg(long, value_enum, default_value = "geometric")]
     method: Method,
-    /// Skeleton template when generating one.
+    /// Skeleton when generating one: auto (the biped template when the shape has two legs and
+    /// two arms, else generic), biped (fails with the reason when it does not fit), generic
+    /// (a chain along every limb). The quadruped template is not built yet.
     #[arg(long, value_enum, default_value = "auto")]
     kind: Kind,
     /// Seed for anything random (the geometric method is deterministic).
@@ -105,15 +107,21 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     if matches!(a.method, Method::Learned) {
         bail!("the learned generator is not available yet; use --method geometric");
     }
-    if !matches!(a.kind, Kind::Auto | Kind::Generic) && !a.use_skeleton {
-        bail!("the biped and quadruped templates are not implemented yet; use --kind generic (or auto)");
-    }
+    let kind = match a.kind {
+        Kind::Auto => SkeletonKind::Auto,
+        Kind::Biped => SkeletonKind::Biped,
+        Kind::Generic => SkeletonKind::Generic,
+        Kind::Quadruped if !a.use_skeleton => bail!("the quadruped template is not implemented yet; use --kind generic (or auto)"),
+        Kind::Quadruped => SkeletonKind::Generic,
+    };
     let _ = (a.seed, a.transfer, a.postprocess);
     let skel = (!a.use_skeleton).then(|| rig_core::autoskel::AutoSkeletonOptions {
+        kind,
         spacing: a.joint_spacing,
         min_branch_joints: a.min_branch,
         bump_factor: a.bump_factor,
         resolution: a.skeleton_resolution.max(8),
+        ..Default::default()
     });
     let d = AutoSkinOptions::default();
     let options = AutoSkinOptions {

@@ -99,28 +99,6 @@ impl PosedJoints {
     }
 }
 
-/// Where the file's own scene puts the mesh: glTF skins ignore the mesh node, so the stored
-/// vertices sit in the skeleton's bind space, which a parent node may turn (CesiumMan's Z_UP).
-/// When every deforming joint's rest skinning matrix (`rest model_from_joint * joint_from_mesh`)
-/// is the same rigid transform, that transform shows the character the way other viewers do;
-/// otherwise (rest and bind differ joint by joint) the mesh is shown as stored.
-pub fn display_from_mesh(rig: &Rig) -> Mat4 {
-    let s = &rig.skeleton;
-    let rest = s.model_from_joints_rest();
-    let mut common: Option<Mat4> = None;
-    for (m, j) in rest.iter().zip(&s.joints).filter(|(_, j)| j.deform) {
-        let skin = m * j.joint_from_mesh;
-        match &common {
-            None => common = Some(skin),
-            Some(c) if (c - skin).abs().max() <= 1e-3 * c.abs().max().max(1.0) => {}
-            Some(_) => return Mat4::identity(),
-        }
-    }
-    common
-        .filter(|m| m.iter().all(|v| v.is_finite()) && m.fixed_view::<3, 3>(0, 0).determinant().abs() > 1e-9)
-        .unwrap_or_else(Mat4::identity)
-}
-
 /// Length of `motion` on `rig` in seconds (0 for the bind pose).
 pub fn duration(motion: Motion, rig: &Rig) -> f32 {
     match motion {
@@ -144,7 +122,7 @@ pub fn posed(rig: &Rig, motion: Motion, time: f32, offsets: &BTreeMap<usize, [f3
             let mut pose = Pose::rest(s);
             rig.clips[i].apply(time, &mut pose);
             // Clips pose the joints in the file's model space; the mesh is drawn in mesh space.
-            let mesh_from_model = display_from_mesh(rig).try_inverse().unwrap_or_else(Mat4::identity);
+            let mesh_from_model = rig.display_from_mesh().try_inverse().unwrap_or_else(Mat4::identity);
             pose.model_from_joints(s).into_iter().map(|m| mesh_from_model * m).collect()
         }
         _ => s.model_from_joints_bind(),
@@ -209,7 +187,7 @@ fn pose_joints(doc: Res<Document>, playback: Res<Playback>, mut posed_joints: Re
         return;
     };
     if display.0 != doc.revision {
-        *display = (doc.revision, display_from_mesh(rig));
+        *display = (doc.revision, rig.display_from_mesh());
     }
     posed_joints.display_from_mesh = display.1;
     posed_joints.mesh_from_joint = posed(rig, playback.motion, playback.time, &playback.pose_offsets);

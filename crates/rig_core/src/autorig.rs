@@ -26,6 +26,8 @@ pub enum AutoRigError {
     NoSkeleton,
     #[error("no solid volume found to build a skeleton in (is the mesh empty or flat?)")]
     NoVolume,
+    #[error("{0}; try the generic kind")]
+    TemplateDoesNotFit(String),
     #[error("cancelled")]
     Cancelled,
 }
@@ -39,7 +41,7 @@ impl From<Cancelled> for AutoRigError {
 /// A skeleton generated for `mesh`.
 pub fn generate_skeleton(mesh: &Mesh, options: &AutoSkeletonOptions, task: Task) -> Result<Skeleton, AutoRigError> {
     task.stage("skeleton", 0.0)?;
-    let skeleton = skeleton_for_mesh(mesh, options);
+    let skeleton = skeleton_for_mesh(mesh, options).map_err(AutoRigError::TemplateDoesNotFit)?;
     task.check()?;
     if skeleton.is_empty() {
         return Err(AutoRigError::NoVolume);
@@ -72,7 +74,8 @@ pub fn skin_weights(
 pub fn rig_in_place(rig: &mut Rig, source: &SkeletonSource, options: &AutoSkinOptions, task: Task) -> Result<(), AutoRigError> {
     match source {
         SkeletonSource::Generate(o) => {
-            rig.skeleton = generate_skeleton(&rig.mesh, o, task)?;
+            let o = AutoSkeletonOptions { up: rig.up_direction(), ..o.clone() };
+            rig.skeleton = generate_skeleton(&rig.mesh, &o, task)?;
             rig.clips.clear();
             rig.mesh.parts.iter_mut().for_each(|p| p.skinned = true);
         }

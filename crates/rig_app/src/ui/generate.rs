@@ -5,19 +5,11 @@ use std::sync::Arc;
 
 use bevy::prelude::*;
 use bevy_egui::egui;
-use rig_core::autoskel::AutoSkeletonOptions;
+use rig_core::autoskel::{AutoSkeletonOptions, SkeletonKind};
 use rig_core::autoskin::AutoSkinOptions;
 
 use crate::document::Document;
 use crate::worker::{JobKind, Worker};
-
-/// Skeleton kinds; the biped and quadruped templates do not exist yet (issue 3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SkeletonKind {
-    #[default]
-    Auto,
-    Generic,
-}
 
 /// Settings of the Generate panel.
 #[derive(Resource, Debug, Clone)]
@@ -52,7 +44,12 @@ impl GenerateSettings {
 pub fn start(doc: &mut Document, worker: &mut Worker, settings: &GenerateSettings, generate_skeleton: bool) {
     let Some(rig) = doc.rig.as_ref() else { return };
     let kind = if generate_skeleton {
-        JobKind::Generate(AutoSkeletonOptions { spacing: settings.joint_spacing, ..Default::default() })
+        JobKind::Generate(AutoSkeletonOptions {
+            kind: settings.kind,
+            up: rig.up_direction(),
+            spacing: settings.joint_spacing,
+            ..Default::default()
+        })
     } else {
         JobKind::Reskin
     };
@@ -72,7 +69,9 @@ pub fn show(ui: &mut egui::Ui, doc: &mut Document, worker: &mut Worker, settings
     ui.horizontal(|ui| {
         ui.label("skeleton");
         egui::ComboBox::from_id_salt("kind").selected_text(format!("{:?}", settings.kind).to_lowercase()).show_ui(ui, |ui| {
-            ui.selectable_value(&mut settings.kind, SkeletonKind::Auto, "auto");
+            ui.selectable_value(&mut settings.kind, SkeletonKind::Auto, "auto")
+                .on_hover_text("the biped template when the mesh has two legs and two arms, otherwise generic");
+            ui.selectable_value(&mut settings.kind, SkeletonKind::Biped, "biped");
             ui.selectable_value(&mut settings.kind, SkeletonKind::Generic, "generic");
         });
     });

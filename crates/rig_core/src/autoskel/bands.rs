@@ -172,3 +172,22 @@ fn retain(tree: &JointTree, remove: &[bool]) -> JointTree {
     }
     out
 }
+
+/// Folds joints that sit within `min_distance` of their parent into it (the shells of the
+/// first bands around the root all have the root as their centroid); their children move up.
+pub fn merge_close_joints(tree: JointTree, min_distance: f32) -> JointTree {
+    let n = tree.positions.len();
+    let mut target: Vec<usize> = (0..n).collect();
+    let mut remove = vec![false; n];
+    for i in 0..n {
+        if let Some(p) = tree.parents[i] {
+            let p = target[p];
+            if (tree.positions[i] - tree.positions[p]).norm() < min_distance {
+                target[i] = p;
+                remove[i] = true;
+            }
+        }
+    }
+    let parents = tree.parents.iter().map(|p| p.map(|p| target[p])).collect();
+    retain(&JointTree { positions: tree.positions, parents }, &remove)
+}

@@ -4,6 +4,8 @@
 //! band closer to the root. Short side branches (bumps) are pruned.
 
 mod bands;
+pub mod biped;
+mod slices;
 
 use nalgebra::Vector3;
 
@@ -14,9 +16,25 @@ use crate::skeleton::{Joint, Skeleton};
 use crate::transform::Trs;
 use crate::Mat4;
 
+/// Which skeleton to build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SkeletonKind {
+    /// The biped template when it fits the shape, otherwise generic.
+    #[default]
+    Auto,
+    /// The biped template (fails when the shape has no two legs and two arms).
+    Biped,
+    /// A joint chain along every limb of the volume, named by chain.
+    Generic,
+}
+
 /// Settings of the skeleton generator.
 #[derive(Debug, Clone)]
 pub struct AutoSkeletonOptions {
+    pub kind: SkeletonKind,
+    /// Mesh-space up direction of the character (see `Rig::up_direction`); templates stand on
+    /// the nearest axis.
+    pub up: [f32; 3],
     /// Voxels along the longest side for the volume analysis.
     pub resolution: usize,
     /// Joint spacing along limbs, as a fraction of the longest side of the mesh.
@@ -30,7 +48,7 @@ pub struct AutoSkeletonOptions {
 
 impl Default for AutoSkeletonOptions {
     fn default() -> Self {
-        Self { resolution: 96, spacing: 0.07, min_branch_joints: 2, bump_factor: 1.5 }
+        Self { kind: SkeletonKind::Auto, up: [0.0, 1.0, 0.0], resolution: 96, spacing: 0.07, min_branch_joints: 2, bump_factor: 1.5 }
     }
 }
 
@@ -41,19 +59,38 @@ pub struct JointTree {
     pub parents: Vec<Option<usize>>,
 }
 
-/// Generates a skeleton for `mesh` (mesh space), rooted at the point of the solid deepest below
-/// the surface. Returns an empty skeleton for an empty mesh.
-pub fn skeleton_for_mesh(mesh: &Mesh, options: &AutoSkeletonOptions) -> Skeleton {
+/// Generates a skeleton for `mesh` (mesh space). An empty mesh gives an empty skeleton; a
+/// template that was asked for and does not fit the shape gives the reason.
+pub fn skeleton_for_mesh(mesh: &Mesh, options: &AutoSkeletonOptions) -> Result<Skeleton, String> {
     if mesh.positions.is_empty() || mesh.triangles.is_empty() {
-        return Skeleton::default();
+        return Ok(Skeleton::default());
     }
     let grid = VoxelGrid::from_mesh(&mesh.positions, &mesh.triangles, options.resolution);
-    let graph = SolidGraph::new(&grid);
-    let depth = surface_depth(&grid, &graph);
+    match options.kind {
+        SkeletonKind::Generic => Ok(generic(&grid, options)),
+        SkeletonKind::Biped => fit_biped(&grid, options.up),
+        SkeletonKind::Auto => Ok(fit_biped(&grid, options.up).unwrap_or_else(|_| generic(&grid, options))),
+    }
+}
+
+/// The biped template standing on the axis nearest to `up`.
+fn fit_biped(grid: &VoxelGrid, up: [f32; 3]) -> Result<Skeleton, String> {
+    let axis = (0..3).max_by(|&a, &b| up[a].abs().total_cmp(&up[b].abs())).unwrap_or(1);
+    let frame = biped::Frame::for_up(grid, axis, if up[axis] < 0.0 { -1.0 } else { 1.0 });
+    let tree = biped::fit(grid, &frame).map_err(|e| format!("the biped template does not fit: {e}"))?;
+    Ok(build(&tree, &biped::NAMES.map(String::from)))
+}
+
+/// The generic skeleton: rooted at the point of the solid deepest below the surface, one
+/// joint per band piece, named by chain.
+fn generic(grid: &VoxelGrid, options: &AutoSkeletonOptions) -> Skeleton {
+    let graph = SolidGraph::new(grid);
+    let depth = surface_depth(grid, &graph);
     let Some(root) = deepest_voxel(&depth) else { return Skeleton::default() };
     let from_root = graph.distances(&[root]);
     let step = ((options.spacing * options.resolution as f32) * 10.0).max(10.0) as u32;
-    let tree = bands::band_tree(&grid, &graph, &from_root, step);
+    let tree = bands::band_tree(grid, &graph, &from_root, step);
+    let tree = bands::merge_close_joints(tree, 0.25 * step as f32 * grid.size / 10.0);
     let tree = bands::prune_short_branches(tree, options.min_branch_joints);
     let radius = |p: &Vector3<f32>| {
         let id = graph.id_of_cell[grid.index(grid.cell_of(p))];
@@ -64,7 +101,7 @@ pub fn skeleton_for_mesh(mesh: &Mesh, options: &AutoSkeletonOptions) -> Skeleton
         }
     };
     let tree = bands::prune_bumps(tree, &radius, options.bump_factor);
-    name_and_build(&tree)
+    build(&tree, &chain_names(&tree))
 }
 
 /// Distance of every solid voxel from the surface, in tenths of a voxel.
@@ -94,7 +131,7 @@ fn is_boundary(grid: &VoxelGrid, graph: &SolidGraph, v: u32) -> bool {
 }
 
 /// Names joints by chain: `root`, then `chain_A_01`, `chain_A_02`, ... along each branch.
-fn name_and_build(tree: &JointTree) -> Skeleton {
+fn chain_names(tree: &JointTree) -> Vec<String> {
     let n = tree.positions.len();
     let mut children = vec![0usize; n];
     tree.parents.iter().flatten().for_each(|&p| children[p] += 1);
@@ -117,6 +154,12 @@ fn name_and_build(tree: &JointTree) -> Skeleton {
         };
         names.push(name);
     }
+    names
+}
+
+/// A bound skeleton from joint positions, parents and names.
+fn build(tree: &JointTree, names: &[String]) -> Skeleton {
+    let n = tree.positions.len();
     let mut skeleton = Skeleton {
         joints: (0..n)
             .map(|i| {
@@ -156,7 +199,7 @@ mod tests {
 
     #[test]
     fn a_two_legged_body_gets_a_root_in_the_body_and_a_chain_per_leg() {
-        let s = skeleton_for_mesh(&creature(), &AutoSkeletonOptions::default());
+        let s = skeleton_for_mesh(&creature(), &AutoSkeletonOptions::default()).expect("generic fallback");
         s.validate().expect("parents first");
         let pos = crate::autoskin::bones::bind_positions(&s);
         assert!(pos[0].y > 2.0 && pos[0].y < 3.0, "root in the body: {:?}", pos[0]);
@@ -166,10 +209,62 @@ mod tests {
         assert!(tips.iter().filter(|p| p.y < 0.8).any(|p| p.x < 0.0) && tips.iter().filter(|p| p.y < 0.8).any(|p| p.x > 0.0));
     }
 
+    /// A T-posed box figure, Y up, facing +Z: legs, torso, arms, head.
+    fn figure() -> Mesh {
+        let (pos, tris) = crate::test_shapes::boxes(&[
+            ([0.1, 0.0, -0.1], [0.3, 0.9, 0.1]),
+            ([-0.3, 0.0, -0.1], [-0.1, 0.9, 0.1]),
+            ([-0.35, 0.85, -0.15], [0.35, 1.5, 0.15]),
+            ([0.3, 1.3, -0.07], [1.1, 1.45, 0.07]),
+            ([-1.1, 1.3, -0.07], [-0.3, 1.45, 0.07]),
+            ([-0.15, 1.5, -0.12], [0.15, 1.8, 0.12]),
+        ]);
+        let (n, t) = (pos.len() as u32, tris.len() as u32);
+        let part =
+            Part { name: "f".into(), group: 0, material: None, vertices: 0..n, triangles: 0..t, skinned: true, morph_targets: vec![] };
+        Mesh { positions: pos, triangles: tris, parts: vec![part], groups: vec![MeshGroup::default()], ..Default::default() }
+    }
+
+    #[test]
+    fn a_t_posed_figure_gets_the_biped_template_with_left_on_its_left() {
+        let mesh = figure();
+        let s = skeleton_for_mesh(&mesh, &AutoSkeletonOptions::default()).expect("auto never fails");
+        s.validate().expect("parents first");
+        let pos = crate::autoskin::bones::bind_positions(&s);
+        let at = |name: &str| pos[s.find(name).unwrap_or_else(|| panic!("no joint {name}"))];
+        assert!(at("pelvis").y > 0.8 && at("pelvis").y < 1.1, "pelvis {:?}", at("pelvis"));
+        assert!(at("hand_l").x > 0.7 && at("hand_r").x < -0.7, "hands {:?} {:?}", at("hand_l"), at("hand_r"));
+        assert!(at("foot_l").x > 0.0 && at("foot_l").y < 0.3, "foot_l {:?}", at("foot_l"));
+        assert!(at("upperarm_l").x > 0.2 && at("upperarm_l").x < 0.5, "shoulder {:?}", at("upperarm_l"));
+        assert!(at("head").y > at("neck_01").y && at("neck_01").y >= at("upperarm_l").y - 0.05, "head {:?}", at("head"));
+        let inside = crate::metrics::joints_inside(&s, &mesh.positions, &mesh.triangles);
+        assert!(inside >= 0.95, "{inside}");
+    }
+
+    #[test]
+    fn a_shape_without_arms_falls_back_to_generic_or_says_why_the_biped_does_not_fit() {
+        let auto = skeleton_for_mesh(&creature(), &AutoSkeletonOptions::default()).expect("auto never fails");
+        assert_eq!(auto.joints[0].name, "root");
+        let forced = AutoSkeletonOptions { kind: SkeletonKind::Biped, ..Default::default() };
+        let err = skeleton_for_mesh(&creature(), &forced).expect_err("no arms");
+        assert!(err.contains("biped template does not fit"), "{err}");
+    }
+
+    #[test]
+    fn a_z_up_figure_fits_when_told_where_up_is() {
+        let mut mesh = figure();
+        mesh.positions.iter_mut().for_each(|p| *p = [p[0], -p[2], p[1]]);
+        let options = AutoSkeletonOptions { kind: SkeletonKind::Biped, up: [0.0, 0.0, 1.0], ..Default::default() };
+        let s = skeleton_for_mesh(&mesh, &options).expect("fits with Z up");
+        let pos = crate::autoskin::bones::bind_positions(&s);
+        let hand_l = pos[s.find("hand_l").expect("named")];
+        assert!(hand_l.x > 0.7, "{hand_l:?}");
+    }
+
     #[test]
     fn generated_joints_are_inside_the_volume() {
         let mesh = creature();
-        let s = skeleton_for_mesh(&mesh, &AutoSkeletonOptions::default());
+        let s = skeleton_for_mesh(&mesh, &AutoSkeletonOptions::default()).expect("generic fallback");
         let inside = crate::metrics::joints_inside(&s, &mesh.positions, &mesh.triangles);
         assert!(inside >= 0.95, "{inside}");
     }

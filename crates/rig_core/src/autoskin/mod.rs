@@ -4,7 +4,7 @@
 
 pub mod bones;
 pub mod geodesic;
-pub(crate) mod smooth;
+pub mod smooth;
 pub mod voxel;
 
 use std::collections::{HashMap, HashSet};

@@ -1,0 +1,439 @@
+//! The biped template, fitted to the voxelised solid by cross-sections:
+//! legs are followed from the two feet up to the crotch where they join, arms from the hands
+//! inwards to where they join the torso, and the spine runs up the middle of the torso
+//! between them. Joints are named in the Unreal mannequin's scheme (`pelvis`, `spine_01`,
+//! `thigh_l`, `upperarm_r`, ...); left is the character's left.
+
+use nalgebra::Vector3;
+
+use super::slices::{Layer, Piece};
+use super::JointTree;
+use crate::autoskin::voxel::VoxelGrid;
+
+/// The character's axes in grid axes.
+#[derive(Debug, Clone, Copy)]
+pub struct Frame {
+    pub up: usize,
+    pub up_sign: f32,
+    pub lateral: usize,
+    pub front: usize,
+    pub front_sign: f32,
+    /// Mesh-space coordinate of the symmetry plane along `lateral`.
+    pub centre: f32,
+    /// +1 when the character's left is towards +lateral.
+    pub left_sign: f32,
+    /// Share of the solid whose mirror image across the symmetry plane is solid too.
+    pub symmetry: f32,
+}
+
+impl Frame {
+    /// The frame for `up` (an axis index and sign): the lateral axis is whichever of the other
+    /// two the solid is more mirror-symmetric across; the front follows the glTF convention
+    /// (+Z when Y is up, -Y when Z is up).
+    pub fn for_up(grid: &VoxelGrid, up: usize, up_sign: f32) -> Frame {
+        let others: Vec<usize> = (0..3).filter(|&a| a != up).collect();
+        let scored: Vec<(usize, f32, f32)> = others
+            .iter()
+            .map(|&a| {
+                let centre = mirror_centre(grid, a);
+                (a, centre, mirror_score(grid, a, centre))
+            })
+            .collect();
+        // Characters face along Z in glTF and Blender files, so X is their left-right axis
+        // unless the other axis is clearly the more symmetric one (props in one hand make X
+        // less than perfect).
+        let (x, other) = if scored[0].0 == 0 { (scored[0], scored[1]) } else { (scored[1], scored[0]) };
+        let margin = if x.0 == 0 { 0.15 } else { 0.0 };
+        let best = if x.2 + margin >= other.2 { x } else { other };
+        let lateral = best.0;
+        let front = others.into_iter().find(|&a| a != lateral).unwrap_or(0);
+        let front_sign = match (up, front) {
+            (2, 1) => -1.0,
+            _ => 1.0,
+        };
+        let mut u = Vector3::zeros();
+        u[up] = up_sign;
+        let mut f = Vector3::zeros();
+        f[front] = front_sign;
+        let left_sign = u.cross(&f)[lateral].signum();
+        Frame { up, up_sign, lateral, front, front_sign, centre: best.1, left_sign, symmetry: best.2 }
+    }
+
+    fn height(&self, p: &Vector3<f32>) -> f32 {
+        p[self.up] * self.up_sign
+    }
+
+    /// `p` with its height set to `h`.
+    fn at_height(&self, p: Vector3<f32>, h: f32) -> Vector3<f32> {
+        let mut q = p;
+        q[self.up] = h * self.up_sign;
+        q
+    }
+}
+
+/// Mean coordinate of the solid along `axis`.
+fn mirror_centre(grid: &VoxelGrid, axis: usize) -> f32 {
+    let (mut sum, mut n) = (0.0f64, 0usize);
+    for (i, _) in grid.solid.iter().enumerate().filter(|(_, s)| **s) {
+        sum += grid.center(grid.coords(i))[axis] as f64;
+        n += 1;
+    }
+    (sum / n.max(1) as f64) as f32
+}
+
+/// Share of solid voxels whose mirror image across the plane `axis = centre` is solid too.
+fn mirror_score(grid: &VoxelGrid, axis: usize, centre: f32) -> f32 {
+    let (mut hit, mut n) = (0usize, 0usize);
+    for (i, _) in grid.solid.iter().enumerate().filter(|(_, s)| **s) {
+        let mut p = grid.center(grid.coords(i));
+        p[axis] = 2.0 * centre - p[axis];
+        n += 1;
+        if grid.contains(&p) && grid.solid[grid.index(grid.cell_of(&p))] {
+            hit += 1;
+        }
+    }
+    hit as f32 / n.max(1) as f32
+}
+
+/// Height of the highest solid voxel.
+fn solid_top(grid: &VoxelGrid, f: &Frame) -> f32 {
+    grid.solid.iter().enumerate().filter(|(_, s)| **s).map(|(i, _)| f.height(&grid.center(grid.coords(i)))).fold(f32::MIN, f32::max)
+}
+
+/// Layer indices across `axis`, starting from the `sign` < 0 end (the bottom when `sign` > 0).
+fn layers_from(grid: &VoxelGrid, axis: usize, sign: f32) -> Vec<usize> {
+    let n = grid.dims[axis];
+    if sign > 0.0 {
+        (0..n).collect()
+    } else {
+        (0..n).rev().collect()
+    }
+}
+
+/// A leg followed from the ground up: its centroid in each layer, lowest first.
+struct Leg {
+    track: Vec<Vector3<f32>>,
+    /// The foot's furthest point towards the front (near the ground).
+    toe_tip: Vector3<f32>,
+}
+
+/// The two legs (left, right) and the crotch height where they join.
+fn find_legs(grid: &VoxelGrid, f: &Frame) -> Result<([Leg; 2], f32), String> {
+    let order = layers_from(grid, f.up, f.up_sign);
+    let first_solid = order.iter().position(|&i| !Layer::new(grid, f.up, i).pieces.is_empty()).ok_or("the mesh has no volume")?;
+    let mut legs: Option<[Piece; 2]> = None;
+    let mut tracks: [Vec<Vector3<f32>>; 2] = [Vec::new(), Vec::new()];
+    let mut toes = [Vector3::zeros(); 2];
+    for (k, &i) in order.iter().enumerate().skip(first_solid) {
+        let layer = Layer::new(grid, f.up, i);
+        let Some([left, right]) = &legs else {
+            if k > first_solid + order.len() / 5 {
+                return Err("no two separate feet near the ground (four legs, a robe or a base?)".into());
+            }
+            legs = feet(grid, f, &layer.pieces);
+            if let Some(pair) = &legs {
+                for s in 0..2 {
+                    tracks[s].push(pair[s].centroid);
+                    toes[s] = toe_tip(grid, f, &pair[s]);
+                }
+            }
+            continue;
+        };
+        match (layer.follow(left), layer.follow(right)) {
+            (Some(a), Some(b)) if a == b && !between_legs_is_solid(grid, f, left, right, i) => {
+                // Feet or knees touching: follow each half of the joined piece.
+                let (l, r) = split_by_plane(grid, f, &layer.pieces[a]);
+                if l.cells.is_empty() || r.cells.is_empty() {
+                    return Err("a leg crosses the middle of the body".into());
+                }
+                tracks[0].push(l.centroid);
+                tracks[1].push(r.centroid);
+                legs = Some([l, r]);
+            }
+            (Some(a), Some(b)) if a == b => {
+                let crotch = f.height(&layer.pieces[a].centroid);
+                let [l, r] = tracks;
+                return Ok(([Leg { track: l, toe_tip: toes[0] }, Leg { track: r, toe_tip: toes[1] }], crotch));
+            }
+            (Some(a), Some(b)) => {
+                tracks[0].push(layer.pieces[a].centroid);
+                tracks[1].push(layer.pieces[b].centroid);
+                legs = Some([layer.pieces[a].clone(), layer.pieces[b].clone()]);
+            }
+            _ => return Err("a leg ends before it joins the body".into()),
+        }
+    }
+    Err("the legs never join".into())
+}
+
+/// Whether the voxel of layer `index` midway between the two legs' centroids is solid.
+fn between_legs_is_solid(grid: &VoxelGrid, f: &Frame, left: &Piece, right: &Piece, index: usize) -> bool {
+    let mid = 0.5 * (left.centroid + right.centroid);
+    let mut c = grid.cell_of(&mid);
+    c[f.up] = index;
+    grid.contains(&mid) && grid.solid[grid.index(c)]
+}
+
+/// The piece's cells on the character's left and right of the symmetry plane.
+fn split_by_plane(grid: &VoxelGrid, f: &Frame, piece: &Piece) -> (Piece, Piece) {
+    let (mut l, mut r) = (Vec::new(), Vec::new());
+    for c in &piece.cells {
+        if (grid.center(*c)[f.lateral] - f.centre) * f.left_sign > 0.0 {
+            l.push(*c);
+        } else {
+            r.push(*c);
+        }
+    }
+    let make = |cells: Vec<[usize; 3]>| {
+        let centroid = cells.iter().map(|c| grid.center(*c)).sum::<Vector3<f32>>() / cells.len().max(1) as f32;
+        Piece { cells, centroid }
+    };
+    (make(l), make(r))
+}
+
+/// The feet among the lowest layer's pieces: one on each side of the symmetry plane, none
+/// crossing it, not two big ones on a side (four legs). `None` while only one foot shows.
+fn feet(grid: &VoxelGrid, f: &Frame, pieces: &[Piece]) -> Option<[Piece; 2]> {
+    let mut sides: [Vec<&Piece>; 2] = [Vec::new(), Vec::new()];
+    // Stray voxels of the bottom faces, a cape's hem or a weapon's tip are not feet.
+    let largest = pieces.iter().map(|p| p.cells.len()).max().unwrap_or(0);
+    for p in pieces.iter().filter(|p| p.cells.len() >= MIN_FOOT_CELLS && p.cells.len() * 5 >= largest) {
+        let (lo, hi) = p.range(grid, f.lateral);
+        let (lo, hi) = ((lo - f.centre) * f.left_sign, (hi - f.centre) * f.left_sign);
+        let (lo, hi) = (lo.min(hi), lo.max(hi));
+        if lo <= 0.0 && hi >= 0.0 {
+            // One piece across the middle (a robe, a base, feet together): look higher.
+            return None;
+        }
+        sides[if lo > 0.0 { 0 } else { 1 }].push(p);
+    }
+    // Pieces of one foot (a sole and a boot) overlap or nearly touch and are merged; a side
+    // with two separate big pieces (heel and toe of a curved sole, or two legs) waits for a
+    // higher layer.
+    let mut feet: Vec<Piece> = Vec::new();
+    for side in &mut sides {
+        side.sort_by_key(|p| std::cmp::Reverse(p.cells.len()));
+        let first = side.first()?;
+        let (lo, hi) = first.range(grid, f.front);
+        let mut foot = (*first).clone();
+        for p in side.iter().skip(1) {
+            let (plo, phi) = p.range(grid, f.front);
+            if (plo - hi).max(lo - phi) <= 2.0 * grid.size {
+                foot.cells.extend_from_slice(&p.cells);
+            } else if p.cells.len() * 3 >= first.cells.len() {
+                return None;
+            }
+        }
+        foot.centroid = foot.cells.iter().map(|c| grid.center(*c)).sum::<Vector3<f32>>() / foot.cells.len() as f32;
+        feet.push(foot);
+    }
+    Some([feet[0].clone(), feet[1].clone()])
+}
+
+/// The point of `foot` furthest towards the front.
+fn toe_tip(grid: &VoxelGrid, f: &Frame, foot: &Piece) -> Vector3<f32> {
+    foot.cells
+        .iter()
+        .map(|c| grid.center(*c))
+        .max_by(|a, b| (a[f.front] * f.front_sign).total_cmp(&(b[f.front] * f.front_sign)))
+        .unwrap_or(foot.centroid)
+}
+
+/// An arm followed from its outer end inwards: centroids from the tip to the shoulder.
+fn find_arm(grid: &VoxelGrid, f: &Frame, side: f32) -> Result<Vec<Vector3<f32>>, String> {
+    // Start at the outer end of this side: layers across the lateral axis, outside first.
+    let outward = side * f.left_sign;
+    let order = layers_from(grid, f.lateral, -outward);
+    let mut current: Option<Piece> = None;
+    let mut track: Vec<Vector3<f32>> = Vec::new();
+    let mut sizes: Vec<usize> = Vec::new();
+    let mut spans: Vec<f32> = Vec::new();
+    for &i in &order {
+        let layer = Layer::new(grid, f.lateral, i);
+        let next = match &current {
+            None => layer.pieces.iter().max_by_key(|p| p.cells.len()).cloned(),
+            Some(prev) => match layer.follow(prev) {
+                Some(k) => Some(layer.pieces[k].clone()),
+                // What ended was not the arm (a weapon held apart from the hand): start again.
+                None => {
+                    track.clear();
+                    sizes.clear();
+                    spans.clear();
+                    layer.pieces.iter().max_by_key(|p| p.cells.len()).cloned()
+                }
+            },
+        };
+        let Some(piece) = next else { continue };
+        if (piece.centroid[f.lateral] - f.centre) * outward <= 0.0 {
+            return Err("no arm separates from the body".into());
+        }
+        let (lo, hi) = piece.range(grid, f.up);
+        let span = hi - lo + grid.size;
+        if track.len() >= 3 {
+            let mut sorted = sizes.clone();
+            sorted.sort_unstable();
+            let median = sorted[sorted.len() / 2];
+            let widest = spans.iter().copied().fold(0.0, f32::max);
+            if piece.cells.len() > 3 * median && span > 1.8 * widest {
+                return Ok(track);
+            }
+        }
+        track.push(piece.centroid);
+        sizes.push(piece.cells.len());
+        spans.push(span);
+        current = Some(piece);
+    }
+    Err("no arm separates from the body".into())
+}
+
+/// The point at `fraction` of the polyline's length, measured from its first point.
+fn along(points: &[Vector3<f32>], fraction: f32) -> Vector3<f32> {
+    let total: f32 = points.windows(2).map(|w| (w[1] - w[0]).norm()).sum();
+    let mut left = fraction.clamp(0.0, 1.0) * total;
+    for w in points.windows(2) {
+        let len = (w[1] - w[0]).norm();
+        if left <= len && len > 0.0 {
+            return w[0] + (w[1] - w[0]) * (left / len);
+        }
+        left -= len;
+    }
+    points.last().copied().unwrap_or_else(Vector3::zeros)
+}
+
+/// Centroid of the torso at height `h`: the solid in that layer within `half_width` of the
+/// symmetry plane (so arms hanging beside it do not pull it sideways).
+fn torso_centre(grid: &VoxelGrid, f: &Frame, h: f32, half_width: f32, fallback: Vector3<f32>) -> Vector3<f32> {
+    let probe = f.at_height(fallback, h);
+    if !grid.contains(&probe) {
+        return probe;
+    }
+    let layer = Layer::new(grid, f.up, grid.cell_of(&probe)[f.up]);
+    let (mut sum, mut n) = (Vector3::zeros(), 0usize);
+    for c in layer.pieces.iter().flat_map(|p| &p.cells) {
+        let p = grid.center(*c);
+        if (p[f.lateral] - f.centre).abs() <= half_width {
+            sum += p;
+            n += 1;
+        }
+    }
+    if n == 0 {
+        probe
+    } else {
+        f.at_height(sum / n as f32, h)
+    }
+}
+
+/// Joint names of the template, parents first (see `fit`).
+pub const NAMES: [&str; 22] = [
+    "pelvis",
+    "spine_01",
+    "spine_02",
+    "spine_03",
+    "neck_01",
+    "head",
+    "clavicle_l",
+    "upperarm_l",
+    "lowerarm_l",
+    "hand_l",
+    "clavicle_r",
+    "upperarm_r",
+    "lowerarm_r",
+    "hand_r",
+    "thigh_l",
+    "calf_l",
+    "foot_l",
+    "ball_l",
+    "thigh_r",
+    "calf_r",
+    "foot_r",
+    "ball_r",
+];
+
+const PARENTS: [Option<usize>; 22] = [
+    None,
+    Some(0),
+    Some(1),
+    Some(2),
+    Some(3),
+    Some(4),
+    Some(3),
+    Some(6),
+    Some(7),
+    Some(8),
+    Some(3),
+    Some(10),
+    Some(11),
+    Some(12),
+    Some(0),
+    Some(14),
+    Some(15),
+    Some(16),
+    Some(0),
+    Some(18),
+    Some(19),
+    Some(20),
+];
+
+/// Pieces of the lowest layers smaller than this are not feet.
+const MIN_FOOT_CELLS: usize = 3;
+/// Shapes less mirror-symmetric than this are not bipeds.
+const MIN_SYMMETRY: f32 = 0.5;
+/// Legs (ground to crotch) shorter than this share of the height are not legs.
+const MIN_LEG: f32 = 0.1;
+/// Arms (hand to shoulder) shorter than this share of the height are not arms.
+const MIN_ARM: f32 = 0.1;
+
+/// Fits the biped template with `f` as the character's frame, or says why it does not fit.
+pub fn fit(grid: &VoxelGrid, f: &Frame) -> Result<JointTree, String> {
+    if f.symmetry < MIN_SYMMETRY {
+        return Err(format!("the shape is not left/right symmetric ({:.0}% mirrors onto itself)", 100.0 * f.symmetry));
+    }
+    let ([leg_l, leg_r], crotch) = find_legs(grid, f)?;
+    let arm_l = find_arm(grid, f, 1.0).map_err(|e| format!("left side: {e}"))?;
+    let arm_r = find_arm(grid, f, -1.0).map_err(|e| format!("right side: {e}"))?;
+    let (shoulder_l, shoulder_r) = (*arm_l.last().ok_or("no left arm")?, *arm_r.last().ok_or("no right arm")?);
+    let ground = f.height(&leg_l.track[0]).min(f.height(&leg_r.track[0]));
+    let top = solid_top(grid, f);
+    let shoulder = 0.5 * (f.height(&shoulder_l) + f.height(&shoulder_r));
+    let body = shoulder - crotch;
+    if body <= 0.1 * (top - ground) {
+        return Err("the arms join the body below or at the legs".into());
+    }
+    if (f.height(&shoulder_l) - f.height(&shoulder_r)).abs() > 0.25 * (top - ground) {
+        return Err("the shoulders are at very different heights".into());
+    }
+    let height = top - ground;
+    let leg = crotch - ground;
+    let arm = |a: &[Vector3<f32>]| a.windows(2).map(|w| (w[1] - w[0]).norm()).sum::<f32>();
+    if leg < MIN_LEG * height {
+        return Err(format!("the legs are too short ({:.0}% of the height)", 100.0 * leg / height));
+    }
+    if arm(&arm_l).min(arm(&arm_r)) < MIN_ARM * height {
+        return Err("the arms are too short".into());
+    }
+    let half_width = 0.6 * (shoulder_l[f.lateral] - shoulder_r[f.lateral]).abs() * 0.5;
+    let mid_hips = 0.5 * (leg_l.track.last().copied().unwrap_or_default() + leg_r.track.last().copied().unwrap_or_default());
+    let spine = |t: f32| torso_centre(grid, f, crotch + t * body, half_width, mid_hips);
+    let neck = spine(1.0);
+    let head_t: f32 = std::env::var("HEAD_T").ok().and_then(|v| v.parse().ok()).unwrap_or(0.2);
+    let head = torso_centre(grid, f, shoulder + head_t * (top - shoulder), half_width, neck);
+    let mut positions = vec![spine(0.1), spine(0.35), spine(0.6), spine(0.85), neck, head];
+    for (arm, shoulder_point) in [(&arm_l, shoulder_l), (&arm_r, shoulder_r)] {
+        let from_shoulder: Vec<Vector3<f32>> = arm.iter().rev().copied().collect();
+        let clavicle = neck + (f.at_height(shoulder_point, f.height(&neck)) - neck) * 0.35;
+        positions.extend([clavicle, shoulder_point, along(&from_shoulder, 0.4), along(&from_shoulder, 0.75)]);
+    }
+    for leg in [&leg_l, &leg_r] {
+        let hip = leg.track.last().copied().unwrap_or_default();
+        let thigh = f.at_height(hip, crotch + 0.05 * body);
+        let height_of = |t: f32| ground + t * (crotch - ground);
+        let at =
+            |h: f32| leg.track.iter().min_by(|a, b| (f.height(a) - h).abs().total_cmp(&(f.height(b) - h).abs())).copied().unwrap_or(hip);
+        let ankle = at(height_of(0.1));
+        let mut ball = ankle + (leg.toe_tip - ankle) * 0.65;
+        ball = f.at_height(ball, height_of(0.03));
+        ball[f.lateral] = ankle[f.lateral];
+        positions.extend([thigh, at(height_of(0.5)), ankle, ball]);
+    }
+    Ok(JointTree { positions, parents: PARENTS.to_vec() })
+}
