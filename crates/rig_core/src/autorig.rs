@@ -74,7 +74,7 @@ pub fn skin_weights(
 pub fn rig_in_place(rig: &mut Rig, source: &SkeletonSource, options: &AutoSkinOptions, task: Task) -> Result<(), AutoRigError> {
     match source {
         SkeletonSource::Generate(o) => {
-            let o = AutoSkeletonOptions { up: rig.up_direction(), ..o.clone() };
+            let o = AutoSkeletonOptions { up: o.up.or_else(|| Some(rig.up_direction())), ..o.clone() };
             rig.skeleton = generate_skeleton(&rig.mesh, &o, task)?;
             rig.clips.clear();
             rig.mesh.parts.iter_mut().for_each(|p| p.skinned = true);

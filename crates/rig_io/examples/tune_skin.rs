@@ -53,14 +53,13 @@ fn deforming_of(truth: &Rig) -> rig_core::Skeleton {
 fn skeletons(assets: &[Asset], verbose: bool) {
     let mut sums = [0f64; 4];
     for (name, truth, _) in assets {
-        eprintln!("{name}");
         let t0 = std::time::Instant::now();
         let kind = match std::env::var("TUNE_KIND").as_deref() {
             Ok("biped") => rig_core::autoskel::SkeletonKind::Biped,
             Ok("generic") => rig_core::autoskel::SkeletonKind::Generic,
             _ => rig_core::autoskel::SkeletonKind::Auto,
         };
-        let options = rig_core::autoskel::AutoSkeletonOptions { kind, up: truth.up_direction(), ..Default::default() };
+        let options = rig_core::autoskel::AutoSkeletonOptions { kind, up: Some(truth.up_direction()), ..Default::default() };
         let pred = match rig_core::autorig::generate_skeleton(&truth.mesh, &options, Task::silent()) {
             Ok(s) => s,
             Err(e) => {
@@ -68,6 +67,7 @@ fn skeletons(assets: &[Asset], verbose: bool) {
                 continue;
             }
         };
+        let deforming = deforming_of(truth);
         if let Some(dir) = std::env::var_os("TUNE_WRITE") {
             let pos = rig_core::autoskin::bones::bind_positions(&pred);
             let joints: Vec<serde_json::Value> = pred
@@ -76,8 +76,8 @@ fn skeletons(assets: &[Asset], verbose: bool) {
                 .zip(&pos)
                 .map(|(j, p)| serde_json::json!({"name": j.name, "parent": j.parent, "p": [p.x, p.y, p.z]}))
                 .collect();
-            let truth_pos = rig_core::autoskin::bones::bind_positions(&deforming_of(truth));
-            let tj: Vec<serde_json::Value> = deforming_of(truth)
+            let truth_pos = rig_core::autoskin::bones::bind_positions(&deforming);
+            let tj: Vec<serde_json::Value> = deforming
                 .joints
                 .iter()
                 .zip(&truth_pos)
@@ -90,8 +90,6 @@ fn skeletons(assets: &[Asset], verbose: bool) {
             std::fs::write(file, doc.to_string()).expect("writable");
         }
         let secs = t0.elapsed().as_secs_f32();
-        let mut deforming = truth.skeleton.clone();
-        deforming.mark_uninfluential_non_deforming(&truth.weights.vertices_per_joint(truth.skeleton.len()));
         let Some(b) = truth.mesh.bounds() else { continue };
         let s = rig_core::metrics::skeleton_scores(&pred, &deforming, &b);
         let inside = rig_core::metrics::joints_inside(&pred, &truth.mesh.positions, &truth.mesh.triangles);

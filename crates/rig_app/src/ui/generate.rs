@@ -46,7 +46,7 @@ pub fn start(doc: &mut Document, worker: &mut Worker, settings: &GenerateSetting
     let kind = if generate_skeleton {
         JobKind::Generate(AutoSkeletonOptions {
             kind: settings.kind,
-            up: rig.up_direction(),
+            up: Some(rig.up_direction()),
             spacing: settings.joint_spacing,
             ..Default::default()
         })

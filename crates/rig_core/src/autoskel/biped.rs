@@ -120,14 +120,18 @@ struct Leg {
 /// The two legs (left, right) and the crotch height where they join.
 fn find_legs(grid: &VoxelGrid, f: &Frame) -> Result<([Leg; 2], f32), String> {
     let order = layers_from(grid, f.up, f.up_sign);
-    let first_solid = order.iter().position(|&i| !Layer::new(grid, f.up, i).pieces.is_empty()).ok_or("the mesh has no volume")?;
+    let mut first_solid: Option<usize> = None;
     let mut legs: Option<[Piece; 2]> = None;
     let mut tracks: [Vec<Vector3<f32>>; 2] = [Vec::new(), Vec::new()];
     let mut toes = [Vector3::zeros(); 2];
-    for (k, &i) in order.iter().enumerate().skip(first_solid) {
+    for (k, &i) in order.iter().enumerate() {
         let layer = Layer::new(grid, f.up, i);
         let Some([left, right]) = &legs else {
-            if k > first_solid + order.len() / 5 {
+            if layer.pieces.is_empty() && first_solid.is_none() {
+                continue;
+            }
+            let start = *first_solid.get_or_insert(k);
+            if k > start + order.len() / 5 {
                 return Err("no two separate feet near the ground (four legs, a robe or a base?)".into());
             }
             legs = feet(grid, f, &layer.pieces);
@@ -163,7 +167,7 @@ fn find_legs(grid: &VoxelGrid, f: &Frame) -> Result<([Leg; 2], f32), String> {
             _ => return Err("a leg ends before it joins the body".into()),
         }
     }
-    Err("the legs never join".into())
+    Err(if first_solid.is_none() { "the mesh has no volume" } else { "the legs never join" }.into())
 }
 
 /// Whether the voxel of layer `index` midway between the two legs' centroids is solid.
@@ -184,11 +188,7 @@ fn split_by_plane(grid: &VoxelGrid, f: &Frame, piece: &Piece) -> (Piece, Piece) 
             r.push(*c);
         }
     }
-    let make = |cells: Vec<[usize; 3]>| {
-        let centroid = cells.iter().map(|c| grid.center(*c)).sum::<Vector3<f32>>() / cells.len().max(1) as f32;
-        Piece { cells, centroid }
-    };
-    (make(l), make(r))
+    (Piece::new(grid, l), Piece::new(grid, r))
 }
 
 /// The feet among the lowest layer's pieces: one on each side of the symmetry plane, none
@@ -215,17 +215,16 @@ fn feet(grid: &VoxelGrid, f: &Frame, pieces: &[Piece]) -> Option<[Piece; 2]> {
         side.sort_by_key(|p| std::cmp::Reverse(p.cells.len()));
         let first = side.first()?;
         let (lo, hi) = first.range(grid, f.front);
-        let mut foot = (*first).clone();
+        let mut cells = first.cells.clone();
         for p in side.iter().skip(1) {
             let (plo, phi) = p.range(grid, f.front);
             if (plo - hi).max(lo - phi) <= 2.0 * grid.size {
-                foot.cells.extend_from_slice(&p.cells);
+                cells.extend_from_slice(&p.cells);
             } else if p.cells.len() * 3 >= first.cells.len() {
                 return None;
             }
         }
-        foot.centroid = foot.cells.iter().map(|c| grid.center(*c)).sum::<Vector3<f32>>() / foot.cells.len() as f32;
-        feet.push(foot);
+        feet.push(Piece::new(grid, cells));
     }
     Some([feet[0].clone(), feet[1].clone()])
 }
@@ -286,10 +285,14 @@ fn find_arm(grid: &VoxelGrid, f: &Frame, side: f32) -> Result<Vec<Vector3<f32>>,
     Err("no arm separates from the body".into())
 }
 
+/// Length of the polyline through `points`.
+fn length(points: &[Vector3<f32>]) -> f32 {
+    points.windows(2).map(|w| (w[1] - w[0]).norm()).sum()
+}
+
 /// The point at `fraction` of the polyline's length, measured from its first point.
 fn along(points: &[Vector3<f32>], fraction: f32) -> Vector3<f32> {
-    let total: f32 = points.windows(2).map(|w| (w[1] - w[0]).norm()).sum();
-    let mut left = fraction.clamp(0.0, 1.0) * total;
+    let mut left = fraction.clamp(0.0, 1.0) * length(points);
     for w in points.windows(2) {
         let len = (w[1] - w[0]).norm();
         if left <= len && len > 0.0 {
@@ -394,29 +397,27 @@ pub fn fit(grid: &VoxelGrid, f: &Frame) -> Result<JointTree, String> {
     let (shoulder_l, shoulder_r) = (*arm_l.last().ok_or("no left arm")?, *arm_r.last().ok_or("no right arm")?);
     let ground = f.height(&leg_l.track[0]).min(f.height(&leg_r.track[0]));
     let top = solid_top(grid, f);
+    let height = top - ground;
     let shoulder = 0.5 * (f.height(&shoulder_l) + f.height(&shoulder_r));
     let body = shoulder - crotch;
-    if body <= 0.1 * (top - ground) {
+    if body <= 0.1 * height {
         return Err("the arms join the body below or at the legs".into());
     }
-    if (f.height(&shoulder_l) - f.height(&shoulder_r)).abs() > 0.25 * (top - ground) {
+    if (f.height(&shoulder_l) - f.height(&shoulder_r)).abs() > 0.25 * height {
         return Err("the shoulders are at very different heights".into());
     }
-    let height = top - ground;
     let leg = crotch - ground;
-    let arm = |a: &[Vector3<f32>]| a.windows(2).map(|w| (w[1] - w[0]).norm()).sum::<f32>();
     if leg < MIN_LEG * height {
         return Err(format!("the legs are too short ({:.0}% of the height)", 100.0 * leg / height));
     }
-    if arm(&arm_l).min(arm(&arm_r)) < MIN_ARM * height {
+    if length(&arm_l).min(length(&arm_r)) < MIN_ARM * height {
         return Err("the arms are too short".into());
     }
     let half_width = 0.6 * (shoulder_l[f.lateral] - shoulder_r[f.lateral]).abs() * 0.5;
     let mid_hips = 0.5 * (leg_l.track.last().copied().unwrap_or_default() + leg_r.track.last().copied().unwrap_or_default());
     let spine = |t: f32| torso_centre(grid, f, crotch + t * body, half_width, mid_hips);
     let neck = spine(1.0);
-    let head_t: f32 = std::env::var("HEAD_T").ok().and_then(|v| v.parse().ok()).unwrap_or(0.2);
-    let head = torso_centre(grid, f, shoulder + head_t * (top - shoulder), half_width, neck);
+    let head = torso_centre(grid, f, shoulder + 0.2 * (top - shoulder), half_width, neck);
     let mut positions = vec![spine(0.1), spine(0.35), spine(0.6), spine(0.85), neck, head];
     for (arm, shoulder_point) in [(&arm_l, shoulder_l), (&arm_r, shoulder_r)] {
         let from_shoulder: Vec<Vector3<f32>> = arm.iter().rev().copied().collect();

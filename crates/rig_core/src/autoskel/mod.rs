@@ -32,9 +32,9 @@ pub enum SkeletonKind {
 #[derive(Debug, Clone)]
 pub struct AutoSkeletonOptions {
     pub kind: SkeletonKind,
-    /// Mesh-space up direction of the character (see `Rig::up_direction`); templates stand on
-    /// the nearest axis.
-    pub up: [f32; 3],
+    /// Mesh-space up direction of the character; templates stand on the nearest axis. `None`:
+    /// the file's own up (`Rig::up_direction`) where a rig is at hand (`rig_in_place`), else +Y.
+    pub up: Option<[f32; 3]>,
     /// Voxels along the longest side for the volume analysis.
     pub resolution: usize,
     /// Joint spacing along limbs, as a fraction of the longest side of the mesh.
@@ -48,7 +48,7 @@ pub struct AutoSkeletonOptions {
 
 impl Default for AutoSkeletonOptions {
     fn default() -> Self {
-        Self { kind: SkeletonKind::Auto, up: [0.0, 1.0, 0.0], resolution: 96, spacing: 0.07, min_branch_joints: 2, bump_factor: 1.5 }
+        Self { kind: SkeletonKind::Auto, up: None, resolution: 96, spacing: 0.07, min_branch_joints: 2, bump_factor: 1.5 }
     }
 }
 
@@ -68,10 +68,13 @@ pub fn skeleton_for_mesh(mesh: &Mesh, options: &AutoSkeletonOptions) -> Result<S
     let grid = VoxelGrid::from_mesh(&mesh.positions, &mesh.triangles, options.resolution);
     match options.kind {
         SkeletonKind::Generic => Ok(generic(&grid, options)),
-        SkeletonKind::Biped => fit_biped(&grid, options.up),
-        SkeletonKind::Auto => Ok(fit_biped(&grid, options.up).unwrap_or_else(|_| generic(&grid, options))),
+        SkeletonKind::Biped => fit_biped(&grid, options.up.unwrap_or(Y_UP)),
+        SkeletonKind::Auto => Ok(fit_biped(&grid, options.up.unwrap_or(Y_UP)).unwrap_or_else(|_| generic(&grid, options))),
     }
 }
+
+/// glTF's up, the default for a bare mesh.
+const Y_UP: [f32; 3] = [0.0, 1.0, 0.0];
 
 /// The biped template standing on the axis nearest to `up`.
 fn fit_biped(grid: &VoxelGrid, up: [f32; 3]) -> Result<Skeleton, String> {
@@ -254,7 +257,7 @@ mod tests {
     fn a_z_up_figure_fits_when_told_where_up_is() {
         let mut mesh = figure();
         mesh.positions.iter_mut().for_each(|p| *p = [p[0], -p[2], p[1]]);
-        let options = AutoSkeletonOptions { kind: SkeletonKind::Biped, up: [0.0, 0.0, 1.0], ..Default::default() };
+        let options = AutoSkeletonOptions { kind: SkeletonKind::Biped, up: Some([0.0, 0.0, 1.0]), ..Default::default() };
         let s = skeleton_for_mesh(&mesh, &options).expect("fits with Z up");
         let pos = crate::autoskin::bones::bind_positions(&s);
         let hand_l = pos[s.find("hand_l").expect("named")];

@@ -15,6 +15,12 @@ pub struct Piece {
 }
 
 impl Piece {
+    /// The piece made of `cells`, with their centroid.
+    pub fn new(grid: &VoxelGrid, cells: Vec<[usize; 3]>) -> Piece {
+        let centroid = cells.iter().map(|c| grid.center(*c)).sum::<Vector3<f32>>() / cells.len().max(1) as f32;
+        Piece { cells, centroid }
+    }
+
     /// Smallest and largest mesh-space coordinate of its voxel centres along `axis`.
     pub fn range(&self, grid: &VoxelGrid, axis: usize) -> (f32, f32) {
         self.cells.iter().map(|c| grid.center(*c)[axis]).fold((f32::MAX, f32::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)))
@@ -74,8 +80,7 @@ impl Layer {
                     }
                 }
             }
-            let centroid = cells.iter().map(|c| grid.center(*c)).sum::<Vector3<f32>>() / cells.len() as f32;
-            pieces.push(Piece { cells, centroid });
+            pieces.push(Piece::new(grid, cells));
         }
         Layer { plane, width: h, labels, pieces }
     }
