@@ -14,7 +14,7 @@ pub struct Args {
     frames: u32,
     /// A scripted step, run in order once the file is open (repeatable): generate, reskin,
     /// select NAME (or #INDEX), overlay shaded|heat|bones, skeleton on|off, grid on|off, move NAME X Y Z, nudge NAME DX DY DZ,
-    /// motion bind|flex|clip:N, time SECONDS, play, wait FRAMES, undo, redo, export FILE,
+    /// motion bind|flex|walk|clip:N, time SECONDS, play, wait FRAMES, undo, redo, export FILE,
     /// save-session FILE, recover, screenshot PNG, quit; `cancel-after MS` presses Cancel
     /// on the running job after MS milliseconds (it does not wait for the job).
     #[arg(long = "do", value_name = "STEP")]

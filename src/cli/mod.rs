@@ -6,8 +6,11 @@ mod edit;
 mod eval;
 mod files;
 mod inspect;
+mod learned;
 mod pose;
 mod rig;
+mod tokenize;
+mod train;
 
 use std::process::ExitCode;
 
@@ -38,6 +41,10 @@ enum Command {
     Pose(pose::Args),
     /// Time import and export of a large skinned mesh made by subdividing a sample.
     Bench(bench::Args),
+    /// Train a learned model (the skin tokenizer) on rigged characters.
+    Train(train::Args),
+    /// Round-trip skins through the skin tokenizer and score the reconstruction.
+    Tokenize(tokenize::Args),
 }
 
 pub fn run() -> ExitCode {
@@ -50,6 +57,8 @@ pub fn run() -> ExitCode {
         Command::Rig(a) => rig::run(a),
         Command::Eval(a) => eval::run(a),
         Command::Bench(a) => bench::run(a),
+        Command::Train(a) => train::run(a),
+        Command::Tokenize(a) => tokenize::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use bevy::prelude::*;
 use nalgebra::{Rotation3, Vector3};
 use rig_core::lbs::rotate_subtree_in_model_space;
+use rig_core::walk::{find_gait, pose_walk, Gait, WALK_PERIOD};
 use rig_core::{Mat4, Pose, Rig};
 
 use crate::document::Document;
@@ -20,6 +21,8 @@ pub enum Motion {
     Bind,
     /// Each deforming joint in turn bends 45 degrees each way, one second per joint.
     Flex,
+    /// A walk cycle on the legs found by `rig_core::walk` (two legs walk, four trot).
+    Walk,
     /// The file's clip with this index.
     Clip(usize),
 }
@@ -104,6 +107,7 @@ pub fn duration(motion: Motion, rig: &Rig) -> f32 {
     match motion {
         Motion::Bind => 0.0,
         Motion::Flex => FLEX_SECONDS * flex_joints(rig).len() as f32,
+        Motion::Walk => 2.0 * WALK_PERIOD,
         Motion::Clip(i) => rig.clips.get(i).map_or(0.0, |c| c.duration_secs()),
     }
 }
@@ -114,8 +118,9 @@ pub fn flex_joints(rig: &Rig) -> Vec<usize> {
     (0..s.len()).filter(|&j| s.joints[j].deform && (s.joints[j].parent.is_some() || s.children(j).next().is_some())).collect()
 }
 
-/// `mesh_from_joint` for `motion` at `time`, with the pose-mode offsets applied.
-pub fn posed(rig: &Rig, motion: Motion, time: f32, offsets: &BTreeMap<usize, [f32; 3]>) -> Vec<Mat4> {
+/// `mesh_from_joint` for `motion` at `time`, with the pose-mode offsets applied. `gait` is the
+/// rig's legs for the walk ([`find_gait`], kept by the caller: it reads every vertex).
+pub fn posed(rig: &Rig, motion: Motion, time: f32, offsets: &BTreeMap<usize, [f32; 3]>, gait: Option<&Gait>) -> Vec<Mat4> {
     let s = &rig.skeleton;
     let mut model = match motion {
         Motion::Clip(i) if i < rig.clips.len() => {
@@ -127,8 +132,10 @@ pub fn posed(rig: &Rig, motion: Motion, time: f32, offsets: &BTreeMap<usize, [f3
         }
         _ => s.model_from_joints_bind(),
     };
-    if motion == Motion::Flex {
-        flex(rig, &mut model, time);
+    match (motion, gait) {
+        (Motion::Flex, _) => flex(rig, &mut model, time),
+        (Motion::Walk, Some(gait)) => pose_walk(s, gait, &mut model, time),
+        _ => {}
     }
     for (&j, deg) in offsets.iter().filter(|(&j, _)| j < s.len()) {
         let r = Rotation3::from_euler_angles(deg[0].to_radians(), deg[1].to_radians(), deg[2].to_radians());
@@ -181,14 +188,23 @@ fn advance(time: Res<Time>, doc: Res<Document>, mut playback: ResMut<Playback>) 
     playback.time = t.rem_euclid(length);
 }
 
-fn pose_joints(doc: Res<Document>, playback: Res<Playback>, mut posed_joints: ResMut<PosedJoints>, mut display: Local<(u64, Mat4)>) {
+/// What the pose depends on besides time, recomputed when the document changes.
+#[derive(Default)]
+struct RigDerived {
+    revision: u64,
+    display_from_mesh: Mat4,
+    gait: Option<Gait>,
+}
+
+fn pose_joints(doc: Res<Document>, playback: Res<Playback>, mut posed_joints: ResMut<PosedJoints>, mut derived: Local<Option<RigDerived>>) {
     let Some(rig) = doc.rig.as_ref() else {
         posed_joints.mesh_from_joint.clear();
         return;
     };
-    if display.0 != doc.revision {
-        *display = (doc.revision, rig.display_from_mesh());
+    if derived.as_ref().is_none_or(|d| d.revision != doc.revision) {
+        *derived = Some(RigDerived { revision: doc.revision, display_from_mesh: rig.display_from_mesh(), gait: find_gait(rig) });
     }
-    posed_joints.display_from_mesh = display.1;
-    posed_joints.mesh_from_joint = posed(rig, playback.motion, playback.time, &playback.pose_offsets);
+    let Some(d) = derived.as_ref() else { return };
+    posed_joints.display_from_mesh = d.display_from_mesh;
+    posed_joints.mesh_from_joint = posed(rig, playback.motion, playback.time, &playback.pose_offsets, d.gait.as_ref());
 }

@@ -256,7 +256,12 @@ fn motion(m: &str) -> Result<Motion, String> {
     match m {
         "bind" => Ok(Motion::Bind),
         "flex" => Ok(Motion::Flex),
-        _ => m.strip_prefix("clip:").and_then(|i| i.parse().ok()).map(Motion::Clip).ok_or_else(|| "motion is bind, flex or clip:N".into()),
+        "walk" => Ok(Motion::Walk),
+        _ => m
+            .strip_prefix("clip:")
+            .and_then(|i| i.parse().ok())
+            .map(Motion::Clip)
+            .ok_or_else(|| "motion is bind, flex, walk or clip:N".into()),
     }
 }
 

@@ -62,7 +62,8 @@ fn draw_skeleton(doc: Res<Document>, posed: Res<PosedJoints>, view: Res<ViewSett
 fn draw_grid(doc: Res<Document>, view: Res<ViewSettings>, posed: Res<PosedJoints>, mut gizmos: Gizmos<GroundGizmos>) {
     let Some(bounds) = doc.stats.bounds.filter(|_| view.show_grid && doc.rig.is_some()) else { return };
     let (lo, hi) = posed.display_box(&bounds);
-    let size = Vec3::from(doc.stats.size).max_element().max(1e-3);
+    // In display units: the display transform may scale (an armature in centimetres).
+    let size = (hi - lo).max_element().max(1e-3);
     let spacing = 10f32.powf((size / 4.0).log10().floor());
     let cells = ((size * 2.0 / spacing).ceil() as u32).clamp(2, 200);
     let centre = Vec3::new(0.5 * (lo[0] + hi[0]), lo[1], 0.5 * (lo[2] + hi[2]));

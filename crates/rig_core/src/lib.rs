@@ -27,6 +27,7 @@ pub mod task;
 #[cfg(test)]
 mod test_shapes;
 pub mod transform;
+pub mod walk;
 pub mod weights;
 
 pub use animation::{Channel, ChannelValues, Clip, Interpolation, MorphWeightsChannel};

@@ -1,4 +1,4 @@
-//! The timeline: motion (bind pose, flex test, the file's clips), play / pause, scrub, speed,
+//! The timeline: motion (bind pose, flex and walk tests, the file's clips), play / pause, scrub, speed,
 //! and pose mode (rotate the selected joint on top of the motion).
 
 use bevy_egui::egui;
@@ -14,6 +14,7 @@ pub fn show(ui: &mut egui::Ui, doc: &Document, playback: &mut Playback) {
     let motion_name = |m: Motion| match m {
         Motion::Bind => "bind pose".to_string(),
         Motion::Flex => "test: flex each joint".to_string(),
+        Motion::Walk => "test: walk".to_string(),
         Motion::Clip(i) => rig.clips.get(i).map_or("clip".to_string(), |c| format!("clip: {}", c.name)),
     };
     ui.horizontal(|ui| {
@@ -21,6 +22,8 @@ pub fn show(ui: &mut egui::Ui, doc: &Document, playback: &mut Playback) {
         egui::ComboBox::from_id_salt("motion").selected_text(motion_name(playback.motion)).width(220.0).show_ui(ui, |ui| {
             ui.selectable_value(&mut playback.motion, Motion::Bind, motion_name(Motion::Bind));
             ui.selectable_value(&mut playback.motion, Motion::Flex, motion_name(Motion::Flex));
+            ui.selectable_value(&mut playback.motion, Motion::Walk, motion_name(Motion::Walk))
+                .on_hover_text("Swings the legs found in the skeleton (two legs walk, four trot); no legs found: the bind pose.");
             for i in 0..rig.clips.len() {
                 ui.selectable_value(&mut playback.motion, Motion::Clip(i), motion_name(Motion::Clip(i)));
             }

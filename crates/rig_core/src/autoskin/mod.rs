@@ -137,6 +137,29 @@ impl SkinBinder {
         Ok(weights)
     }
 
+    /// Each joint's distance through the solid to every vertex (the nearest of its bone
+    /// segments, mesh units), or `None` for a non-deforming joint. Shares the field cache with
+    /// [`SkinBinder::skin`], so calling both costs one set of geodesic passes.
+    pub fn joint_distances(
+        &mut self,
+        mesh: &Mesh,
+        skeleton: &Skeleton,
+        options: &AutoSkinOptions,
+        task: Task,
+    ) -> Result<Vec<Option<Vec<f32>>>, Cancelled> {
+        let segments = bones::segments(skeleton, options.leaf_fraction, &mesh.positions);
+        self.update_fields(mesh, &segments, task)?;
+        let mut out: Vec<Option<Vec<f32>>> = vec![None; skeleton.len()];
+        for seg in &segments {
+            let field = &self.fields[&key_of(seg)];
+            match &mut out[seg.joint] {
+                Some(d) => d.iter_mut().zip(field).for_each(|(a, b)| *a = a.min(*b)),
+                slot => *slot = Some(field.clone()),
+            }
+        }
+        Ok(out)
+    }
+
     /// Computes the distance fields of segments not in the cache (in parallel, checking the
     /// cancel flag before each) and forgets those of segments that no longer exist.
     fn update_fields(&mut self, mesh: &Mesh, segments: &[BoneSegment], task: Task) -> Result<(), Cancelled> {

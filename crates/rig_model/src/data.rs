@@ -1,0 +1,169 @@
+//! Training data for the skin tokenizer: rigged characters turned into shape fields and the
+//! artist's weights, and batches of bones sampled from them.
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use rayon::prelude::*;
+use rig_core::{Cancelled, Rig, Task};
+
+use crate::features::{ShapeField, FEATURES};
+
+/// One rigged character ready for sampling.
+pub struct Asset {
+    pub name: String,
+    pub field: ShapeField,
+    /// The artist's weights per vertex, normalised.
+    pub truth: Vec<Vec<(u32, f32)>>,
+    /// Per joint, the vertices where the artist's weight is non-zero.
+    support: Vec<Vec<usize>>,
+    /// Per joint, the vertices near enough to carry weight ([`ShapeField::candidates`]).
+    candidates: Vec<Vec<usize>>,
+}
+
+/// Why a rig cannot be used for training or evaluation.
+#[derive(Debug, thiserror::Error)]
+pub enum AssetError {
+    #[error("it has no skin (no joints or no weights)")]
+    NoSkin,
+    #[error("its skin weights are not finite numbers (NaN or infinity in the source file)")]
+    BadWeights,
+    #[error("cancelled")]
+    Cancelled(#[from] Cancelled),
+}
+
+impl Asset {
+    /// Builds the shape field for the rig's own skeleton and keeps its weights as the truth.
+    pub fn new(rig: &Rig, task: Task) -> Result<Asset, AssetError> {
+        if rig.skeleton.is_empty() || rig.weights.iter().all(|(j, _)| j.is_empty()) {
+            return Err(AssetError::NoSkin);
+        }
+        if rig.weights.iter().any(|(_, w)| w.iter().any(|x| !x.is_finite())) {
+            return Err(AssetError::BadWeights);
+        }
+        let field = ShapeField::new(&rig.mesh, &rig.skeleton, task)?;
+        let truth: Vec<Vec<(u32, f32)>> = rig.weights.iter().map(|(j, w)| normalised_row(j, w)).collect();
+        let mut support = vec![Vec::new(); rig.skeleton.len()];
+        for (v, row) in truth.iter().enumerate() {
+            row.iter().for_each(|&(j, _)| support[j as usize].push(v));
+        }
+        let candidates =
+            (0..rig.skeleton.len()).map(|j| if field.deforming().any(|k| k == j) { field.candidates(j) } else { Vec::new() }).collect();
+        Ok(Asset { name: rig.name.clone(), field, truth, support, candidates })
+    }
+
+    /// The artist's weight of joint `j` at vertex `v`.
+    pub fn weight(&self, j: usize, v: usize) -> f32 {
+        self.truth[v].iter().find(|e| e.0 as usize == j).map_or(0.0, |e| e.1)
+    }
+
+    /// Joints to learn from: deforming joints (those with a distance field).
+    pub fn bones(&self) -> Vec<usize> {
+        self.field.deforming().collect()
+    }
+
+    /// `n` vertices for bone `j`: half where the artist weighted it, a quarter near it and a
+    /// quarter anywhere (importance sampling of the active region, as the paper does).
+    pub fn sample_vertices(&self, j: usize, n: usize, rng: &mut StdRng) -> Vec<usize> {
+        let all = self.field.vertex_count();
+        let pick =
+            |pool: &[usize], rng: &mut StdRng| if pool.is_empty() { rng.gen_range(0..all) } else { pool[rng.gen_range(0..pool.len())] };
+        (0..n)
+            .map(|i| match i % 4 {
+                0 | 1 => pick(&self.support[j], rng),
+                2 => pick(&self.candidates[j], rng),
+                _ => rng.gen_range(0..all),
+            })
+            .collect()
+    }
+
+    /// The encoder's input for bone `j` at `vertices`: features, weight, weight > 0.
+    pub fn encoder_rows(&self, j: usize, vertices: &[usize], out: &mut Vec<f32>) {
+        for &v in vertices {
+            out.extend(self.field.features(j, v));
+            let w = self.weight(j, v);
+            out.push(w);
+            out.push(if w > 0.0 { 1.0 } else { 0.0 });
+        }
+    }
+}
+
+fn normalised_row(joints: &[u32], weights: &[f32]) -> Vec<(u32, f32)> {
+    let total: f32 = weights.iter().filter(|w| **w > 0.0).sum();
+    joints.iter().zip(weights).filter(|(_, w)| **w > 0.0 && total > 0.0).map(|(&j, &w)| (j, w / total)).collect()
+}
+
+/// Bones competing at one vertex (see [`ShapeField::vertex_candidates`]).
+pub const VERTEX_CANDIDATES: usize = 8;
+/// Candidate slots per vertex row: the nearest bones plus up to four more the prior names.
+pub const CANDIDATE_SLOTS: usize = VERTEX_CANDIDATES + 4;
+
+/// One character's training step: every bone encoded from its own samples, and `queries`
+/// vertices where the decoder's softmax over the competing bones is compared with the artist's
+/// weights.
+pub struct AssetBatch {
+    /// Deforming joints, in encoder order.
+    pub bones: Vec<usize>,
+    pub points: usize,
+    /// `[bones, points, FEATURES + 2]`.
+    pub encoder: Vec<f32>,
+    pub queries: usize,
+    /// `[queries * CANDIDATE_SLOTS, FEATURES]` (zeros in empty slots).
+    pub decoder: Vec<f32>,
+    /// `[queries * CANDIDATE_SLOTS]`: index into `bones` of each slot (0 in empty slots).
+    pub slot_bone: Vec<i64>,
+    /// `[queries, CANDIDATE_SLOTS]`: 1 for a real slot, 0 for padding.
+    pub mask: Vec<f32>,
+    /// `[queries, CANDIDATE_SLOTS]`: the artist's weights over the slots, renormalised.
+    pub target: Vec<f32>,
+}
+
+/// Samples a step for `asset`; deterministic for a given `seed`.
+pub fn asset_batch(asset: &Asset, points: usize, queries: usize, seed: u64) -> AssetBatch {
+    let bones = asset.bones();
+    let encoder: Vec<f32> = bones
+        .par_iter()
+        .flat_map_iter(|&j| {
+            let mut rng = StdRng::seed_from_u64(seed.wrapping_mul(7_919).wrapping_add(j as u64));
+            let mut rows = Vec::with_capacity(points * (FEATURES + 2));
+            asset.encoder_rows(j, &asset.sample_vertices(j, points, &mut rng), &mut rows);
+            rows
+        })
+        .collect();
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed);
+    let n = asset.field.vertex_count();
+    let vertices: Vec<usize> = (0..queries).map(|_| rng.gen_range(0..n)).collect();
+    let slot_of: std::collections::HashMap<usize, i64> = bones.iter().enumerate().map(|(i, &j)| (j, i as i64)).collect();
+    let mut b = AssetBatch {
+        bones: bones.clone(),
+        points,
+        encoder,
+        queries,
+        decoder: Vec::new(),
+        slot_bone: Vec::new(),
+        mask: Vec::new(),
+        target: Vec::new(),
+    };
+    for v in vertices {
+        let cands = asset.field.vertex_candidates(v, VERTEX_CANDIDATES);
+        let weights: Vec<f32> = cands.iter().map(|&j| asset.weight(j, v)).collect();
+        let total: f32 = weights.iter().sum();
+        for slot in 0..CANDIDATE_SLOTS {
+            match cands.get(slot) {
+                Some(&j) => {
+                    b.decoder.extend(asset.field.features(j, v));
+                    b.slot_bone.push(slot_of[&j]);
+                    b.mask.push(1.0);
+                    // A vertex whose artist bones are all outside the slots adds nothing to the loss.
+                    b.target.push(if total > 0.0 { weights[slot] / total } else { 0.0 });
+                }
+                None => {
+                    b.decoder.extend([0.0; FEATURES]);
+                    b.slot_bone.push(0);
+                    b.mask.push(0.0);
+                    b.target.push(0.0);
+                }
+            }
+        }
+    }
+    b
+}

@@ -1,0 +1,34 @@
+//! Learned rigging in burn. Today: the skin tokenizer (an FSQ autoencoder that compresses each
+//! bone's skin weights into 4 discrete tokens, conditioned on the shape), its training loop and
+//! inference. The autoregressive generator that emits skeleton and skin tokens builds on it.
+//!
+//! Backends: [`CpuBackend`] (ndarray) always; wgpu with the `wgpu` feature.
+
+pub mod data;
+pub mod features;
+pub mod fsq;
+pub mod plot;
+pub mod skin;
+pub mod store;
+pub mod tokenizer;
+pub mod train;
+
+/// The CPU backend used for inference and for training without a GPU.
+pub type CpuBackend = burn::backend::NdArray<f32>;
+/// The CPU backend with automatic differentiation, for training.
+pub type CpuTrainBackend = burn::backend::Autodiff<CpuBackend>;
+
+/// What can go wrong loading, saving or training a model.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("model file: {0}")]
+    Record(#[from] burn::record::RecorderError),
+    #[error("model config: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("no data to train on: {0}")]
+    NoData(String),
+    #[error("loss plot: {0}")]
+    Plot(String),
+}

@@ -1,0 +1,151 @@
+//! Inference with the skin tokenizer: a rig's weights to tokens (4 per bone) and tokens back to
+//! weights on every vertex.
+
+use burn::prelude::*;
+use burn::tensor::activation::softmax;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use rig_core::SkinWeights;
+
+use crate::data::{Asset, CANDIDATE_SLOTS, VERTEX_CANDIDATES};
+use crate::features::{ShapeField, FEATURES};
+use crate::fsq;
+use crate::tokenizer::SkinTokenizer;
+
+/// Vertices the encoder sees per bone.
+pub const ENCODER_POINTS: usize = 256;
+/// Decoder rows per forward pass (bounds memory on large meshes).
+const CHUNK_ROWS: usize = 32_768;
+
+/// How decoded per-bone weights become a skin.
+#[derive(Debug, Clone, Copy)]
+pub struct DecodeOptions {
+    pub max_influences: usize,
+    /// Influences under this fraction of a vertex's total are dropped.
+    pub min_weight: f32,
+}
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        DecodeOptions { max_influences: 4, min_weight: 0.1 }
+    }
+}
+
+/// Tokens of every bone of `asset` (from the artist's weights), `None` for non-deforming joints.
+pub fn encode<B: Backend>(model: &SkinTokenizer<B>, asset: &Asset, device: &B::Device) -> Vec<Option<Vec<u32>>> {
+    let bones = asset.bones();
+    if bones.is_empty() {
+        return vec![None; asset.field.joint_count()];
+    }
+    let mut rows = Vec::with_capacity(bones.len() * ENCODER_POINTS * (FEATURES + 2));
+    for &j in &bones {
+        let mut rng = StdRng::seed_from_u64(j as u64);
+        asset.encoder_rows(j, &asset.sample_vertices(j, ENCODER_POINTS, &mut rng), &mut rows);
+    }
+    let input = Tensor::<B, 3>::from_data(TensorData::new(rows, [bones.len(), ENCODER_POINTS, FEATURES + 2]), device);
+    let codes: Vec<f32> = model.encode(input).into_data().to_vec().unwrap_or_default();
+    let width = codes.len() / bones.len();
+    let mut out = vec![None; asset.field.joint_count()];
+    for (i, &j) in bones.iter().enumerate() {
+        out[j] = Some(fsq::token_ids(&codes[i * width..(i + 1) * width], model.levels()));
+    }
+    out
+}
+
+/// Weights for every vertex of `field` from each bone's tokens: at each vertex a softmax over
+/// the bones competing there. A vertex none of whose competing bones has tokens gets the
+/// geometric prior's row, so no vertex is ever left unweighted.
+pub fn decode<B: Backend>(
+    model: &SkinTokenizer<B>,
+    field: &ShapeField,
+    tokens: &[Option<Vec<u32>>],
+    options: &DecodeOptions,
+    device: &B::Device,
+) -> SkinWeights {
+    let levels = model.levels();
+    let codes: Vec<Option<Vec<f32>>> = tokens.iter().map(|t| t.as_ref().map(|t| fsq::token_values(t, levels))).collect();
+    let vertices: Vec<usize> = (0..field.vertex_count()).collect();
+    let mut rows: Vec<Vec<(u32, f32)>> = Vec::with_capacity(vertices.len());
+    for chunk in vertices.chunks(CHUNK_ROWS / CANDIDATE_SLOTS) {
+        rows.extend(decode_vertices(model, field, &codes, chunk, device));
+    }
+    let rows = rows.into_iter().zip(field.prior_rows()).map(|(row, prior)| finish_row(row, prior, options));
+    SkinWeights::from_rows(rows)
+}
+
+/// Softmax over each vertex's competing bones that have a code.
+fn decode_vertices<B: Backend>(
+    model: &SkinTokenizer<B>,
+    field: &ShapeField,
+    codes: &[Option<Vec<f32>>],
+    vertices: &[usize],
+    device: &B::Device,
+) -> Vec<Vec<(u32, f32)>> {
+    let width = codes.iter().flatten().next().map_or(0, |c| c.len());
+    let slots: Vec<Vec<usize>> = vertices
+        .iter()
+        .map(|&v| field.vertex_candidates(v, VERTEX_CANDIDATES).into_iter().filter(|&j| codes[j].is_some()).take(CANDIDATE_SLOTS).collect())
+        .collect();
+    let rows = vertices.len() * CANDIDATE_SLOTS;
+    let (mut feats, mut code_rows, mut mask) =
+        (Vec::with_capacity(rows * FEATURES), Vec::with_capacity(rows * width), Vec::with_capacity(rows));
+    for (&v, cands) in vertices.iter().zip(&slots) {
+        for slot in 0..CANDIDATE_SLOTS {
+            match cands.get(slot) {
+                Some(&j) => {
+                    feats.extend(field.features(j, v));
+                    code_rows.extend(codes[j].as_deref().unwrap_or(&[]));
+                    mask.push(0.0f32);
+                }
+                None => {
+                    feats.extend([0.0; FEATURES]);
+                    code_rows.extend(std::iter::repeat_n(0.0, width));
+                    mask.push(-1e4);
+                }
+            }
+        }
+    }
+    let f = Tensor::<B, 2>::from_data(TensorData::new(feats, [rows, FEATURES]), device);
+    let c = Tensor::<B, 2>::from_data(TensorData::new(code_rows, [rows, width]), device);
+    let m = Tensor::<B, 2>::from_data(TensorData::new(mask, [vertices.len(), CANDIDATE_SLOTS]), device);
+    let logits = model.decode(f, c).reshape([vertices.len(), CANDIDATE_SLOTS]) + m;
+    let probs: Vec<f32> = softmax(logits, 1).into_data().to_vec().unwrap_or_default();
+    slots
+        .iter()
+        .enumerate()
+        .map(|(i, cands)| cands.iter().enumerate().map(|(s, &j)| (j as u32, probs[i * CANDIDATE_SLOTS + s])).collect())
+        .collect()
+}
+
+/// Normalises a vertex's decoded weights, keeps the strongest `max_influences` above
+/// `min_weight`, renormalises; falls back to `prior` when nothing is left.
+fn finish_row(mut row: Vec<(u32, f32)>, prior: &[(u32, f32)], o: &DecodeOptions) -> Vec<(u32, f32)> {
+    let total: f32 = row.iter().map(|e| e.1).sum();
+    if total < 1e-3 {
+        return prior.to_vec();
+    }
+    row.iter_mut().for_each(|e| e.1 /= total);
+    row.sort_by(|a, b| b.1.total_cmp(&a.1));
+    row.truncate(o.max_influences.max(1));
+    row.retain(|e| e.1 >= o.min_weight);
+    let kept: f32 = row.iter().map(|e| e.1).sum();
+    if kept <= 0.0 {
+        return prior.to_vec();
+    }
+    row.iter_mut().for_each(|e| e.1 /= kept);
+    row
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finish_row_normalises_prunes_and_falls_back() {
+        let o = DecodeOptions { max_influences: 2, min_weight: 0.1 };
+        let row = finish_row(vec![(0, 0.6), (1, 0.3), (2, 0.05), (3, 0.25)], &[], &o);
+        assert_eq!(row.iter().map(|e| e.0).collect::<Vec<_>>(), vec![0, 1]);
+        assert!((row.iter().map(|e| e.1).sum::<f32>() - 1.0).abs() < 1e-6);
+        assert_eq!(finish_row(vec![(0, 1e-5)], &[(7, 1.0)], &o), vec![(7, 1.0)]);
+    }
+}

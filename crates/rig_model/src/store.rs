@@ -1,0 +1,61 @@
+//! Shipped weights: `<dir>/skin_tokenizer.json` (the config) beside
+//! `<dir>/skin_tokenizer.mpk` (the weights, burn's named MessagePack format).
+
+use std::fs;
+use std::path::Path;
+
+use burn::module::Module;
+use burn::prelude::*;
+use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder};
+
+use crate::tokenizer::{SkinTokenizer, SkinTokenizerConfig};
+use crate::ModelError;
+
+pub const TOKENIZER_STEM: &str = "skin_tokenizer";
+
+/// Writes the config and the weights into `dir` (each written beside, then renamed over, the old).
+pub fn save_tokenizer<B: Backend>(model: &SkinTokenizer<B>, config: &SkinTokenizerConfig, dir: &Path) -> Result<(), ModelError> {
+    fs::create_dir_all(dir)?;
+    let recorder = NamedMpkFileRecorder::<FullPrecisionSettings>::new();
+    // The recorder replaces any extension with `.mpk`, so the temporary name has none.
+    let tmp = dir.join(format!("{TOKENIZER_STEM}_partial"));
+    model.clone().save_file(&tmp, &recorder)?;
+    fs::rename(tmp.with_extension("mpk"), dir.join(format!("{TOKENIZER_STEM}.mpk")))?;
+    let json = dir.join(format!("{TOKENIZER_STEM}.json.tmp"));
+    fs::write(&json, config_to_json(config))?;
+    fs::rename(json, dir.join(format!("{TOKENIZER_STEM}.json")))?;
+    Ok(())
+}
+
+/// Loads the tokenizer shipped in `dir`.
+pub fn load_tokenizer<B: Backend>(dir: &Path, device: &B::Device) -> Result<(SkinTokenizer<B>, SkinTokenizerConfig), ModelError> {
+    let config_path = dir.join(format!("{TOKENIZER_STEM}.json"));
+    let text = fs::read_to_string(&config_path).map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", config_path.display())))?;
+    let config = config_from_json(&text)?;
+    let model =
+        config.init::<B>(device).load_file(dir.join(TOKENIZER_STEM), &NamedMpkFileRecorder::<FullPrecisionSettings>::new(), device)?;
+    Ok((model, config))
+}
+
+pub fn config_to_json(c: &SkinTokenizerConfig) -> String {
+    let v = serde_json::json!({
+        "tokens": c.tokens, "levels": c.levels, "encoder_width": c.encoder_width, "decoder_width": c.decoder_width,
+    });
+    serde_json::to_string_pretty(&v).unwrap_or_default()
+}
+
+pub fn config_from_json(text: &str) -> Result<SkinTokenizerConfig, ModelError> {
+    #[derive(serde::Deserialize)]
+    struct C {
+        tokens: usize,
+        levels: Vec<usize>,
+        encoder_width: usize,
+        decoder_width: usize,
+    }
+    let c: C = serde_json::from_str(text)?;
+    Ok(SkinTokenizerConfig::new()
+        .with_tokens(c.tokens)
+        .with_levels(c.levels)
+        .with_encoder_width(c.encoder_width)
+        .with_decoder_width(c.decoder_width))
+}

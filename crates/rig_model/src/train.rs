@@ -1,0 +1,213 @@
+//! Training the skin tokenizer: Adam, warm-up then cosine learning rate, BCE + Dice loss,
+//! a CSV of losses, a checkpoint after every epoch and resume from it.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use burn::module::AutodiffModule;
+use burn::optim::{AdamConfig, GradientsParams, Optimizer};
+use burn::prelude::*;
+use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder, Recorder};
+use burn::tensor::activation::log_softmax;
+use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::Int;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use serde::{Deserialize, Serialize};
+
+use crate::data::{asset_batch, Asset, AssetBatch, CANDIDATE_SLOTS};
+use crate::features::FEATURES;
+use crate::tokenizer::{SkinTokenizer, SkinTokenizerConfig};
+use crate::ModelError;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrainOptions {
+    pub epochs: usize,
+    /// Vertices sampled per bone for the encoder.
+    pub points: usize,
+    /// Vertices per step where the decoded skin is compared with the artist's.
+    pub queries: usize,
+    pub learning_rate: f64,
+    pub warmup_steps: usize,
+    pub seed: u64,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions { epochs: 60, points: 256, queries: 1024, learning_rate: 2e-3, warmup_steps: 50, seed: 0 }
+    }
+}
+
+/// Where the run keeps its files.
+pub struct RunDir(pub PathBuf);
+
+impl RunDir {
+    fn checkpoint(&self) -> PathBuf {
+        self.0.join("checkpoint")
+    }
+    fn optimizer(&self) -> PathBuf {
+        self.0.join("optimizer")
+    }
+    fn state(&self) -> PathBuf {
+        self.0.join("state.json")
+    }
+    pub fn losses(&self) -> PathBuf {
+        self.0.join("losses.csv")
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct State {
+    epoch: usize,
+    step: usize,
+    options: TrainOptions,
+    config: serde_json::Value,
+}
+
+/// One line of the loss log.
+#[derive(Debug, Clone, Copy)]
+pub struct EpochLoss {
+    pub epoch: usize,
+    pub train: f32,
+    pub validation: f32,
+    pub learning_rate: f64,
+}
+
+/// Trains (or resumes, when `dir` holds a checkpoint) and returns the trained model.
+/// `on_epoch` sees each epoch's losses (for progress output).
+pub fn train<B: AutodiffBackend>(
+    config: &SkinTokenizerConfig,
+    options: &TrainOptions,
+    train_set: &[Asset],
+    validation: &[Asset],
+    dir: &RunDir,
+    device: &B::Device,
+    mut on_epoch: impl FnMut(EpochLoss),
+) -> Result<SkinTokenizer<B>, ModelError> {
+    fs::create_dir_all(&dir.0)?;
+    let recorder = NamedMpkFileRecorder::<FullPrecisionSettings>::new();
+    let mut model = config.init::<B>(device);
+    let mut optim = AdamConfig::new().init::<B, SkinTokenizer<B>>();
+    let (mut first_epoch, mut step) = (0, 0);
+    if let Ok(text) = fs::read_to_string(dir.state()) {
+        let state: State = serde_json::from_str(&text)?;
+        model = model.load_file(dir.checkpoint(), &recorder, device)?;
+        optim = optim.load_record(recorder.load(dir.optimizer(), device)?);
+        (first_epoch, step) = (state.epoch, state.step);
+    } else {
+        fs::write(dir.losses(), "epoch,train_loss,validation_loss,learning_rate\n")?;
+    }
+    if train_set.iter().all(|a| a.bones().is_empty()) {
+        return Err(ModelError::NoData("no training asset has a deforming joint".into()));
+    }
+    let steps_per_epoch = train_set.len();
+    let total_steps = steps_per_epoch * options.epochs;
+    for epoch in first_epoch..options.epochs {
+        let mut order: Vec<usize> = (0..train_set.len()).filter(|&a| !train_set[a].bones().is_empty()).collect();
+        order.shuffle(&mut StdRng::seed_from_u64(options.seed ^ epoch as u64));
+        let mut sum = 0.0;
+        let mut lr = 0.0;
+        for (i, &a) in order.iter().enumerate() {
+            lr = learning_rate(options, step, total_steps);
+            let b = asset_batch(
+                &train_set[a],
+                options.points,
+                options.queries,
+                options.seed.wrapping_add((epoch * steps_per_epoch + i) as u64),
+            );
+            let loss = loss::<B>(&model, &b, device);
+            sum += loss.clone().into_scalar().elem::<f32>();
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optim.step(lr, model, grads);
+            step += 1;
+        }
+        let validation_loss = evaluate(&model.valid(), validation, options, device);
+        let line = EpochLoss { epoch: epoch + 1, train: sum / order.len().max(1) as f32, validation: validation_loss, learning_rate: lr };
+        append_loss(&dir.losses(), &line)?;
+        // Each file is written under a partial name, then renamed: a crash mid-save leaves the
+        // previous epoch's checkpoint whole.
+        model.clone().save_file(partial(&dir.checkpoint()), &recorder)?;
+        recorder.record(optim.to_record(), partial(&dir.optimizer()))?;
+        fs::rename(partial(&dir.checkpoint()).with_extension("mpk"), dir.checkpoint().with_extension("mpk"))?;
+        fs::rename(partial(&dir.optimizer()).with_extension("mpk"), dir.optimizer().with_extension("mpk"))?;
+        let state = State {
+            epoch: epoch + 1,
+            step,
+            options: options.clone(),
+            config: serde_json::from_str(&crate::store::config_to_json(config))?,
+        };
+        fs::write(dir.0.join("state.json.partial"), serde_json::to_string_pretty(&state)?)?;
+        fs::rename(dir.0.join("state.json.partial"), dir.state())?;
+        on_epoch(line);
+    }
+    Ok(model)
+}
+
+/// `path` with `_partial` appended to its file name (the recorders add `.mpk`).
+fn partial(path: &Path) -> PathBuf {
+    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push("_partial");
+    path.with_file_name(name)
+}
+
+/// Linear warm-up, then cosine decay to a tenth.
+fn learning_rate(o: &TrainOptions, step: usize, total: usize) -> f64 {
+    if step < o.warmup_steps {
+        return o.learning_rate * (step + 1) as f64 / o.warmup_steps as f64;
+    }
+    let t = (step - o.warmup_steps) as f64 / (total.saturating_sub(o.warmup_steps)).max(1) as f64;
+    o.learning_rate * (0.1 + 0.9 * 0.5 * (1.0 + (std::f64::consts::PI * t.min(1.0)).cos()))
+}
+
+/// Cross-entropy between the artist's weights at each query vertex and the decoder's softmax
+/// over the bones competing there (the skin is normalised per vertex, so this is what the L1
+/// metric sees).
+pub fn loss<B: Backend>(model: &SkinTokenizer<B>, b: &AssetBatch, device: &B::Device) -> Tensor<B, 1> {
+    let (nb, q, s) = (b.bones.len(), b.queries, CANDIDATE_SLOTS);
+    let enc = Tensor::<B, 3>::from_data(TensorData::new(b.encoder.clone(), [nb, b.points, FEATURES + 2]), device);
+    let codes = model.encode(enc);
+    let slots = Tensor::<B, 1, Int>::from_data(TensorData::new(b.slot_bone.clone(), [q * s]), device);
+    let feats = Tensor::<B, 2>::from_data(TensorData::new(b.decoder.clone(), [q * s, FEATURES]), device);
+    let logits = model.decode(feats, codes.select(0, slots)).reshape([q, s]);
+    let mask = Tensor::<B, 2>::from_data(TensorData::new(b.mask.clone(), [q, s]), device);
+    let target = Tensor::<B, 2>::from_data(TensorData::new(b.target.clone(), [q, s]), device);
+    let logp = log_softmax(logits + mask.sub_scalar(1.0).mul_scalar(1e4), 1);
+    (target * logp).sum_dim(1).neg().mean()
+}
+
+/// Mean loss over the validation assets (fixed samples, no gradients).
+fn evaluate<B: Backend>(model: &SkinTokenizer<B>, assets: &[Asset], o: &TrainOptions, device: &B::Device) -> f32 {
+    let losses: Vec<f32> = assets
+        .iter()
+        .filter(|a| !a.bones().is_empty())
+        .enumerate()
+        .map(|(i, a)| loss(model, &asset_batch(a, o.points, o.queries, 7919 + i as u64), device).into_scalar().elem::<f32>())
+        .collect();
+    if losses.is_empty() {
+        f32::NAN
+    } else {
+        losses.iter().sum::<f32>() / losses.len() as f32
+    }
+}
+
+fn append_loss(path: &Path, l: &EpochLoss) -> Result<(), ModelError> {
+    let mut f = fs::OpenOptions::new().append(true).create(true).open(path)?;
+    writeln!(f, "{},{:.6},{:.6},{:.3e}", l.epoch, l.train, l.validation, l.learning_rate)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn learning_rate_warms_up_then_decays_to_a_tenth() {
+        let o = TrainOptions { learning_rate: 1.0, warmup_steps: 10, ..Default::default() };
+        assert!((learning_rate(&o, 0, 110) - 0.1).abs() < 1e-9);
+        assert!((learning_rate(&o, 10, 110) - 1.0).abs() < 1e-9);
+        assert!((learning_rate(&o, 110, 110) - 0.1).abs() < 1e-9);
+        assert!(learning_rate(&o, 60, 110) < 1.0 && learning_rate(&o, 60, 110) > 0.1);
+    }
+}

@@ -1,0 +1,62 @@
+//! Loading rigged characters for the learned models (`train`, `tokenize`).
+
+use std::path::{Path, PathBuf};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use rig_core::Task;
+use rig_model::data::Asset;
+
+use super::files;
+
+/// The models folder: `--model`, else `RIGSMITH_MODELS`, else the source tree's `models/`.
+pub fn models_dir(given: Option<&Path>) -> PathBuf {
+    given
+        .map(Path::to_path_buf)
+        .or_else(|| std::env::var_os("RIGSMITH_MODELS").map(PathBuf::from))
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("models"))
+}
+
+/// Rigged files under each of `inputs` (a file or a folder), sorted, without duplicates.
+pub fn rigged_files(inputs: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = inputs.iter().flat_map(|p| if p.is_dir() { files::inputs_in(p) } else { vec![p.clone()] }).collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Loads each file and builds its shape field for the artist's skeleton, with a progress bar;
+/// files that cannot be used are reported and skipped. Joints that carry no weight in the file
+/// (IK targets, end markers) are not learned from, as in `rig --use-skeleton`.
+pub fn load_assets(paths: &[PathBuf]) -> Vec<(PathBuf, Asset)> {
+    let bar = ProgressBar::new(paths.len() as u64);
+    bar.set_style(ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+    let mut out = Vec::new();
+    for path in paths {
+        bar.set_message(path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+        match load_asset(path) {
+            Ok(a) => out.push((path.clone(), a)),
+            Err(e) => bar.suspend(|| eprintln!("skipped {}: {e}", path.display())),
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    out
+}
+
+pub fn load_asset(path: &Path) -> anyhow::Result<Asset> {
+    let mut rig = rig_io::load(path)?.rig;
+    rig.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+    rig.mark_unweighted_joints_non_deforming();
+    let mut asset = Asset::new(&rig, Task::silent())?;
+    asset.name = display_name(path);
+    Ok(asset)
+}
+
+/// `folder/file` without the extension: enough to tell assets apart in tables.
+pub fn display_name(path: &Path) -> String {
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    match path.parent().and_then(|p| p.file_name()) {
+        Some(dir) => format!("{}/{stem}", dir.to_string_lossy()),
+        None => stem,
+    }
+}
