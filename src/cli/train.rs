@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use rig_model::tokenizer::SkinTokenizerConfig;
-use rig_model::train::{train, EpochLoss, RunDir, TrainOptions};
+use rig_model::train::{read_losses, train, EpochLoss, RunDir, TrainOptions};
 use rig_model::{plot, store, CpuTrainBackend};
 
 use super::learned;
@@ -39,8 +39,8 @@ pub struct Args {
     /// Vertices per step (one character per step) where the decoded skin meets the artist's.
     #[arg(long, default_value_t = TrainOptions::default().queries)]
     queries: usize,
-    /// Vertices sampled per bone for the encoder.
-    #[arg(long, default_value_t = TrainOptions::default().points)]
+    /// Vertices sampled per bone for the encoder (kept in the model's config).
+    #[arg(long, default_value_t = SkinTokenizerConfig::new().points)]
     points: usize,
     #[arg(long, default_value_t = TrainOptions::default().learning_rate)]
     lr: f64,
@@ -79,11 +79,10 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         validation.len(),
         t.elapsed().as_secs_f64()
     );
-    let config = SkinTokenizerConfig::new().with_decoder_width(a.decoder_width);
+    let config = SkinTokenizerConfig::new().with_decoder_width(a.decoder_width).with_points(a.points.max(8));
     let options = TrainOptions {
         epochs: a.epochs,
         queries: a.queries.max(8),
-        points: a.points.max(8),
         learning_rate: a.lr,
         seed: a.seed,
         ..Default::default()
@@ -113,21 +112,4 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     store::save_tokenizer(&model, &config, &out).with_context(|| format!("{}", out.display()))?;
     eprintln!("trained in {:.0} s; weights in {}", t.elapsed().as_secs_f64(), out.display());
     Ok(())
-}
-
-/// Losses already logged by a run being resumed.
-fn read_losses(path: &std::path::Path) -> Vec<EpochLoss> {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    text.lines()
-        .skip(1)
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            Some(EpochLoss {
-                epoch: f.first()?.parse().ok()?,
-                train: f.get(1)?.parse().ok()?,
-                validation: f.get(2)?.parse().ok()?,
-                learning_rate: f.get(3)?.parse().ok()?,
-            })
-        })
-        .collect()
 }

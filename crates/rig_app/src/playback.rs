@@ -193,7 +193,8 @@ fn advance(time: Res<Time>, doc: Res<Document>, mut playback: ResMut<Playback>) 
 struct RigDerived {
     revision: u64,
     display_from_mesh: Mat4,
-    gait: Option<Gait>,
+    /// The legs, found only once the walk is shown (it reads every vertex).
+    gait: Option<Option<Gait>>,
 }
 
 fn pose_joints(doc: Res<Document>, playback: Res<Playback>, mut posed_joints: ResMut<PosedJoints>, mut derived: Local<Option<RigDerived>>) {
@@ -202,9 +203,13 @@ fn pose_joints(doc: Res<Document>, playback: Res<Playback>, mut posed_joints: Re
         return;
     };
     if derived.as_ref().is_none_or(|d| d.revision != doc.revision) {
-        *derived = Some(RigDerived { revision: doc.revision, display_from_mesh: rig.display_from_mesh(), gait: find_gait(rig) });
+        *derived = Some(RigDerived { revision: doc.revision, display_from_mesh: rig.display_from_mesh(), gait: None });
     }
-    let Some(d) = derived.as_ref() else { return };
+    let Some(d) = derived.as_mut() else { return };
+    if playback.motion == Motion::Walk && d.gait.is_none() {
+        d.gait = Some(find_gait(rig));
+    }
     posed_joints.display_from_mesh = d.display_from_mesh;
-    posed_joints.mesh_from_joint = posed(rig, playback.motion, playback.time, &playback.pose_offsets, d.gait.as_ref());
+    posed_joints.mesh_from_joint =
+        posed(rig, playback.motion, playback.time, &playback.pose_offsets, d.gait.as_ref().and_then(Option::as_ref));
 }

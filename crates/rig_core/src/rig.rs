@@ -66,9 +66,10 @@ impl Rig {
         let rest = s.model_from_joints_rest();
         let skins: Vec<Mat4> = rest.iter().zip(&s.joints).filter(|(_, j)| j.deform).map(|(m, j)| m * j.joint_from_mesh).collect();
         let usable = |m: &Mat4| m.iter().all(|v| v.is_finite()) && m.fixed_view::<3, 3>(0, 0).determinant().abs() > 1e-9;
-        let Some(first) = skins.first().filter(|m| usable(m)) else { return Mat4::identity() };
-        if skins.iter().all(|m| (first - m).abs().max() <= 1e-3 * first.abs().max().max(1.0)) {
-            return *first;
+        if let Some(first) = skins.first().filter(|m| usable(m)) {
+            if skins.iter().all(|m| (first - m).abs().max() <= 1e-3 * first.abs().max().max(1.0)) {
+                return *first;
+            }
         }
         shared_quarter_turn(&skins).unwrap_or_else(Mat4::identity)
     }
@@ -88,28 +89,37 @@ impl Rig {
 }
 
 /// The rotation by quarter turns that more than half of `skins` are within 30 degrees of, with
-/// their median uniform scale; `None` when there is no such majority.
+/// their median uniform scale and median translation; `None` when there is no such majority.
+/// Matrices with a clearly non-uniform scale or shear take no part.
 fn shared_quarter_turn(skins: &[Mat4]) -> Option<Mat4> {
-    let mut votes: Vec<(nalgebra::Matrix3<f32>, Vec<f32>)> = Vec::new();
+    type Votes = Vec<(nalgebra::Matrix3<f32>, Vec<(f32, nalgebra::Vector3<f32>)>)>;
+    let mut votes: Votes = Vec::new();
     for m in skins {
         let m3 = m.fixed_view::<3, 3>(0, 0).into_owned();
         let scale = m3.determinant().abs().cbrt();
-        if !(scale.is_finite() && scale > 0.0) {
+        if !(scale.is_finite() && scale > 0.0) || m3.column_iter().any(|c| (c.norm() / scale - 1.0).abs() > 0.1) {
             continue;
         }
         let Some(turn) = snap_to_quarter_turns(&(m3 / scale)) else { continue };
+        let entry = (scale, nalgebra::Vector3::new(m[(0, 3)], m[(1, 3)], m[(2, 3)]));
         match votes.iter_mut().find(|(t, _)| *t == turn) {
-            Some((_, scales)) => scales.push(scale),
-            None => votes.push((turn, vec![scale])),
+            Some((_, members)) => members.push(entry),
+            None => votes.push((turn, vec![entry])),
         }
     }
-    let (turn, mut scales) = votes.into_iter().max_by_key(|(_, s)| s.len())?;
-    if scales.len() * 2 <= skins.len() {
+    let (turn, members) = votes.into_iter().max_by_key(|(_, m)| m.len())?;
+    if members.len() * 2 <= skins.len() {
         return None;
     }
-    scales.sort_by(f32::total_cmp);
-    let scale = scales[scales.len() / 2];
-    Some((turn * scale).to_homogeneous())
+    let median = |mut v: Vec<f32>| {
+        v.sort_by(f32::total_cmp);
+        v[v.len() / 2]
+    };
+    let scale = median(members.iter().map(|e| e.0).collect());
+    let t = nalgebra::Vector3::from_fn(|i, _| median(members.iter().map(|e| e.1[i]).collect()));
+    let mut out = (turn * scale).to_homogeneous();
+    out.fixed_view_mut::<3, 1>(0, 3).copy_from(&t);
+    Some(out)
 }
 
 /// The signed axis permutation (a proper rotation) nearest to `r`, if `r` is within 30 degrees

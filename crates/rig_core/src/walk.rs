@@ -4,6 +4,7 @@
 
 use nalgebra::{Rotation3, Unit, Vector3};
 
+use crate::autoskin::bones::bind_positions;
 use crate::lbs::rotate_subtree_in_model_space;
 use crate::{Mat4, Rig, Skeleton};
 
@@ -80,8 +81,10 @@ pub fn find_gait(rig: &Rig) -> Option<Gait> {
     if legs.len() < 2 {
         return None;
     }
-    let lateral = lateral_axis(skeleton, &pos, &up, &legs)?;
-    let front = front_axis(skeleton, &pos, &up, &lateral, &legs);
+    let side = lateral_axis(skeleton, &pos, &up, &legs)?;
+    let front = front_axis(skeleton, &pos, &up, &side, &legs);
+    // Right-handed with the corrected front, so a positive turn swings a leg forward.
+    let lateral = front.cross(&up);
     assign_phases(&pos, &lateral, &front, &mut legs);
     Some(Gait { legs, up, lateral, front })
 }
@@ -116,12 +119,11 @@ pub fn pose_walk(skeleton: &Skeleton, gait: &Gait, model_from_joint: &mut [Mat4]
     }
 }
 
-fn bind_positions(skeleton: &Skeleton) -> Vec<Vector3<f32>> {
-    skeleton.model_from_joints_bind().iter().map(|m| Vector3::new(m[(0, 3)], m[(1, 3)], m[(2, 3)])).collect()
-}
-
 /// The chain joint between hip and foot nearest half-way down.
 fn knee_of(skeleton: &Skeleton, pos: &[Vector3<f32>], up: &Vector3<f32>, hip: usize, foot: usize) -> Option<usize> {
+    if foot == hip {
+        return None;
+    }
     let mid = 0.5 * (pos[hip].dot(up) + pos[foot].dot(up));
     let mut chain = Vec::new();
     let mut j = skeleton.joints[foot].parent;
@@ -132,8 +134,8 @@ fn knee_of(skeleton: &Skeleton, pos: &[Vector3<f32>], up: &Vector3<f32>, hip: us
     chain.into_iter().min_by(|&a, &b| (pos[a].dot(up) - mid).abs().total_cmp(&(pos[b].dot(up) - mid).abs()))
 }
 
-/// Left-right: from hips that hang off the same joint (a pelvis, a chest), else from the two
-/// hips farthest apart; horizontal, unit length.
+/// Left-right (either sign): from hips that hang off the same joint (a pelvis, a chest), else
+/// from the two hips farthest apart; horizontal, unit length.
 fn lateral_axis(skeleton: &Skeleton, pos: &[Vector3<f32>], up: &Vector3<f32>, legs: &[Leg]) -> Option<Vector3<f32>> {
     let flat = |v: Vector3<f32>| v - up * v.dot(up);
     let mut best: Option<(f32, Vector3<f32>)> = None;

@@ -36,8 +36,20 @@ fn a_biped_walks_with_alternating_legs() {
     assert_eq!(gait.legs.len(), 2, "{gait:?}");
     assert!((gait.legs[0].phase - gait.legs[1].phase).abs() > 3.0, "the two legs are half a cycle apart");
     assert!(gait.front.dot(&gait.up).abs() < 1e-4 && gait.lateral.dot(&gait.up).abs() < 1e-4);
+    assert!(gait.front.z > 0.9, "glTF characters face +Z: {:?}", gait.front);
+    for leg in &gait.legs {
+        assert!(leg.knee.is_none_or(|k| k != leg.hip && rig.skeleton.is_descendant(k, leg.hip)), "a knee lies inside its leg: {leg:?}");
+    }
     let travel = foot_travel(&rig, 0.0);
     assert!(travel[0] * travel[1] < 0.0, "one foot goes forward while the other goes back: {travel:?}");
+    let leading = gait.legs.iter().position(|l| l.phase == 0.0).expect("a leg starts the cycle");
+    assert!(travel[leading] > 0.0, "the leg that starts the cycle swings forward first: {travel:?}");
+    // The hips stay put: the walk moves legs only (no joint above a hip turns).
+    let mut model = rig.skeleton.model_from_joints_bind();
+    let bind = model.clone();
+    pose_walk(&rig.skeleton, &gait, &mut model, 0.3);
+    let torso = rig.skeleton.find("torso").expect("Kenney's torso joint");
+    assert!((model[torso] - bind[torso]).abs().max() < 1e-6, "the torso does not move");
 }
 
 #[test]

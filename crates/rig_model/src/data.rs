@@ -6,7 +6,7 @@ use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 use rig_core::{Cancelled, Rig, Task};
 
-use crate::features::{ShapeField, FEATURES};
+use crate::features::{weight_in, ShapeField, FEATURES};
 
 /// One rigged character ready for sampling.
 pub struct Asset {
@@ -23,7 +23,7 @@ pub struct Asset {
 /// Why a rig cannot be used for training or evaluation.
 #[derive(Debug, thiserror::Error)]
 pub enum AssetError {
-    #[error("it has no skin (no joints or no weights)")]
+    #[error("it has no skin (no joints, no weights, or no joint that carries weight)")]
     NoSkin,
     #[error("its skin weights are not finite numbers (NaN or infinity in the source file)")]
     BadWeights,
@@ -41,6 +41,9 @@ impl Asset {
             return Err(AssetError::BadWeights);
         }
         let field = ShapeField::new(&rig.mesh, &rig.skeleton, task)?;
+        if field.deforming().next().is_none() {
+            return Err(AssetError::NoSkin);
+        }
         let truth: Vec<Vec<(u32, f32)>> = rig.weights.iter().map(|(j, w)| normalised_row(j, w)).collect();
         let mut support = vec![Vec::new(); rig.skeleton.len()];
         for (v, row) in truth.iter().enumerate() {
@@ -53,7 +56,7 @@ impl Asset {
 
     /// The artist's weight of joint `j` at vertex `v`.
     pub fn weight(&self, j: usize, v: usize) -> f32 {
-        self.truth[v].iter().find(|e| e.0 as usize == j).map_or(0.0, |e| e.1)
+        weight_in(&self.truth[v], j)
     }
 
     /// Joints to learn from: deforming joints (those with a distance field).
@@ -117,6 +120,21 @@ pub struct AssetBatch {
     pub target: Vec<f32>,
 }
 
+/// The decoder's rows at vertex `v`, shared by training and inference so the two cannot drift:
+/// appends `CANDIDATE_SLOTS` feature rows to `features` (the competing bones that `keep`
+/// accepts, then zeros) and returns those bones in slot order.
+pub fn vertex_slots(field: &ShapeField, v: usize, keep: impl Fn(usize) -> bool, features: &mut Vec<f32>) -> Vec<usize> {
+    let mut bones = field.vertex_candidates_where(v, VERTEX_CANDIDATES, keep);
+    bones.truncate(CANDIDATE_SLOTS);
+    for slot in 0..CANDIDATE_SLOTS {
+        match bones.get(slot) {
+            Some(&j) => features.extend(field.features(j, v)),
+            None => features.extend([0.0; FEATURES]),
+        }
+    }
+    bones
+}
+
 /// Samples a step for `asset`; deterministic for a given `seed`.
 pub fn asset_batch(asset: &Asset, points: usize, queries: usize, seed: u64) -> AssetBatch {
     let bones = asset.bones();
@@ -144,25 +162,15 @@ pub fn asset_batch(asset: &Asset, points: usize, queries: usize, seed: u64) -> A
         target: Vec::new(),
     };
     for v in vertices {
-        let cands = asset.field.vertex_candidates(v, VERTEX_CANDIDATES);
+        let cands = vertex_slots(&asset.field, v, |_| true, &mut b.decoder);
         let weights: Vec<f32> = cands.iter().map(|&j| asset.weight(j, v)).collect();
         let total: f32 = weights.iter().sum();
         for slot in 0..CANDIDATE_SLOTS {
-            match cands.get(slot) {
-                Some(&j) => {
-                    b.decoder.extend(asset.field.features(j, v));
-                    b.slot_bone.push(slot_of[&j]);
-                    b.mask.push(1.0);
-                    // A vertex whose artist bones are all outside the slots adds nothing to the loss.
-                    b.target.push(if total > 0.0 { weights[slot] / total } else { 0.0 });
-                }
-                None => {
-                    b.decoder.extend([0.0; FEATURES]);
-                    b.slot_bone.push(0);
-                    b.mask.push(0.0);
-                    b.target.push(0.0);
-                }
-            }
+            let real = slot < cands.len();
+            b.slot_bone.push(if real { slot_of[&cands[slot]] } else { 0 });
+            b.mask.push(if real { 1.0 } else { 0.0 });
+            // A vertex whose artist bones are all outside the slots adds no gradient.
+            b.target.push(if real && total > 0.0 { weights[slot] / total } else { 0.0 });
         }
     }
     b

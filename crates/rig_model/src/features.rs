@@ -86,14 +86,15 @@ impl ShapeField {
 
     /// `d_min / d` for joint `j` at vertex `v`: 1 where `j` is the nearest bone, towards 0 far away.
     pub fn ratio(&self, j: usize, v: usize) -> f32 {
+        // The small offset keeps a vertex lying on a bone (d_min = 0) at ratio 1 for that bone.
         match &self.dist[j] {
-            Some(d) => (self.d_min[v] / d[v].max(1e-6)).min(1.0),
+            Some(d) => ((self.d_min[v] + 1e-4) / (d[v] + 1e-4)).min(1.0),
             None => 0.0,
         }
     }
 
     /// Vertices where joint `j` could plausibly carry weight: near it relative to the nearest
-    /// bone, or weighted by the prior. The decoder is evaluated on these only; the rest get 0.
+    /// bone, or weighted by the prior (a quarter of the encoder's samples come from these).
     pub fn candidates(&self, j: usize) -> Vec<usize> {
         (0..self.vertex_count()).filter(|&v| self.ratio(j, v) > CANDIDATE_RATIO || self.prior_of(j, v) > 0.0).collect()
     }
@@ -102,12 +103,17 @@ impl ShapeField {
     /// `d_min / d` above [`CANDIDATE_RATIO`], plus any the prior weights there; never empty
     /// when the skeleton has a deforming joint. The decoder's softmax runs over these.
     pub fn vertex_candidates(&self, v: usize, k: usize) -> Vec<usize> {
-        let mut near: Vec<(usize, f32)> = self.deforming().map(|j| (j, self.ratio(j, v))).collect();
+        self.vertex_candidates_where(v, k, |_| true)
+    }
+
+    /// [`ShapeField::vertex_candidates`] among the joints `keep` accepts, at most `k + 4`.
+    pub fn vertex_candidates_where(&self, v: usize, k: usize, keep: impl Fn(usize) -> bool) -> Vec<usize> {
+        let mut near: Vec<(usize, f32)> = self.deforming().filter(|&j| keep(j)).map(|j| (j, self.ratio(j, v))).collect();
         near.sort_by(|a, b| b.1.total_cmp(&a.1));
         let mut out: Vec<usize> =
             near.iter().take(k.max(1)).enumerate().filter(|(i, e)| *i == 0 || e.1 > CANDIDATE_RATIO).map(|(_, e)| e.0).collect();
         for &(j, _) in &self.prior[v] {
-            if !out.contains(&(j as usize)) && out.len() < k + 4 {
+            if keep(j as usize) && !out.contains(&(j as usize)) && out.len() < k + 4 {
                 out.push(j as usize);
             }
         }
@@ -115,13 +121,13 @@ impl ShapeField {
     }
 
     fn prior_of(&self, j: usize, v: usize) -> f32 {
-        self.prior[v].iter().find(|e| e.0 as usize == j).map_or(0.0, |e| e.1)
+        weight_in(&self.prior[v], j)
     }
 
     /// Joint `j`'s mean prior weight over the piece holding vertex `v` (1 for a piece the prior
     /// binds rigidly to `j`).
     fn piece_share(&self, j: usize, v: usize) -> f32 {
-        self.pieces[self.piece[v] as usize].1.iter().find(|e| e.0 as usize == j).map_or(0.0, |e| e.1)
+        weight_in(&self.pieces[self.piece[v] as usize].1, j)
     }
 
     /// The feature row of joint `j` at vertex `v`.
@@ -159,6 +165,11 @@ impl ShapeField {
             self.pieces[self.piece[v] as usize].0.sqrt(),
         ]
     }
+}
+
+/// Joint `j`'s weight in a `(joint, weight)` row, 0 when absent.
+pub fn weight_in(row: &[(u32, f32)], j: usize) -> f32 {
+    row.iter().find(|e| e.0 as usize == j).map_or(0.0, |e| e.1)
 }
 
 /// Below this `d_min / d` a joint is taken to have no weight at a vertex (20 times farther than

@@ -2,7 +2,8 @@
 //! bone's skin weights into 4 discrete tokens, conditioned on the shape), its training loop and
 //! inference. The autoregressive generator that emits skeleton and skin tokens builds on it.
 //!
-//! Backends: [`CpuBackend`] (ndarray) always; wgpu with the `wgpu` feature.
+//! Backend: [`CpuBackend`] (ndarray). The modules are generic over burn's `Backend`; the `wgpu`
+//! feature compiles burn's wgpu backend in, but nothing selects it yet.
 
 pub mod data;
 pub mod features;
@@ -31,4 +32,6 @@ pub enum ModelError {
     NoData(String),
     #[error("loss plot: {0}")]
     Plot(String),
+    #[error("model config: {0}")]
+    Config(String),
 }

@@ -7,13 +7,11 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use rig_core::SkinWeights;
 
-use crate::data::{Asset, CANDIDATE_SLOTS, VERTEX_CANDIDATES};
+use crate::data::{vertex_slots, Asset, CANDIDATE_SLOTS};
 use crate::features::{ShapeField, FEATURES};
 use crate::fsq;
 use crate::tokenizer::SkinTokenizer;
 
-/// Vertices the encoder sees per bone.
-pub const ENCODER_POINTS: usize = 256;
 /// Decoder rows per forward pass (bounds memory on large meshes).
 const CHUNK_ROWS: usize = 32_768;
 
@@ -37,12 +35,13 @@ pub fn encode<B: Backend>(model: &SkinTokenizer<B>, asset: &Asset, device: &B::D
     if bones.is_empty() {
         return vec![None; asset.field.joint_count()];
     }
-    let mut rows = Vec::with_capacity(bones.len() * ENCODER_POINTS * (FEATURES + 2));
+    let points = model.points();
+    let mut rows = Vec::with_capacity(bones.len() * points * (FEATURES + 2));
     for &j in &bones {
         let mut rng = StdRng::seed_from_u64(j as u64);
-        asset.encoder_rows(j, &asset.sample_vertices(j, ENCODER_POINTS, &mut rng), &mut rows);
+        asset.encoder_rows(j, &asset.sample_vertices(j, points, &mut rng), &mut rows);
     }
-    let input = Tensor::<B, 3>::from_data(TensorData::new(rows, [bones.len(), ENCODER_POINTS, FEATURES + 2]), device);
+    let input = Tensor::<B, 3>::from_data(TensorData::new(rows, [bones.len(), points, FEATURES + 2]), device);
     let codes: Vec<f32> = model.encode(input).into_data().to_vec().unwrap_or_default();
     let width = codes.len() / bones.len();
     let mut out = vec![None; asset.field.joint_count()];
@@ -53,8 +52,9 @@ pub fn encode<B: Backend>(model: &SkinTokenizer<B>, asset: &Asset, device: &B::D
 }
 
 /// Weights for every vertex of `field` from each bone's tokens: at each vertex a softmax over
-/// the bones competing there. A vertex none of whose competing bones has tokens gets the
-/// geometric prior's row, so no vertex is ever left unweighted.
+/// the bones competing there (up to 8 nearest through the solid plus those the prior names, 12
+/// at most). A vertex none of whose competing bones has tokens gets the geometric prior's row,
+/// so no vertex is ever left unweighted.
 pub fn decode<B: Backend>(
     model: &SkinTokenizer<B>,
     field: &ShapeField,
@@ -64,6 +64,9 @@ pub fn decode<B: Backend>(
 ) -> SkinWeights {
     let levels = model.levels();
     let codes: Vec<Option<Vec<f32>>> = tokens.iter().map(|t| t.as_ref().map(|t| fsq::token_values(t, levels))).collect();
+    if codes.iter().all(Option::is_none) {
+        return SkinWeights::from_rows(field.prior_rows().to_vec());
+    }
     let vertices: Vec<usize> = (0..field.vertex_count()).collect();
     let mut rows: Vec<Vec<(u32, f32)>> = Vec::with_capacity(vertices.len());
     for chunk in vertices.chunks(CHUNK_ROWS / CANDIDATE_SLOTS) {
@@ -82,28 +85,25 @@ fn decode_vertices<B: Backend>(
     device: &B::Device,
 ) -> Vec<Vec<(u32, f32)>> {
     let width = codes.iter().flatten().next().map_or(0, |c| c.len());
-    let slots: Vec<Vec<usize>> = vertices
-        .iter()
-        .map(|&v| field.vertex_candidates(v, VERTEX_CANDIDATES).into_iter().filter(|&j| codes[j].is_some()).take(CANDIDATE_SLOTS).collect())
-        .collect();
     let rows = vertices.len() * CANDIDATE_SLOTS;
     let (mut feats, mut code_rows, mut mask) =
         (Vec::with_capacity(rows * FEATURES), Vec::with_capacity(rows * width), Vec::with_capacity(rows));
-    for (&v, cands) in vertices.iter().zip(&slots) {
+    let mut slots = Vec::with_capacity(vertices.len());
+    for &v in vertices {
+        let bones = vertex_slots(field, v, |j| codes[j].is_some(), &mut feats);
         for slot in 0..CANDIDATE_SLOTS {
-            match cands.get(slot) {
-                Some(&j) => {
-                    feats.extend(field.features(j, v));
-                    code_rows.extend(codes[j].as_deref().unwrap_or(&[]));
+            match bones.get(slot).and_then(|&j| codes[j].as_deref()) {
+                Some(code) => {
+                    code_rows.extend_from_slice(code);
                     mask.push(0.0f32);
                 }
                 None => {
-                    feats.extend([0.0; FEATURES]);
                     code_rows.extend(std::iter::repeat_n(0.0, width));
                     mask.push(-1e4);
                 }
             }
         }
+        slots.push(bones);
     }
     let f = Tensor::<B, 2>::from_data(TensorData::new(feats, [rows, FEATURES]), device);
     let c = Tensor::<B, 2>::from_data(TensorData::new(code_rows, [rows, width]), device);
@@ -113,7 +113,7 @@ fn decode_vertices<B: Backend>(
     slots
         .iter()
         .enumerate()
-        .map(|(i, cands)| cands.iter().enumerate().map(|(s, &j)| (j as u32, probs[i * CANDIDATE_SLOTS + s])).collect())
+        .map(|(i, bones)| bones.iter().enumerate().map(|(s, &j)| (j as u32, probs[i * CANDIDATE_SLOTS + s])).collect())
         .collect()
 }
 

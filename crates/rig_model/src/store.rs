@@ -40,6 +40,7 @@ pub fn load_tokenizer<B: Backend>(dir: &Path, device: &B::Device) -> Result<(Ski
 pub fn config_to_json(c: &SkinTokenizerConfig) -> String {
     let v = serde_json::json!({
         "tokens": c.tokens, "levels": c.levels, "encoder_width": c.encoder_width, "decoder_width": c.decoder_width,
+        "points": c.points,
     });
     serde_json::to_string_pretty(&v).unwrap_or_default()
 }
@@ -51,11 +52,29 @@ pub fn config_from_json(text: &str) -> Result<SkinTokenizerConfig, ModelError> {
         levels: Vec<usize>,
         encoder_width: usize,
         decoder_width: usize,
+        #[serde(default = "default_points")]
+        points: usize,
+    }
+    fn default_points() -> usize {
+        SkinTokenizerConfig::new().points
     }
     let c: C = serde_json::from_str(text)?;
+    if c.tokens == 0
+        || c.levels.is_empty()
+        || c.levels.iter().any(|&l| l < 2)
+        || c.points == 0
+        || c.encoder_width == 0
+        || c.decoder_width < 2
+    {
+        return Err(ModelError::Config(format!(
+            "tokens, points and widths must be positive and every FSQ level at least 2 (tokens {}, levels {:?}, points {}, widths {}/{})",
+            c.tokens, c.levels, c.points, c.encoder_width, c.decoder_width
+        )));
+    }
     Ok(SkinTokenizerConfig::new()
         .with_tokens(c.tokens)
         .with_levels(c.levels)
         .with_encoder_width(c.encoder_width)
-        .with_decoder_width(c.decoder_width))
+        .with_decoder_width(c.decoder_width)
+        .with_points(c.points))
 }

@@ -5,7 +5,8 @@
 //!   that weight is non-zero; a point-wise MLP, then mean, max and weight-weighted mean pooling
 //!   over the N samples, then an MLP to `[B, tokens * levels.len()]`, quantised by FSQ;
 //! - decoder input `[R, F + tokens * levels.len()]`: one row per (vertex, bone) with the bone's
-//!   quantised code; output `[R]` logits of the bone's weight at the vertex.
+//!   quantised code; output `[R]` scores, turned into weights by a softmax over the bones that
+//!   compete at each vertex.
 
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
@@ -28,6 +29,10 @@ pub struct SkinTokenizerConfig {
     /// Width of the decoder's layers.
     #[config(default = 128)]
     pub decoder_width: usize,
+    /// Vertices the encoder sees per bone (max pooling depends on it: the same in training and
+    /// inference).
+    #[config(default = 256)]
+    pub points: usize,
 }
 
 impl SkinTokenizerConfig {
@@ -45,6 +50,7 @@ impl SkinTokenizerConfig {
             dec: [lin(FEATURES + c, d), lin(d, d), lin(d, d / 2)],
             dec_out: lin(d / 2, 1),
             levels: self.levels.clone(),
+            points: self.points,
         }
     }
 }
@@ -56,12 +62,13 @@ pub struct SkinTokenizer<B: Backend> {
     dec: [Linear<B>; 3],
     dec_out: Linear<B>,
     levels: Vec<usize>,
+    points: usize,
 }
 
 impl<B: Backend> SkinTokenizer<B> {
     /// `[B, N, F + 2]` samples to quantised codes `[B, code_width]` in [-1, 1].
     pub fn encode(&self, samples: Tensor<B, 3>) -> Tensor<B, 2> {
-        let [b, n, _] = samples.dims();
+        let [b, _, _] = samples.dims();
         let weight = samples.clone().narrow(2, FEATURES, 1);
         let mut h = samples;
         for layer in &self.enc_point {
@@ -73,7 +80,6 @@ impl<B: Backend> SkinTokenizer<B> {
         let weighted = (h * weight).sum_dim(1) / mass;
         let width = self.enc_point[1].weight.dims()[1];
         let pooled: Tensor<B, 2> = Tensor::cat(vec![mean, max, weighted], 2).reshape([b, 3 * width]);
-        let _ = n;
         let x = gelu(self.enc_head[0].forward(pooled));
         fsq::quantize(self.enc_head[1].forward(x), &self.levels)
     }
@@ -90,5 +96,10 @@ impl<B: Backend> SkinTokenizer<B> {
 
     pub fn levels(&self) -> &[usize] {
         &self.levels
+    }
+
+    /// Vertices per bone the encoder was trained with.
+    pub fn points(&self) -> usize {
+        self.points
     }
 }

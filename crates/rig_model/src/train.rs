@@ -1,5 +1,11 @@
-//! Training the skin tokenizer: Adam, warm-up then cosine learning rate, BCE + Dice loss,
-//! a CSV of losses, a checkpoint after every epoch and resume from it.
+//! Training the skin tokenizer: Adam, warm-up then cosine learning rate, a per-vertex
+//! cross-entropy loss, a CSV of losses, a checkpoint after every epoch and resume from it.
+//!
+//! A run folder holds `epoch-N/` (weights and optimiser state of the last finished epoch),
+//! `state.json` (which epoch folder is current, the options and the model config) and
+//! `losses.csv`. Each epoch is written into a new folder first and `state.json` is replaced
+//! (write, then rename) only when that folder is complete, so a crash at any point leaves a
+//! consistent checkpoint to resume from; the CSV is cut back to the checkpoint's epoch on resume.
 
 use std::fs;
 use std::io::Write;
@@ -19,14 +25,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::{asset_batch, Asset, AssetBatch, CANDIDATE_SLOTS};
 use crate::features::FEATURES;
+use crate::store::config_to_json;
 use crate::tokenizer::{SkinTokenizer, SkinTokenizerConfig};
 use crate::ModelError;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TrainOptions {
     pub epochs: usize,
-    /// Vertices sampled per bone for the encoder.
-    pub points: usize,
     /// Vertices per step where the decoded skin is compared with the artist's.
     pub queries: usize,
     pub learning_rate: f64,
@@ -36,7 +41,7 @@ pub struct TrainOptions {
 
 impl Default for TrainOptions {
     fn default() -> Self {
-        TrainOptions { epochs: 60, points: 256, queries: 1024, learning_rate: 2e-3, warmup_steps: 50, seed: 0 }
+        TrainOptions { epochs: 60, queries: 1024, learning_rate: 2e-3, warmup_steps: 50, seed: 0 }
     }
 }
 
@@ -44,11 +49,8 @@ impl Default for TrainOptions {
 pub struct RunDir(pub PathBuf);
 
 impl RunDir {
-    fn checkpoint(&self) -> PathBuf {
-        self.0.join("checkpoint")
-    }
-    fn optimizer(&self) -> PathBuf {
-        self.0.join("optimizer")
+    fn epoch(&self, epoch: usize) -> PathBuf {
+        self.0.join(format!("epoch-{epoch}"))
     }
     fn state(&self) -> PathBuf {
         self.0.join("state.json")
@@ -88,14 +90,25 @@ pub fn train<B: AutodiffBackend>(
 ) -> Result<SkinTokenizer<B>, ModelError> {
     fs::create_dir_all(&dir.0)?;
     let recorder = NamedMpkFileRecorder::<FullPrecisionSettings>::new();
+    let config_json: serde_json::Value = serde_json::from_str(&config_to_json(config))?;
     let mut model = config.init::<B>(device);
     let mut optim = AdamConfig::new().init::<B, SkinTokenizer<B>>();
     let (mut first_epoch, mut step) = (0, 0);
     if let Ok(text) = fs::read_to_string(dir.state()) {
         let state: State = serde_json::from_str(&text)?;
-        model = model.load_file(dir.checkpoint(), &recorder, device)?;
-        optim = optim.load_record(recorder.load(dir.optimizer(), device)?);
+        if state.config != config_json {
+            return Err(ModelError::Config(format!(
+                "{} was trained with {} and cannot resume as {}; use another --run folder",
+                dir.0.display(),
+                state.config,
+                config_json
+            )));
+        }
+        let folder = dir.epoch(state.epoch);
+        model = model.load_file(folder.join("model"), &recorder, device)?;
+        optim = optim.load_record(recorder.load(folder.join("optimizer"), device)?);
         (first_epoch, step) = (state.epoch, state.step);
+        keep_loss_lines(&dir.losses(), state.epoch)?;
     } else {
         fs::write(dir.losses(), "epoch,train_loss,validation_loss,learning_rate\n")?;
     }
@@ -111,45 +124,40 @@ pub fn train<B: AutodiffBackend>(
         let mut lr = 0.0;
         for (i, &a) in order.iter().enumerate() {
             lr = learning_rate(options, step, total_steps);
-            let b = asset_batch(
-                &train_set[a],
-                options.points,
-                options.queries,
-                options.seed.wrapping_add((epoch * steps_per_epoch + i) as u64),
-            );
+            let b =
+                asset_batch(&train_set[a], config.points, options.queries, options.seed.wrapping_add((epoch * steps_per_epoch + i) as u64));
             let loss = loss::<B>(&model, &b, device);
             sum += loss.clone().into_scalar().elem::<f32>();
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optim.step(lr, model, grads);
             step += 1;
         }
-        let validation_loss = evaluate(&model.valid(), validation, options, device);
+        let validation_loss = evaluate(&model.valid(), validation, config.points, options, device);
         let line = EpochLoss { epoch: epoch + 1, train: sum / order.len().max(1) as f32, validation: validation_loss, learning_rate: lr };
+        let folder = dir.epoch(epoch + 1);
+        fs::create_dir_all(&folder)?;
+        model.clone().save_file(folder.join("model"), &recorder)?;
+        recorder.record(optim.to_record(), folder.join("optimizer"))?;
+        let state = State { epoch: epoch + 1, step, options: options.clone(), config: config_json.clone() };
+        let partial = dir.0.join("state.json.partial");
+        fs::write(&partial, serde_json::to_string_pretty(&state)?)?;
+        fs::rename(&partial, dir.state())?;
+        if epoch > 0 {
+            let _ = fs::remove_dir_all(dir.epoch(epoch));
+        }
         append_loss(&dir.losses(), &line)?;
-        // Each file is written under a partial name, then renamed: a crash mid-save leaves the
-        // previous epoch's checkpoint whole.
-        model.clone().save_file(partial(&dir.checkpoint()), &recorder)?;
-        recorder.record(optim.to_record(), partial(&dir.optimizer()))?;
-        fs::rename(partial(&dir.checkpoint()).with_extension("mpk"), dir.checkpoint().with_extension("mpk"))?;
-        fs::rename(partial(&dir.optimizer()).with_extension("mpk"), dir.optimizer().with_extension("mpk"))?;
-        let state = State {
-            epoch: epoch + 1,
-            step,
-            options: options.clone(),
-            config: serde_json::from_str(&crate::store::config_to_json(config))?,
-        };
-        fs::write(dir.0.join("state.json.partial"), serde_json::to_string_pretty(&state)?)?;
-        fs::rename(dir.0.join("state.json.partial"), dir.state())?;
         on_epoch(line);
     }
     Ok(model)
 }
 
-/// `path` with `_partial` appended to its file name (the recorders add `.mpk`).
-fn partial(path: &Path) -> PathBuf {
-    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    name.push("_partial");
-    path.with_file_name(name)
+/// Cuts the loss log back to its header and the first `epochs` lines (a crash after a line was
+/// written but before its checkpoint leaves one line too many).
+fn keep_loss_lines(path: &Path, epochs: usize) -> Result<(), ModelError> {
+    let text = fs::read_to_string(path).unwrap_or_default();
+    let kept: Vec<&str> = text.lines().take(epochs + 1).collect();
+    fs::write(path, kept.join("\n") + "\n")?;
+    Ok(())
 }
 
 /// Linear warm-up, then cosine decay to a tenth.
@@ -178,18 +186,35 @@ pub fn loss<B: Backend>(model: &SkinTokenizer<B>, b: &AssetBatch, device: &B::De
 }
 
 /// Mean loss over the validation assets (fixed samples, no gradients).
-fn evaluate<B: Backend>(model: &SkinTokenizer<B>, assets: &[Asset], o: &TrainOptions, device: &B::Device) -> f32 {
+fn evaluate<B: Backend>(model: &SkinTokenizer<B>, assets: &[Asset], points: usize, o: &TrainOptions, device: &B::Device) -> f32 {
     let losses: Vec<f32> = assets
         .iter()
         .filter(|a| !a.bones().is_empty())
         .enumerate()
-        .map(|(i, a)| loss(model, &asset_batch(a, o.points, o.queries, 7919 + i as u64), device).into_scalar().elem::<f32>())
+        .map(|(i, a)| loss(model, &asset_batch(a, points, o.queries, 7919 + i as u64), device).into_scalar().elem::<f32>())
         .collect();
     if losses.is_empty() {
         f32::NAN
     } else {
         losses.iter().sum::<f32>() / losses.len() as f32
     }
+}
+
+/// The lines of a loss log written by [`train`] (empty when there is none).
+pub fn read_losses(path: &Path) -> Vec<EpochLoss> {
+    let text = fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            Some(EpochLoss {
+                epoch: f.first()?.parse().ok()?,
+                train: f.get(1)?.parse().ok()?,
+                validation: f.get(2)?.parse().ok()?,
+                learning_rate: f.get(3)?.parse().ok()?,
+            })
+        })
+        .collect()
 }
 
 fn append_loss(path: &Path, l: &EpochLoss) -> Result<(), ModelError> {

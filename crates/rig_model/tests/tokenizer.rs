@@ -77,8 +77,8 @@ fn training_resumes_from_its_checkpoint() {
     let dir = std::env::temp_dir().join(format!("rigsmith-train-resume-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let assets = [asset("assets/samples/quaternius_monster_flying_armabee/Armabee.glb")];
-    let config = SkinTokenizerConfig::new().with_decoder_width(16).with_encoder_width(8);
-    let first = TrainOptions { epochs: 1, points: 32, queries: 64, ..Default::default() };
+    let config = SkinTokenizerConfig::new().with_decoder_width(16).with_encoder_width(8).with_points(32);
+    let first = TrainOptions { epochs: 1, queries: 64, ..Default::default() };
     train::<CpuTrainBackend>(&config, &first, &assets, &[], &RunDir(dir.clone()), &device, |_| {}).expect("first epoch trains");
     let mut ran = Vec::new();
     let second = TrainOptions { epochs: 2, ..first };
@@ -86,5 +86,11 @@ fn training_resumes_from_its_checkpoint() {
     assert_eq!(ran, vec![2], "only the missing epoch runs after a resume");
     let csv = std::fs::read_to_string(dir.join("losses.csv")).expect("loss log");
     assert_eq!(csv.lines().count(), 3, "header and one line per epoch:\n{csv}");
+    assert!(dir.join("epoch-2").is_dir() && !dir.join("epoch-1").exists(), "only the last epoch's checkpoint is kept");
+    let wider = config.clone().with_decoder_width(32);
+    let third = TrainOptions { epochs: 3, ..first };
+    let err = train::<CpuTrainBackend>(&wider, &third, &assets, &[], &RunDir(dir.clone()), &device, |_| {})
+        .expect_err("a changed config is refused");
+    assert!(err.to_string().contains("cannot resume"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
