@@ -80,13 +80,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         t.elapsed().as_secs_f64()
     );
     let config = SkinTokenizerConfig::new().with_decoder_width(a.decoder_width).with_points(a.points.max(8));
-    let options = TrainOptions {
-        epochs: a.epochs,
-        queries: a.queries.max(8),
-        learning_rate: a.lr,
-        seed: a.seed,
-        ..Default::default()
-    };
+    let options = TrainOptions { epochs: a.epochs, queries: a.queries.max(8), learning_rate: a.lr, seed: a.seed, ..Default::default() };
     let dir = RunDir(a.run.clone());
     let mut losses: Vec<EpochLoss> = read_losses(&dir.losses());
     let device = Default::default();
