@@ -2,7 +2,6 @@
 
 use std::path::{Path, PathBuf};
 
-use indicatif::{ProgressBar, ProgressStyle};
 use rig_core::Task;
 use rig_model::data::Asset;
 
@@ -28,8 +27,7 @@ pub fn rigged_files(inputs: &[PathBuf]) -> Vec<PathBuf> {
 /// files that cannot be used are reported and skipped. Joints that carry no weight in the file
 /// (IK targets, end markers) are not learned from, as in `rig --use-skeleton`.
 pub fn load_assets(paths: &[PathBuf]) -> Vec<(PathBuf, Asset)> {
-    let bar = ProgressBar::new(paths.len() as u64);
-    bar.set_style(ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+    let bar = files::progress_bar(paths.len());
     let mut out = Vec::new();
     for path in paths {
         bar.set_message(path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());

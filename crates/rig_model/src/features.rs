@@ -61,7 +61,7 @@ impl ShapeField {
         let prior: Vec<Vec<(u32, f32)>> = (0..n).map(|v| prior_weights.row_pairs(v)).collect();
         let positions = mesh.positions.iter().map(|p| Vector3::from(*p) * scale).collect();
         let joints = joint_geometry(skeleton, &mesh.positions, scale, &options);
-        let piece = smooth::components(&smooth::SurfaceGraph::new(mesh));
+        let piece = binder.surface_components();
         let pieces = piece_shares(&piece, &prior);
         Ok(ShapeField { scale, positions, joints, dist, d_min, prior, piece, pieces })
     }
@@ -183,24 +183,14 @@ fn prior_options() -> AutoSkinOptions {
 
 /// Per piece: the fraction of all vertices in it and each joint's mean prior weight over it.
 fn piece_shares(piece: &[u32], prior: &[Vec<(u32, f32)>]) -> Vec<(f32, Vec<(u32, f32)>)> {
-    let count = piece.iter().map(|&p| p as usize + 1).max().unwrap_or(0);
-    let mut out: Vec<(f32, Vec<(u32, f32)>)> = vec![(0.0, Vec::new()); count];
-    for (&p, row) in piece.iter().zip(prior) {
-        let (n, sums) = &mut out[p as usize];
-        *n += 1.0;
-        for &(j, w) in row {
-            match sums.iter_mut().find(|e| e.0 == j) {
-                Some(e) => e.1 += w,
-                None => sums.push((j, w)),
-            }
-        }
-    }
+    let mut sizes = vec![0usize; piece.iter().map(|&p| p as usize + 1).max().unwrap_or(0)];
+    piece.iter().for_each(|&p| sizes[p as usize] += 1);
     let total = piece.len().max(1) as f32;
-    for (n, sums) in &mut out {
-        sums.iter_mut().for_each(|e| e.1 /= n.max(1.0));
-        *n /= total;
-    }
-    out
+    smooth::component_totals(piece, prior)
+        .into_iter()
+        .zip(sizes)
+        .map(|(sums, n)| (n as f32 / total, sums.into_iter().map(|(j, w)| (j, w / n.max(1) as f32)).collect()))
+        .collect()
 }
 
 /// 2 / the longest side of the mesh's box.

@@ -137,6 +137,11 @@ impl SkinBinder {
         Ok(weights)
     }
 
+    /// The connected piece of the welded surface holding each vertex (a component id per vertex).
+    pub fn surface_components(&self) -> Vec<u32> {
+        smooth::components(&self.surface)
+    }
+
     /// Each joint's distance through the solid to every vertex (the nearest of its bone
     /// segments, mesh units), or `None` for a non-deforming joint. Shares the field cache with
     /// [`SkinBinder::skin`], so calling both costs one set of geodesic passes.

@@ -116,15 +116,21 @@ pub fn components(graph: &SurfaceGraph) -> Vec<u32> {
     weld.iter().map(|&w| comp[w as usize]).collect()
 }
 
+/// Per component (`comp`: a component id per vertex), each joint's summed weight over its vertices.
+pub fn component_totals(comp: &[u32], rows: &[Row]) -> Vec<Row> {
+    let count = comp.iter().map(|&c| c as usize + 1).max().unwrap_or(0);
+    let mut totals: Vec<Row> = vec![Vec::new(); count];
+    for (&c, row) in comp.iter().zip(rows) {
+        add(&mut totals[c as usize], row, 1.0);
+    }
+    totals
+}
+
 /// Binds a connected piece rigidly to one joint when that joint already holds at least
 /// `share` of the piece's total weight (separate low-poly pieces: armour plates, hands, heads).
 pub fn rigidify_components(graph: &SurfaceGraph, rows: &mut [Row], share: f32) {
     let comp = components(graph);
-    let count = comp.iter().map(|&c| c as usize + 1).max().unwrap_or(0);
-    let mut totals: Vec<Row> = vec![Vec::new(); count];
-    for (v, row) in rows.iter().enumerate() {
-        add(&mut totals[comp[v] as usize], row, 1.0);
-    }
+    let totals = component_totals(&comp, rows);
     let owner: Vec<Option<u32>> = totals
         .iter()
         .map(|t| {
