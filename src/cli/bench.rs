@@ -41,6 +41,17 @@ enum Stage {
         #[arg(long, value_delimiter = ',', default_value = "5000,50000,200000")]
         vertices: Vec<usize>,
     },
+    /// Time the learned rigging (skeleton and skin, then skin only) after subdividing the mesh
+    /// to at least N vertices; prints each stage's time and the peak memory.
+    Learned {
+        #[arg(long, default_value = "assets/samples/khronos_fox/Fox.glb")]
+        input: PathBuf,
+        #[arg(long, default_value_t = 50_000)]
+        vertices: usize,
+        /// The models folder (default: models/).
+        #[arg(long)]
+        model: Option<PathBuf>,
+    },
     /// Start a skeleton generation on the editor's worker thread, press Cancel after each of
     /// the given delays, and time how long the worker takes to stop.
     Cancel {
@@ -61,6 +72,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         }
         Stage::Skin { input, vertices } => skin(&input, &vertices),
         Stage::Cancel { file, after_ms } => cancel(&file, &after_ms),
+        Stage::Learned { input, vertices, model } => learned(&input, vertices, model.as_deref()),
         Stage::Export { file } => {
             let rig = rig_io::load(&file).with_context(|| format!("{}", file.display()))?.rig;
             let out = std::env::temp_dir().join(format!("rigsmith-bench-{}.glb", std::process::id()));
@@ -102,6 +114,49 @@ fn make(input: &Path, vertices: usize, out: &Path) -> anyhow::Result<()> {
     rig.clips.truncate(1);
     rig_io::save(&rig, out, &rig_io::ExportOptions::default())?;
     println!("wrote {} ({} vertices, {} triangles)", out.display(), rig.mesh.vertex_count(), rig.mesh.triangle_count());
+    Ok(())
+}
+
+fn learned(input: &Path, vertices: usize, model: Option<&Path>) -> anyhow::Result<()> {
+    use rig_model::rigging::{rig_learned, LearnedModels, LearnedOptions};
+    let mut base = rig_io::load(input).with_context(|| format!("{}", input.display()))?.rig;
+    while base.mesh.vertex_count() < vertices {
+        let (mesh, weights) = subdivide(&base.mesh, &base.weights);
+        base.mesh = mesh;
+        base.weights = weights;
+    }
+    base.mark_unweighted_joints_non_deforming();
+    let t = Instant::now();
+    let models = LearnedModels::load(&super::learned::models_dir(model))?;
+    println!("load models: {:.3} s", t.elapsed().as_secs_f64());
+    for keep_skeleton in [false, true] {
+        let mut rig = base.clone();
+        let stages = std::sync::Mutex::new(Vec::<(String, Instant)>::new());
+        let note = |stage: &str, _: f32| {
+            let mut s = stages.lock().unwrap_or_else(|e| e.into_inner());
+            if s.last().is_none_or(|l| l.0 != stage) {
+                s.push((stage.to_string(), Instant::now()));
+            }
+        };
+        let options = LearnedOptions { keep_skeleton, ..Default::default() };
+        let t = Instant::now();
+        let r = rig_learned(&mut rig, &models, &options, rig_core::Task::reporting(&note))?;
+        let total = t.elapsed().as_secs_f64();
+        let mut stages = stages.into_inner().unwrap_or_default();
+        stages.push(("end".into(), Instant::now()));
+        let split: Vec<String> =
+            stages.windows(2).map(|w| format!("{} {:.2} s", w[0].0, w[1].1.duration_since(w[0].1).as_secs_f64())).collect();
+        println!(
+            "learned {}: {total:.2} s for {} vertices, {} joints, {} threads ({}); {} unweighted",
+            if keep_skeleton { "skin only" } else { "skeleton + skin" },
+            rig.mesh.vertex_count(),
+            r.joints,
+            rayon::current_num_threads(),
+            split.join(", "),
+            rig.unweighted_skinned_vertices()
+        );
+    }
+    println!("peak resident memory: {} MiB", peak_rss_kib().unwrap_or(0) / 1024);
     Ok(())
 }
 

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rig_core::Task;
+use rig_core::{Rig, Task};
 use rig_model::data::Asset;
 
 use super::files;
@@ -42,12 +42,34 @@ pub fn load_assets(paths: &[PathBuf]) -> Vec<(PathBuf, Asset)> {
 }
 
 pub fn load_asset(path: &Path) -> anyhow::Result<Asset> {
-    let mut rig = rig_io::load(path)?.rig;
-    rig.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
-    rig.mark_unweighted_joints_non_deforming();
+    let rig = load_rig(path)?;
     let mut asset = Asset::new(&rig, Task::silent())?;
     asset.name = display_name(path);
     Ok(asset)
+}
+
+/// A rigged file with its weightless joints marked non-deforming, named for tables.
+pub fn load_rig(path: &Path) -> anyhow::Result<Rig> {
+    let mut rig = rig_io::load(path)?.rig;
+    rig.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+    rig.mark_unweighted_joints_non_deforming();
+    rig.name = display_name(path);
+    Ok(rig)
+}
+
+/// [`load_rig`] for each file with a progress bar; failures are reported and skipped.
+pub fn load_rigs(paths: &[PathBuf]) -> Vec<(PathBuf, Rig)> {
+    let bar = files::progress_bar(paths.len());
+    let mut out = Vec::new();
+    for path in paths {
+        match load_rig(path) {
+            Ok(r) => out.push((path.clone(), r)),
+            Err(e) => bar.suspend(|| eprintln!("skipped {}: {e}", path.display())),
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    out
 }
 
 /// `folder/file` without the extension: enough to tell assets apart in tables.

@@ -9,7 +9,11 @@ use rig_core::autoskel::{AutoSkeletonOptions, SkeletonKind};
 use rig_core::autoskin::AutoSkinOptions;
 use rig_core::Task;
 
-use super::files;
+use rig_model::decode::SamplingOptions;
+use rig_model::rigging::{rig_learned, LearnedModels, LearnedOptions};
+use rig_model::skin::DecodeOptions;
+
+use super::{files, learned};
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum Method {
@@ -100,12 +104,33 @@ pub struct Args {
     /// Advanced: length of a leaf joint's bone stub, as a fraction of its parent bone.
     #[arg(long)]
     leaf: Option<f32>,
+    /// Learned: the folder holding skin_tokenizer.* and rig_generator.* (default: models/).
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Learned: sampling temperature of the skeleton tokens (0: most likely token).
+    #[arg(long, default_value_t = SamplingOptions::default().temperature)]
+    temperature: f32,
+    /// Learned: draw only from the k most likely tokens (0: all).
+    #[arg(long, default_value_t = SamplingOptions::default().top_k)]
+    top_k: usize,
+    /// Learned: draw only from the most likely tokens holding this probability.
+    #[arg(long, default_value_t = SamplingOptions::default().top_p)]
+    top_p: f32,
+    /// Learned: divide the logits of skeleton tokens already written by this (1: off).
+    #[arg(long, default_value_t = SamplingOptions::default().repetition_penalty)]
+    repetition_penalty: f32,
+    /// Learned: beam search over the skeleton with this many beams (1: sampling).
+    #[arg(long, default_value_t = SamplingOptions::default().beams)]
+    beams: usize,
+}
+
+/// How each file is rigged.
+enum Rigger<'a> {
+    Geometric { options: AutoSkinOptions, deform: DeformJoints, generate: Option<AutoSkeletonOptions> },
+    Learned { models: &'a LearnedModels, options: LearnedOptions },
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
-    if matches!(a.method, Method::Learned) {
-        bail!("the learned generator is not available yet; use --method geometric");
-    }
     let kind = match a.kind {
         Kind::Auto => SkeletonKind::Auto,
         Kind::Biped => SkeletonKind::Biped,
@@ -113,7 +138,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         Kind::Quadruped if !a.use_skeleton => bail!("the quadruped template is not implemented yet; use --kind generic (or auto)"),
         Kind::Quadruped => SkeletonKind::Generic,
     };
-    let _ = (a.seed, a.transfer, a.postprocess);
+    let _ = (a.transfer, a.postprocess);
     let skel = (!a.use_skeleton).then(|| rig_core::autoskel::AutoSkeletonOptions {
         kind,
         spacing: a.joint_spacing,
@@ -133,22 +158,38 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         rigid_piece_share: a.rigid_share.unwrap_or(d.rigid_piece_share),
         adjacent_only: !a.any_joints,
     };
+    let models;
+    let rigger = match a.method {
+        Method::Geometric => Rigger::Geometric { options, deform: a.deform, generate: skel },
+        Method::Learned => {
+            let dir = learned::models_dir(a.model.as_deref());
+            models = LearnedModels::load(&dir)
+                .with_context(|| format!("loading the learned models from {} (--model DIR, or --method geometric)", dir.display()))?;
+            let sampling = SamplingOptions {
+                temperature: a.temperature,
+                top_k: a.top_k,
+                top_p: a.top_p,
+                repetition_penalty: a.repetition_penalty,
+                beams: a.beams.max(1),
+                seed: a.seed,
+                ..Default::default()
+            };
+            let decode = DecodeOptions { max_influences: a.max_influences.max(1), ..Default::default() };
+            let options =
+                LearnedOptions { sampling, decode, keep_skeleton: a.use_skeleton, all_joints_deform: a.deform == DeformJoints::All };
+            Rigger::Learned { models: &models, options }
+        }
+    };
     if a.input.is_dir() {
-        return run_folder(&a.input, &a.output, &options, a.deform, skel.as_ref());
+        return run_folder(&a.input, &a.output, &rigger);
     }
     let t = Instant::now();
-    rig_file(&a.input, &a.output, &options, a.deform, skel.as_ref(), true)?;
+    rig_file(&a.input, &a.output, &rigger, true)?;
     eprintln!("rigged {} in {:.2} s -> {}", a.input.display(), t.elapsed().as_secs_f64(), a.output.display());
     Ok(())
 }
 
-fn run_folder(
-    input: &Path,
-    output: &Path,
-    options: &AutoSkinOptions,
-    deform: DeformJoints,
-    generate: Option<&AutoSkeletonOptions>,
-) -> anyhow::Result<()> {
+fn run_folder(input: &Path, output: &Path, rigger: &Rigger) -> anyhow::Result<()> {
     let files = files::inputs_in(input);
     if files.is_empty() {
         bail!("{} holds no .glb/.gltf/.vrm/.obj file", input.display());
@@ -158,7 +199,7 @@ fn run_folder(
     for f in &files {
         bar.set_message(f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
         let out = output.join(format!("{}.glb", files::key(input, f)));
-        if let Err(e) = rig_file(f, &out, options, deform, generate, false) {
+        if let Err(e) = rig_file(f, &out, rigger, false) {
             bar.suspend(|| eprintln!("error: {}: {e:#}", f.display()));
             failed += 1;
         }
@@ -171,35 +212,46 @@ fn run_folder(
     Ok(())
 }
 
-/// Rigs one file: `generate` builds a new skeleton, `None` keeps the file's.
-fn rig_file(
-    input: &Path,
-    output: &Path,
-    options: &AutoSkinOptions,
-    deform: DeformJoints,
-    generate: Option<&AutoSkeletonOptions>,
-    show_progress: bool,
-) -> anyhow::Result<()> {
+/// Rigs one file and writes it.
+fn rig_file(input: &Path, output: &Path, rigger: &Rigger, show_progress: bool) -> anyhow::Result<()> {
     let mut rig = rig_io::load(input).with_context(|| format!("{}", input.display()))?.rig;
-    let source = match generate {
-        Some(o) => SkeletonSource::Generate(o.clone()),
-        None => SkeletonSource::Keep { weighted_only: deform == DeformJoints::Weighted },
-    };
+    let last = std::sync::Mutex::new(String::new());
     let report = |stage: &str, f: f32| {
-        if show_progress {
-            eprintln!("  {stage} ({:.0} %)", f * 100.0);
+        let line = format!("  {stage} ({:.0} %)", (f * 10.0).floor() * 10.0);
+        let mut last = last.lock().unwrap_or_else(|e| e.into_inner());
+        if show_progress && *last != line {
+            eprintln!("{line}");
+            *last = line;
         }
     };
-    match rig_in_place(&mut rig, &source, options, Task::reporting(&report)) {
-        Err(rig_core::autorig::AutoRigError::NoSkeleton) => {
-            bail!("{} has no skeleton to keep (--use-skeleton needs a rigged file)", input.display())
+    let task = Task::reporting(&report);
+    let max_influences = match rigger {
+        Rigger::Geometric { options, deform, generate } => {
+            let source = match generate {
+                Some(o) => SkeletonSource::Generate(o.clone()),
+                None => SkeletonSource::Keep { weighted_only: *deform == DeformJoints::Weighted },
+            };
+            match rig_in_place(&mut rig, &source, options, task) {
+                Err(rig_core::autorig::AutoRigError::NoSkeleton) => {
+                    bail!("{} has no skeleton to keep (--use-skeleton needs a rigged file)", input.display())
+                }
+                other => other.with_context(|| format!("{}", input.display()))?,
+            }
+            options.max_influences
         }
-        other => other.with_context(|| format!("{}", input.display()))?,
-    }
+        Rigger::Learned { models, options } => {
+            let r = rig_learned(&mut rig, models, options, task).with_context(|| format!("{}", input.display()))?;
+            if show_progress {
+                let score = r.skeleton_score.map_or(String::new(), |s| format!(", mean token log-probability {s:.3}"));
+                eprintln!("  {} joints, {} moved into the volume{score}", r.joints, r.moved_inside);
+            }
+            options.decode.max_influences
+        }
+    };
     if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
     }
-    let export = rig_io::ExportOptions { max_influences: Some(options.max_influences) };
+    let export = rig_io::ExportOptions { max_influences: Some(max_influences) };
     rig_io::save(&rig, output, &export).with_context(|| format!("{}", output.display()))?;
     Ok(())
 }

@@ -4,9 +4,13 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
+use burn::module::AutodiffModule;
+use rig_model::gen_data::{check_code_width, GenAsset};
+use rig_model::gen_train::{best_generator, train_generator, GenTrainOptions};
+use rig_model::generator::RigGeneratorConfig;
 use rig_model::tokenizer::SkinTokenizerConfig;
 use rig_model::train::{read_losses, train, EpochLoss, RunDir, TrainOptions};
-use rig_model::{plot, store, CpuTrainBackend};
+use rig_model::{plot, store, CpuBackend, CpuTrainBackend};
 
 use super::learned;
 
@@ -14,7 +18,7 @@ use super::learned;
 enum What {
     /// The FSQ skin tokenizer (4 tokens per bone).
     Tokenizer,
-    /// The autoregressive skeleton + skin generator (not built yet).
+    /// The autoregressive skeleton + skin generator (needs the tokenizer in the models folder).
     Generator,
 }
 
@@ -46,15 +50,27 @@ pub struct Args {
     lr: f64,
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Width of the decoder's layers.
+    /// Width of the decoder's layers (tokenizer).
     #[arg(long, default_value_t = 128)]
     decoder_width: usize,
+    /// Generator: sequences per step.
+    #[arg(long, default_value_t = GenTrainOptions::default().batch)]
+    batch: usize,
+    /// Generator: passes over the training set per epoch, each freshly augmented.
+    #[arg(long, default_value_t = GenTrainOptions::default().repeats)]
+    repeats: usize,
+    /// Generator: no mirroring or scaling of the examples.
+    #[arg(long)]
+    no_augment: bool,
+    /// Generator: width of the transformer.
+    #[arg(long, default_value_t = RigGeneratorConfig::new().d_model)]
+    d_model: usize,
+    /// Generator: transformer layers.
+    #[arg(long, default_value_t = RigGeneratorConfig::new().layers)]
+    layers: usize,
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
-    if matches!(a.what, What::Generator) {
-        bail!("training the generator is not built yet (issue 5); `rigsmith train tokenizer` trains the skin tokenizer");
-    }
     let t = Instant::now();
     let files = learned::rigged_files(&a.data);
     if files.is_empty() {
@@ -69,6 +85,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         } else {
             train_files.push(f);
         }
+    }
+    if matches!(a.what, What::Generator) {
+        return train_generator_files(&a, &train_files, &val_files, t);
     }
     let train_set: Vec<_> = learned::load_assets(&train_files).into_iter().map(|(_, a)| a).collect();
     let validation: Vec<_> = learned::load_assets(&val_files).into_iter().map(|(_, a)| a).collect();
@@ -105,5 +124,73 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let out = learned::models_dir(a.out.as_deref());
     store::save_tokenizer(&model, &config, &out).with_context(|| format!("{}", out.display()))?;
     eprintln!("trained in {:.0} s; weights in {}", t.elapsed().as_secs_f64(), out.display());
+    Ok(())
+}
+
+/// Trains the generator on the files (the tokenizer in the models folder encodes the artist's
+/// skins and the geometric prior) and ships it beside the tokenizer.
+fn train_generator_files(a: &Args, train_files: &[PathBuf], val_files: &[PathBuf], t: Instant) -> anyhow::Result<()> {
+    let models = learned::models_dir(a.out.as_deref());
+    let (tokenizer, _) = store::load_tokenizer::<CpuBackend>(&models, &Default::default())
+        .context("the generator writes the tokenizer's tokens: train the tokenizer first (rigsmith train tokenizer)")?;
+    let config = RigGeneratorConfig::new().with_d_model(a.d_model).with_layers(a.layers.max(1)).with_levels(tokenizer.levels().to_vec());
+    check_code_width(&config, &tokenizer).map_err(anyhow::Error::msg)?;
+    let load = |files: &[PathBuf]| -> Vec<GenAsset> {
+        learned::load_rigs(files)
+            .into_iter()
+            .filter_map(|(path, rig)| match rig_model::gen_data::gen_asset(&rig, &tokenizer) {
+                Ok(g) => Some(g),
+                Err(e) => {
+                    eprintln!("skipped {}: {e}", path.display());
+                    None
+                }
+            })
+            .collect()
+    };
+    let (train_set, validation) = (load(train_files), load(val_files));
+    let joints: usize = train_set.iter().map(GenAsset::joint_count).sum();
+    eprintln!(
+        "{} training assets ({joints} joints), {} validation assets, prepared in {:.0} s",
+        train_set.len(),
+        validation.len(),
+        t.elapsed().as_secs_f64()
+    );
+    let options = GenTrainOptions {
+        epochs: a.epochs,
+        batch: a.batch.max(1),
+        learning_rate: a.lr,
+        seed: a.seed,
+        augment: !a.no_augment,
+        repeats: a.repeats.max(1),
+        ..Default::default()
+    };
+    let dir = RunDir(a.run.clone());
+    let mut losses: Vec<EpochLoss> = read_losses(&dir.losses());
+    let started = Instant::now();
+    let model = train_generator::<CpuTrainBackend>(&config, &options, &train_set, &validation, &dir, &Default::default(), |l, parts| {
+        eprintln!(
+            "epoch {:>3}: train {:.4}  validation {:.4} (skeleton {:.3}, skin {:.3})  lr {:.2e}  ({:.0} s)",
+            l.epoch,
+            l.train,
+            l.validation,
+            parts.skeleton,
+            parts.skin,
+            l.learning_rate,
+            started.elapsed().as_secs_f64()
+        );
+        losses.push(l);
+        if let Err(e) = plot::plot_losses(&losses, &a.run.join("losses.png")) {
+            eprintln!("warning: {e}");
+        }
+    })?;
+    let model = match best_generator::<CpuBackend>(&config, &dir, &Default::default()) {
+        Some((best, epoch, loss)) => {
+            eprintln!("shipping epoch {epoch}, the lowest validation loss ({loss:.4})");
+            best
+        }
+        None => model.valid(),
+    };
+    store::save_generator(&model, &config, &models).with_context(|| format!("{}", models.display()))?;
+    eprintln!("trained in {:.0} s; weights in {}", t.elapsed().as_secs_f64(), models.display());
     Ok(())
 }

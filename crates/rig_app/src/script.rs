@@ -102,7 +102,7 @@ fn log_frame(mut log: ResMut<FrameLog>, worker: Res<Worker>) {
 struct Targets<'w> {
     doc: ResMut<'w, Document>,
     worker: ResMut<'w, Worker>,
-    settings: Res<'w, GenerateSettings>,
+    settings: ResMut<'w, GenerateSettings>,
     view: ResMut<'w, ViewSettings>,
     playback: ResMut<'w, Playback>,
     autosave: Option<ResMut<'w, Autosave>>,
@@ -137,6 +137,14 @@ fn run_steps(mut script: ResMut<Script>, mut t: Targets, mut commands: Commands,
         }
         ["reskin"] => {
             generate::start(&mut t.doc, &mut t.worker, &t.settings, false);
+            Ok(())
+        }
+        ["method", "learned"] => {
+            t.settings.method = generate::Method::Learned;
+            Ok(())
+        }
+        ["method", "geometric"] => {
+            t.settings.method = generate::Method::Geometric;
             Ok(())
         }
         ["select", name] => select(&mut t.doc, name),

@@ -12,7 +12,10 @@ use bevy::prelude::*;
 use rig_core::autorig::{self, AutoRigError};
 use rig_core::autoskel::AutoSkeletonOptions;
 use rig_core::autoskin::{AutoSkinOptions, SkinBinder};
-use rig_core::{Mesh, Skeleton, SkinWeights, Task};
+use rig_core::{MaterialLibrary, Mesh, Rig, Skeleton, SkinWeights, Task};
+use rig_model::decode::SamplingOptions;
+use rig_model::rigging::{rig_learned, LearnedError, LearnedModels, LearnedOptions};
+use rig_model::skin::DecodeOptions;
 
 /// What to compute.
 #[derive(Debug, Clone)]
@@ -21,6 +24,9 @@ pub enum JobKind {
     Generate(AutoSkeletonOptions),
     /// A new skin for the given (possibly edited) skeleton.
     Reskin,
+    /// The learned generator: a new skeleton and skin, or (`keep_skeleton`) only a new skin
+    /// for the given skeleton.
+    Learned { keep_skeleton: bool, sampling: SamplingOptions },
 }
 
 /// One request to the worker. The mesh travels with an id so the worker can keep its binder
@@ -107,8 +113,8 @@ impl Worker {
         self.next_id += 1;
         let cancel = Arc::new(AtomicBool::new(false));
         let label = match kind {
-            JobKind::Generate(_) => "Generate",
-            JobKind::Reskin => "Re-skin",
+            JobKind::Generate(_) | JobKind::Learned { keep_skeleton: false, .. } => "Generate",
+            JobKind::Reskin | JobKind::Learned { keep_skeleton: true, .. } => "Re-skin",
         };
         let job = Job { id, mesh_id, mesh, skeleton, kind, skin, cancel: cancel.clone() };
         self.jobs.try_send(job).map_err(|e| match e {
@@ -133,14 +139,30 @@ impl Worker {
     }
 }
 
+/// The folder of the learned models: `RIGSMITH_MODELS`, else the source tree's `models/`.
+pub fn models_dir() -> std::path::PathBuf {
+    std::env::var_os("RIGSMITH_MODELS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models"))
+}
+
 fn worker_loop(jobs: Receiver<Job>, events: SyncSender<WorkerEvent>) {
     let mut binder: Option<(u64, usize, SkinBinder)> = None;
+    // Loaded on the first learned job and kept.
+    let mut models: Option<LearnedModels> = None;
     for job in jobs {
         let id = job.id;
-        let event = match run_job(&job, &mut binder, &events) {
+        let result = match &job.kind {
+            JobKind::Learned { keep_skeleton, sampling } => run_learned(&job, *keep_skeleton, sampling, &mut models, &events),
+            _ => run_job(&job, &mut binder, &events).map_err(|e| match e {
+                AutoRigError::Cancelled => None,
+                e => Some(e.to_string()),
+            }),
+        };
+        let event = match result {
             Ok(output) => WorkerEvent::Done { job: id, result: Ok(output) },
-            Err(AutoRigError::Cancelled) => WorkerEvent::Cancelled { job: id },
-            Err(e) => WorkerEvent::Done { job: id, result: Err(e.to_string()) },
+            Err(None) => WorkerEvent::Cancelled { job: id },
+            Err(Some(e)) => WorkerEvent::Done { job: id, result: Err(e) },
         };
         if events.send(event).is_err() {
             return;
@@ -157,7 +179,7 @@ fn run_job(job: &Job, cache: &mut Option<(u64, usize, SkinBinder)>, events: &Syn
     let task = Task::reporting(&report).with_cancel(&job.cancel);
     let (skeleton, generated) = match &job.kind {
         JobKind::Generate(o) => (autorig::generate_skeleton(&job.mesh, o, task)?, true),
-        JobKind::Reskin => (job.skeleton.clone(), false),
+        JobKind::Reskin | JobKind::Learned { .. } => (job.skeleton.clone(), false),
     };
     if !skeleton.joints.iter().any(|j| j.deform) {
         return Err(AutoRigError::NoSkeleton);
@@ -172,6 +194,49 @@ fn run_job(job: &Job, cache: &mut Option<(u64, usize, SkinBinder)>, events: &Syn
     let mesh = if generated { all_parts_skinned(&job.mesh) } else { None };
     let weights = autorig::skin_weights(binder, mesh.as_ref().unwrap_or(&job.mesh), &skeleton, &job.skin, task)?;
     Ok(JobOutput { skeleton, weights, generated_skeleton: generated, seconds: started.elapsed().as_secs_f32() })
+}
+
+/// A learned job: loads the models on first use (an error says how to get them), then
+/// generates with the job's sampling settings. `Err(None)` means cancelled.
+fn run_learned(
+    job: &Job,
+    keep_skeleton: bool,
+    sampling: &SamplingOptions,
+    models: &mut Option<LearnedModels>,
+    events: &SyncSender<WorkerEvent>,
+) -> Result<JobOutput, Option<String>> {
+    let started = Instant::now();
+    let report = |stage: &str, fraction: f32| {
+        let _ = events.try_send(WorkerEvent::Progress { job: job.id, stage: stage.to_string(), fraction });
+    };
+    let task = Task::reporting(&report).with_cancel(&job.cancel);
+    if models.is_none() {
+        report("loading the learned models", 0.0);
+        let dir = models_dir();
+        let loaded = LearnedModels::load(&dir)
+            .map_err(|e| Some(format!("learned models in {}: {e} (set RIGSMITH_MODELS, or use the geometric method)", dir.display())))?;
+        *models = Some(loaded);
+    }
+    let Some(models) = models.as_ref() else { return Err(Some("no learned models".into())) };
+    let mut rig = Rig::unrigged("editor", (*job.mesh).clone(), MaterialLibrary::default());
+    rig.skeleton = job.skeleton.clone();
+    let options = LearnedOptions {
+        sampling: sampling.clone(),
+        decode: DecodeOptions { max_influences: job.skin.max_influences.max(1), ..Default::default() },
+        keep_skeleton,
+        // The editor's deform flags are the artist's choice: keep them as they are.
+        all_joints_deform: true,
+    };
+    match rig_learned(&mut rig, models, &options, task) {
+        Ok(_) => Ok(JobOutput {
+            skeleton: rig.skeleton,
+            weights: rig.weights,
+            generated_skeleton: !keep_skeleton,
+            seconds: started.elapsed().as_secs_f32(),
+        }),
+        Err(LearnedError::Cancelled(_)) => Err(None),
+        Err(e) => Err(Some(e.to_string())),
+    }
 }
 
 /// A generated skeleton skins every part (static parts included): a copy with all parts

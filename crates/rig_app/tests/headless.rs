@@ -81,7 +81,10 @@ fn finish_job(app: &mut App) {
 }
 
 fn submit(app: &mut App, generate_skeleton: bool) {
-    let settings = rig_app::ui::generate::GenerateSettings::default();
+    submit_with(app, generate_skeleton, rig_app::ui::generate::GenerateSettings::default());
+}
+
+fn submit_with(app: &mut App, generate_skeleton: bool, settings: rig_app::ui::generate::GenerateSettings) {
     app.world_mut().resource_scope(|world, mut worker: Mut<rig_app::worker::Worker>| {
         let mut doc = world.resource_mut::<Document>();
         rig_app::ui::generate::start(&mut doc, &mut worker, &settings, generate_skeleton);
@@ -189,6 +192,40 @@ fn cancel_stops_a_generation_and_leaves_the_rig_alone() {
     let d = doc(&app);
     assert_eq!(d.rig.as_ref().unwrap().skeleton, before);
     assert!(d.history.undo_label().is_none());
+    assert!(d.status.as_deref().is_some_and(|s| s.starts_with("Cancelled")), "{:?}", d.status);
+}
+
+/// The learned method on the worker: the shipped models generate a valid rig (one undo step),
+/// re-skin the artist's skeleton, and a cancelled learned job leaves the rig alone.
+#[test]
+fn the_learned_method_generates_and_reskins_on_the_worker() {
+    use rig_app::ui::generate::{GenerateSettings, Method};
+    let learned = || GenerateSettings { method: Method::Learned, ..Default::default() };
+    let mut app = app();
+    open(&mut app, sample("khronos_fox/Fox.glb"));
+    let artist = doc(&app).rig.as_ref().unwrap().skeleton.clone();
+    submit_with(&mut app, true, learned());
+    finish_job(&mut app);
+    let d = doc(&app);
+    assert!(d.error.is_none(), "{:?}", d.error);
+    let rig = d.rig.as_ref().unwrap();
+    assert_ne!(rig.skeleton, artist, "a new skeleton");
+    assert_eq!(rig.skeleton.roots().count(), 1);
+    assert_eq!(rig.unweighted_skinned_vertices(), 0);
+    assert!(d.history.undo_label().is_some(), "generation is one undo step");
+    doc_mut(&mut app).undo();
+    assert_eq!(doc(&app).rig.as_ref().unwrap().skeleton, artist);
+    submit_with(&mut app, false, learned());
+    finish_job(&mut app);
+    let rig = doc(&app).rig.as_ref().unwrap();
+    assert_eq!(rig.skeleton, artist, "re-skin keeps the skeleton");
+    assert_eq!(rig.unweighted_skinned_vertices(), 0);
+    let before = rig.clone();
+    submit_with(&mut app, true, learned());
+    app.world().resource::<rig_app::worker::Worker>().cancel();
+    finish_job(&mut app);
+    let d = doc(&app);
+    assert_eq!(d.rig.as_ref().unwrap().skeleton, before.skeleton);
     assert!(d.status.as_deref().is_some_and(|s| s.starts_with("Cancelled")), "{:?}", d.status);
 }
 

@@ -45,13 +45,19 @@ impl Asset {
             return Err(AssetError::NoSkin);
         }
         let truth: Vec<Vec<(u32, f32)>> = rig.weights.iter().map(|(j, w)| normalised_row(j, w)).collect();
-        let mut support = vec![Vec::new(); rig.skeleton.len()];
+        Ok(Asset::from_field(rig.name.clone(), field, truth))
+    }
+
+    /// An asset whose "truth" is any per-vertex skin over `field`'s skeleton (the generator
+    /// encodes the geometric prior this way).
+    pub fn from_field(name: String, field: ShapeField, truth: Vec<Vec<(u32, f32)>>) -> Asset {
+        let mut support = vec![Vec::new(); field.joint_count()];
         for (v, row) in truth.iter().enumerate() {
             row.iter().for_each(|&(j, _)| support[j as usize].push(v));
         }
         let candidates =
-            (0..rig.skeleton.len()).map(|j| if field.deforming().any(|k| k == j) { field.candidates(j) } else { Vec::new() }).collect();
-        Ok(Asset { name: rig.name.clone(), field, truth, support, candidates })
+            (0..field.joint_count()).map(|j| if field.deforming().any(|k| k == j) { field.candidates(j) } else { Vec::new() }).collect();
+        Asset { name, field, truth, support, candidates }
     }
 
     /// The artist's weight of joint `j` at vertex `v`.

@@ -1,14 +1,23 @@
-//! Learned rigging in burn. Today: the skin tokenizer (an FSQ autoencoder that compresses each
-//! bone's skin weights into 4 discrete tokens, conditioned on the shape), its training loop and
-//! inference. The autoregressive generator that emits skeleton and skin tokens builds on it.
+//! Learned rigging in burn: the skin tokenizer (an FSQ autoencoder that compresses each bone's
+//! skin weights into 4 discrete tokens, conditioned on the shape) and the rig generator (a
+//! small autoregressive transformer that writes a skeleton as tokens, then 4 skin tokens per
+//! bone), their training loops and inference (`rigging::rig_learned`).
 //!
 //! Backend: [`CpuBackend`] (ndarray). The modules are generic over burn's `Backend`; the `wgpu`
 //! feature compiles burn's wgpu backend in, but nothing selects it yet.
 
 pub mod data;
+pub mod decode;
 pub mod features;
 pub mod fsq;
+pub mod gen_data;
+pub mod gen_train;
+pub mod generator;
 pub mod plot;
+pub mod rigging;
+pub mod run;
+pub mod sequence;
+pub mod shape;
 pub mod skin;
 pub mod store;
 pub mod tokenizer;
@@ -22,7 +31,7 @@ pub type CpuTrainBackend = burn::backend::Autodiff<CpuBackend>;
 /// What can go wrong loading, saving or training a model.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
-    #[error("{0}")]
+    #[error(transparent)]
     Io(#[from] std::io::Error),
     #[error("model file: {0}")]
     Record(#[from] burn::record::RecorderError),

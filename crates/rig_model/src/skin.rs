@@ -5,9 +5,10 @@ use burn::prelude::*;
 use burn::tensor::activation::softmax;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
+use rayon::prelude::*;
 use rig_core::SkinWeights;
 
-use crate::data::{vertex_slots, Asset, CANDIDATE_SLOTS};
+use crate::data::{vertex_slots, Asset, CANDIDATE_SLOTS, VERTEX_CANDIDATES};
 use crate::features::{ShapeField, FEATURES};
 use crate::fsq;
 use crate::tokenizer::SkinTokenizer;
@@ -67,10 +68,21 @@ pub fn decode<B: Backend>(
     if codes.iter().all(Option::is_none) {
         return SkinWeights::from_rows(field.prior_rows().to_vec());
     }
-    let vertices: Vec<usize> = (0..field.vertex_count()).collect();
-    let mut rows: Vec<Vec<(u32, f32)>> = Vec::with_capacity(vertices.len());
-    for chunk in vertices.chunks(CHUNK_ROWS / CANDIDATE_SLOTS) {
-        rows.extend(decode_vertices(model, field, &codes, chunk, device));
+    // A vertex with one competing bone takes it whole (a softmax over one slot is 1): only the
+    // others go through the decoder.
+    let mut rows: Vec<Vec<(u32, f32)>> = vec![Vec::new(); field.vertex_count()];
+    let mut shared = Vec::new();
+    for (v, row) in rows.iter_mut().enumerate() {
+        match field.vertex_candidates_where(v, VERTEX_CANDIDATES, |j| codes[j].is_some()).as_slice() {
+            [j] => row.push((*j as u32, 1.0)),
+            _ => shared.push(v),
+        }
+    }
+    // Chunks in parallel: the CPU backend's matrix products run on one thread each.
+    let decoded: Vec<Vec<Vec<(u32, f32)>>> =
+        shared.par_chunks(CHUNK_ROWS / CANDIDATE_SLOTS).map(|chunk| decode_vertices(model, field, &codes, chunk, device)).collect();
+    for (&v, row) in shared.iter().zip(decoded.into_iter().flatten()) {
+        rows[v] = row;
     }
     let rows = rows.into_iter().zip(field.prior_rows()).map(|(row, prior)| finish_row(row, prior, options));
     SkinWeights::from_rows(rows)

@@ -1,5 +1,6 @@
-//! Shipped weights: `<dir>/skin_tokenizer.json` (the config) beside
-//! `<dir>/skin_tokenizer.mpk` (the weights, burn's named MessagePack format).
+//! Shipped weights: `<dir>/skin_tokenizer.json` and `<dir>/rig_generator.json` (the configs)
+//! beside `<dir>/skin_tokenizer.mpk` and `<dir>/rig_generator.mpk` (the weights, burn's named
+//! MessagePack format).
 
 use std::fs;
 use std::path::Path;
@@ -8,6 +9,7 @@ use burn::module::Module;
 use burn::prelude::*;
 use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder};
 
+use crate::generator::{RigGenerator, RigGeneratorConfig};
 use crate::tokenizer::{SkinTokenizer, SkinTokenizerConfig};
 use crate::ModelError;
 
@@ -77,4 +79,35 @@ pub fn config_from_json(text: &str) -> Result<SkinTokenizerConfig, ModelError> {
         .with_encoder_width(c.encoder_width)
         .with_decoder_width(c.decoder_width)
         .with_points(c.points))
+}
+
+pub const GENERATOR_STEM: &str = "rig_generator";
+
+/// Writes the generator's config and weights into `dir` (each written beside, then renamed).
+pub fn save_generator<B: Backend>(model: &RigGenerator<B>, config: &RigGeneratorConfig, dir: &Path) -> Result<(), ModelError> {
+    fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!("{GENERATOR_STEM}_partial"));
+    model.clone().save_file(&tmp, &NamedMpkFileRecorder::<FullPrecisionSettings>::new())?;
+    fs::rename(tmp.with_extension("mpk"), dir.join(format!("{GENERATOR_STEM}.mpk")))?;
+    let json = dir.join(format!("{GENERATOR_STEM}.json.tmp"));
+    fs::write(&json, serde_json::to_string_pretty(config)?)?;
+    fs::rename(json, dir.join(format!("{GENERATOR_STEM}.json")))?;
+    Ok(())
+}
+
+/// Loads the generator shipped in `dir`.
+pub fn load_generator<B: Backend>(dir: &Path, device: &B::Device) -> Result<(RigGenerator<B>, RigGeneratorConfig), ModelError> {
+    let config_path = dir.join(format!("{GENERATOR_STEM}.json"));
+    let text = fs::read_to_string(&config_path).map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", config_path.display())))?;
+    let config: RigGeneratorConfig = serde_json::from_str(&text)?;
+    if config.d_model == 0 || config.heads == 0 || !config.d_model.is_multiple_of(2 * config.heads) || config.levels.iter().any(|&l| l < 2)
+    {
+        return Err(ModelError::Config(format!(
+            "{}: d_model must be a positive multiple of twice the heads and every FSQ level at least 2",
+            config_path.display()
+        )));
+    }
+    let model =
+        config.init::<B>(device).load_file(dir.join(GENERATOR_STEM), &NamedMpkFileRecorder::<FullPrecisionSettings>::new(), device)?;
+    Ok((model, config))
 }

@@ -1,20 +1,12 @@
 //! Training the skin tokenizer: Adam, warm-up then cosine learning rate, a per-vertex
-//! cross-entropy loss, a CSV of losses, a checkpoint after every epoch and resume from it.
-//!
-//! A run folder holds `epoch-N/` (weights and optimiser state of the last finished epoch),
-//! `state.json` (which epoch folder is current, the options and the model config) and
-//! `losses.csv`. Each epoch is written into a new folder first and `state.json` is replaced
-//! (write, then rename) only when that folder is complete, so a crash at any point leaves a
-//! consistent checkpoint to resume from; the CSV is cut back to the checkpoint's epoch on resume.
+//! cross-entropy loss, a CSV of losses, a checkpoint after every epoch and resume from it
+//! (the run folder is [`crate::run::RunDir`]).
 
 use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
 
 use burn::module::AutodiffModule;
 use burn::optim::{AdamConfig, GradientsParams, Optimizer};
 use burn::prelude::*;
-use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder, Recorder};
 use burn::tensor::activation::log_softmax;
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::Int;
@@ -25,6 +17,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::{asset_batch, Asset, AssetBatch, CANDIDATE_SLOTS};
 use crate::features::FEATURES;
+use crate::run::append_loss;
+pub use crate::run::{read_losses, EpochLoss, RunDir};
 use crate::store::config_to_json;
 use crate::tokenizer::{SkinTokenizer, SkinTokenizerConfig};
 use crate::ModelError;
@@ -45,38 +39,6 @@ impl Default for TrainOptions {
     }
 }
 
-/// Where the run keeps its files.
-pub struct RunDir(pub PathBuf);
-
-impl RunDir {
-    fn epoch(&self, epoch: usize) -> PathBuf {
-        self.0.join(format!("epoch-{epoch}"))
-    }
-    fn state(&self) -> PathBuf {
-        self.0.join("state.json")
-    }
-    pub fn losses(&self) -> PathBuf {
-        self.0.join("losses.csv")
-    }
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct State {
-    epoch: usize,
-    step: usize,
-    options: TrainOptions,
-    config: serde_json::Value,
-}
-
-/// One line of the loss log.
-#[derive(Debug, Clone, Copy)]
-pub struct EpochLoss {
-    pub epoch: usize,
-    pub train: f32,
-    pub validation: f32,
-    pub learning_rate: f64,
-}
-
 /// Trains (or resumes, when `dir` holds a checkpoint) and returns the trained model.
 /// `on_epoch` sees each epoch's losses (for progress output).
 pub fn train<B: AutodiffBackend>(
@@ -89,29 +51,9 @@ pub fn train<B: AutodiffBackend>(
     mut on_epoch: impl FnMut(EpochLoss),
 ) -> Result<SkinTokenizer<B>, ModelError> {
     fs::create_dir_all(&dir.0)?;
-    let recorder = NamedMpkFileRecorder::<FullPrecisionSettings>::new();
     let config_json: serde_json::Value = serde_json::from_str(&config_to_json(config))?;
-    let mut model = config.init::<B>(device);
-    let mut optim = AdamConfig::new().init::<B, SkinTokenizer<B>>();
-    let (mut first_epoch, mut step) = (0, 0);
-    if let Ok(text) = fs::read_to_string(dir.state()) {
-        let state: State = serde_json::from_str(&text)?;
-        if state.config != config_json {
-            return Err(ModelError::Config(format!(
-                "{} was trained with {} and cannot resume as {}; use another --run folder",
-                dir.0.display(),
-                state.config,
-                config_json
-            )));
-        }
-        let folder = dir.epoch(state.epoch);
-        model = model.load_file(folder.join("model"), &recorder, device)?;
-        optim = optim.load_record(recorder.load(folder.join("optimizer"), device)?);
-        (first_epoch, step) = (state.epoch, state.step);
-        keep_loss_lines(&dir.losses(), state.epoch)?;
-    } else {
-        fs::write(dir.losses(), "epoch,train_loss,validation_loss,learning_rate\n")?;
-    }
+    let (mut model, mut optim, first_epoch, mut step) =
+        dir.resume(&config_json, config.init::<B>(device), AdamConfig::new().init::<B, SkinTokenizer<B>>(), device)?;
     if train_set.iter().all(|a| a.bones().is_empty()) {
         return Err(ModelError::NoData("no training asset has a deforming joint".into()));
     }
@@ -134,34 +76,15 @@ pub fn train<B: AutodiffBackend>(
         }
         let validation_loss = evaluate(&model.valid(), validation, config.points, options, device);
         let line = EpochLoss { epoch: epoch + 1, train: sum / order.len().max(1) as f32, validation: validation_loss, learning_rate: lr };
-        let folder = dir.epoch(epoch + 1);
-        fs::create_dir_all(&folder)?;
-        model.clone().save_file(folder.join("model"), &recorder)?;
-        recorder.record(optim.to_record(), folder.join("optimizer"))?;
-        let state = State { epoch: epoch + 1, step, options: options.clone(), config: config_json.clone() };
-        let partial = dir.0.join("state.json.partial");
-        fs::write(&partial, serde_json::to_string_pretty(&state)?)?;
-        fs::rename(&partial, dir.state())?;
-        if epoch > 0 {
-            let _ = fs::remove_dir_all(dir.epoch(epoch));
-        }
+        dir.save_epoch(epoch + 1, step, validation_loss, serde_json::to_value(options)?, &config_json, &model, &optim)?;
         append_loss(&dir.losses(), &line)?;
         on_epoch(line);
     }
     Ok(model)
 }
 
-/// Cuts the loss log back to its header and the first `epochs` lines (a crash after a line was
-/// written but before its checkpoint leaves one line too many).
-fn keep_loss_lines(path: &Path, epochs: usize) -> Result<(), ModelError> {
-    let text = fs::read_to_string(path).unwrap_or_default();
-    let kept: Vec<&str> = text.lines().take(epochs + 1).collect();
-    fs::write(path, kept.join("\n") + "\n")?;
-    Ok(())
-}
-
 /// Linear warm-up, then cosine decay to a tenth.
-fn learning_rate(o: &TrainOptions, step: usize, total: usize) -> f64 {
+pub(crate) fn learning_rate(o: &TrainOptions, step: usize, total: usize) -> f64 {
     if step < o.warmup_steps {
         return o.learning_rate * (step + 1) as f64 / o.warmup_steps as f64;
     }
@@ -198,29 +121,6 @@ fn evaluate<B: Backend>(model: &SkinTokenizer<B>, assets: &[Asset], points: usiz
     } else {
         losses.iter().sum::<f32>() / losses.len() as f32
     }
-}
-
-/// The lines of a loss log written by [`train`] (empty when there is none).
-pub fn read_losses(path: &Path) -> Vec<EpochLoss> {
-    let text = fs::read_to_string(path).unwrap_or_default();
-    text.lines()
-        .skip(1)
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            Some(EpochLoss {
-                epoch: f.first()?.parse().ok()?,
-                train: f.get(1)?.parse().ok()?,
-                validation: f.get(2)?.parse().ok()?,
-                learning_rate: f.get(3)?.parse().ok()?,
-            })
-        })
-        .collect()
-}
-
-fn append_loss(path: &Path, l: &EpochLoss) -> Result<(), ModelError> {
-    let mut f = fs::OpenOptions::new().append(true).create(true).open(path)?;
-    writeln!(f, "{},{:.6},{:.6},{:.3e}", l.epoch, l.train, l.validation, l.learning_rate)?;
-    Ok(())
 }
 
 #[cfg(test)]

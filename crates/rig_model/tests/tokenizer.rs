@@ -79,14 +79,19 @@ fn training_resumes_from_its_checkpoint() {
     let assets = [asset("assets/samples/quaternius_monster_flying_armabee/Armabee.glb")];
     let config = SkinTokenizerConfig::new().with_decoder_width(16).with_encoder_width(8).with_points(32);
     let first = TrainOptions { epochs: 1, queries: 64, ..Default::default() };
-    train::<CpuTrainBackend>(&config, &first, &assets, &[], &RunDir(dir.clone()), &device, |_| {}).expect("first epoch trains");
+    train::<CpuTrainBackend>(&config, &first, &assets, &assets, &RunDir(dir.clone()), &device, |_| {}).expect("first epoch trains");
     let mut ran = Vec::new();
     let second = TrainOptions { epochs: 2, ..first };
-    train::<CpuTrainBackend>(&config, &second, &assets, &[], &RunDir(dir.clone()), &device, |l| ran.push(l.epoch)).expect("resumes");
+    train::<CpuTrainBackend>(&config, &second, &assets, &assets, &RunDir(dir.clone()), &device, |l| ran.push(l)).expect("resumes");
+    let ran: Vec<usize> = ran.iter().map(|l| l.epoch).collect();
     assert_eq!(ran, vec![2], "only the missing epoch runs after a resume");
     let csv = std::fs::read_to_string(dir.join("losses.csv")).expect("loss log");
     assert_eq!(csv.lines().count(), 3, "header and one line per epoch:\n{csv}");
     assert!(dir.join("epoch-2").is_dir() && !dir.join("epoch-1").exists(), "only the last epoch's checkpoint is kept");
+    let lowest = rig_model::run::read_losses(&dir.join("losses.csv")).iter().map(|l| l.validation).fold(f32::MAX, f32::min);
+    let (best, best_loss) = RunDir(dir.clone()).best_epoch().expect("the best epoch is recorded");
+    assert!((best_loss - lowest).abs() < 1e-4 && (1..=2).contains(&best), "best epoch {best} ({best_loss}), lowest {lowest}");
+    assert!(dir.join("best/model.mpk").is_file(), "its weights are kept");
     let wider = config.clone().with_decoder_width(32);
     let third = TrainOptions { epochs: 3, ..first };
     let err = train::<CpuTrainBackend>(&wider, &third, &assets, &[], &RunDir(dir.clone()), &device, |_| {})

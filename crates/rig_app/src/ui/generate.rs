@@ -8,12 +8,25 @@ use bevy_egui::egui;
 use rig_core::autoskel::{AutoSkeletonOptions, SkeletonKind};
 use rig_core::autoskin::AutoSkinOptions;
 
+use rig_model::decode::SamplingOptions;
+
 use crate::document::Document;
 use crate::worker::{JobKind, Worker};
+
+/// Which generator the panel runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Geometric,
+    Learned,
+}
 
 /// Settings of the Generate panel.
 #[derive(Resource, Debug, Clone)]
 pub struct GenerateSettings {
+    pub method: Method,
+    /// Learned: sampling temperature of the skeleton tokens and beams (1: sampling).
+    pub temperature: f32,
+    pub beams: usize,
     pub kind: SkeletonKind,
     pub seed: u64,
     pub max_influences: usize,
@@ -25,6 +38,9 @@ pub struct GenerateSettings {
 impl Default for GenerateSettings {
     fn default() -> Self {
         GenerateSettings {
+            method: Method::Geometric,
+            temperature: SamplingOptions::default().temperature,
+            beams: 1,
             kind: SkeletonKind::Auto,
             seed: 0,
             max_influences: 4,
@@ -43,7 +59,11 @@ impl GenerateSettings {
 /// Sends a job for the open rig to the worker; errors go to the document.
 pub fn start(doc: &mut Document, worker: &mut Worker, settings: &GenerateSettings, generate_skeleton: bool) {
     let Some(rig) = doc.rig.as_ref() else { return };
-    let kind = if generate_skeleton {
+    let kind = if settings.method == Method::Learned {
+        let sampling =
+            SamplingOptions { temperature: settings.temperature, beams: settings.beams.max(1), seed: settings.seed, ..Default::default() };
+        JobKind::Learned { keep_skeleton: !generate_skeleton, sampling }
+    } else if generate_skeleton {
         JobKind::Generate(AutoSkeletonOptions {
             kind: settings.kind,
             up: Some(rig.up_direction()),
@@ -62,29 +82,45 @@ pub fn show(ui: &mut egui::Ui, doc: &mut Document, worker: &mut Worker, settings
     ui.heading("Generate");
     ui.horizontal(|ui| {
         ui.label("method");
-        egui::ComboBox::from_id_salt("method").selected_text("geometric").show_ui(ui, |ui| {
-            ui.label("geometric (the learned model is not trained yet)");
+        let name = if settings.method == Method::Learned { "learned" } else { "geometric" };
+        egui::ComboBox::from_id_salt("method").selected_text(name).show_ui(ui, |ui| {
+            ui.selectable_value(&mut settings.method, Method::Geometric, "geometric")
+                .on_hover_text("templates and the voxel binder: no model weights needed");
+            ui.selectable_value(&mut settings.method, Method::Learned, "learned")
+                .on_hover_text("the transformer in models/ writes the skeleton and skin tokens (on the CPU)");
         });
     });
-    ui.horizontal(|ui| {
-        ui.label("skeleton");
-        egui::ComboBox::from_id_salt("kind").selected_text(format!("{:?}", settings.kind).to_lowercase()).show_ui(ui, |ui| {
-            ui.selectable_value(&mut settings.kind, SkeletonKind::Auto, "auto")
-                .on_hover_text("the biped template when the mesh has two legs and two arms, otherwise generic");
-            ui.selectable_value(&mut settings.kind, SkeletonKind::Biped, "biped");
-            ui.selectable_value(&mut settings.kind, SkeletonKind::Generic, "generic");
+    if settings.method == Method::Learned {
+        ui.horizontal(|ui| {
+            ui.label("temperature");
+            ui.add(egui::DragValue::new(&mut settings.temperature).range(0.0..=2.0).speed(0.05));
+            ui.label("beams");
+            ui.add(egui::DragValue::new(&mut settings.beams).range(1..=10));
         });
-    });
+    }
+    if settings.method == Method::Geometric {
+        ui.horizontal(|ui| {
+            ui.label("skeleton");
+            egui::ComboBox::from_id_salt("kind").selected_text(format!("{:?}", settings.kind).to_lowercase()).show_ui(ui, |ui| {
+                ui.selectable_value(&mut settings.kind, SkeletonKind::Auto, "auto")
+                    .on_hover_text("the biped template when the mesh has two legs and two arms, otherwise generic");
+                ui.selectable_value(&mut settings.kind, SkeletonKind::Biped, "biped");
+                ui.selectable_value(&mut settings.kind, SkeletonKind::Generic, "generic");
+            });
+        });
+    }
     ui.horizontal(|ui| {
         ui.label("seed");
         ui.add(egui::DragValue::new(&mut settings.seed));
         ui.label("influences");
         ui.add(egui::DragValue::new(&mut settings.max_influences).range(1..=8));
     });
-    ui.horizontal(|ui| {
-        ui.label("joint spacing");
-        ui.add(egui::Slider::new(&mut settings.joint_spacing, 0.03..=0.2));
-    });
+    if settings.method == Method::Geometric {
+        ui.horizontal(|ui| {
+            ui.label("joint spacing");
+            ui.add(egui::Slider::new(&mut settings.joint_spacing, 0.03..=0.2));
+        });
+    }
     let busy = worker.running.is_some();
     let has_rig = doc.rig.is_some();
     ui.horizontal(|ui| {

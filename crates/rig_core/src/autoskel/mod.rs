@@ -59,6 +59,41 @@ pub struct JointTree {
     pub parents: Vec<Option<usize>>,
 }
 
+/// A skeleton from a joint tree (mesh space, parents first), joints named by chain
+/// (`root`, `chain_01_01`, ...), rest pose = bind pose. For skeletons from other generators.
+pub fn skeleton_from_tree(tree: &JointTree) -> Skeleton {
+    build(tree, &chain_names(tree))
+}
+
+/// Moves every position that is outside `mesh` (generalised winding number under 0.5) to the
+/// nearest centre of a solid voxel (at `resolution` voxels along the longest side) that is
+/// inside by the same test (the solid's outer layer can lie just outside the surface), or, when
+/// none of the nearest 400 is (open or flat meshes), to the nearest solid voxel. Returns how many moved.
+pub fn move_inside(mesh: &Mesh, positions: &mut [Vector3<f32>], resolution: usize) -> usize {
+    const TRIES: usize = 400;
+    if mesh.triangles.is_empty() {
+        return 0;
+    }
+    let inside = |p: &Vector3<f32>| crate::metrics::winding_number(p, &mesh.positions, &mesh.triangles).abs() > 0.5;
+    let grid = VoxelGrid::from_mesh(&mesh.positions, &mesh.triangles, resolution);
+    let solid: Vec<Vector3<f32>> = (0..grid.solid.len()).filter(|&i| grid.solid[i]).map(|i| grid.center(grid.coords(i))).collect();
+    let mut moved = 0;
+    for p in positions.iter_mut() {
+        if solid.is_empty() || inside(p) {
+            continue;
+        }
+        let mut near: Vec<(f32, usize)> = solid.iter().enumerate().map(|(i, q)| ((q - *p).norm_squared(), i)).collect();
+        let k = TRIES.min(near.len());
+        near.select_nth_unstable_by(k - 1, |a, b| a.0.total_cmp(&b.0));
+        near.truncate(k);
+        near.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        let pick = near.iter().find(|(_, i)| inside(&solid[*i])).unwrap_or(&near[0]);
+        *p = solid[pick.1];
+        moved += 1;
+    }
+    moved
+}
+
 /// Generates a skeleton for `mesh` (mesh space). An empty mesh gives an empty skeleton; a
 /// template that was asked for and does not fit the shape gives the reason.
 pub fn skeleton_for_mesh(mesh: &Mesh, options: &AutoSkeletonOptions) -> Result<Skeleton, String> {
@@ -210,6 +245,18 @@ mod tests {
         let feet = tips.iter().filter(|p| p.y < 0.8).count();
         assert_eq!(feet, 2, "one chain reaches each foot: tips {tips:?}");
         assert!(tips.iter().filter(|p| p.y < 0.8).any(|p| p.x < 0.0) && tips.iter().filter(|p| p.y < 0.8).any(|p| p.x > 0.0));
+    }
+
+    #[test]
+    fn move_inside_pulls_outside_points_into_the_nearest_part_and_leaves_inside_ones() {
+        let mesh = creature();
+        let mut p = vec![Vector3::new(0.0, 2.5, 0.0), Vector3::new(-0.7, 1.0, 0.6), Vector3::new(0.0, 1.0, 0.0)];
+        let before = p[0];
+        assert_eq!(move_inside(&mesh, &mut p, 48), 2);
+        assert_eq!(p[0], before, "inside already");
+        let inside = |q: &Vector3<f32>| crate::metrics::winding_number(q, &mesh.positions, &mesh.triangles).abs() > 0.5;
+        assert!(p.iter().all(inside), "{p:?}");
+        assert!(p[1].x < -0.4 && p[1].x > -1.0 && (p[1].y - 1.0).abs() < 0.2, "into the left leg it was beside: {:?}", p[1]);
     }
 
     /// A T-posed box figure, Y up, facing +Z: legs, torso, arms, head.

@@ -1,0 +1,151 @@
+//! Rigging with the learned models: the generator writes a skeleton (or reads the rig's own,
+//! in skin-only mode), the geometric binder gives each bone its prior, the generator writes 4
+//! skin tokens per bone and the tokenizer's decoder turns them into weights. The library
+//! behind `rigsmith rig --method learned` and the editor's learned Generate.
+
+use std::path::Path;
+
+use nalgebra::Vector3;
+use rig_core::autoskel::{move_inside, skeleton_from_tree, JointTree};
+use rig_core::autoskin::bones::bind_positions;
+use rig_core::{Cancelled, Rig, SkinWeights, Task};
+
+use crate::decode::{generate_skeletons, generate_skin, latents, SamplingOptions};
+use crate::features::ShapeField;
+use crate::gen_data::{check_code_width, kept_joints, prior_codes, shape_tensors, JointContext};
+use crate::generator::{RigGenerator, RigGeneratorConfig};
+use crate::sequence::{encode_skeleton, Frame};
+use crate::shape::surface_samples;
+use crate::skin::{decode, DecodeOptions};
+use crate::tokenizer::SkinTokenizer;
+use crate::{store, CpuBackend, ModelError};
+
+/// Voxels along the longest side when generated joints are moved into the volume.
+const INSIDE_RESOLUTION: usize = 96;
+
+/// The shipped tokenizer and generator.
+pub struct LearnedModels {
+    pub tokenizer: SkinTokenizer<CpuBackend>,
+    pub generator: RigGenerator<CpuBackend>,
+    pub config: RigGeneratorConfig,
+}
+
+impl LearnedModels {
+    /// Loads both models from `dir` and checks that they fit together.
+    pub fn load(dir: &Path) -> Result<LearnedModels, ModelError> {
+        let device = Default::default();
+        let (tokenizer, _) = store::load_tokenizer::<CpuBackend>(dir, &device)?;
+        let (generator, config) = store::load_generator::<CpuBackend>(dir, &device)?;
+        check_code_width(&config, &tokenizer).map_err(ModelError::Config)?;
+        Ok(LearnedModels { tokenizer, generator, config })
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LearnedOptions {
+    pub sampling: SamplingOptions,
+    pub decode: DecodeOptions,
+    /// Keep the rig's skeleton and generate only the skin tokens.
+    pub keep_skeleton: bool,
+    /// With `keep_skeleton`: weight every joint, not only those the file weighted.
+    pub all_joints_deform: bool,
+}
+
+/// What happened, for the caller to report.
+#[derive(Debug, Clone, Default)]
+pub struct LearnedReport {
+    /// Mean log-probability per token of the chosen skeleton (None when it was kept).
+    pub skeleton_score: Option<f32>,
+    /// Generated joints that lay outside the volume and were moved in.
+    pub moved_inside: usize,
+    pub joints: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LearnedError {
+    #[error("the mesh has no triangles to rig")]
+    EmptyMesh,
+    #[error("the file has no skeleton to keep (open a rigged file, or generate a skeleton)")]
+    NoSkeleton,
+    #[error("the beam search finished no skeleton; try sampling (one beam) or more beams")]
+    NoCandidate,
+    #[error("cancelled")]
+    Cancelled(#[from] Cancelled),
+}
+
+/// Rigs `rig` in place with the learned models. A generated skeleton replaces the old one
+/// (the file's clips animated the old joints, so they are dropped).
+pub fn rig_learned(rig: &mut Rig, models: &LearnedModels, o: &LearnedOptions, task: Task) -> Result<LearnedReport, LearnedError> {
+    if rig.mesh.triangles.is_empty() {
+        return Err(LearnedError::EmptyMesh);
+    }
+    let (config, model) = (&models.config, &models.generator);
+    let device = Default::default();
+    task.stage("shape", 0.0)?;
+    let frame = Frame::of_points(&rig.mesh.positions);
+    let samples = surface_samples(&rig.mesh, &frame, config.points, o.sampling.seed);
+    let (points, queries) = shape_tensors::<CpuBackend>(&[&samples], config.latents, &device);
+    let latents = latents(model, points, queries);
+    let mut report = LearnedReport::default();
+    if o.keep_skeleton {
+        if rig.skeleton.joints.iter().all(|j| !j.deform) {
+            return Err(LearnedError::NoSkeleton);
+        }
+        if !o.all_joints_deform && rig.weights.iter().any(|(j, _)| !j.is_empty()) {
+            rig.mark_unweighted_joints_non_deforming();
+        }
+    } else {
+        task.stage("skeleton tokens", 0.0)?;
+        let found = generate_skeletons(model, config, latents.clone(), &o.sampling, 1, task)?;
+        let best = found.into_iter().next().ok_or(LearnedError::NoCandidate)?;
+        report.skeleton_score = Some(best.score);
+        let mut positions: Vec<Vector3<f32>> = best.skeleton.positions.iter().map(|u| frame.from_unit(u)).collect();
+        report.moved_inside = move_inside(&rig.mesh, &mut positions, INSIDE_RESOLUTION);
+        rig.skeleton = skeleton_from_tree(&JointTree { positions, parents: best.skeleton.parents });
+        rig.clips.clear();
+        rig.mesh.parts.iter_mut().for_each(|p| p.skinned = true);
+    }
+    report.joints = rig.skeleton.len();
+    task.stage("prior", 0.0)?;
+    let field = ShapeField::new(&rig.mesh, &rig.skeleton, task)?;
+    let codes = prior_codes(&models.tokenizer, &field);
+    let (kept, parents) = kept_joints(rig);
+    let bind = bind_positions(&rig.skeleton);
+    let unit: Vec<Vector3<f32>> = kept.iter().map(|&j| frame.to_unit(&bind[j])).collect();
+    let Some(seq) = encode_skeleton(&unit, &parents) else { return Err(LearnedError::NoSkeleton) };
+    let width = config.code_width;
+    let contexts: Vec<JointContext> = seq
+        .order
+        .iter()
+        .map(|&i| JointContext {
+            code: codes[kept[i]].clone().unwrap_or_else(|| vec![0.0; width]),
+            position: unit[i],
+            parent: parents[i].map_or(unit[i], |p| unit[p]),
+        })
+        .collect();
+    task.stage("skin tokens", 0.0)?;
+    let skin = generate_skin(model, config, latents, &seq.tokens, &contexts, &o.sampling, task)?;
+    let mut tokens: Vec<Option<Vec<u32>>> = vec![None; rig.skeleton.len()];
+    for (&i, t) in seq.order.iter().zip(&skin) {
+        let j = kept[i];
+        if codes[j].is_some() {
+            tokens[j] = Some(t.to_vec());
+        }
+    }
+    task.stage("skin from tokens", 0.0)?;
+    let weights = decode(&models.tokenizer, &field, &tokens, &o.decode, &device);
+    rig.weights = static_parts_cleared(rig, weights);
+    Ok(report)
+}
+
+/// Rows of parts that follow no joint stay empty, as in the geometric path.
+fn static_parts_cleared(rig: &Rig, weights: SkinWeights) -> SkinWeights {
+    if rig.mesh.parts.iter().all(|p| p.skinned) {
+        return weights;
+    }
+    let mut rows: Vec<Vec<(u32, f32)>> = (0..rig.mesh.vertex_count()).map(|v| weights.row_pairs(v)).collect();
+    for p in rig.mesh.parts.iter().filter(|p| !p.skinned) {
+        (p.vertices.start..p.vertices.end).for_each(|v| rows[v as usize].clear());
+    }
+    SkinWeights::from_rows(rows)
+}
