@@ -120,6 +120,9 @@ fn make(input: &Path, vertices: usize, out: &Path) -> anyhow::Result<()> {
 fn learned(input: &Path, vertices: usize, model: Option<&Path>) -> anyhow::Result<()> {
     use rig_model::rigging::{rig_learned, LearnedModels, LearnedOptions};
     let mut base = rig_io::load(input).with_context(|| format!("{}", input.display()))?.rig;
+    if base.mesh.triangles.is_empty() {
+        anyhow::bail!("{} has no triangles to subdivide", input.display());
+    }
     while base.mesh.vertex_count() < vertices {
         let (mesh, weights) = subdivide(&base.mesh, &base.weights);
         base.mesh = mesh;

@@ -158,6 +158,12 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         rigid_piece_share: a.rigid_share.unwrap_or(d.rigid_piece_share),
         adjacent_only: !a.any_joints,
     };
+    if !(a.repetition_penalty.is_finite() && a.repetition_penalty > 0.0) {
+        bail!("--repetition-penalty must be a positive number (1 turns it off), not {}", a.repetition_penalty);
+    }
+    if !(a.temperature.is_finite() && a.temperature >= 0.0 && a.top_p > 0.0 && a.top_p <= 1.0) {
+        bail!("--temperature must be 0 or more and --top-p in (0, 1]");
+    }
     let models;
     let rigger = match a.method {
         Method::Geometric => Rigger::Geometric { options, deform: a.deform, generate: skel },
@@ -241,6 +247,13 @@ fn rig_file(input: &Path, output: &Path, rigger: &Rigger, show_progress: bool) -
         }
         Rigger::Learned { models, options } => {
             let r = rig_learned(&mut rig, models, options, task).with_context(|| format!("{}", input.display()))?;
+            if r.left_out > 0 {
+                eprintln!(
+                    "warning: {}: {} deforming joints are outside the skeleton's main tree; the learned method weights one tree only",
+                    input.display(),
+                    r.left_out
+                );
+            }
             if show_progress {
                 let score = r.skeleton_score.map_or(String::new(), |s| format!(", mean token log-probability {s:.3}"));
                 eprintln!("  {} joints, {} moved into the volume{score}", r.joints, r.moved_inside);

@@ -119,7 +119,11 @@ fn sample_skeleton<B: Backend>(
         let mut logits = skeleton_logits(model, hidden).remove(0);
         penalise(&mut logits, &tokens[2..], o.repetition_penalty);
         let probs = masked_probs(&logits, |t| writer.grammar().allows(t as u32), o.temperature.max(1e-4));
-        let t = choose(&probs, o, &mut rng) as u32;
+        let mut t = choose(&probs, o, &mut rng) as u32;
+        if !writer.grammar().allows(t) || tokens.len() >= longest(config) {
+            // Only when the logits are not numbers: end the skeleton, or write a bin.
+            t = if writer.grammar().allows(EOS) { EOS } else { 0 };
+        }
         log_p += probs[t as usize].max(1e-12).ln();
         tokens.push(t);
         if t == EOS {
@@ -161,7 +165,7 @@ fn beam_search<B: Backend>(
     let (mut cache, mut hidden) = prefill(model, config, latents, &writer.rows);
     let mut beams = vec![Beam { writer, tokens: vec![BOS, CLASS], log_p: 0.0 }];
     let mut finished: Vec<Candidate> = Vec::new();
-    let longest = 2 + config.max_joints * 7 + 1;
+    let longest = longest(config);
     while !beams.is_empty() && finished.len() < o.beams && beams[0].tokens.len() < longest {
         task.check()?;
         let logits = skeleton_logits(model, hidden);
@@ -217,6 +221,11 @@ fn beam_search<B: Backend>(
     Ok(finished)
 }
 
+/// The longest skeleton sequence the grammar allows (every joint a branch).
+fn longest(config: &RigGeneratorConfig) -> usize {
+    2 + config.max_joints * 7 + 1
+}
+
 /// Skin tokens (4 per joint, in the skeleton's joint order) for the skeleton written as
 /// `skeleton` tokens (`BOS CLASS ... EOS`), with each joint's context.
 pub fn generate_skin<B: Backend>(
@@ -268,9 +277,9 @@ pub fn generate_skin<B: Backend>(
     Ok(ids.chunks(SKIN_TOKENS).map(|c| [c[0], c[1], c[2], c[3]]).collect())
 }
 
-/// CTRL-style repetition penalty on tokens already written.
+/// CTRL-style repetition penalty on tokens already written (ignored unless positive).
 fn penalise(logits: &mut [f32], written: &[u32], penalty: f32) {
-    if penalty == 1.0 {
+    if penalty == 1.0 || !(penalty.is_finite() && penalty > 0.0) {
         return;
     }
     let mut seen = vec![false; logits.len()];
@@ -287,10 +296,13 @@ fn masked_probs(logits: &[f32], allowed: impl Fn(usize) -> bool, temperature: f3
     let max = (0..logits.len()).filter(|&t| allowed(t)).map(|t| logits[t]).fold(f32::MIN, f32::max);
     let mut p: Vec<f32> = (0..logits.len()).map(|t| if allowed(t) { ((logits[t] - max) / temperature).exp() } else { 0.0 }).collect();
     let total: f32 = p.iter().sum();
-    if total > 0.0 {
+    if total > 0.0 && total.is_finite() {
         p.iter_mut().for_each(|x| *x /= total);
+        return p;
     }
-    p
+    // Logits that are not numbers: every allowed token alike.
+    let allowed: Vec<usize> = (0..logits.len()).filter(|&t| allowed(t)).collect();
+    (0..logits.len()).map(|t| if allowed.contains(&t) { 1.0 / allowed.len() as f32 } else { 0.0 }).collect()
 }
 
 fn argmax(p: &[f32]) -> usize {
@@ -367,5 +379,15 @@ mod tests {
         let mut l = vec![2.0, -1.0, 2.0];
         penalise(&mut l, &[0, 1], 2.0);
         assert_eq!(l, vec![1.0, -2.0, 2.0]);
+        penalise(&mut l, &[0, 1], 0.0);
+        assert_eq!(l, vec![1.0, -2.0, 2.0], "a penalty of 0 is ignored, not a division by zero");
+    }
+
+    #[test]
+    fn logits_that_are_not_numbers_still_give_an_allowed_token() {
+        let p = masked_probs(&[5.0, f32::NAN, 1.0, 2.0], |t| t >= 1, 1.0);
+        assert!(p[0] == 0.0 && p[1..].iter().all(|&x| (x - 1.0 / 3.0).abs() < 1e-6), "{p:?}");
+        let mut rng = StdRng::seed_from_u64(1);
+        assert!((0..20).all(|_| choose(&p, &SamplingOptions::default(), &mut rng) >= 1));
     }
 }

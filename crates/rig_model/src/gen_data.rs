@@ -15,7 +15,7 @@ use crate::data::Asset;
 use crate::features::ShapeField;
 use crate::generator::{GenInput, RigGeneratorConfig, NO_SLOT, ROLE_NONE, ROLE_SKIN, SKIN_PAD};
 use crate::sequence::{encode_skeleton, Frame, Grammar, BOS, CLASS, EOS, SKIN_TOKENS};
-use crate::shape::{farthest_points, surface_samples, POINT_WIDTH};
+use crate::shape::{farthest_points, normalise_samples, surface_samples, POINT_WIDTH};
 use crate::skin;
 use crate::tokenizer::SkinTokenizer;
 use crate::{fsq, CpuBackend};
@@ -175,7 +175,7 @@ pub fn shape_tensors<B: Backend>(batch: &[&[[f32; POINT_WIDTH]]], latents: usize
     for s in batch {
         points.extend(s.iter().flatten());
         let q = farthest_points(s, latents);
-        queries.extend((0..latents).flat_map(|i| s[q[i % q.len()]]));
+        queries.extend((0..latents).flat_map(|i| q.get(i % q.len().max(1)).map_or([0.0; POINT_WIDTH], |&k| s[k])));
     }
     (
         Tensor::from_data(TensorData::new(points, [batch.len(), p, POINT_WIDTH]), device),
@@ -245,12 +245,10 @@ impl GenAsset {
         let artist = skin::encode(tokenizer, asset, &device);
         let codes = prior_codes(tokenizer, &asset.field);
         let positions = bind_positions(&rig.skeleton);
-        let frame = Frame::of_points(&rig.mesh.positions);
-        let mut samples = surface_samples(&rig.mesh, &frame, SAMPLE_POOL, 1);
-        // Back to mesh space: examples re-normalise after augmenting.
-        for s in &mut samples {
-            let p = frame.from_unit(&Vector3::new(s[0], s[1], s[2]));
-            s[..3].copy_from_slice(p.as_slice());
+        // Mesh space: examples normalise after augmenting.
+        let samples = surface_samples(&rig.mesh, &Frame::identity(), SAMPLE_POOL, 1);
+        if samples.is_empty() {
+            return None;
         }
         let width = fsq_width(tokenizer);
         Some(GenAsset {
@@ -285,11 +283,7 @@ impl GenAsset {
             let n = Vector3::new(s[3], s[4], s[5]).component_div(&scale).try_normalize(1e-12).unwrap_or_else(Vector3::y);
             *s = [p.x, p.y, p.z, n.x, n.y, n.z];
         }
-        let frame = Frame::of_points(points.iter().map(|s| s[..3].try_into().unwrap_or(&[0.0; 3])));
-        points.iter_mut().for_each(|s| {
-            let u = frame.to_unit(&Vector3::new(s[0], s[1], s[2]));
-            s[..3].copy_from_slice(u.as_slice());
-        });
+        let (frame, points) = normalise_samples(points);
         let unit: Vec<Vector3<f32>> = self.joints.iter().map(|p| frame.to_unit(&warp(p))).collect();
         let seq = encode_skeleton(&unit, &self.parents)?;
         let contexts: Vec<JointContext> = seq
@@ -334,8 +328,7 @@ fn skin_digits(skin: &[Option<Vec<u32>>], k: usize, levels: &[usize]) -> Option<
 }
 
 fn fsq_width(t: &SkinTokenizer<CpuBackend>) -> usize {
-    // Tokens per bone times dimensions per token.
-    SKIN_TOKENS * t.levels().len()
+    t.code_width()
 }
 
 /// The tokenizer's code of the geometric prior's weights for each joint of `field`.

@@ -68,6 +68,17 @@ pub struct RigGeneratorConfig {
 }
 
 impl RigGeneratorConfig {
+    /// Sizes the modules can be built with: rotary positions need an even head width.
+    pub fn check(&self) -> Result<(), String> {
+        if self.d_model == 0 || self.heads == 0 || !self.d_model.is_multiple_of(2 * self.heads) {
+            return Err(format!("d_model ({}) must be a positive multiple of twice the heads ({})", self.d_model, self.heads));
+        }
+        if self.levels.iter().any(|&l| l < 2) || self.latents == 0 || self.points == 0 || self.layers == 0 || self.max_joints == 0 {
+            return Err("FSQ levels must be at least 2, and latents, points, layers and max_joints positive".into());
+        }
+        Ok(())
+    }
+
     pub fn context_width(&self) -> usize {
         self.code_width + CONTEXT_EXTRA
     }

@@ -15,7 +15,7 @@ use crate::features::ShapeField;
 use crate::gen_data::{check_code_width, kept_joints, prior_codes, shape_tensors, JointContext};
 use crate::generator::{RigGenerator, RigGeneratorConfig};
 use crate::sequence::{encode_skeleton, Frame};
-use crate::shape::surface_samples;
+use crate::shape::{normalise_samples, surface_samples};
 use crate::skin::{decode, DecodeOptions};
 use crate::tokenizer::SkinTokenizer;
 use crate::{store, CpuBackend, ModelError};
@@ -59,11 +59,14 @@ pub struct LearnedReport {
     /// Generated joints that lay outside the volume and were moved in.
     pub moved_inside: usize,
     pub joints: usize,
+    /// Deforming joints outside the skeleton's main tree: the generator reads one tree, so
+    /// these get no learned weight (a second root, e.g. a prop or hair rig).
+    pub left_out: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum LearnedError {
-    #[error("the mesh has no triangles to rig")]
+    #[error("the mesh has no triangles with area to rig")]
     EmptyMesh,
     #[error("the file has no skeleton to keep (open a rigged file, or generate a skeleton)")]
     NoSkeleton,
@@ -82,8 +85,11 @@ pub fn rig_learned(rig: &mut Rig, models: &LearnedModels, o: &LearnedOptions, ta
     let (config, model) = (&models.config, &models.generator);
     let device = Default::default();
     task.stage("shape", 0.0)?;
-    let frame = Frame::of_points(&rig.mesh.positions);
-    let samples = surface_samples(&rig.mesh, &frame, config.points, o.sampling.seed);
+    let samples = surface_samples(&rig.mesh, &Frame::identity(), config.points, o.sampling.seed);
+    if samples.is_empty() {
+        return Err(LearnedError::EmptyMesh);
+    }
+    let (frame, samples) = normalise_samples(samples);
     let (points, queries) = shape_tensors::<CpuBackend>(&[&samples], config.latents, &device);
     let latents = latents(model, points, queries);
     let mut report = LearnedReport::default();
@@ -125,6 +131,7 @@ pub fn rig_learned(rig: &mut Rig, models: &LearnedModels, o: &LearnedOptions, ta
         .collect();
     task.stage("skin tokens", 0.0)?;
     let skin = generate_skin(model, config, latents, &seq.tokens, &contexts, &o.sampling, task)?;
+    report.left_out = rig.skeleton.joints.iter().enumerate().filter(|(j, joint)| joint.deform && !kept.contains(j)).count();
     let mut tokens: Vec<Option<Vec<u32>>> = vec![None; rig.skeleton.len()];
     for (&i, t) in seq.order.iter().zip(&skin) {
         let j = kept[i];

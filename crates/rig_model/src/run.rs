@@ -117,13 +117,16 @@ impl RunDir {
         fs::create_dir_all(&folder)?;
         model.clone().save_file(folder.join("model"), &recorder)?;
         recorder.record(optim.to_record(), folder.join("optimizer"))?;
-        let previous = fs::read_to_string(self.state()).ok().and_then(|t| serde_json::from_str::<State>(&t).ok()).and_then(|s| s.best);
+        let previous = self.best_epoch();
         let improved = validation.is_finite() && previous.is_none_or(|(_, v)| validation < v);
         let best = if improved {
             let partial = self.0.join("best.partial");
             let _ = fs::remove_dir_all(&partial);
             fs::create_dir_all(&partial)?;
             fs::copy(folder.join("model.mpk"), partial.join("model.mpk"))?;
+            // The epoch travels with its weights, so a crash between here and state.json
+            // cannot mislabel them.
+            fs::write(partial.join("epoch.json"), serde_json::to_string(&(epoch, validation))?)?;
             let _ = fs::remove_dir_all(self.0.join("best"));
             fs::rename(&partial, self.0.join("best"))?;
             Some((epoch, validation))
@@ -144,8 +147,8 @@ impl RunDir {
 impl RunDir {
     /// The epoch whose weights are in `best/` and its validation loss.
     pub fn best_epoch(&self) -> Option<(usize, f32)> {
-        let text = fs::read_to_string(self.state()).ok()?;
-        serde_json::from_str::<State>(&text).ok()?.best
+        let text = fs::read_to_string(self.0.join("best").join("epoch.json")).ok()?;
+        serde_json::from_str(&text).ok()
     }
 }
 

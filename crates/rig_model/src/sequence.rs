@@ -30,6 +30,11 @@ pub struct Frame {
 }
 
 impl Frame {
+    /// Mesh space itself (no centring, no scaling).
+    pub fn identity() -> Frame {
+        Frame { center: Vector3::zeros(), scale: 1.0 }
+    }
+
     /// Centres the points' box and scales its longest side to 2.
     pub fn of_points<'a>(points: impl IntoIterator<Item = &'a [f32; 3]>) -> Frame {
         let (mut lo, mut hi) = (Vector3::repeat(f32::MAX), Vector3::repeat(f32::MIN));

@@ -100,13 +100,7 @@ pub fn load_generator<B: Backend>(dir: &Path, device: &B::Device) -> Result<(Rig
     let config_path = dir.join(format!("{GENERATOR_STEM}.json"));
     let text = fs::read_to_string(&config_path).map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", config_path.display())))?;
     let config: RigGeneratorConfig = serde_json::from_str(&text)?;
-    if config.d_model == 0 || config.heads == 0 || !config.d_model.is_multiple_of(2 * config.heads) || config.levels.iter().any(|&l| l < 2)
-    {
-        return Err(ModelError::Config(format!(
-            "{}: d_model must be a positive multiple of twice the heads and every FSQ level at least 2",
-            config_path.display()
-        )));
-    }
+    config.check().map_err(|e| ModelError::Config(format!("{}: {e}", config_path.display())))?;
     let model =
         config.init::<B>(device).load_file(dir.join(GENERATOR_STEM), &NamedMpkFileRecorder::<FullPrecisionSettings>::new(), device)?;
     Ok((model, config))

@@ -98,6 +98,11 @@ impl<B: Backend> SkinTokenizer<B> {
         &self.levels
     }
 
+    /// Numbers in one bone's code (tokens x dimensions per token).
+    pub fn code_width(&self) -> usize {
+        self.enc_head[1].weight.dims()[1]
+    }
+
     /// Vertices per bone the encoder was trained with.
     pub fn points(&self) -> usize {
         self.points
