@@ -122,6 +122,10 @@ pub struct Args {
     /// Learned: beam search over the skeleton with this many beams (1: sampling).
     #[arg(long, default_value_t = SamplingOptions::default().beams)]
     beams: usize,
+    /// Learned: write this many candidate rigs for one input file (NAME-1.glb, NAME-2.glb, ...:
+    /// seeds seed, seed + 1, ... or the best beams in order).
+    #[arg(long, default_value_t = 1)]
+    candidates: usize,
 }
 
 /// How each file is rigged.
@@ -181,17 +185,45 @@ pub fn run(a: Args) -> anyhow::Result<()> {
                 ..Default::default()
             };
             let decode = DecodeOptions { max_influences: a.max_influences.max(1), ..Default::default() };
-            let options =
-                LearnedOptions { sampling, decode, keep_skeleton: a.use_skeleton, all_joints_deform: a.deform == DeformJoints::All };
+            let options = LearnedOptions {
+                sampling,
+                decode,
+                keep_skeleton: a.use_skeleton,
+                all_joints_deform: a.deform == DeformJoints::All,
+                candidate: 0,
+            };
             Rigger::Learned { models: &models, options }
         }
     };
     if a.input.is_dir() {
         return run_folder(&a.input, &a.output, &rigger);
     }
+    if a.candidates > 1 {
+        return write_candidates(&a, &rigger);
+    }
     let t = Instant::now();
     rig_file(&a.input, &a.output, &rigger, true)?;
     eprintln!("rigged {} in {:.2} s -> {}", a.input.display(), t.elapsed().as_secs_f64(), a.output.display());
+    Ok(())
+}
+
+/// `--candidates N`: one output per skeleton candidate of the learned method, numbered.
+fn write_candidates(a: &Args, rigger: &Rigger) -> anyhow::Result<()> {
+    let Rigger::Learned { models, options } = rigger else {
+        bail!("--candidates needs --method learned (the geometric method is deterministic)");
+    };
+    if a.use_skeleton {
+        bail!("--candidates draws skeletons: leave out --use-skeleton");
+    }
+    let stem = a.output.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "rig".into());
+    let ext = a.output.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_else(|| "glb".into());
+    for n in 0..a.candidates {
+        let out = a.output.with_file_name(format!("{stem}-{}.{ext}", n + 1));
+        let options = LearnedOptions { candidate: n, ..options.clone() };
+        let t = Instant::now();
+        rig_file(&a.input, &out, &Rigger::Learned { models, options }, false)?;
+        eprintln!("candidate {} in {:.2} s -> {}", n + 1, t.elapsed().as_secs_f64(), out.display());
+    }
     Ok(())
 }
 

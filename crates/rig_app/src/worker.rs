@@ -226,6 +226,7 @@ fn run_learned(
         keep_skeleton,
         // The editor's deform flags are the artist's choice: keep them as they are.
         all_joints_deform: true,
+        candidate: 0,
     };
     match rig_learned(&mut rig, models, &options, task) {
         Ok(_) => Ok(JobOutput {

@@ -49,6 +49,8 @@ pub struct LearnedOptions {
     pub keep_skeleton: bool,
     /// With `keep_skeleton`: weight every joint, not only those the file weighted.
     pub all_joints_deform: bool,
+    /// Which skeleton candidate to rig with: the n-th sample (seed + n) or the n-th best beam.
+    pub candidate: usize,
 }
 
 /// What happened, for the caller to report.
@@ -70,7 +72,7 @@ pub enum LearnedError {
     EmptyMesh,
     #[error("the file has no skeleton to keep (open a rigged file, or generate a skeleton)")]
     NoSkeleton,
-    #[error("the beam search finished no skeleton; try sampling (one beam) or more beams")]
+    #[error("the beam search finished fewer skeletons than the candidate asked for; try more beams or sampling (one beam)")]
     NoCandidate,
     #[error("cancelled")]
     Cancelled(#[from] Cancelled),
@@ -102,8 +104,15 @@ pub fn rig_learned(rig: &mut Rig, models: &LearnedModels, o: &LearnedOptions, ta
         }
     } else {
         task.stage("skeleton tokens", 0.0)?;
-        let found = generate_skeletons(model, config, latents.clone(), &o.sampling, 1, task)?;
-        let best = found.into_iter().next().ok_or(LearnedError::NoCandidate)?;
+        let mut sampling = o.sampling.clone();
+        let wanted = if sampling.beams > 1 {
+            o.candidate + 1
+        } else {
+            sampling.seed = sampling.seed.wrapping_add(o.candidate as u64);
+            1
+        };
+        let found = generate_skeletons(model, config, latents.clone(), &sampling, wanted, task)?;
+        let best = found.into_iter().nth(wanted - 1).ok_or(LearnedError::NoCandidate)?;
         report.skeleton_score = Some(best.score);
         let mut positions: Vec<Vector3<f32>> = best.skeleton.positions.iter().map(|u| frame.from_unit(u)).collect();
         report.moved_inside = move_inside(&rig.mesh, &mut positions, INSIDE_RESOLUTION);
