@@ -103,14 +103,23 @@ fn peak_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-fn make(input: &Path, vertices: usize, out: &Path) -> anyhow::Result<()> {
-    let mut rig = rig_io::load(input).with_context(|| format!("{}", input.display()))?.rig;
-    rig.mesh.colors.clear();
+/// Subdivides `rig` until it has at least `vertices` vertices.
+fn subdivide_to(rig: &mut Rig, vertices: usize) -> anyhow::Result<()> {
+    if rig.mesh.triangles.is_empty() {
+        anyhow::bail!("the mesh has no triangles to subdivide");
+    }
     while rig.mesh.vertex_count() < vertices {
         let (mesh, weights) = subdivide(&rig.mesh, &rig.weights);
         rig.mesh = mesh;
         rig.weights = weights;
     }
+    Ok(())
+}
+
+fn make(input: &Path, vertices: usize, out: &Path) -> anyhow::Result<()> {
+    let mut rig = rig_io::load(input).with_context(|| format!("{}", input.display()))?.rig;
+    rig.mesh.colors.clear();
+    subdivide_to(&mut rig, vertices).with_context(|| format!("{}", input.display()))?;
     rig.clips.truncate(1);
     rig_io::save(&rig, out, &rig_io::ExportOptions::default())?;
     println!("wrote {} ({} vertices, {} triangles)", out.display(), rig.mesh.vertex_count(), rig.mesh.triangle_count());
@@ -120,17 +129,10 @@ fn make(input: &Path, vertices: usize, out: &Path) -> anyhow::Result<()> {
 fn learned(input: &Path, vertices: usize, model: Option<&Path>) -> anyhow::Result<()> {
     use rig_model::rigging::{rig_learned, LearnedModels, LearnedOptions};
     let mut base = rig_io::load(input).with_context(|| format!("{}", input.display()))?.rig;
-    if base.mesh.triangles.is_empty() {
-        anyhow::bail!("{} has no triangles to subdivide", input.display());
-    }
-    while base.mesh.vertex_count() < vertices {
-        let (mesh, weights) = subdivide(&base.mesh, &base.weights);
-        base.mesh = mesh;
-        base.weights = weights;
-    }
+    subdivide_to(&mut base, vertices).with_context(|| format!("{}", input.display()))?;
     base.mark_unweighted_joints_non_deforming();
     let t = Instant::now();
-    let models = LearnedModels::load(&super::learned::models_dir(model))?;
+    let models = LearnedModels::load(&rig_model::store::models_dir(model))?;
     println!("load models: {:.3} s", t.elapsed().as_secs_f64());
     for keep_skeleton in [false, true] {
         let mut rig = base.clone();
@@ -168,11 +170,7 @@ fn skin(input: &Path, sizes: &[usize]) -> anyhow::Result<()> {
     let deform = base.skeleton.joints.iter().filter(|j| j.deform).count();
     for &n in sizes {
         let mut rig = base.clone();
-        while rig.mesh.vertex_count() < n {
-            let (mesh, weights) = subdivide(&rig.mesh, &rig.weights);
-            rig.mesh = mesh;
-            rig.weights = weights;
-        }
+        subdivide_to(&mut rig, n).with_context(|| format!("{}", input.display()))?;
         rig.mark_unweighted_joints_non_deforming();
         let options = rig_core::autoskin::AutoSkinOptions::default();
         let silent = rig_core::Task::silent();

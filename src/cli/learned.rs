@@ -7,14 +7,6 @@ use rig_model::data::Asset;
 
 use super::files;
 
-/// The models folder: `--model`, else `RIGSMITH_MODELS`, else the source tree's `models/`.
-pub fn models_dir(given: Option<&Path>) -> PathBuf {
-    given
-        .map(Path::to_path_buf)
-        .or_else(|| std::env::var_os("RIGSMITH_MODELS").map(PathBuf::from))
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("models"))
-}
-
 /// Rigged files under each of `inputs` (a file or a folder), sorted, without duplicates.
 pub fn rigged_files(inputs: &[PathBuf]) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = inputs.iter().flat_map(|p| if p.is_dir() { files::inputs_in(p) } else { vec![p.clone()] }).collect();
@@ -27,11 +19,16 @@ pub fn rigged_files(inputs: &[PathBuf]) -> Vec<PathBuf> {
 /// files that cannot be used are reported and skipped. Joints that carry no weight in the file
 /// (IK targets, end markers) are not learned from, as in `rig --use-skeleton`.
 pub fn load_assets(paths: &[PathBuf]) -> Vec<(PathBuf, Asset)> {
+    load_each(paths, load_asset)
+}
+
+/// `load` for each file with a progress bar; failures are reported and skipped.
+pub fn load_each<T>(paths: &[PathBuf], load: impl Fn(&Path) -> anyhow::Result<T>) -> Vec<(PathBuf, T)> {
     let bar = files::progress_bar(paths.len());
     let mut out = Vec::new();
     for path in paths {
         bar.set_message(path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
-        match load_asset(path) {
+        match load(path) {
             Ok(a) => out.push((path.clone(), a)),
             Err(e) => bar.suspend(|| eprintln!("skipped {}: {e}", path.display())),
         }
@@ -42,10 +39,7 @@ pub fn load_assets(paths: &[PathBuf]) -> Vec<(PathBuf, Asset)> {
 }
 
 pub fn load_asset(path: &Path) -> anyhow::Result<Asset> {
-    let rig = load_rig(path)?;
-    let mut asset = Asset::new(&rig, Task::silent())?;
-    asset.name = display_name(path);
-    Ok(asset)
+    Ok(Asset::new(&load_rig(path)?, Task::silent())?)
 }
 
 /// A rigged file with its weightless joints marked non-deforming, named for tables.
@@ -55,21 +49,6 @@ pub fn load_rig(path: &Path) -> anyhow::Result<Rig> {
     rig.mark_unweighted_joints_non_deforming();
     rig.name = display_name(path);
     Ok(rig)
-}
-
-/// [`load_rig`] for each file with a progress bar; failures are reported and skipped.
-pub fn load_rigs(paths: &[PathBuf]) -> Vec<(PathBuf, Rig)> {
-    let bar = files::progress_bar(paths.len());
-    let mut out = Vec::new();
-    for path in paths {
-        match load_rig(path) {
-            Ok(r) => out.push((path.clone(), r)),
-            Err(e) => bar.suspend(|| eprintln!("skipped {}: {e}", path.display())),
-        }
-        bar.inc(1);
-    }
-    bar.finish_and_clear();
-    out
 }
 
 /// `folder/file` without the extension: enough to tell assets apart in tables.

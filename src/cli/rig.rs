@@ -13,7 +13,7 @@ use rig_model::decode::SamplingOptions;
 use rig_model::rigging::{rig_learned, LearnedModels, LearnedOptions};
 use rig_model::skin::DecodeOptions;
 
-use super::{files, learned};
+use super::files;
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum Method {
@@ -172,7 +172,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let rigger = match a.method {
         Method::Geometric => Rigger::Geometric { options, deform: a.deform, generate: skel },
         Method::Learned => {
-            let dir = learned::models_dir(a.model.as_deref());
+            let dir = rig_model::store::models_dir(a.model.as_deref());
             models = LearnedModels::load(&dir)
                 .with_context(|| format!("loading the learned models from {} (--model DIR, or --method geometric)", dir.display()))?;
             let sampling = SamplingOptions {

@@ -45,7 +45,7 @@ struct Row {
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
-    let dir = learned::models_dir(a.model.as_deref());
+    let dir = rig_model::store::models_dir(a.model.as_deref());
     let device = Default::default();
     let (model, _) =
         store::load_tokenizer::<CpuBackend>(&dir, &device).with_context(|| format!("loading the skin tokenizer from {}", dir.display()))?;

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use burn::module::AutodiffModule;
-use rig_model::gen_data::{check_code_width, GenAsset};
+use rig_model::gen_data::{check_code_width, gen_asset, GenAsset};
 use rig_model::gen_train::{best_generator, train_generator, GenTrainOptions};
 use rig_model::generator::RigGeneratorConfig;
 use rig_model::tokenizer::SkinTokenizerConfig;
@@ -101,27 +101,14 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let config = SkinTokenizerConfig::new().with_decoder_width(a.decoder_width).with_points(a.points.max(8));
     let options = TrainOptions { epochs: a.epochs, queries: a.queries.max(8), learning_rate: a.lr, seed: a.seed, ..Default::default() };
     let dir = RunDir(a.run.clone());
-    let mut losses: Vec<EpochLoss> = read_losses(&dir.losses());
     let device = Default::default();
     let started = Instant::now();
-    let model = train::<CpuTrainBackend>(&config, &options, &train_set, &validation, &dir, &device, |l| {
-        eprintln!(
-            "epoch {:>3}: train {:.4}  validation {:.4}  lr {:.2e}  ({:.0} s)",
-            l.epoch,
-            l.train,
-            l.validation,
-            l.learning_rate,
-            started.elapsed().as_secs_f64()
-        );
-        losses.push(l);
-        if let Err(e) = plot::plot_losses(&losses, &a.run.join("losses.png")) {
-            eprintln!("warning: {e}");
-        }
-    })?;
+    let model =
+        train::<CpuTrainBackend>(&config, &options, &train_set, &validation, &dir, &device, |l| report_epoch(&dir, &l, "", started))?;
     if let Err(e) = plot::plot_losses(&read_losses(&dir.losses()), &a.run.join("losses.png")) {
         eprintln!("warning: {e}");
     }
-    let out = learned::models_dir(a.out.as_deref());
+    let out = rig_model::store::models_dir(a.out.as_deref());
     store::save_tokenizer(&model, &config, &out).with_context(|| format!("{}", out.display()))?;
     eprintln!("trained in {:.0} s; weights in {}", t.elapsed().as_secs_f64(), out.display());
     Ok(())
@@ -130,21 +117,15 @@ pub fn run(a: Args) -> anyhow::Result<()> {
 /// Trains the generator on the files (the tokenizer in the models folder encodes the artist's
 /// skins and the geometric prior) and ships it beside the tokenizer.
 fn train_generator_files(a: &Args, train_files: &[PathBuf], val_files: &[PathBuf], t: Instant) -> anyhow::Result<()> {
-    let models = learned::models_dir(a.out.as_deref());
+    let models = rig_model::store::models_dir(a.out.as_deref());
     let (tokenizer, _) = store::load_tokenizer::<CpuBackend>(&models, &Default::default())
         .context("the generator writes the tokenizer's tokens: train the tokenizer first (rigsmith train tokenizer)")?;
     let config = RigGeneratorConfig::new().with_d_model(a.d_model).with_layers(a.layers.max(1)).with_levels(tokenizer.levels().to_vec());
     check_code_width(&config, &tokenizer).map_err(anyhow::Error::msg)?;
     let load = |files: &[PathBuf]| -> Vec<GenAsset> {
-        learned::load_rigs(files)
+        learned::load_each(files, |path| gen_asset(&learned::load_rig(path)?, &tokenizer).map_err(anyhow::Error::msg))
             .into_iter()
-            .filter_map(|(path, rig)| match rig_model::gen_data::gen_asset(&rig, &tokenizer) {
-                Ok(g) => Some(g),
-                Err(e) => {
-                    eprintln!("skipped {}: {e}", path.display());
-                    None
-                }
-            })
+            .map(|(_, g)| g)
             .collect()
     };
     let (train_set, validation) = (load(train_files), load(val_files));
@@ -165,23 +146,9 @@ fn train_generator_files(a: &Args, train_files: &[PathBuf], val_files: &[PathBuf
         ..Default::default()
     };
     let dir = RunDir(a.run.clone());
-    let mut losses: Vec<EpochLoss> = read_losses(&dir.losses());
     let started = Instant::now();
     let model = train_generator::<CpuTrainBackend>(&config, &options, &train_set, &validation, &dir, &Default::default(), |l, parts| {
-        eprintln!(
-            "epoch {:>3}: train {:.4}  validation {:.4} (skeleton {:.3}, skin {:.3})  lr {:.2e}  ({:.0} s)",
-            l.epoch,
-            l.train,
-            l.validation,
-            parts.skeleton,
-            parts.skin,
-            l.learning_rate,
-            started.elapsed().as_secs_f64()
-        );
-        losses.push(l);
-        if let Err(e) = plot::plot_losses(&losses, &a.run.join("losses.png")) {
-            eprintln!("warning: {e}");
-        }
+        report_epoch(&dir, &l, &format!(" (skeleton {:.3}, skin {:.3})", parts.skeleton, parts.skin), started)
     })?;
     let model = match best_generator::<CpuBackend>(&config, &dir, &Default::default()) {
         Some((best, epoch, loss)) => {
@@ -193,4 +160,20 @@ fn train_generator_files(a: &Args, train_files: &[PathBuf], val_files: &[PathBuf
     store::save_generator(&model, &config, &models).with_context(|| format!("{}", models.display()))?;
     eprintln!("trained in {:.0} s; weights in {}", t.elapsed().as_secs_f64(), models.display());
     Ok(())
+}
+
+/// Prints an epoch's line and redraws `losses.png` from the run's loss log (read back, so a
+/// resumed run plots exactly the epochs of its checkpoint).
+fn report_epoch(dir: &RunDir, l: &EpochLoss, detail: &str, started: Instant) {
+    eprintln!(
+        "epoch {:>3}: train {:.4}  validation {:.4}{detail}  lr {:.2e}  ({:.0} s)",
+        l.epoch,
+        l.train,
+        l.validation,
+        l.learning_rate,
+        started.elapsed().as_secs_f64()
+    );
+    if let Err(e) = plot::plot_losses(&read_losses(&dir.losses()), &dir.0.join("losses.png")) {
+        eprintln!("warning: {e}");
+    }
 }

@@ -139,13 +139,6 @@ impl Worker {
     }
 }
 
-/// The folder of the learned models: `RIGSMITH_MODELS`, else the source tree's `models/`.
-pub fn models_dir() -> std::path::PathBuf {
-    std::env::var_os("RIGSMITH_MODELS")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models"))
-}
-
 fn worker_loop(jobs: Receiver<Job>, events: SyncSender<WorkerEvent>) {
     let mut binder: Option<(u64, usize, SkinBinder)> = None;
     // Loaded on the first learned job and kept.
@@ -212,7 +205,7 @@ fn run_learned(
     let task = Task::reporting(&report).with_cancel(&job.cancel);
     if models.is_none() {
         report("loading the learned models", 0.0);
-        let dir = models_dir();
+        let dir = rig_model::store::models_dir(None);
         let loaded = LearnedModels::load(&dir)
             .map_err(|e| Some(format!("learned models in {}: {e} (set RIGSMITH_MODELS, or use the geometric method)", dir.display())))?;
         *models = Some(loaded);

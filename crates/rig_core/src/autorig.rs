@@ -58,15 +58,20 @@ pub fn skin_weights(
     options: &AutoSkinOptions,
     task: Task,
 ) -> Result<SkinWeights, Cancelled> {
-    let weights = binder.skin(mesh, skeleton, options, task)?;
+    Ok(clear_static_rows(mesh, binder.skin(mesh, skeleton, options, task)?))
+}
+
+/// `weights` with the rows of parts that follow no joint emptied (static geometry stays
+/// static); unchanged when every part is skinned.
+pub fn clear_static_rows(mesh: &Mesh, weights: SkinWeights) -> SkinWeights {
     if mesh.parts.iter().all(|p| p.skinned) {
-        return Ok(weights);
+        return weights;
     }
     let mut rows: Vec<Vec<(u32, f32)>> = (0..mesh.vertex_count()).map(|v| weights.row_pairs(v)).collect();
     for p in mesh.parts.iter().filter(|p| !p.skinned) {
         (p.vertices.start..p.vertices.end).for_each(|v| rows[v as usize].clear());
     }
-    Ok(SkinWeights::from_rows(rows))
+    SkinWeights::from_rows(rows)
 }
 
 /// Rigs `rig` in place. A generated skeleton replaces the old one: the file's clips animated

@@ -9,7 +9,7 @@ use rig_core::{Cancelled, Task};
 
 use crate::gen_data::{input_tensors, next_skin_slot, token_of, JointContext, Row, RowWriter};
 use crate::generator::{KvCache, RigGenerator, RigGeneratorConfig};
-use crate::sequence::{decode_skeleton, DecodedSkeleton, Grammar, BOS, CLASS, EOS, SKELETON_VOCAB, SKIN_TOKENS};
+use crate::sequence::{decode_skeleton, parse, DecodedSkeleton, BOS, CLASS, EOS, SKELETON_VOCAB, SKIN_TOKENS};
 
 /// How tokens are drawn.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,11 +43,6 @@ pub struct Candidate {
     pub skeleton: DecodedSkeleton,
 }
 
-/// Shape latents `[1, L, d]` for one shape.
-pub fn latents<B: Backend>(model: &RigGenerator<B>, points: Tensor<B, 3>, queries: Tensor<B, 3>) -> Tensor<B, 3> {
-    model.encode_shape(points, queries)
-}
-
 /// Runs the prefix (latents, then `rows`) through a fresh cache; returns the cache and the
 /// last position's hidden state `[B, 1, d]`.
 fn prefill<B: Backend>(
@@ -62,6 +57,24 @@ fn prefill<B: Backend>(
     let h = model.run(x, 0, Some(&mut cache));
     let t = h.dims()[1];
     (cache, h.narrow(1, t - 1, 1))
+}
+
+/// The last row a writer added, as a one-row sequence.
+fn newest(writer: &RowWriter) -> &[Row] {
+    &writer.rows[writer.rows.len() - 1..]
+}
+
+/// Runs one new row per sequence through the cache at the position after the cached ones;
+/// returns its hidden state `[B, 1, d]`.
+fn advance<B: Backend>(
+    model: &RigGenerator<B>,
+    config: &RigGeneratorConfig,
+    rows: &[&[Row]],
+    cache: &mut KvCache<B>,
+    device: &B::Device,
+) -> Tensor<B, 3> {
+    let start = cache.len();
+    model.run(model.embed(&input_tensors(rows, config, device)), start, Some(cache))
 }
 
 /// `candidates` skeletons for the shape: sampled with seeds `seed, seed + 1, ...`, or the best
@@ -110,7 +123,7 @@ fn sample_skeleton<B: Backend>(
 ) -> Result<Candidate, Cancelled> {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut writer = start_writer(config);
-    let (l, device) = (latents.dims()[1], latents.device());
+    let device = latents.device();
     let (mut cache, mut hidden) = prefill(model, config, latents, &writer.rows);
     let mut tokens = vec![BOS, CLASS];
     let mut log_p = 0.0;
@@ -130,9 +143,7 @@ fn sample_skeleton<B: Backend>(
             break;
         }
         writer.push_skeleton(t, None);
-        let pos = l + writer.rows.len() - 1;
-        let x = model.embed(&input_tensors(&[&writer.rows[writer.rows.len() - 1..]], config, &device));
-        hidden = model.run(x, pos, Some(&mut cache));
+        hidden = advance(model, config, &[newest(&writer)], &mut cache, &device);
         task.stage("skeleton tokens", (writer.grammar().joints() as f32 / config.max_joints as f32).min(1.0))?;
     }
     let n = tokens.len() as f32;
@@ -160,7 +171,7 @@ fn beam_search<B: Backend>(
     o: &SamplingOptions,
     task: Task,
 ) -> Result<Vec<Candidate>, Cancelled> {
-    let (l, device) = (latents.dims()[1], latents.device());
+    let device = latents.device();
     let writer = start_writer(config);
     let (mut cache, mut hidden) = prefill(model, config, latents, &writer.rows);
     let mut beams = vec![Beam { writer, tokens: vec![BOS, CLASS], log_p: 0.0 }];
@@ -202,9 +213,8 @@ fn beam_search<B: Backend>(
             break;
         }
         cache.select(&parents);
-        let rows: Vec<&[Row]> = next.iter().map(|b| &b.writer.rows[b.writer.rows.len() - 1..]).collect();
-        let pos = l + next[0].writer.rows.len() - 1;
-        hidden = model.run(model.embed(&input_tensors(&rows, config, &device)), pos, Some(&mut cache));
+        let rows: Vec<&[Row]> = next.iter().map(|b| newest(&b.writer)).collect();
+        hidden = advance(model, config, &rows, &mut cache, &device);
         beams = next;
         task.stage("skeleton tokens", (beams[0].writer.grammar().joints() as f32 / config.max_joints as f32).min(1.0))?;
     }
@@ -244,7 +254,7 @@ pub fn generate_skin<B: Backend>(
     for &t in skeleton {
         writer.push_skeleton(t, contexts.first());
     }
-    let (l, device) = (latents.dims()[1], latents.device());
+    let device = latents.device();
     let (mut cache, mut hidden) = prefill(model, config, latents, &writer.rows);
     let mut rng = StdRng::seed_from_u64(o.seed ^ 0x5c1a);
     let total = contexts.len() * SKIN_TOKENS;
@@ -267,9 +277,7 @@ pub fn generate_skin<B: Backend>(
         }
         let next = next_skin_slot(k, contexts.len());
         writer.push_skin(id, next.map(|(slot, j)| (slot, &contexts[j])));
-        let pos = l + writer.rows.len() - 1;
-        let x = model.embed(&input_tensors(&[&writer.rows[writer.rows.len() - 1..]], config, &device));
-        hidden = model.run(x, pos, Some(&mut cache));
+        hidden = advance(model, config, &[newest(&writer)], &mut cache, &device);
         if k % SKIN_TOKENS == SKIN_TOKENS - 1 {
             task.stage("skin tokens", (k + 1) as f32 / total as f32)?;
         }
@@ -347,13 +355,7 @@ fn draw(p: &[f32], rng: &mut StdRng) -> usize {
 
 /// The grammar an unconstrained decoder would break: for tests and diagnostics.
 pub fn obeys_grammar(tokens: &[u32], max_joints: usize) -> bool {
-    let mut g = Grammar::new(max_joints);
-    let body = tokens.strip_prefix(&[BOS, CLASS]).unwrap_or(tokens);
-    body.iter().all(|&t| {
-        let ok = g.allows(t);
-        g.push(t);
-        ok
-    }) && g.is_done()
+    parse(tokens, max_joints).is_ok_and(|g| g.is_done())
 }
 
 #[cfg(test)]

@@ -55,6 +55,17 @@ impl JointContext {
     }
 }
 
+/// The context of each joint in writing order `order` (indices into `unit` and `parents`; a
+/// root's parent position is its own), with `code` giving a joint's prior code.
+pub fn joint_contexts(
+    order: &[usize],
+    unit: &[Vector3<f32>],
+    parents: &[Option<usize>],
+    code: impl Fn(usize) -> Vec<f32>,
+) -> Vec<JointContext> {
+    order.iter().map(|&j| JointContext { code: code(j), position: unit[j], parent: parents[j].map_or(unit[j], |p| unit[p]) }).collect()
+}
+
 /// FSQ digits of a token id (first dimension most significant, as [`fsq::token_ids`]).
 pub fn digits(id: u32, levels: &[usize]) -> Vec<usize> {
     let mut out = vec![0; levels.len()];
@@ -243,14 +254,14 @@ impl GenAsset {
         }
         let device = Default::default();
         let artist = skin::encode(tokenizer, asset, &device);
-        let codes = prior_codes(tokenizer, &asset.field);
+        let codes = prior_codes(tokenizer, &prior_asset(asset.field.clone()));
         let positions = bind_positions(&rig.skeleton);
         // Mesh space: examples normalise after augmenting.
         let samples = surface_samples(&rig.mesh, &Frame::identity(), SAMPLE_POOL, 1);
         if samples.is_empty() {
             return None;
         }
-        let width = fsq_width(tokenizer);
+        let width = tokenizer.code_width();
         Some(GenAsset {
             name: asset.name.clone(),
             samples,
@@ -286,11 +297,7 @@ impl GenAsset {
         let (frame, points) = normalise_samples(points);
         let unit: Vec<Vector3<f32>> = self.joints.iter().map(|p| frame.to_unit(&warp(p))).collect();
         let seq = encode_skeleton(&unit, &self.parents)?;
-        let contexts: Vec<JointContext> = seq
-            .order
-            .iter()
-            .map(|&j| JointContext { code: self.codes[j].clone(), position: unit[j], parent: self.parents[j].map_or(unit[j], |p| unit[p]) })
-            .collect();
+        let contexts = joint_contexts(&seq.order, &unit, &self.parents, |j| self.codes[j].clone());
         let skin: Vec<Option<Vec<u32>>> = seq.order.iter().map(|&j| self.skin[j].clone()).collect();
         Some(build_example(config, points, &seq.tokens, &contexts, &skin))
     }
@@ -327,14 +334,15 @@ fn skin_digits(skin: &[Option<Vec<u32>>], k: usize, levels: &[usize]) -> Option<
     skin.get(k / SKIN_TOKENS)?.as_ref().map(|t| digits(t[k % SKIN_TOKENS], levels))
 }
 
-fn fsq_width(t: &SkinTokenizer<CpuBackend>) -> usize {
-    t.code_width()
+/// An asset whose truth is its shape field's geometric prior (what [`prior_codes`] encodes).
+pub fn prior_asset(field: ShapeField) -> Asset {
+    let prior = field.prior_rows().to_vec();
+    Asset::from_field(String::new(), field, prior)
 }
 
-/// The tokenizer's code of the geometric prior's weights for each joint of `field`.
-pub fn prior_codes(tokenizer: &SkinTokenizer<CpuBackend>, field: &ShapeField) -> Vec<Option<Vec<f32>>> {
-    let prior = Asset::from_field(String::new(), field.clone(), field.prior_rows().to_vec());
-    skin::encode(tokenizer, &prior, &Default::default())
+/// The tokenizer's code of each joint's weights in `prior` (see [`prior_asset`]).
+pub fn prior_codes(tokenizer: &SkinTokenizer<CpuBackend>, prior: &Asset) -> Vec<Option<Vec<f32>>> {
+    skin::encode(tokenizer, prior, &Default::default())
         .into_iter()
         .map(|t| t.map(|ids| fsq::token_values(&ids, tokenizer.levels())))
         .collect()
@@ -348,7 +356,7 @@ pub fn gen_asset(rig: &Rig, tokenizer: &SkinTokenizer<CpuBackend>) -> Result<Gen
 
 /// Context width check: the prior code must be as wide as the config expects.
 pub fn check_code_width(config: &RigGeneratorConfig, tokenizer: &SkinTokenizer<CpuBackend>) -> Result<(), String> {
-    let width = fsq_width(tokenizer);
+    let width = tokenizer.code_width();
     if width != config.code_width || tokenizer.levels() != config.levels.as_slice() {
         return Err(format!(
             "the generator expects a tokenizer with levels {:?} and {} code numbers, the tokenizer has {:?} and {width}",

@@ -6,13 +6,14 @@
 use std::path::Path;
 
 use nalgebra::Vector3;
+use rig_core::autorig::clear_static_rows;
 use rig_core::autoskel::{move_inside, skeleton_from_tree, JointTree};
 use rig_core::autoskin::bones::bind_positions;
-use rig_core::{Cancelled, Rig, SkinWeights, Task};
+use rig_core::{Cancelled, Rig, Task};
 
-use crate::decode::{generate_skeletons, generate_skin, latents, SamplingOptions};
+use crate::decode::{generate_skeletons, generate_skin, SamplingOptions};
 use crate::features::ShapeField;
-use crate::gen_data::{check_code_width, kept_joints, prior_codes, shape_tensors, JointContext};
+use crate::gen_data::{check_code_width, joint_contexts, kept_joints, prior_asset, prior_codes, shape_tensors};
 use crate::generator::{RigGenerator, RigGeneratorConfig};
 use crate::sequence::{encode_skeleton, Frame};
 use crate::shape::{normalise_samples, surface_samples};
@@ -93,7 +94,7 @@ pub fn rig_learned(rig: &mut Rig, models: &LearnedModels, o: &LearnedOptions, ta
     }
     let (frame, samples) = normalise_samples(samples);
     let (points, queries) = shape_tensors::<CpuBackend>(&[&samples], config.latents, &device);
-    let latents = latents(model, points, queries);
+    let latents = model.encode_shape(points, queries);
     let mut report = LearnedReport::default();
     if o.keep_skeleton {
         if rig.skeleton.joints.iter().all(|j| !j.deform) {
@@ -122,22 +123,14 @@ pub fn rig_learned(rig: &mut Rig, models: &LearnedModels, o: &LearnedOptions, ta
     }
     report.joints = rig.skeleton.len();
     task.stage("prior", 0.0)?;
-    let field = ShapeField::new(&rig.mesh, &rig.skeleton, task)?;
-    let codes = prior_codes(&models.tokenizer, &field);
+    let prior = prior_asset(ShapeField::new(&rig.mesh, &rig.skeleton, task)?);
+    let codes = prior_codes(&models.tokenizer, &prior);
     let (kept, parents) = kept_joints(rig);
     let bind = bind_positions(&rig.skeleton);
     let unit: Vec<Vector3<f32>> = kept.iter().map(|&j| frame.to_unit(&bind[j])).collect();
     let Some(seq) = encode_skeleton(&unit, &parents) else { return Err(LearnedError::NoSkeleton) };
     let width = config.code_width;
-    let contexts: Vec<JointContext> = seq
-        .order
-        .iter()
-        .map(|&i| JointContext {
-            code: codes[kept[i]].clone().unwrap_or_else(|| vec![0.0; width]),
-            position: unit[i],
-            parent: parents[i].map_or(unit[i], |p| unit[p]),
-        })
-        .collect();
+    let contexts = joint_contexts(&seq.order, &unit, &parents, |i| codes[kept[i]].clone().unwrap_or_else(|| vec![0.0; width]));
     task.stage("skin tokens", 0.0)?;
     let skin = generate_skin(model, config, latents, &seq.tokens, &contexts, &o.sampling, task)?;
     report.left_out = rig.skeleton.joints.iter().enumerate().filter(|(j, joint)| joint.deform && !kept.contains(j)).count();
@@ -149,19 +142,7 @@ pub fn rig_learned(rig: &mut Rig, models: &LearnedModels, o: &LearnedOptions, ta
         }
     }
     task.stage("skin from tokens", 0.0)?;
-    let weights = decode(&models.tokenizer, &field, &tokens, &o.decode, &device);
-    rig.weights = static_parts_cleared(rig, weights);
+    let weights = decode(&models.tokenizer, &prior.field, &tokens, &o.decode, &device);
+    rig.weights = clear_static_rows(&rig.mesh, weights);
     Ok(report)
-}
-
-/// Rows of parts that follow no joint stay empty, as in the geometric path.
-fn static_parts_cleared(rig: &Rig, weights: SkinWeights) -> SkinWeights {
-    if rig.mesh.parts.iter().all(|p| p.skinned) {
-        return weights;
-    }
-    let mut rows: Vec<Vec<(u32, f32)>> = (0..rig.mesh.vertex_count()).map(|v| weights.row_pairs(v)).collect();
-    for p in rig.mesh.parts.iter().filter(|p| !p.skinned) {
-        (p.vertices.start..p.vertices.end).for_each(|v| rows[v as usize].clear());
-    }
-    SkinWeights::from_rows(rows)
 }

@@ -27,10 +27,6 @@ struct State {
     step: usize,
     options: serde_json::Value,
     config: serde_json::Value,
-    /// The epoch with the lowest validation loss so far and that loss (its weights are in
-    /// `best/`).
-    #[serde(default)]
-    best: Option<(usize, f32)>,
 }
 
 /// One line of the loss log.
@@ -117,23 +113,17 @@ impl RunDir {
         fs::create_dir_all(&folder)?;
         model.clone().save_file(folder.join("model"), &recorder)?;
         recorder.record(optim.to_record(), folder.join("optimizer"))?;
-        let previous = self.best_epoch();
-        let improved = validation.is_finite() && previous.is_none_or(|(_, v)| validation < v);
-        let best = if improved {
+        if validation.is_finite() && self.best_epoch().is_none_or(|(_, v)| validation < v) {
             let partial = self.0.join("best.partial");
             let _ = fs::remove_dir_all(&partial);
             fs::create_dir_all(&partial)?;
             fs::copy(folder.join("model.mpk"), partial.join("model.mpk"))?;
-            // The epoch travels with its weights, so a crash between here and state.json
-            // cannot mislabel them.
+            // The epoch travels with its weights, so no crash can mislabel them.
             fs::write(partial.join("epoch.json"), serde_json::to_string(&(epoch, validation))?)?;
             let _ = fs::remove_dir_all(self.0.join("best"));
             fs::rename(&partial, self.0.join("best"))?;
-            Some((epoch, validation))
-        } else {
-            previous
-        };
-        let state = State { epoch, step, options, config: config.clone(), best };
+        }
+        let state = State { epoch, step, options, config: config.clone() };
         let partial = self.0.join("state.json.partial");
         fs::write(&partial, serde_json::to_string_pretty(&state)?)?;
         fs::rename(&partial, self.state())?;

@@ -10,6 +10,7 @@
 //! [`Grammar`] is the decoder's state machine: which tokens may come next.
 
 use nalgebra::Vector3;
+use rig_core::mesh::Aabb;
 
 pub const COORD_BINS: u32 = 256;
 pub const BRANCH: u32 = 256;
@@ -36,18 +37,10 @@ impl Frame {
     }
 
     /// Centres the points' box and scales its longest side to 2.
-    pub fn of_points<'a>(points: impl IntoIterator<Item = &'a [f32; 3]>) -> Frame {
-        let (mut lo, mut hi) = (Vector3::repeat(f32::MAX), Vector3::repeat(f32::MIN));
-        for p in points {
-            let p = Vector3::from(*p);
-            lo = lo.inf(&p);
-            hi = hi.sup(&p);
-        }
-        if lo.x > hi.x {
-            return Frame { center: Vector3::zeros(), scale: 1.0 };
-        }
-        let longest = (hi - lo).max().max(1e-9);
-        Frame { center: (lo + hi) * 0.5, scale: 2.0 / longest }
+    pub fn of_points(points: &[[f32; 3]]) -> Frame {
+        let Some(b) = Aabb::of_points(points) else { return Frame::identity() };
+        let (lo, hi) = (Vector3::from(b.min), Vector3::from(b.max));
+        Frame { center: (lo + hi) * 0.5, scale: 2.0 / (hi - lo).max().max(1e-9) }
     }
 
     pub fn to_unit(&self, p: &Vector3<f32>) -> Vector3<f32> {
@@ -134,7 +127,17 @@ pub struct DecodedSkeleton {
 /// Reads a skeleton token sequence (with or without `BOS CLASS` and `EOS`) back into joints.
 /// Fails on a sequence the grammar would not have produced.
 pub fn decode_skeleton(tokens: &[u32]) -> Result<DecodedSkeleton, String> {
-    let mut grammar = Grammar::new(usize::MAX);
+    let grammar = parse(tokens, usize::MAX)?;
+    if !grammar.is_complete_joint() && !grammar.is_done() {
+        return Err("the sequence stops inside a joint".into());
+    }
+    Ok(grammar.into_skeleton())
+}
+
+/// Runs the grammar (with a joint limit) over a sequence, with or without `BOS CLASS`;
+/// fails at the first token it does not allow.
+pub fn parse(tokens: &[u32], max_joints: usize) -> Result<Grammar, String> {
+    let mut grammar = Grammar::new(max_joints);
     let body = tokens.strip_prefix(&[BOS, CLASS]).unwrap_or(tokens);
     for &t in body {
         if !grammar.allows(t) {
@@ -142,10 +145,7 @@ pub fn decode_skeleton(tokens: &[u32]) -> Result<DecodedSkeleton, String> {
         }
         grammar.push(t);
     }
-    if !grammar.is_complete_joint() && !grammar.is_done() {
-        return Err("the sequence stops inside a joint".into());
-    }
-    Ok(grammar.into_skeleton())
+    Ok(grammar)
 }
 
 /// What the decoder is in the middle of.

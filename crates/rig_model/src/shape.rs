@@ -46,7 +46,8 @@ pub fn surface_samples(mesh: &Mesh, frame: &Frame, n: usize, seed: u64) -> Vec<[
 /// Normalises mesh-space samples into the unit box of their own positions (the rule training
 /// and inference share: the frame comes from the samples, not from the mesh's vertices).
 pub fn normalise_samples(mut samples: Vec<[f32; POINT_WIDTH]>) -> (Frame, Vec<[f32; POINT_WIDTH]>) {
-    let frame = Frame::of_points(samples.iter().map(|s| <&[f32; 3]>::try_from(&s[..3]).unwrap_or(&[0.0; 3])));
+    let positions: Vec<[f32; 3]> = samples.iter().map(|s| [s[0], s[1], s[2]]).collect();
+    let frame = Frame::of_points(&positions);
     for s in &mut samples {
         let u = frame.to_unit(&Vector3::new(s[0], s[1], s[2]));
         s[..3].copy_from_slice(u.as_slice());

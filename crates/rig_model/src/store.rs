@@ -3,7 +3,7 @@
 //! MessagePack format).
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use burn::module::Module;
 use burn::prelude::*;
@@ -14,6 +14,14 @@ use crate::tokenizer::{SkinTokenizer, SkinTokenizerConfig};
 use crate::ModelError;
 
 pub const TOKENIZER_STEM: &str = "skin_tokenizer";
+
+/// The models folder: `given`, else `RIGSMITH_MODELS`, else the source tree's `models/`.
+pub fn models_dir(given: Option<&Path>) -> PathBuf {
+    given
+        .map(Path::to_path_buf)
+        .or_else(|| std::env::var_os("RIGSMITH_MODELS").map(PathBuf::from))
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models"))
+}
 
 /// Writes the config and the weights into `dir` (each written beside, then renamed over, the old).
 pub fn save_tokenizer<B: Backend>(model: &SkinTokenizer<B>, config: &SkinTokenizerConfig, dir: &Path) -> Result<(), ModelError> {

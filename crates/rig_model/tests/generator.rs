@@ -9,7 +9,7 @@ use burn::optim::{AdamConfig, GradientsParams, Optimizer};
 use burn::prelude::*;
 use rig_core::{health, Rig, Task};
 use rig_model::decode::{generate_skeletons, obeys_grammar, SamplingOptions};
-use rig_model::gen_data::{gen_asset, input_tensors, shape_tensors, step_rng, GenAsset};
+use rig_model::gen_data::{gen_asset, input_tensors, shape_tensors, step_rng, Example, GenAsset};
 use rig_model::gen_train::generator_loss;
 use rig_model::generator::{KvCache, RigGenerator, RigGeneratorConfig};
 use rig_model::rigging::{rig_learned, LearnedModels, LearnedOptions};
@@ -42,14 +42,21 @@ fn fox_asset() -> GenAsset {
     gen_asset(&rig("assets/samples/khronos_fox/Fox.glb"), &tokenizer).expect("the fox is rigged")
 }
 
-#[test]
-fn cached_decoding_matches_the_full_forward_pass() {
+/// A freshly initialised small generator, the fox's training sequence and its shape latents.
+fn untrained_on_the_fox() -> (RigGeneratorConfig, RigGenerator<CpuBackend>, Example, Tensor<CpuBackend, 3>) {
     let config = small_config();
     let device = Default::default();
     let model: RigGenerator<CpuBackend> = config.init(&device);
     let example = fox_asset().example(&config, false, &mut step_rng(0, 0)).expect("the fox's skeleton is a tree");
     let (points, queries) = shape_tensors::<CpuBackend>(&[&example.points], config.latents, &device);
     let latents = model.encode_shape(points, queries);
+    (config, model, example, latents)
+}
+
+#[test]
+fn cached_decoding_matches_the_full_forward_pass() {
+    let (config, model, example, latents) = untrained_on_the_fox();
+    let device = Default::default();
     let (full, full_skin) = model.forward(latents.clone(), &input_tensors(&[&example.rows], &config, &device));
     let mut cache = KvCache::new(model.layers());
     let prefix = 5;
@@ -70,12 +77,7 @@ fn cached_decoding_matches_the_full_forward_pass() {
 
 #[test]
 fn decoded_skeletons_obey_the_grammar_and_the_seed_fixes_them() {
-    let config = small_config();
-    let device = Default::default();
-    let model: RigGenerator<CpuBackend> = config.init(&device);
-    let example = fox_asset().example(&config, false, &mut step_rng(0, 0)).expect("example");
-    let (points, queries) = shape_tensors::<CpuBackend>(&[&example.points], config.latents, &device);
-    let latents = model.encode_shape(points, queries);
+    let (config, model, _, latents) = untrained_on_the_fox();
     let options = SamplingOptions { seed: 7, ..Default::default() };
     let a = generate_skeletons(&model, &config, latents.clone(), &options, 3, Task::silent()).expect("not cancelled");
     let b = generate_skeletons(&model, &config, latents.clone(), &options, 3, Task::silent()).expect("not cancelled");
