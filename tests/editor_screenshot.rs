@@ -95,6 +95,61 @@ fn generate_select_and_show_the_influence_map() {
     assert!(bones > 0.0005, "no bones drawn ({:.3}%)", bones * 100.0);
 }
 
+/// The viewport's pixels (the middle of the window, inside the panels).
+fn viewport(path: &Path) -> Vec<[u8; 3]> {
+    let (rgb, width) = read_png(path);
+    let height = rgb.len() / width;
+    let (x0, x1, y0, y1) = (width * 3 / 10, width * 7 / 10, height / 5, height * 4 / 5);
+    (y0..y1).flat_map(|y| (x0..x1).map(move |x| (x, y))).map(|(x, y)| rgb[y * width + x]).collect()
+}
+
+/// The fraction of `pixels` that pass `f`.
+fn fraction(pixels: &[[u8; 3]], f: impl Fn([u8; 3]) -> bool) -> f64 {
+    pixels.iter().filter(|c| f(**c)).count() as f64 / pixels.len() as f64
+}
+
+#[test]
+fn the_rotate_gizmo_and_the_wireframe_view_are_drawn() {
+    let (shaded, wire) = (temp("gizmo_shaded.png"), temp("gizmo_wire.png"));
+    let steps = [
+        "select b_Spine02_03".to_string(),
+        "gizmo rotate".into(),
+        "wait 10".into(),
+        format!("screenshot {}", shaded.display()),
+        "wireframe on".into(),
+        "wait 10".into(),
+        format!("screenshot {}", wire.display()),
+        "quit".into(),
+    ];
+    let script: String = steps.iter().map(|s| format!(" --do '{s}'")).collect();
+    let shell = format!("RIGSMITH_RECOVERY_DIR={} {} edit {}{script}", quote(&temp("rec3")), quote(&rigsmith()), quote(&fox()));
+    let Some(mut cmd) = under_display(&shell) else { return };
+    let status = cmd.status().expect("start the editor");
+    assert!(status.success(), "the editor exited with {status}");
+    let near = |c: [u8; 3], want: [i32; 3]| (0..3).all(|k| (c[k] as i32 - want[k]).abs() < 40);
+    // The rings in the gizmo's axis colours (the one under the cursor, which Xvfb puts in the
+    // middle of the window, may be lit up instead).
+    let (a, b) = (viewport(&shaded), viewport(&wire));
+    let rings = [[242, 64, 64], [77, 217, 77], [77, 115, 255]].map(|want| fraction(&a, |c| near(c, want)));
+    // Wireframe: the background shows between the edges, so the two pictures differ a lot, and
+    // the dark background colour covers more of the viewport.
+    let dark = |c: [u8; 3]| c.iter().all(|&v| v < 70);
+    let changed = a.iter().zip(&b).filter(|(p, q)| (0..3).any(|k| (p[k] as i32 - q[k] as i32).abs() > 40)).count() as f64 / a.len() as f64;
+    let (dark_shaded, dark_wire) = (fraction(&a, dark), fraction(&b, dark));
+    eprintln!(
+        "rings {:.3}% / {:.3}% / {:.3}%; dark {:.1}% shaded, {:.1}% wireframe; {:.1}% of pixels changed",
+        rings[0] * 100.0,
+        rings[1] * 100.0,
+        rings[2] * 100.0,
+        dark_shaded * 100.0,
+        dark_wire * 100.0,
+        changed * 100.0
+    );
+    assert!(rings.iter().filter(|&&f| f > 0.0003).count() >= 2, "rings missing: {rings:?}");
+    assert!(changed > 0.03, "wireframe looks like shaded ({changed})");
+    assert!(dark_wire > dark_shaded + 0.02, "no background between the edges ({dark_shaded} -> {dark_wire})");
+}
+
 #[test]
 fn after_sigkill_the_next_start_recovers_the_last_edit() {
     let recovery_dir = temp("rec2");

@@ -103,7 +103,7 @@ fn orbit_pan_zoom(
     mut cameras: Query<&mut OrbitCamera>,
 ) {
     let Ok(mut cam) = cameras.single_mut() else { return };
-    if drag.active.is_some() || drag.painting {
+    if drag.active.is_some() || drag.painting || drag.gizmo {
         return;
     }
     let d = motion.delta;

@@ -7,7 +7,8 @@ use bevy_egui::input::egui_wants_any_pointer_input;
 use rig_core::edit;
 
 use crate::document::Document;
-use crate::playback::{Motion, Playback, PosedJoints};
+use crate::gizmo::editable;
+use crate::playback::{Playback, PosedJoints};
 
 /// How close (logical pixels) the cursor must be to a joint handle to pick it.
 const PICK_RADIUS: f32 = 12.0;
@@ -23,6 +24,8 @@ pub struct JointDrag {
     pub frames: u32,
     /// A paint stroke holds the mouse (no orbit, no joint picking).
     pub painting: bool,
+    /// A gizmo handle holds the mouse (no orbit, no joint picking).
+    pub gizmo: bool,
 }
 
 pub struct PickingPlugin;
@@ -32,7 +35,9 @@ impl Plugin for PickingPlugin {
         app.init_resource::<JointDrag>().add_systems(
             Update,
             (
+                crate::gizmo::press.run_if(not(egui_wants_any_pointer_input)),
                 hover_and_pick.run_if(not(egui_wants_any_pointer_input)),
+                crate::gizmo::drag,
                 drag_joint,
                 snap_to_limb_centre.run_if(not(egui_wants_any_pointer_input)),
             )
@@ -54,11 +59,6 @@ fn joint_under_cursor(cursor: Vec2, camera: &Camera, at: &GlobalTransform, joint
         .map(|(j, _)| j)
 }
 
-/// Joints can be dragged only in the bind pose: a posed joint's bind position is ambiguous.
-fn editable(playback: &Playback) -> bool {
-    playback.motion == Motion::Bind && playback.pose_offsets.is_empty()
-}
-
 #[allow(clippy::too_many_arguments)]
 fn hover_and_pick(
     windows: Query<&Window>,
@@ -74,7 +74,7 @@ fn hover_and_pick(
     let Some(cursor) = window.cursor_position() else { return };
     drag.hovered = joint_under_cursor(cursor, camera, at, &posed.positions());
     let shift = keys.pressed(KeyCode::ShiftLeft) || keys.pressed(KeyCode::ShiftRight);
-    if !buttons.just_pressed(MouseButton::Left) || shift || drag.painting {
+    if !buttons.just_pressed(MouseButton::Left) || shift || drag.painting || drag.gizmo {
         return;
     }
     let Some(j) = drag.hovered else { return };

@@ -174,8 +174,24 @@ pub struct PlaybackPlugin;
 
 impl Plugin for PlaybackPlugin {
     fn build(&self, app: &mut App) {
-        app.init_resource::<Playback>().init_resource::<PosedJoints>().add_systems(Update, (advance, pose_joints).chain().in_set(PoseSet));
+        app.init_resource::<Playback>()
+            .init_resource::<PosedJoints>()
+            .add_systems(Update, (forget_stale_pose, advance, pose_joints).chain().in_set(PoseSet));
     }
+}
+
+/// Pose-mode rotations are kept per joint index: an edit that renames, adds, removes or
+/// re-orders joints (re-parenting sorts them parents first) would hand them to other joints,
+/// so they are dropped then. Moving a joint keeps them.
+fn forget_stale_pose(doc: Res<Document>, mut playback: ResMut<Playback>, mut seen: Local<(Option<u64>, Vec<String>)>) {
+    if seen.0 == Some(doc.revision) {
+        return;
+    }
+    let names: Vec<String> = doc.rig.as_ref().map(|r| r.skeleton.joints.iter().map(|j| j.name.clone()).collect()).unwrap_or_default();
+    if names != seen.1 && !playback.pose_offsets.is_empty() {
+        playback.pose_offsets.clear();
+    }
+    *seen = (Some(doc.revision), names);
 }
 
 fn advance(time: Res<Time>, doc: Res<Document>, mut playback: ResMut<Playback>) {

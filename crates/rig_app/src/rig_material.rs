@@ -29,6 +29,7 @@ pub const WEIGHTS_B: MeshVertexAttribute = MeshVertexAttribute::new("Rig_Weights
 
 /// The extension's bindings (see `shaders/lbs.wgsl` and `shaders/rig_material.wgsl`).
 #[derive(Asset, AsBindGroup, Reflect, Debug, Clone)]
+#[bind_group_data(RigSkinKey)]
 pub struct RigSkin {
     /// `array<mat4x4<f32>>`: skin_from_mesh per joint.
     #[storage(100, read_only)]
@@ -36,7 +37,25 @@ pub struct RigSkin {
     /// `RigView`: overlay mode, selected joint, joint count.
     #[storage(101, read_only)]
     pub view: Handle<ShaderBuffer>,
+    /// Draw triangle edges only (needs the GPU's `POLYGON_MODE_LINE`, see [`WireframeSupport`]).
+    pub wireframe: bool,
 }
+
+/// The pipeline variant a [`RigSkin`] needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RigSkinKey {
+    pub wireframe: bool,
+}
+
+impl From<&RigSkin> for RigSkinKey {
+    fn from(skin: &RigSkin) -> Self {
+        RigSkinKey { wireframe: skin.wireframe }
+    }
+}
+
+/// Whether the GPU can draw polygons as lines (read once the renderer exists).
+#[derive(Resource, Debug, Clone, Copy, Default)]
+pub struct WireframeSupport(pub bool);
 
 impl MaterialExtension for RigSkin {
     fn vertex_shader() -> ShaderRef {
@@ -60,8 +79,11 @@ impl MaterialExtension for RigSkin {
         _pipeline: &MaterialExtensionPipeline,
         descriptor: &mut RenderPipelineDescriptor,
         layout: &MeshVertexBufferLayoutRef,
-        _key: MaterialExtensionKey<Self>,
+        key: MaterialExtensionKey<Self>,
     ) -> Result<(), SpecializedMeshPipelineError> {
+        if key.bind_group_data.wireframe {
+            descriptor.primitive.polygon_mode = bevy::render::render_resource::PolygonMode::Line;
+        }
         let vertex_layout = layout.0.get_layout(&[
             Mesh::ATTRIBUTE_POSITION.at_shader_location(0),
             Mesh::ATTRIBUTE_NORMAL.at_shader_location(1),
@@ -111,11 +133,13 @@ pub struct ViewSettings {
     pub show_grid: bool,
     /// See-through mesh (alpha blended), to work on joints inside it.
     pub xray: bool,
+    /// Triangle edges only (skinned and coloured like the shaded mesh).
+    pub wireframe: bool,
 }
 
 impl Default for ViewSettings {
     fn default() -> Self {
-        ViewSettings { overlay: Overlay::Shaded, show_skeleton: true, show_grid: true, xray: false }
+        ViewSettings { overlay: Overlay::Shaded, show_skeleton: true, show_grid: true, xray: false, wireframe: false }
     }
 }
 
@@ -156,6 +180,14 @@ impl Plugin for RigMaterialPlugin {
         let material = Shader::from_wgsl(include_str!("../../../shaders/rig_material.wgsl"), "rigsmith/rig_material.wgsl");
         let _ = shaders.insert(&LBS_SHADER, lbs);
         let _ = shaders.insert(&MATERIAL_SHADER, material);
-        app.add_plugins(MaterialPlugin::<RigMaterial>::default());
+        app.add_plugins(MaterialPlugin::<RigMaterial>::default()).init_resource::<WireframeSupport>();
+    }
+
+    fn finish(&self, app: &mut App) {
+        let supported = app
+            .get_sub_app(bevy::render::RenderApp)
+            .and_then(|render| render.world().get_resource::<bevy::render::renderer::RenderDevice>())
+            .is_some_and(|device| device.features().contains(bevy::render::settings::WgpuFeatures::POLYGON_MODE_LINE));
+        app.insert_resource(WireframeSupport(supported));
     }
 }

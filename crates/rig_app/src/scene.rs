@@ -34,7 +34,9 @@ impl Plugin for ScenePlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<BuiltRevision>().init_resource::<ViewSettings>().init_resource::<crate::textures::PartTextures>().add_systems(
             Update,
-            (crate::textures::load_textures, rebuild_parts, write_buffers, place_parts, apply_xray).chain().after(crate::playback::PoseSet),
+            (crate::textures::load_textures, rebuild_parts, write_buffers, place_parts, apply_display_mode)
+                .chain()
+                .after(crate::playback::PoseSet),
         );
     }
 }
@@ -142,7 +144,7 @@ fn rebuild_parts(
             cull_mode: None,
             ..default()
         };
-        let extension = RigSkin { skinning: rig_buffers.skinning.clone(), view: rig_buffers.view.clone() };
+        let extension = RigSkin { skinning: rig_buffers.skinning.clone(), view: rig_buffers.view.clone(), wireframe: false };
         commands.spawn((
             Mesh3d(meshes.add(part_mesh(rig, part))),
             MeshMaterial3d(materials.add(RigMaterial { base, extension })),
@@ -173,22 +175,31 @@ fn write_buffers(
 /// Opacity of the mesh in X-ray mode.
 pub const XRAY_ALPHA: f32 = 0.35;
 
-/// Switches the parts' materials between opaque and see-through when X-ray is toggled (and
-/// after a rebuild, which makes fresh opaque materials).
-fn apply_xray(
+/// Switches the parts' materials between opaque and see-through (X-ray) and between filled
+/// and wireframe when the view changes (and after a rebuild, which makes fresh opaque, filled
+/// materials). Wireframe falls back to filled, with a note, on a GPU that cannot draw lines.
+fn apply_display_mode(
     view: Res<ViewSettings>,
+    support: Option<Res<crate::rig_material::WireframeSupport>>,
+    mut doc: ResMut<Document>,
     parts: Query<&MeshMaterial3d<RigMaterial>, With<RigPart>>,
     mut materials: ResMut<Assets<RigMaterial>>,
 ) {
     let (mode, alpha) = if view.xray { (AlphaMode::Blend, XRAY_ALPHA) } else { (AlphaMode::Opaque, 1.0) };
+    let lines_ok = support.is_some_and(|s| s.0);
+    let wireframe = view.wireframe && lines_ok;
     for handle in &parts {
-        let needs = materials.get(&handle.0).is_some_and(|m| m.base.alpha_mode != mode);
+        let needs = materials.get(&handle.0).is_some_and(|m| m.base.alpha_mode != mode || m.extension.wireframe != wireframe);
         if !needs {
             continue;
         }
         if let Some(mut m) = materials.get_mut(&handle.0) {
             m.base.alpha_mode = mode;
             m.base.base_color.set_alpha(alpha);
+            m.extension.wireframe = wireframe;
+        }
+        if view.wireframe && !lines_ok {
+            doc.status = Some("Wireframe: this GPU cannot draw polygons as lines (POLYGON_MODE_LINE)".into());
         }
     }
 }

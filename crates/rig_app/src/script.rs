@@ -108,6 +108,7 @@ struct Targets<'w> {
     autosave: Option<ResMut<'w, Autosave>>,
     log: Option<ResMut<'w, FrameLog>>,
     paint: ResMut<'w, crate::paint::PaintSettings>,
+    gizmo: Option<ResMut<'w, crate::gizmo::GizmoMode>>,
 }
 
 fn run_steps(mut script: ResMut<Script>, mut t: Targets, mut commands: Commands, mut exit: MessageWriter<AppExit>) {
@@ -156,6 +157,9 @@ fn run_steps(mut script: ResMut<Script>, mut t: Targets, mut commands: Commands,
         ["skeleton", on] => on_off(on).map(|v| t.view.show_skeleton = v),
         ["grid", on] => on_off(on).map(|v| t.view.show_grid = v),
         ["xray", on] => on_off(on).map(|v| t.view.xray = v),
+        ["wireframe", on] => on_off(on).map(|v| t.view.wireframe = v),
+        ["gizmo", mode] => gizmo_mode(mode).and_then(|m| t.gizmo.as_mut().map(|g| **g = m).ok_or_else(|| "no gizmo in this app".into())),
+        ["pose", name, x, y, z] => pose_step(&t.doc, &mut t.playback, name, [x, y, z]),
         ["overlay", mode] => overlay(mode).map(|o| t.view.overlay = o),
         ["move", name, x, y, z] | ["nudge", name, x, y, z] => move_step(&mut t.doc, words[0] == "nudge", name, [x, y, z]),
         ["motion", m] => motion(m).map(|m| {
@@ -241,6 +245,21 @@ fn parse_xyz(xyz: [&&str; 3]) -> Result<[f32; 3], String> {
         v[k] = s.parse::<f32>().map_err(|e| format!("'{s}': {e}"))?;
     }
     Ok(v)
+}
+
+fn gizmo_mode(word: &str) -> Result<crate::gizmo::GizmoMode, String> {
+    match word {
+        "move" => Ok(crate::gizmo::GizmoMode::Move),
+        "rotate" => Ok(crate::gizmo::GizmoMode::Rotate),
+        _ => Err("gizmo is move or rotate".into()),
+    }
+}
+
+/// `pose NAME X Y Z`: the joint's pose-mode rotation, degrees about the mesh's axes.
+fn pose_step(doc: &Document, playback: &mut Playback, name: &str, xyz: [&&str; 3]) -> Result<(), String> {
+    let j = doc.rig.as_ref().and_then(|r| r.skeleton.find(name)).ok_or_else(|| format!("no joint named {name}"))?;
+    playback.pose_offsets.insert(j, parse_xyz(xyz)?);
+    Ok(())
 }
 
 fn on_off(word: &str) -> Result<bool, String> {

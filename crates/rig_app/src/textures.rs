@@ -1,6 +1,7 @@
-//! Base-colour textures of the open file, decoded once per open. PNG is decoded (Bevy's image
-//! crate is built with PNG only); other formats (JPEG) fall back to the material's base colour
-//! with a note in the statistics panel's warnings.
+//! Base-colour textures of the open file, decoded once per open: PNG by Bevy's image crate,
+//! JPEG by `zune-jpeg` (Bevy's image crate is built with PNG only). Other formats, and files
+//! that fail to decode, fall back to the material's base colour with a note in the statistics
+//! panel's warnings.
 
 use std::collections::HashMap;
 
@@ -50,24 +51,77 @@ pub fn load_textures(mut doc: ResMut<Document>, mut textures: ResMut<PartTexture
         else {
             continue;
         };
-        if image.mime_type != "image/png" {
-            skipped.push(format!("texture '{}' ({}) is not shown: the editor decodes PNG only", image.name, image.mime_type));
-            continue;
+        match decode(&image.bytes, &image.mime_type) {
+            Ok(img) => {
+                textures.images.insert(t, images.add(img));
+            }
+            Err(e) => skipped.push(format!("texture '{}' ({}) is not shown: {e}", image.name, image.mime_type)),
         }
-        let decoded = Image::from_buffer(
-            &image.bytes,
+    }
+    doc.warnings.extend(skipped);
+}
+
+/// A base-colour texture as a Bevy image (sRGB), from PNG or JPEG bytes.
+pub fn decode(bytes: &[u8], mime_type: &str) -> Result<Image, String> {
+    match mime_type {
+        "image/png" => Image::from_buffer(
+            bytes,
             ImageType::MimeType("image/png"),
             CompressedImageFormats::NONE,
             true,
             ImageSampler::Default,
             RenderAssetUsages::default(),
-        );
-        match decoded {
-            Ok(img) => {
-                textures.images.insert(t, images.add(img));
-            }
-            Err(e) => skipped.push(format!("texture '{}' could not be decoded: {e}", image.name)),
+        )
+        .map_err(|e| format!("the PNG could not be decoded: {e}")),
+        "image/jpeg" => decode_jpeg(bytes),
+        other => Err(format!("the editor decodes PNG and JPEG, not {other}")),
+    }
+}
+
+fn decode_jpeg(bytes: &[u8]) -> Result<Image, String> {
+    use zune_jpeg::zune_core::{bytestream::ZCursor, colorspace::ColorSpace, options::DecoderOptions};
+    let options = DecoderOptions::default().jpeg_set_out_colorspace(ColorSpace::RGBA);
+    let mut decoder = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(bytes), options);
+    let pixels = decoder.decode().map_err(|e| format!("the JPEG could not be decoded: {e:?}"))?;
+    let info = decoder.info().ok_or("the JPEG has no frame header")?;
+    let (width, height) = (u32::from(info.width), u32::from(info.height));
+    if pixels.len() != width as usize * height as usize * 4 {
+        return Err(format!("the JPEG decoded to {} bytes, not {width} x {height} RGBA pixels", pixels.len()));
+    }
+    let size = bevy::render::render_resource::Extent3d { width, height, depth_or_array_layers: 1 };
+    let format = bevy::render::render_resource::TextureFormat::Rgba8UnormSrgb;
+    Ok(Image::new(size, bevy::render::render_resource::TextureDimension::D2, pixels, format, RenderAssetUsages::default()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Vec<u8> {
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets/samples/textures/quadrants.jpg")).expect("bundled JPEG")
+    }
+
+    #[test]
+    fn a_jpeg_decodes_to_its_pixels() {
+        let image = decode(&sample(), "image/jpeg").expect("decodes");
+        let size = image.texture_descriptor.size;
+        assert_eq!((size.width, size.height), (48, 32));
+        let data = image.data.as_ref().expect("pixels on the CPU");
+        let pixel = |x: usize, y: usize| &data[(y * 48 + x) * 4..(y * 48 + x) * 4 + 4];
+        // The middle of each quadrant, within JPEG's error of the colour it was drawn with.
+        for (x, y, want) in [(12, 8, [220, 30, 30]), (36, 8, [30, 200, 40]), (12, 24, [40, 60, 220]), (36, 24, [240, 240, 240])] {
+            let got = pixel(x, y);
+            assert!((0..3).all(|k| (got[k] as i32 - want[k]).abs() <= 12), "({x}, {y}): {got:?} vs {want:?}");
+            assert_eq!(got[3], 255);
         }
     }
-    doc.warnings.extend(skipped);
+
+    #[test]
+    fn broken_or_unknown_images_are_errors_not_panics() {
+        let bytes = sample();
+        assert!(decode(&bytes[..bytes.len() / 4], "image/jpeg").is_err());
+        assert!(decode(b"not an image", "image/jpeg").is_err());
+        assert!(decode(b"not an image", "image/png").is_err());
+        assert!(decode(&bytes, "image/webp").unwrap_err().contains("PNG and JPEG"));
+    }
 }

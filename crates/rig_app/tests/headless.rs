@@ -293,3 +293,33 @@ fn painting_changes_the_selected_joint_is_one_undo_step_and_respects_locks() {
     assert!(rig_app::paint::dab_at(&mut doc_mut(&mut app), &settings, centre, false, &neighbours).is_none());
     assert!(doc(&app).error.as_deref().is_some_and(|e| e.contains("locked")), "{:?}", doc(&app).error);
 }
+
+#[test]
+fn pose_mode_rotations_survive_a_move_but_not_a_reordering_edit() {
+    let mut app = app();
+    open(&mut app, sample("khronos_fox/Fox.glb"));
+    let rig = doc(&app).rig.as_ref().unwrap().clone();
+    let spine = rig.skeleton.find("b_Spine02_03").expect("spine joint");
+    let posed = |app: &App| app.world().resource::<rig_app::playback::PosedJoints>().mesh_from_joint.clone();
+    let rest = posed(&app);
+    app.world_mut().resource_mut::<rig_app::playback::Playback>().pose_offsets.insert(spine, [0.0, 0.0, 40.0]);
+    app.update();
+    assert_ne!(posed(&app), rest, "the rotation shows");
+
+    // Moving a joint keeps the joints' order: the rotation stays on the spine.
+    let at = rig_core::edit::bind_position(&rig.skeleton, spine);
+    doc_mut(&mut app).edit_skeleton("Move", false, |r| rig_core::edit::move_joint(r, spine, [at[0], at[1] + 1.0, at[2]]));
+    app.update();
+    let offsets = &app.world().resource::<rig_app::playback::Playback>().pose_offsets;
+    assert_eq!(offsets.get(&spine), Some(&[0.0, 0.0, 40.0]));
+
+    // Re-parenting re-orders the joints: the rotation would land on another joint, so it goes.
+    // (the first leaf under the last joint: a parent after its child must be sorted before it)
+    let leaf = (0..rig.skeleton.len()).find(|&j| rig.skeleton.children(j).next().is_none()).expect("a leaf");
+    let last = rig.skeleton.len() - 1;
+    doc_mut(&mut app).edit_skeleton("Re-parent", false, |r| rig_core::edit::reparent(r, leaf, last));
+    app.update();
+    let names = |s: &rig_core::Skeleton| s.joints.iter().map(|j| j.name.clone()).collect::<Vec<_>>();
+    assert_ne!(names(&doc(&app).rig.as_ref().unwrap().skeleton), names(&rig.skeleton), "the joints were re-ordered");
+    assert!(app.world().resource::<rig_app::playback::Playback>().pose_offsets.is_empty());
+}

@@ -1,9 +1,22 @@
-//! The joint hierarchy as a tree; clicking a joint selects it (shared with the viewport).
+//! The joint hierarchy as a tree; clicking a joint selects it (shared with the viewport), and
+//! dragging a joint onto another makes that one its parent (one undo step; a drop onto the
+//! joint's own subtree is refused, the target is outlined only where the drop is allowed).
 
 use bevy_egui::egui;
 use rig_core::Skeleton;
 
 use crate::document::Document;
+
+/// The drag-and-drop payload: the joint being dragged.
+struct DraggedJoint(usize);
+
+/// What the tree asks for this frame.
+#[derive(Default)]
+struct TreeEvents {
+    select: Option<usize>,
+    /// (joint, new parent)
+    reparent: Option<(usize, usize)>,
+}
 
 pub fn show(ui: &mut egui::Ui, doc: &mut Document) {
     ui.heading("Skeleton");
@@ -16,33 +29,83 @@ pub fn show(ui: &mut egui::Ui, doc: &mut Document) {
         ui.label("No joints: generate a skeleton.");
         return;
     }
+    ui.weak("Drag a joint onto another to re-parent it.");
+    let mut events = TreeEvents::default();
     egui::ScrollArea::vertical().show(ui, |ui| {
         for root in skeleton.roots().collect::<Vec<_>>() {
-            joint_row(ui, &skeleton, root, &mut doc.selected_joint);
+            joint_row(ui, &skeleton, root, doc.selected_joint, &mut events);
         }
     });
+    if let Some(j) = events.select {
+        doc.selected_joint = Some(j);
+    }
+    if let Some((joint, parent)) = events.reparent {
+        super::joint::reparent(doc, joint, parent);
+    }
 }
 
-fn joint_row(ui: &mut egui::Ui, skeleton: &Skeleton, joint: usize, selected: &mut Option<usize>) {
-    let name = &skeleton.joints[joint].name;
+/// Whether `joint` may become a child of `parent`: not onto itself, its subtree or its parent.
+fn can_drop(skeleton: &Skeleton, joint: usize, parent: usize) -> bool {
+    !skeleton.is_descendant(parent, joint) && skeleton.joints[joint].parent != Some(parent)
+}
+
+fn joint_row(ui: &mut egui::Ui, skeleton: &Skeleton, joint: usize, selected: Option<usize>, events: &mut TreeEvents) {
     let children: Vec<usize> = skeleton.children(joint).collect();
-    let is_selected = *selected == Some(joint);
     if children.is_empty() {
-        if ui.selectable_label(is_selected, name).clicked() {
-            *selected = Some(joint);
-        }
+        joint_label(ui, skeleton, joint, selected, events);
         return;
     }
     let id = ui.make_persistent_id(("joint", joint));
     egui::collapsing_header::CollapsingState::load_with_default_open(ui.ctx(), id, true)
-        .show_header(ui, |ui| {
-            if ui.selectable_label(is_selected, name).clicked() {
-                *selected = Some(joint);
-            }
-        })
+        .show_header(ui, |ui| joint_label(ui, skeleton, joint, selected, events))
         .body(|ui| {
             for c in children {
-                joint_row(ui, skeleton, c, selected);
+                joint_row(ui, skeleton, c, selected, events);
             }
         });
+}
+
+/// A joint's name: a selectable label that is also a drag source and a drop target.
+fn joint_label(ui: &mut egui::Ui, skeleton: &Skeleton, joint: usize, selected: Option<usize>, events: &mut TreeEvents) {
+    let name = &skeleton.joints[joint].name;
+    let drag_id = egui::Id::new(("joint_drag", joint));
+    let r = ui.dnd_drag_source(drag_id, DraggedJoint(joint), |ui| ui.selectable_label(selected == Some(joint), name));
+    if r.inner.clicked() {
+        events.select = Some(joint);
+    }
+    let droppable = |d: &DraggedJoint| can_drop(skeleton, d.0, joint);
+    if r.response.dnd_hover_payload::<DraggedJoint>().is_some_and(|d| droppable(&d)) {
+        let stroke = egui::Stroke::new(1.5, ui.visuals().selection.stroke.color);
+        ui.painter().rect_stroke(r.response.rect, 2.0, stroke, egui::StrokeKind::Outside);
+    }
+    if let Some(d) = r.response.dnd_release_payload::<DraggedJoint>().filter(|d| droppable(d)) {
+        events.reparent = Some((d.0, joint));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rig_core::skeleton::Joint;
+    use rig_core::transform::Trs;
+    use rig_core::Mat4;
+
+    #[test]
+    fn a_joint_drops_only_outside_its_own_subtree() {
+        let joint = |name: &str, parent| Joint {
+            name: name.into(),
+            parent,
+            rest_local: Trs::default(),
+            joint_from_mesh: Mat4::identity(),
+            deform: true,
+        };
+        // root -> spine -> head, root -> leg
+        let s = Skeleton { joints: vec![joint("root", None), joint("spine", Some(0)), joint("head", Some(1)), joint("leg", Some(0))] };
+        assert!(can_drop(&s, 2, 3), "head under leg");
+        assert!(can_drop(&s, 3, 1), "leg under spine");
+        assert!(!can_drop(&s, 1, 2), "spine under its own child");
+        assert!(!can_drop(&s, 1, 1), "onto itself");
+        assert!(!can_drop(&s, 2, 1), "already its parent");
+        assert!(!can_drop(&s, 0, 3), "root under a descendant");
+    }
 }

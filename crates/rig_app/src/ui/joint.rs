@@ -5,6 +5,7 @@ use bevy_egui::egui;
 use rig_core::edit;
 
 use crate::document::Document;
+use crate::gizmo::GizmoMode;
 
 /// Text being typed into the name field, kept between frames.
 #[derive(Default)]
@@ -14,8 +15,14 @@ pub struct JointForm {
     reparent_to: Option<usize>,
 }
 
-pub fn show(ui: &mut egui::Ui, doc: &mut Document, form: &mut JointForm) {
+pub fn show(ui: &mut egui::Ui, doc: &mut Document, form: &mut JointForm, gizmo: &mut GizmoMode) {
     ui.heading("Joint");
+    ui.horizontal(|ui| {
+        ui.label("gizmo");
+        ui.radio_value(gizmo, GizmoMode::Move, "move (T)").on_hover_text("Arrows: drag one to slide the joint along that axis (bind pose)");
+        ui.radio_value(gizmo, GizmoMode::Rotate, "rotate (E)")
+            .on_hover_text("Rings: drag one to turn the joint about that axis (pose mode; reset pose on the timeline)");
+    });
     let Some(j) = doc.selected_joint else {
         ui.label("Select a joint in the tree or the viewport.");
         mirror_button(ui, doc);
@@ -69,11 +76,11 @@ pub fn show(ui: &mut egui::Ui, doc: &mut Document, form: &mut JointForm) {
             doc.selected_joint = own_parent.map(|q| if q > j { q - 1 } else { q });
         }
     });
-    reparent_row(ui, doc, form, j, &name);
+    reparent_row(ui, doc, form, j);
     mirror_button(ui, doc);
 }
 
-fn reparent_row(ui: &mut egui::Ui, doc: &mut Document, form: &mut JointForm, j: usize, name: &str) {
+fn reparent_row(ui: &mut egui::Ui, doc: &mut Document, form: &mut JointForm, j: usize) {
     let Some(rig) = doc.rig.as_ref() else { return };
     let names: Vec<String> = rig.skeleton.joints.iter().map(|x| x.name.clone()).collect();
     let allowed: Vec<usize> = (0..names.len()).filter(|&k| !rig.skeleton.is_descendant(k, j)).collect();
@@ -88,14 +95,22 @@ fn reparent_row(ui: &mut egui::Ui, doc: &mut Document, form: &mut JointForm, j: 
         });
         if form.reparent_to != current {
             if let Some(p) = form.reparent_to {
-                let parent_name = names[p].clone();
-                doc.edit_skeleton(&format!("Re-parent {name}"), false, |rig| edit::reparent(rig, j, p));
-                doc.selected_joint = doc.rig.as_ref().and_then(|r| r.skeleton.find(name));
+                reparent(doc, j, p);
                 form.joint = None;
-                doc.status = Some(format!("{name} is now a child of {parent_name}"));
             }
         }
     });
+}
+
+/// Makes `parent` the parent of `joint` (one undo step) and keeps `joint` selected (the
+/// skeleton is re-ordered parents first, so indices change).
+pub(super) fn reparent(doc: &mut Document, joint: usize, parent: usize) {
+    let Some(rig) = doc.rig.as_ref() else { return };
+    let (name, parent_name) = (rig.skeleton.joints[joint].name.clone(), rig.skeleton.joints[parent].name.clone());
+    if doc.edit_skeleton(&format!("Re-parent {name}"), false, |rig| edit::reparent(rig, joint, parent)).is_some() {
+        doc.selected_joint = doc.rig.as_ref().and_then(|r| r.skeleton.find(&name));
+        doc.status = Some(format!("{name} is now a child of {parent_name}"));
+    }
 }
 
 fn mirror_button(ui: &mut egui::Ui, doc: &mut Document) {

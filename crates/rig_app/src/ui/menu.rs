@@ -95,6 +95,7 @@ pub fn show(ui: &mut egui::Ui, doc: &mut Document, open: &mut MessageWriter<Open
             ui.checkbox(&mut view.show_skeleton, "Skeleton");
             ui.checkbox(&mut view.show_grid, "Grid and axes");
             ui.checkbox(&mut view.xray, "X-ray (see-through mesh)  (X)");
+            ui.checkbox(&mut view.wireframe, "Wireframe (triangle edges)  (W)");
         });
         let title = doc
             .path

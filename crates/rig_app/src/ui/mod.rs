@@ -50,6 +50,7 @@ struct Editor<'w> {
     view: ResMut<'w, ViewSettings>,
     autosave: ResMut<'w, Autosave>,
     paint: ResMut<'w, crate::paint::PaintSettings>,
+    gizmo: ResMut<'w, crate::gizmo::GizmoMode>,
 }
 
 fn panels(
@@ -72,7 +73,7 @@ fn panels(
         egui::ScrollArea::vertical().show(ui, |ui| {
             generate::show(ui, &mut e.doc, &mut e.worker, &mut e.settings);
             ui.separator();
-            joint::show(ui, &mut e.doc, &mut state.joint_form);
+            joint::show(ui, &mut e.doc, &mut state.joint_form, &mut e.gizmo);
             ui.separator();
             paint::show(ui, &e.doc, &mut e.paint);
             ui.separator();
@@ -124,13 +125,14 @@ fn open_dropped_files(mut dropped: MessageReader<FileDragAndDrop>, mut open: Mes
 }
 
 /// Ctrl+O open, Ctrl+S save session, Ctrl+E export, Ctrl+Z undo, Ctrl+Shift+Z / Ctrl+Y redo,
-/// 1 / 2 / 3 overlays, X x-ray, Space play / pause. Keys typed into a text field are egui's.
+/// 1 / 2 / 3 overlays, X x-ray, W wireframe, T / E move / rotate gizmo, Space play / pause. Keys typed into a text field are egui's.
 fn shortcuts(
     keys: Res<ButtonInput<KeyCode>>,
     mut open: MessageWriter<OpenFile>,
     mut doc: ResMut<Document>,
     mut view: ResMut<ViewSettings>,
     mut playback: ResMut<Playback>,
+    mut gizmo: ResMut<crate::gizmo::GizmoMode>,
     mut contexts: EguiContexts,
 ) {
     let typing = contexts.ctx_mut().is_ok_and(|c| c.egui_wants_keyboard_input());
@@ -164,6 +166,14 @@ fn shortcuts(
     }
     if keys.just_pressed(KeyCode::KeyX) {
         view.xray = !view.xray;
+    }
+    if keys.just_pressed(KeyCode::KeyW) {
+        view.wireframe = !view.wireframe;
+    }
+    if keys.just_pressed(KeyCode::KeyT) {
+        *gizmo = crate::gizmo::GizmoMode::Move;
+    } else if keys.just_pressed(KeyCode::KeyE) {
+        *gizmo = crate::gizmo::GizmoMode::Rotate;
     }
     if keys.just_pressed(KeyCode::Space) {
         playback.playing = !playback.playing;
