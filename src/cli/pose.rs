@@ -57,17 +57,26 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         Start::Bind => s.model_from_joints_bind(),
         Start::Rest => s.model_from_joints_rest(),
     };
+    // Where the vertices are before the rotations: the stored mesh for the bind pose, the
+    // mesh skinned into the rest pose otherwise.
+    let skin = |model_from_joint: &[rig_core::Mat4]| {
+        let skinning: Vec<_> = model_from_joint.iter().zip(&s.joints).map(|(m, j)| m * j.joint_from_mesh).collect();
+        skin_positions(&rig.mesh.positions, &rig.weights, &skinning)
+    };
+    let start = match a.from {
+        Start::Bind => rig.mesh.positions.clone(),
+        Start::Rest => skin(&model_from_joint),
+    };
     for spec in &a.pose_world {
         let (name, angles) = parse(spec)?;
         let j = s.find(&name).with_context(|| format!("no joint named {name:?}"))?;
         rotate_subtree_in_model_space(s, &mut model_from_joint, j, &euler_xyz_deg(angles));
     }
-    let skinning: Vec<_> = model_from_joint.iter().zip(&s.joints).map(|(m, j)| m * j.joint_from_mesh).collect();
-    let posed = skin_positions(&rig.mesh.positions, &rig.weights, &skinning);
+    let posed = skin(&model_from_joint);
     let doc = json!({
         "file": a.file.display().to_string(),
         "pose_world": a.pose_world,
-        "rest": rig.mesh.positions,
+        "rest": start,
         "deformed": posed,
     });
     let text = serde_json::to_string(&doc)?;

@@ -43,6 +43,37 @@ impl Rig {
         self.skeleton.mark_uninfluential_non_deforming(&counts)
     }
 
+    /// Stores the mesh at its skeleton's scale when the skin binds it at another one. A skin's
+    /// inverse bind matrices may leave out a scale that the nodes above the joints apply
+    /// (three.js' RobotExpressive and many Quaternius files: an armature node scales by 100,
+    /// the bind matrices do not), so the root joint's rest skinning matrix (`rest
+    /// model_from_joint * joint_from_mesh`) scales the stored vertices, and exporters and other
+    /// tools see joints 100 times further apart than the mesh they bind. This scales the
+    /// vertices of skinned and rigidly bound parts (and their morph deltas) by that matrix's
+    /// uniform scale and every inverse bind matrix by its inverse: posed positions do not
+    /// change, and rotations between mesh and model space are left to
+    /// [`Rig::display_from_mesh`]. Returns the scale applied, or None when the root binds at
+    /// scale 1 (within 1e-3), which leaves the rig alone.
+    pub fn adopt_skeleton_scale(&mut self) -> Option<f32> {
+        let s = &self.skeleton;
+        let root = (0..s.len()).find(|&j| s.joints[j].deform)?;
+        let model_from_mesh = s.model_from_joints_rest()[root] * s.joints[root].joint_from_mesh;
+        let scale = model_from_mesh.fixed_view::<3, 3>(0, 0).determinant().abs().cbrt();
+        if !scale.is_finite() || scale <= 1e-12 || (scale - 1.0).abs() <= 1e-3 {
+            return None;
+        }
+        let scaled = |v: &mut [f32; 3]| v.iter_mut().for_each(|x| *x *= scale);
+        for part in self.mesh.parts.iter_mut().filter(|p| p.skinned) {
+            self.mesh.positions[part.vertices.start as usize..part.vertices.end as usize].iter_mut().for_each(scaled);
+            part.morph_targets.iter_mut().for_each(|t| t.position_deltas.iter_mut().for_each(scaled));
+        }
+        let mesh_from_scaled = Mat4::new_scaling(1.0 / scale);
+        for joint in &mut self.skeleton.joints {
+            joint.joint_from_mesh *= mesh_from_scaled;
+        }
+        Some(scale)
+    }
+
     /// Vertices that belong to skinned parts but have no influence.
     pub fn unweighted_skinned_vertices(&self) -> usize {
         self.mesh
@@ -172,5 +203,63 @@ mod tests {
         let rig = Rig { skeleton, ..Default::default() };
         let up = rig.up_direction();
         assert!((up[2] - 1.0).abs() < 1e-5, "mesh-space +Z shows as up, got {up:?}");
+    }
+
+    /// An armature node scaling by 100 above a two-joint chain whose inverse bind matrices
+    /// leave that scale out (RobotExpressive's layout), with one vertex on each bone.
+    fn centimetre_armature() -> Rig {
+        let joint = |name: &str, parent, t: [f32; 3], scale: f32, deform| Joint {
+            name: name.into(),
+            parent,
+            rest_local: Trs { translation: Vector3::from(t), rotation: UnitQuaternion::identity(), scale: Vector3::repeat(scale) },
+            joint_from_mesh: Mat4::identity(),
+            deform,
+        };
+        let mut skeleton =
+            Skeleton { joints: vec![joint("armature", None, [0.0; 3], 100.0, false), joint("hip", Some(0), [0.0, 0.01, 0.0], 1.0, true)] };
+        skeleton.joints.push(joint("knee", Some(1), [0.0, 0.005, 0.0], 1.0, true));
+        // Bind matrices of the chain without the armature's scale.
+        skeleton.joints[1].joint_from_mesh = Mat4::new_translation(&Vector3::new(0.0, -0.01, 0.0));
+        skeleton.joints[2].joint_from_mesh = Mat4::new_translation(&Vector3::new(0.0, -0.015, 0.0));
+        let mesh = Mesh {
+            positions: vec![[0.001, 0.012, 0.0], [0.001, 0.017, 0.0]],
+            normals: vec![[1.0, 0.0, 0.0]; 2],
+            triangles: vec![[0, 1, 1]],
+            parts: vec![crate::mesh::Part {
+                name: "legs".into(),
+                group: 0,
+                material: None,
+                vertices: 0..2,
+                triangles: 0..1,
+                skinned: true,
+                morph_targets: Vec::new(),
+            }],
+            ..Default::default()
+        };
+        let weights = SkinWeights::from_rows(vec![vec![(1, 1.0)], vec![(2, 1.0)]]);
+        Rig { mesh, skeleton, weights, ..Default::default() }
+    }
+
+    fn posed(rig: &Rig, knee_turn: f32) -> Vec<[f32; 3]> {
+        let mut pose = crate::Pose::rest(&rig.skeleton);
+        pose.local[2].rotation = UnitQuaternion::from_axis_angle(&Vector3::z_axis(), knee_turn);
+        crate::lbs::skin_positions(&rig.mesh.positions, &rig.weights, &pose.skinning_matrices(&rig.skeleton))
+    }
+
+    #[test]
+    fn a_mesh_bound_without_its_armatures_scale_is_stored_at_the_skeletons_scale() {
+        let mut rig = centimetre_armature();
+        let before = [posed(&rig, 0.0), posed(&rig, 0.7)];
+        assert_eq!(rig.adopt_skeleton_scale().map(|s| (s * 1e3).round() / 1e3), Some(100.0));
+        assert!((rig.mesh.positions[0][1] - 1.2).abs() < 1e-5, "{:?}", rig.mesh.positions);
+        // Posed positions are unchanged, and the rest pose now leaves the stored mesh in place.
+        for (b, a) in before.iter().zip([posed(&rig, 0.0), posed(&rig, 0.7)]) {
+            for (p, q) in b.iter().zip(&a) {
+                assert!((0..3).all(|k| (p[k] - q[k]).abs() < 1e-5), "{p:?} vs {q:?}");
+            }
+        }
+        let at_rest = posed(&rig, 0.0);
+        assert!(at_rest.iter().zip(&rig.mesh.positions).all(|(p, q)| (0..3).all(|k| (p[k] - q[k]).abs() < 1e-5)));
+        assert_eq!(rig.adopt_skeleton_scale(), None, "a second call finds nothing to do");
     }
 }

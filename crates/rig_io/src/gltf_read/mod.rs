@@ -74,7 +74,13 @@ fn build_rig(c: &Container, name: &str, warnings: &mut Vec<String>) -> Result<Ri
     clamp_material_indices(&mut mesh, materials.materials.len(), warnings);
     let targets = animation::Targets { node_joint: &setup.node_joint, node_group: &node_group };
     let clips = animation::read_all(&acc, &targets, warnings)?;
-    let rig = Rig { name: name.to_string(), mesh, skeleton: setup.skeleton.clone(), weights, clips, materials };
+    let mut rig = Rig { name: name.to_string(), mesh, skeleton: setup.skeleton.clone(), weights, clips, materials };
+    if let Some(scale) = rig.adopt_skeleton_scale() {
+        warnings.push(format!(
+            "the skin binds the mesh at 1/{scale:.4} of its skeleton's scale (its inverse bind matrices leave out a scale of the \
+             nodes above the joints); the mesh is stored at the skeleton's scale, posed results are unchanged"
+        ));
+    }
     rig.validate()?;
     let unweighted = rig.unweighted_skinned_vertices();
     if unweighted > 0 {
