@@ -24,6 +24,9 @@ use crate::worker::Worker;
 pub struct Script {
     steps: std::collections::VecDeque<String>,
     wait_frames: u32,
+    /// `sleep MS`: no step before this instant (Bevy compiles pipelines in the background, so
+    /// on a slow renderer the first frames may not show the mesh yet).
+    sleep_until: Option<Instant>,
     /// A screenshot was requested and has not been written yet.
     capturing: bool,
     /// `cancel-after MS`: when to press Cancel, and when it was pressed.
@@ -112,6 +115,9 @@ struct Targets<'w> {
 }
 
 fn run_steps(mut script: ResMut<Script>, mut t: Targets, mut commands: Commands, mut exit: MessageWriter<AppExit>) {
+    if script.sleep_until.is_some_and(|t| Instant::now() < t) {
+        return;
+    }
     if script.wait_frames > 0 {
         script.wait_frames -= 1;
         return;
@@ -172,6 +178,10 @@ fn run_steps(mut script: ResMut<Script>, mut t: Targets, mut commands: Commands,
             Ok(())
         }
         ["wait", n] => n.parse().map(|n| script.wait_frames = n).map_err(|e| format!("{e}")),
+        ["sleep", ms] => ms
+            .parse()
+            .map(|ms| script.sleep_until = Some(Instant::now() + std::time::Duration::from_millis(ms)))
+            .map_err(|e| format!("{e}")),
         ["undo"] => {
             t.doc.undo();
             Ok(())

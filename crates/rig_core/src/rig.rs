@@ -91,7 +91,7 @@ impl Rig {
     /// is the same rigid transform, that transform shows the character the way other viewers do.
     /// When rest and bind differ joint by joint (a rest pose that is not the bind pose), the
     /// quarter turn most joints share is used (Blender's Z-up exports turn the armature upright);
-    /// with no such majority the mesh is shown as stored.
+    /// with no such majority the root joint's quarter turn, else the mesh as stored.
     pub fn display_from_mesh(&self) -> Mat4 {
         let s = &self.skeleton;
         let rest = s.model_from_joints_rest();
@@ -102,7 +102,9 @@ impl Rig {
                 return *first;
             }
         }
-        shared_quarter_turn(&skins).unwrap_or_else(Mat4::identity)
+        // No majority: the root joint's turn, which places at least the parts it carries as
+        // the file's scene does (RobotExpressive, whose hands were bound in another pose).
+        shared_quarter_turn(&skins).or_else(|| shared_quarter_turn(&skins[..skins.len().min(1)])).unwrap_or_else(Mat4::identity)
     }
 
     /// The mesh-space direction that the file's scene shows as up (+Y of the display).
