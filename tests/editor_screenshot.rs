@@ -71,18 +71,13 @@ fn generate_select_and_show_the_influence_map() {
     let (rgb, width) = read_png(&out);
     let height = rgb.len() / width;
     assert!(width >= 640 && height >= 400, "{width}x{height}");
-    // The viewport is the middle of the window (panels left, right, top and bottom).
-    let (x0, x1, y0, y1) = (width * 3 / 10, width * 7 / 10, height / 5, height * 4 / 5);
-    let area = ((x1 - x0) * (y1 - y0)) as f64;
-    let count = |f: &dyn Fn([u8; 3]) -> bool| {
-        (y0..y1).flat_map(|y| (x0..x1).map(move |x| (x, y))).filter(|&(x, y)| f(rgb[y * width + x])).count() as f64 / area
-    };
+    let pixels = viewport(&out);
     let (r, g, b) = (|c: [u8; 3]| c[0] as i32, |c: [u8; 3]| c[1] as i32, |c: [u8; 3]| c[2] as i32);
     // Heat map: the joint's own region runs warm (red/yellow), the rest of the body cold (blue).
-    let warm = count(&|c| r(c) > 150 && b(c) < 90 && r(c) > b(c) + 80);
-    let cold = count(&|c| b(c) > 120 && b(c) > r(c) + 60 && b(c) > g(c));
+    let warm = fraction(&pixels, |c| r(c) > 150 && b(c) < 90 && r(c) > b(c) + 80);
+    let cold = fraction(&pixels, |c| b(c) > 120 && b(c) > r(c) + 60 && b(c) > g(c));
     // Bones: the gizmo colours (amber bones, cyan selected joint).
-    let bones = count(&|c| (r(c) - 242).abs() < 30 && (g(c) - 191).abs() < 30 && b(c) < 100);
+    let bones = fraction(&pixels, |c| (r(c) - 242).abs() < 30 && (g(c) - 191).abs() < 30 && b(c) < 100);
     eprintln!(
         "screenshot {} ({width}x{height}): warm {:.2}%, cold {:.2}%, bone-coloured {:.2}% of the viewport",
         out.display(),
@@ -95,7 +90,7 @@ fn generate_select_and_show_the_influence_map() {
     assert!(bones > 0.0005, "no bones drawn ({:.3}%)", bones * 100.0);
 }
 
-/// The viewport's pixels (the middle of the window, inside the panels).
+/// The viewport's pixels: the middle of the window (panels left, right, top and bottom).
 fn viewport(path: &Path) -> Vec<[u8; 3]> {
     let (rgb, width) = read_png(path);
     let height = rgb.len() / width;

@@ -184,10 +184,17 @@ fn apply_display_mode(
     mut doc: ResMut<Document>,
     parts: Query<&MeshMaterial3d<RigMaterial>, With<RigPart>>,
     mut materials: ResMut<Assets<RigMaterial>>,
+    mut noted: Local<bool>,
 ) {
     let (mode, alpha) = if view.xray { (AlphaMode::Blend, XRAY_ALPHA) } else { (AlphaMode::Opaque, 1.0) };
     let lines_ok = support.is_some_and(|s| s.0);
     let wireframe = view.wireframe && lines_ok;
+    // Once each time wireframe is asked for on a GPU without lines.
+    let unsupported = view.wireframe && !lines_ok;
+    if unsupported && !*noted {
+        doc.status = Some("Wireframe: this GPU cannot draw polygons as lines (POLYGON_MODE_LINE)".into());
+    }
+    *noted = unsupported;
     for handle in &parts {
         let needs = materials.get(&handle.0).is_some_and(|m| m.base.alpha_mode != mode || m.extension.wireframe != wireframe);
         if !needs {
@@ -197,9 +204,6 @@ fn apply_display_mode(
             m.base.alpha_mode = mode;
             m.base.base_color.set_alpha(alpha);
             m.extension.wireframe = wireframe;
-        }
-        if view.wireframe && !lines_ok {
-            doc.status = Some("Wireframe: this GPU cannot draw polygons as lines (POLYGON_MODE_LINE)".into());
         }
     }
 }

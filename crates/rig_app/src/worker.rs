@@ -163,12 +163,17 @@ fn worker_loop(jobs: Receiver<Job>, events: SyncSender<WorkerEvent>) {
     }
 }
 
+/// Sends `job`'s progress to the app. Progress that finds the event queue full is dropped:
+/// the next report replaces it.
+fn progress<'a>(job: &'a Job, events: &'a SyncSender<WorkerEvent>) -> impl Fn(&str, f32) + 'a {
+    move |stage, fraction| {
+        let _ = events.try_send(WorkerEvent::Progress { job: job.id, stage: stage.to_string(), fraction });
+    }
+}
+
 fn run_job(job: &Job, cache: &mut Option<(u64, usize, SkinBinder)>, events: &SyncSender<WorkerEvent>) -> Result<JobOutput, AutoRigError> {
     let started = Instant::now();
-    // Progress that finds the event queue full is dropped: the next report replaces it.
-    let report = |stage: &str, fraction: f32| {
-        let _ = events.try_send(WorkerEvent::Progress { job: job.id, stage: stage.to_string(), fraction });
-    };
+    let report = progress(job, events);
     let task = Task::reporting(&report).with_cancel(&job.cancel);
     let (skeleton, generated) = match &job.kind {
         JobKind::Generate(o) => (autorig::generate_skeleton(&job.mesh, o, task)?, true),
@@ -199,9 +204,7 @@ fn run_learned(
     events: &SyncSender<WorkerEvent>,
 ) -> Result<JobOutput, Option<String>> {
     let started = Instant::now();
-    let report = |stage: &str, fraction: f32| {
-        let _ = events.try_send(WorkerEvent::Progress { job: job.id, stage: stage.to_string(), fraction });
-    };
+    let report = progress(job, events);
     let task = Task::reporting(&report).with_cancel(&job.cancel);
     if models.is_none() {
         report("loading the learned models", 0.0);

@@ -144,16 +144,22 @@ fn sample_skeleton<B: Backend>(
         }
         writer.push_skeleton(t, None);
         hidden = advance(model, config, &[newest(&writer)], &mut cache, &device);
-        task.stage("skeleton tokens", (writer.grammar().joints() as f32 / config.max_joints as f32).min(1.0))?;
+        report_joints(task, &writer, config)?;
     }
-    let n = tokens.len() as f32;
-    finish(tokens, log_p / n)
+    finish(tokens, log_p)
 }
 
-fn finish(tokens: Vec<u32>, score: f32) -> Result<Candidate, Cancelled> {
+/// A finished skeleton, scored by its mean log-probability per token.
+fn finish(tokens: Vec<u32>, log_p: f32) -> Result<Candidate, Cancelled> {
+    let score = log_p / tokens.len() as f32;
     // The grammar produced the tokens, so they always decode.
     let skeleton = decode_skeleton(&tokens).unwrap_or_default();
     Ok(Candidate { tokens, score, skeleton })
+}
+
+/// Skeleton progress: joints written so far out of the most the grammar allows.
+fn report_joints(task: Task, writer: &RowWriter, config: &RigGeneratorConfig) -> Result<(), Cancelled> {
+    task.stage("skeleton tokens", (writer.grammar().joints() as f32 / config.max_joints as f32).min(1.0))
 }
 
 /// One hypothesis of the beam search.
@@ -201,8 +207,7 @@ fn beam_search<B: Backend>(
             beam.tokens.push(t);
             beam.log_p = log_p;
             if t == EOS {
-                let n = beam.tokens.len() as f32;
-                finished.push(finish(beam.tokens, log_p / n)?);
+                finished.push(finish(beam.tokens, log_p)?);
                 continue;
             }
             beam.writer.push_skeleton(t, None);
@@ -216,15 +221,14 @@ fn beam_search<B: Backend>(
         let rows: Vec<&[Row]> = next.iter().map(|b| newest(&b.writer)).collect();
         hidden = advance(model, config, &rows, &mut cache, &device);
         beams = next;
-        task.stage("skeleton tokens", (beams[0].writer.grammar().joints() as f32 / config.max_joints as f32).min(1.0))?;
+        report_joints(task, &beams[0].writer, config)?;
     }
     // Beams cut off by the length limit end where they are, when they end on a whole joint.
     for beam in beams {
         if beam.writer.grammar().allows(EOS) && finished.len() < o.beams {
             let mut tokens = beam.tokens;
             tokens.push(EOS);
-            let n = tokens.len() as f32;
-            finished.push(finish(tokens, beam.log_p / n)?);
+            finished.push(finish(tokens, beam.log_p)?);
         }
     }
     finished.sort_by(|a, b| b.score.total_cmp(&a.score));
@@ -309,8 +313,8 @@ fn masked_probs(logits: &[f32], allowed: impl Fn(usize) -> bool, temperature: f3
         return p;
     }
     // Logits that are not numbers: every allowed token alike.
-    let allowed: Vec<usize> = (0..logits.len()).filter(|&t| allowed(t)).collect();
-    (0..logits.len()).map(|t| if allowed.contains(&t) { 1.0 / allowed.len() as f32 } else { 0.0 }).collect()
+    let count = (0..logits.len()).filter(|&t| allowed(t)).count();
+    (0..logits.len()).map(|t| if allowed(t) { 1.0 / count as f32 } else { 0.0 }).collect()
 }
 
 fn argmax(p: &[f32]) -> usize {
