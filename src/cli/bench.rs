@@ -40,6 +40,9 @@ enum Stage {
         input: PathBuf,
         #[arg(long, value_delimiter = ',', default_value = "5000,50000,200000")]
         vertices: Vec<usize>,
+        /// Time the falloff binder instead of the default bone heat.
+        #[arg(long)]
+        falloff: bool,
     },
     /// Time the learned rigging (skeleton and skin, then skin only) after subdividing the mesh
     /// to at least N vertices; prints each stage's time and the peak memory.
@@ -70,7 +73,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             report("import", t, &imported.rig);
             Ok(())
         }
-        Stage::Skin { input, vertices } => skin(&input, &vertices),
+        Stage::Skin { input, vertices, falloff } => skin(&input, &vertices, falloff),
         Stage::Cancel { file, after_ms } => cancel(&file, &after_ms),
         Stage::Learned { input, vertices, model } => learned(&input, vertices, model.as_deref()),
         Stage::Export { file } => {
@@ -165,14 +168,17 @@ fn learned(input: &Path, vertices: usize, model: Option<&Path>) -> anyhow::Resul
     Ok(())
 }
 
-fn skin(input: &Path, sizes: &[usize]) -> anyhow::Result<()> {
+fn skin(input: &Path, sizes: &[usize], falloff: bool) -> anyhow::Result<()> {
     let base = rig_io::load(input).with_context(|| format!("{}", input.display()))?.rig;
     let deform = base.skeleton.joints.iter().filter(|j| j.deform).count();
     for &n in sizes {
         let mut rig = base.clone();
         subdivide_to(&mut rig, n).with_context(|| format!("{}", input.display()))?;
         rig.mark_unweighted_joints_non_deforming();
-        let options = rig_core::autoskin::AutoSkinOptions::default();
+        let options = match falloff {
+            true => rig_core::autoskin::AutoSkinOptions::falloff(),
+            false => rig_core::autoskin::AutoSkinOptions::default(),
+        };
         let silent = rig_core::Task::silent();
         let t = Instant::now();
         let mut binder = rig_core::autoskin::SkinBinder::new(&rig.mesh, &options, silent).expect("a silent task is never cancelled");

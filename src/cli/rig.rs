@@ -30,6 +30,12 @@ enum Kind {
 }
 
 #[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+enum Skin {
+    Heat,
+    Falloff,
+}
+
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
 enum DeformJoints {
     Weighted,
     All,
@@ -65,10 +71,15 @@ pub struct Args {
     /// Influences per vertex (4 or 8 are usual).
     #[arg(long, default_value_t = 4)]
     max_influences: usize,
+    /// Geometric skin: heat (bone heat spread over the surface from the nearest bones, with
+    /// the nearest found through the voxelised solid; broad, smooth blends) or falloff
+    /// (inverse distance through the solid, smoothed; sharper, the older binder).
+    #[arg(long, value_enum, default_value = "heat")]
+    skin: Skin,
     /// Voxels along the longest side (default: chosen from the mesh size).
     #[arg(long)]
     resolution: Option<usize>,
-    /// Advanced: exponent of the distance falloff (larger is sharper).
+    /// Advanced: exponent of the distance falloff (larger is sharper; --skin falloff).
     #[arg(long)]
     falloff: Option<f32>,
     /// Advanced: influences under this fraction of a vertex's total are dropped.
@@ -84,7 +95,8 @@ pub struct Args {
     /// Advanced: side branches of a generated skeleton with fewer joints are pruned.
     #[arg(long, default_value_t = rig_core::autoskel::AutoSkeletonOptions::default().min_branch_joints)]
     min_branch: usize,
-    /// Advanced: allow influences of joints far apart in the hierarchy (off by default).
+    /// Advanced: allow influences of joints far apart in the hierarchy (--skin falloff keeps
+    /// only neighbouring joints unless this is given; heat never prunes by hierarchy).
     #[arg(long)]
     any_joints: bool,
     /// Advanced: prune side branches shorter than this many body radii at their fork.
@@ -151,7 +163,10 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         resolution: a.skeleton_resolution.max(8),
         ..Default::default()
     });
-    let d = AutoSkinOptions::default();
+    let d = match a.skin {
+        Skin::Heat => AutoSkinOptions::default(),
+        Skin::Falloff => AutoSkinOptions::falloff(),
+    };
     let options = AutoSkinOptions {
         max_influences: a.max_influences.max(1),
         resolution: a.resolution,
@@ -160,7 +175,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         smoothing_iterations: a.smooth.unwrap_or(d.smoothing_iterations),
         leaf_fraction: a.leaf.unwrap_or(d.leaf_fraction),
         rigid_piece_share: a.rigid_share.unwrap_or(d.rigid_piece_share),
-        adjacent_only: !a.any_joints,
+        adjacent_only: d.adjacent_only && !a.any_joints,
+        ..d
     };
     if !(a.repetition_penalty.is_finite() && a.repetition_penalty > 0.0) {
         bail!("--repetition-penalty must be a positive number (1 turns it off), not {}", a.repetition_penalty);

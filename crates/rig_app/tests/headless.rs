@@ -147,10 +147,12 @@ fn generate_edit_undo_redo_reskin_export_reload() {
     assert_eq!(reskinned.skeleton, moved.skeleton, "re-skin keeps the edited skeleton");
     assert_ne!(reskinned.weights, generated.weights, "moving a joint changes the skin");
     assert_eq!(reskinned.unweighted_skinned_vertices(), 0);
-    // The re-skinned weights equal a fresh binding of the edited skeleton (the cache only saves work).
+    // The re-skinned weights equal a fresh binding of the edited skeleton (the cache only saves
+    // work; the heat solves start from the last answer, so they agree to the solver's tolerance).
     let fresh =
         rig_core::autoskin::skin_for_skeleton(&reskinned.mesh, &reskinned.skeleton, &Default::default(), rig_core::Task::silent()).unwrap();
-    assert_eq!(reskinned.weights, fresh);
+    let worst = (0..fresh.vertex_count()).map(|v| row_difference(&reskinned.weights, &fresh, v)).fold(0.0, f32::max);
+    assert!(worst < 1e-2, "re-skin and fresh skin differ by {worst} at a vertex");
     // One entity per part, rebuilt for the new weights.
     let parts = app.world_mut().query::<&RigPart>().iter(app.world()).count();
     assert_eq!(parts, reskinned.mesh.parts.len());
@@ -322,4 +324,15 @@ fn pose_mode_rotations_survive_a_move_but_not_a_reordering_edit() {
     let names = |s: &rig_core::Skeleton| s.joints.iter().map(|j| j.name.clone()).collect::<Vec<_>>();
     assert_ne!(names(&doc(&app).rig.as_ref().unwrap().skeleton), names(&rig.skeleton), "the joints were re-ordered");
     assert!(app.world().resource::<rig_app::playback::Playback>().pose_offsets.is_empty());
+}
+
+/// Sum over joints of |a - b| at vertex `v`.
+fn row_difference(a: &rig_core::SkinWeights, b: &rig_core::SkinWeights, v: usize) -> f32 {
+    let (ja, wa) = a.row(v);
+    let (jb, wb) = b.row(v);
+    let weight = |j: &[u32], w: &[f32], k: u32| j.iter().position(|&x| x == k).map_or(0.0, |i| w[i]);
+    let mut joints: Vec<u32> = ja.iter().chain(jb).copied().collect();
+    joints.sort_unstable();
+    joints.dedup();
+    joints.iter().map(|&k| (weight(ja, wa, k) - weight(jb, wb, k)).abs()).sum()
 }

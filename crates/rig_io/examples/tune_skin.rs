@@ -7,12 +7,14 @@
 //! cargo run -p rig_io --example tune_skin -- DIR "falloff=12,min=0.1,smooth=2" "falloff=8,min=0.05"
 //! ```
 //! DIR holds one folder per asset (see docs/eval-use-skeleton.md for the list used).
-//! Keys: falloff, min, smooth, rigid, adj (0/1), leaf, res, max.
+//! A spec starting with `falloff` starts from the falloff binder's settings instead of the
+//! default bone heat. Keys: falloff, min, smooth, rigid, adj (0/1), leaf, res, max, heat (0/1),
+//! axis (0/1), region, floor, strength, vis.
 
 use std::path::{Path, PathBuf};
 
 use rig_core::autorig::skin_weights;
-use rig_core::autoskin::{AutoSkinOptions, SkinBinder};
+use rig_core::autoskin::{AutoSkinOptions, SkinBinder, SkinMethod};
 use rig_core::metrics::{posed_vertex_error, skin_scores};
 use rig_core::{Rig, Task};
 
@@ -133,8 +135,8 @@ fn load_assets(dir: &Path) -> Vec<Asset> {
 }
 
 fn parse(spec: &str) -> AutoSkinOptions {
-    let mut o = AutoSkinOptions::default();
-    for kv in spec.split(',').filter(|s| !s.is_empty()) {
+    let mut o = if spec.starts_with("falloff,") || spec == "falloff" { AutoSkinOptions::falloff() } else { AutoSkinOptions::default() };
+    for kv in spec.split(',').filter(|s| !s.is_empty() && *s != "falloff") {
         let (k, v) = kv.split_once('=').expect("key=value");
         let f: f32 = v.parse().expect("number");
         match k {
@@ -146,6 +148,12 @@ fn parse(spec: &str) -> AutoSkinOptions {
             "leaf" => o.leaf_fraction = f,
             "res" => o.resolution = Some(f as usize),
             "max" => o.max_influences = f as usize,
+            "heat" => o.method = if f != 0.0 { SkinMethod::Heat } else { SkinMethod::Falloff },
+            "axis" => o.axis_leaves = f != 0.0,
+            "region" => o.heat_region = f,
+            "floor" => o.heat_floor = f,
+            "strength" => o.heat_strength = f,
+            "vis" => o.heat_visible_ratio = f,
             _ => panic!("unknown key {k}"),
         }
     }

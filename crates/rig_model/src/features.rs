@@ -176,9 +176,9 @@ pub fn weight_in(row: &[(u32, f32)], j: usize) -> f32 {
 /// the nearest bone).
 pub const CANDIDATE_RATIO: f32 = 0.05;
 
-/// Binder settings for the prior: the shipped geometric defaults.
+/// Binder settings for the prior: the falloff binder the shipped models were trained with.
 fn prior_options() -> AutoSkinOptions {
-    AutoSkinOptions::default()
+    AutoSkinOptions::falloff()
 }
 
 /// Per piece: the fraction of all vertices in it and each joint's mean prior weight over it.

@@ -16,10 +16,15 @@ pub struct BoneSegment {
 impl BoneSegment {
     /// Distance from `p` to the segment.
     pub fn distance(&self, p: &Vector3<f32>) -> f32 {
+        (p - self.closest_point(p)).norm()
+    }
+
+    /// The point of the segment nearest to `p`.
+    pub fn closest_point(&self, p: &Vector3<f32>) -> Vector3<f32> {
         let ab = self.b - self.a;
         let len2 = ab.norm_squared();
         let t = if len2 > 0.0 { ((p - self.a).dot(&ab) / len2).clamp(0.0, 1.0) } else { 0.0 };
-        (p - (self.a + ab * t)).norm()
+        self.a + ab * t
     }
 
     /// Points along the segment no further apart than `spacing`.
@@ -39,7 +44,17 @@ pub fn bind_positions(skeleton: &Skeleton) -> Vec<Vector3<f32>> {
 /// grows down the leg); with too few such vertices it extends the parent bone by
 /// `leaf_fraction` of its length.
 pub fn segments(skeleton: &Skeleton, leaf_fraction: f32, positions: &[[f32; 3]]) -> Vec<BoneSegment> {
+    segments_with(skeleton, leaf_fraction, false, positions)
+}
+
+/// [`segments`], and with `axis_leaves`, when the skeleton follows Blender's convention (each
+/// joint's children lie along its local +Y, see [`bones_along_y`]), a leaf's stub runs along
+/// its own +Y for its parent bone's length, as Blender's bones do.
+pub fn segments_with(skeleton: &Skeleton, leaf_fraction: f32, axis_leaves: bool, positions: &[[f32; 3]]) -> Vec<BoneSegment> {
     let pos = bind_positions(skeleton);
+    if axis_leaves && bones_along_y(skeleton) {
+        return axis_segments(skeleton, &pos);
+    }
     let mut out = Vec::new();
     let mut leaves = Vec::new();
     for (j, _) in skeleton.joints.iter().enumerate().filter(|(_, jt)| jt.deform) {
@@ -85,4 +100,52 @@ fn leaf_centroids(bones: &[BoneSegment], leaves: &[BoneSegment], positions: &[[f
         }
     }
     sums.into_iter().map(|(s, n)| (n >= 3).then(|| s / n as f32)).collect()
+}
+
+/// True when at least 80 % of the parent-to-child offsets of deforming joints point along the
+/// parent's local +Y axis at bind time (Blender's bones, and files exported from it).
+pub fn bones_along_y(skeleton: &Skeleton) -> bool {
+    let model = skeleton.model_from_joints_bind();
+    let (mut along, mut total) = (0, 0);
+    for (c, joint) in skeleton.joints.iter().enumerate() {
+        let Some(p) = joint.parent.filter(|&p| skeleton.joints[p].deform) else { continue };
+        let offset = translation(&model[c]) - translation(&model[p]);
+        let y = Vector3::new(model[p][(0, 1)], model[p][(1, 1)], model[p][(2, 1)]);
+        if offset.norm() > 1e-9 && y.norm() > 1e-9 {
+            total += 1;
+            along += usize::from(offset.normalize().dot(&y.normalize()) > 0.98);
+        }
+    }
+    total > 0 && along * 5 >= total * 4
+}
+
+fn translation(m: &crate::Mat4) -> Vector3<f32> {
+    Vector3::new(m[(0, 3)], m[(1, 3)], m[(2, 3)])
+}
+
+/// Segments to each child, and for leaves a stub along the joint's +Y as long as its parent
+/// bone (the mean bone length for a joint without one).
+fn axis_segments(skeleton: &Skeleton, pos: &[Vector3<f32>]) -> Vec<BoneSegment> {
+    let model = skeleton.model_from_joints_bind();
+    let lengths: Vec<f32> = skeleton
+        .joints
+        .iter()
+        .enumerate()
+        .filter_map(|(j, jt)| jt.parent.map(|p| (pos[j] - pos[p]).norm()))
+        .filter(|&l| l > 1e-9)
+        .collect();
+    let mean = lengths.iter().sum::<f32>() / lengths.len().max(1) as f32;
+    let mut out = Vec::new();
+    for (j, joint) in skeleton.joints.iter().enumerate().filter(|(_, jt)| jt.deform) {
+        let children: Vec<usize> = skeleton.children(j).collect();
+        out.extend(children.iter().map(|&c| BoneSegment { joint: j, a: pos[j], b: pos[c] }));
+        if children.is_empty() {
+            let parent_len = joint.parent.filter(|&p| skeleton.joints[p].deform).map_or(0.0, |p| (pos[j] - pos[p]).norm());
+            let len = if parent_len > 1e-9 { parent_len } else { mean };
+            let y = Vector3::new(model[j][(0, 1)], model[j][(1, 1)], model[j][(2, 1)]);
+            let dir = if y.norm() > 1e-9 { y.normalize() } else { Vector3::y() };
+            out.push(BoneSegment { joint: j, a: pos[j], b: pos[j] + dir * len });
+        }
+    }
+    out
 }

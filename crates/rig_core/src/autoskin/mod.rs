@@ -4,6 +4,7 @@
 
 pub mod bones;
 pub mod geodesic;
+pub mod heat;
 pub mod smooth;
 pub mod voxel;
 
@@ -24,6 +25,7 @@ use voxel::VoxelGrid;
 /// Settings of the binder. Defaults were tuned with `rigsmith eval` on ../shared/assets.
 #[derive(Debug, Clone)]
 pub struct AutoSkinOptions {
+    pub method: SkinMethod,
     /// Voxels along the longest side of the mesh; `None` picks from the mesh size.
     pub resolution: Option<usize>,
     /// Influences kept per vertex after pruning.
@@ -36,25 +38,70 @@ pub struct AutoSkinOptions {
     pub smoothing_iterations: usize,
     /// Leaf joints get a stub of this fraction of their parent bone.
     pub leaf_fraction: f32,
+    /// When the skeleton's bones run along each joint's +Y (Blender's convention), leaf
+    /// bones follow their joint's +Y too (see [`bones::segments_with`]).
+    pub axis_leaves: bool,
     /// A connected piece of the surface is bound rigidly to one joint when that joint holds
     /// at least this share of the piece's weight (1.0 or more disables it).
     pub rigid_piece_share: f32,
     /// Keep only influences of joints next to the dominant one in the hierarchy (itself, its
     /// parent, children and siblings): artists blend neighbouring bones, not distant ones.
     pub adjacent_only: bool,
+    /// A joint's heat is solved where its distance is within this factor of the nearest joint's.
+    pub heat_region: f32,
+    /// Heat weights under this are dropped before pruning.
+    pub heat_floor: f32,
+    /// Heat strength relative to the surface Laplacian (see [`heat::HeatSettings`]).
+    pub heat_strength: f32,
+    /// A bone sees a vertex when its distance through the solid is within this factor of
+    /// the straight line's (plus two voxels).
+    pub heat_visible_ratio: f32,
+}
+
+/// How weights are made from the distances through the solid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SkinMethod {
+    /// Bone heat over the surface ([`heat`]): broad, smooth blends like Blender's automatic
+    /// weights, without its failures on multi-part meshes.
+    #[default]
+    Heat,
+    /// Inverse-distance falloff from the nearest bone, smoothed over the surface: sharper.
+    Falloff,
 }
 
 impl Default for AutoSkinOptions {
     fn default() -> Self {
         Self {
+            method: SkinMethod::Heat,
             resolution: None,
             max_influences: 4,
             falloff_power: 12.0,
+            min_weight: 0.03,
+            smoothing_iterations: 0,
+            leaf_fraction: 1.0,
+            axis_leaves: true,
+            rigid_piece_share: 0.7,
+            adjacent_only: false,
+            heat_region: 3.0,
+            heat_floor: 0.025,
+            heat_strength: 4.0,
+            heat_visible_ratio: 1.05,
+        }
+    }
+}
+
+impl AutoSkinOptions {
+    /// The inverse-distance falloff binder with its tuned settings (the default before bone
+    /// heat, and the prior the shipped learned models were trained on).
+    pub fn falloff() -> Self {
+        Self {
+            method: SkinMethod::Falloff,
             min_weight: 0.1,
             smoothing_iterations: 2,
-            leaf_fraction: 1.0,
+            axis_leaves: false,
             rigid_piece_share: 0.6,
             adjacent_only: true,
+            ..Self::default()
         }
     }
 }
@@ -85,6 +132,8 @@ pub struct SkinBinder {
     /// Solid voxel id of each vertex's cell (`UNREACHED` outside the solid).
     vertex_ids: Vec<u32>,
     fields: HashMap<SegmentKey, Vec<f32>>,
+    /// The surface's heat operator, built on the first heat skin.
+    heat: Option<heat::HeatSurface>,
     /// Distance fields computed (not reused) by the last `skin` call.
     pub recomputed_last: usize,
 }
@@ -109,12 +158,12 @@ impl SkinBinder {
         task.stage("surface graph", 0.15)?;
         let surface = smooth::SurfaceGraph::new(mesh);
         let vertex_ids = mesh.positions.iter().map(|p| graph.id_of_cell[grid.index(grid.cell_of(&Vector3::from(*p)))]).collect();
-        Ok(SkinBinder { grid, graph, surface, vertex_ids, fields: HashMap::new(), recomputed_last: 0 })
+        Ok(SkinBinder { grid, graph, surface, vertex_ids, fields: HashMap::new(), heat: None, recomputed_last: 0 })
     }
 
     /// Skin weights for `skeleton` on the mesh this binder was built for.
     pub fn skin(&mut self, mesh: &Mesh, skeleton: &Skeleton, options: &AutoSkinOptions, task: Task) -> Result<SkinWeights, Cancelled> {
-        let segments = bones::segments(skeleton, options.leaf_fraction, &mesh.positions);
+        let segments = bones::segments_with(skeleton, options.leaf_fraction, options.axis_leaves, &mesh.positions);
         if segments.is_empty() || mesh.positions.is_empty() {
             return Ok(SkinWeights::empty(mesh.vertex_count()));
         }
@@ -122,7 +171,20 @@ impl SkinBinder {
         task.stage("weights", 0.8)?;
         let distances: Vec<&[f32]> = segments.iter().map(|s| self.fields[&key_of(s)].as_slice()).collect();
         let joints_of_segment: Vec<u32> = segments.iter().map(|s| s.joint as u32).collect();
-        let mut rows = falloff_rows(&distances, &joints_of_segment, mesh.vertex_count(), options);
+        let mut rows: Vec<Vec<(u32, f32)>> = match options.method {
+            SkinMethod::Heat => {
+                let rows = heat_rows(&mut self.heat, &self.surface, mesh, &segments, &distances, options, 2.0 * self.grid.size);
+                // A vertex whose heat fell under the floor everywhere takes the falloff's row.
+                let pick = |(v, h): (usize, Vec<(u32, f32)>)| match h.is_empty() {
+                    true => falloff_row(&distances, &joints_of_segment, v, options),
+                    false => prune_row(h, options),
+                };
+                rows.into_iter().enumerate().map(pick).collect()
+            }
+            SkinMethod::Falloff => {
+                (0..mesh.vertex_count()).into_par_iter().map(|v| falloff_row(&distances, &joints_of_segment, v, options)).collect()
+            }
+        };
         if options.adjacent_only {
             rows.iter_mut().for_each(|r| keep_adjacent(skeleton, r, options));
         }
@@ -152,7 +214,7 @@ impl SkinBinder {
         options: &AutoSkinOptions,
         task: Task,
     ) -> Result<Vec<Option<Vec<f32>>>, Cancelled> {
-        let segments = bones::segments(skeleton, options.leaf_fraction, &mesh.positions);
+        let segments = bones::segments_with(skeleton, options.leaf_fraction, options.axis_leaves, &mesh.positions);
         self.update_fields(mesh, &segments, task)?;
         let mut out: Vec<Option<Vec<f32>>> = vec![None; skeleton.len()];
         for seg in &segments {
@@ -211,6 +273,45 @@ impl SkinBinder {
     }
 }
 
+/// Bone heat rows per mesh vertex (see [`heat`]); `distances[k]` is `segments[k]`'s field.
+fn heat_rows(
+    cache: &mut Option<heat::HeatSurface>,
+    graph: &smooth::SurfaceGraph,
+    mesh: &Mesh,
+    segments: &[BoneSegment],
+    distances: &[&[f32]],
+    options: &AutoSkinOptions,
+    slack: f32,
+) -> Vec<Vec<(u32, f32)>> {
+    let welded = graph.welded_count();
+    let surface = cache.get_or_insert_with(|| heat::HeatSurface::new(mesh, graph.weld(), welded));
+    let mut representative = vec![0usize; welded];
+    for (v, &w) in graph.weld().iter().enumerate().rev() {
+        representative[w as usize] = v;
+    }
+    let mut sources: Vec<heat::JointSource> = Vec::new();
+    for (seg, d) in segments.iter().zip(distances) {
+        let field = representative.iter().map(|&v| d[v]);
+        let joint = seg.joint as u32;
+        match sources.iter_mut().find(|e| e.joint == joint) {
+            Some(e) => {
+                e.geodesic.iter_mut().zip(field).for_each(|(a, b)| *a = a.min(b));
+                e.segments.push(*seg);
+            }
+            None => sources.push(heat::JointSource { joint, segments: vec![*seg], geodesic: field.collect() }),
+        }
+    }
+    let settings = heat::HeatSettings {
+        strength: options.heat_strength,
+        region: options.heat_region,
+        floor: options.heat_floor,
+        visible_ratio: options.heat_visible_ratio,
+        slack,
+    };
+    let rows = heat::heat_rows(surface, &sources, &settings);
+    graph.weld().iter().map(|&w| rows[w as usize].clone()).collect()
+}
+
 /// Solid voxels on the segment; if it runs entirely outside the solid, the nearest solid voxel.
 fn seed_voxels(grid: &VoxelGrid, graph: &SolidGraph, seg: &BoneSegment) -> Vec<u32> {
     let mut seeds: Vec<u32> =
@@ -228,26 +329,21 @@ fn seed_voxels(grid: &VoxelGrid, graph: &SolidGraph, seg: &BoneSegment) -> Vec<u
     seeds
 }
 
-/// Inverse-distance falloff relative to each vertex's nearest bone: `(d_min / d)^p`.
-fn falloff_rows(distances: &[&[f32]], joints: &[u32], vertices: usize, o: &AutoSkinOptions) -> Vec<Vec<(u32, f32)>> {
-    (0..vertices)
-        .into_par_iter()
-        .map(|v| {
-            let d_min = distances.iter().map(|d| d[v]).fold(f32::MAX, f32::min).max(1e-9);
-            let mut row: Vec<(u32, f32)> = Vec::new();
-            for (s, d) in distances.iter().enumerate() {
-                let w = (d_min / d[v].max(1e-9)).powf(o.falloff_power);
-                if w < 1e-4 {
-                    continue;
-                }
-                match row.iter_mut().find(|e| e.0 == joints[s]) {
-                    Some(e) => e.1 = e.1.max(w),
-                    None => row.push((joints[s], w)),
-                }
-            }
-            prune_row(row, o)
-        })
-        .collect()
+/// Inverse-distance falloff relative to vertex `v`'s nearest bone: `(d_min / d)^p`.
+fn falloff_row(distances: &[&[f32]], joints: &[u32], v: usize, o: &AutoSkinOptions) -> Vec<(u32, f32)> {
+    let d_min = distances.iter().map(|d| d[v]).fold(f32::MAX, f32::min).max(1e-9);
+    let mut row: Vec<(u32, f32)> = Vec::new();
+    for (s, d) in distances.iter().enumerate() {
+        let w = (d_min / d[v].max(1e-9)).powf(o.falloff_power);
+        if w < 1e-4 {
+            continue;
+        }
+        match row.iter_mut().find(|e| e.0 == joints[s]) {
+            Some(e) => e.1 = e.1.max(w),
+            None => row.push((joints[s], w)),
+        }
+    }
+    prune_row(row, o)
 }
 
 /// Drops influences of joints that are not the dominant joint, its parent, a child or a sibling.

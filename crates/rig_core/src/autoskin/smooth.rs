@@ -22,6 +22,16 @@ impl SurfaceGraph {
         let adj = adjacency(mesh, &weld, n);
         SurfaceGraph { weld, adj }
     }
+
+    /// Welded vertex id of each mesh vertex.
+    pub fn weld(&self) -> &[u32] {
+        &self.weld
+    }
+
+    /// Number of welded vertices.
+    pub fn welded_count(&self) -> usize {
+        self.adj.len()
+    }
 }
 
 /// Welded vertex id per vertex, and the number of welded vertices.
