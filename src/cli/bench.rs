@@ -170,54 +170,16 @@ fn learned(input: &Path, vertices: usize, model: Option<&Path>) -> anyhow::Resul
 
 fn skin(input: &Path, sizes: &[usize], falloff: bool) -> anyhow::Result<()> {
     let base = rig_io::load(input).with_context(|| format!("{}", input.display()))?.rig;
-    let deform = base.skeleton.joints.iter().filter(|j| j.deform).count();
+    let options = match falloff {
+        true => rig_core::autoskin::AutoSkinOptions::falloff(),
+        false => rig_core::autoskin::AutoSkinOptions::default(),
+    };
     for &n in sizes {
         let mut rig = base.clone();
         subdivide_to(&mut rig, n).with_context(|| format!("{}", input.display()))?;
-        rig.mark_unweighted_joints_non_deforming();
-        let options = match falloff {
-            true => rig_core::autoskin::AutoSkinOptions::falloff(),
-            false => rig_core::autoskin::AutoSkinOptions::default(),
-        };
-        let silent = rig_core::Task::silent();
-        let t = Instant::now();
-        let mut binder = rig_core::autoskin::SkinBinder::new(&rig.mesh, &options, silent).expect("a silent task is never cancelled");
-        let w = binder.skin(&rig.mesh, &rig.skeleton, &options, silent).expect("a silent task is never cancelled");
-        let secs = t.elapsed().as_secs_f64();
-        let unweighted = (0..w.vertex_count()).filter(|&v| w.row(v).0.is_empty()).count();
-        println!(
-            "skin: {secs:.3} s for {} vertices (target {n}), {} triangles, {deform} deforming joints, {} threads; {unweighted} unweighted",
-            rig.mesh.vertex_count(),
-            rig.mesh.triangle_count(),
-            rayon::current_num_threads()
-        );
-        reskin_after_move(&mut rig, &mut binder, &options);
+        println!("(target {n} vertices) {}", rig_core::autoskin::timing::time_skin(&rig, &options));
     }
     Ok(())
-}
-
-/// Moves the middle deforming joint with children by a tenth of its bone and times the re-skin
-/// that reuses the binder (only the moved bones' distance fields are recomputed).
-fn reskin_after_move(rig: &mut Rig, binder: &mut rig_core::autoskin::SkinBinder, options: &rig_core::autoskin::AutoSkinOptions) {
-    let inner: Vec<usize> = (0..rig.skeleton.len())
-        .filter(|&j| rig.skeleton.joints[j].deform && rig.skeleton.joints[j].parent.is_some() && rig.skeleton.children(j).count() > 0)
-        .collect();
-    let Some(&j) = inner.get(inner.len() / 2) else { return };
-    let p = rig_core::edit::bind_position(&rig.skeleton, j);
-    let q = rig_core::edit::bind_position(&rig.skeleton, rig.skeleton.joints[j].parent.unwrap_or(j));
-    let moved = std::array::from_fn(|k| p[k] + 0.1 * (p[k] - q[k]));
-    if rig_core::edit::move_joint(rig, j, moved).is_err() {
-        return;
-    }
-    let t = Instant::now();
-    let w = binder.skin(&rig.mesh, &rig.skeleton, options, rig_core::Task::silent()).expect("a silent task is never cancelled");
-    println!(
-        "  re-skin after moving '{}': {:.3} s ({} of the bones' distance fields recomputed), {} unweighted",
-        rig.skeleton.joints[j].name,
-        t.elapsed().as_secs_f64(),
-        binder.recomputed_last,
-        (0..w.vertex_count()).filter(|&v| w.row(v).0.is_empty()).count()
-    );
 }
 
 fn cancel(file: &Path, delays: &[u64]) -> anyhow::Result<()> {

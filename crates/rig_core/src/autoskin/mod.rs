@@ -6,6 +6,7 @@ pub mod bones;
 pub mod geodesic;
 pub mod heat;
 pub mod smooth;
+pub mod timing;
 pub mod voxel;
 
 use std::collections::{HashMap, HashSet};
