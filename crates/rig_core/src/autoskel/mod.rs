@@ -101,11 +101,25 @@ pub fn skeleton_for_mesh(mesh: &Mesh, options: &AutoSkeletonOptions) -> Result<S
         return Ok(Skeleton::default());
     }
     let grid = VoxelGrid::from_mesh(&mesh.positions, &mesh.triangles, options.resolution);
-    match options.kind {
-        SkeletonKind::Generic => Ok(generic(&grid, options)),
-        SkeletonKind::Biped => fit_biped(&grid, options.up.unwrap_or(Y_UP)),
-        SkeletonKind::Auto => Ok(fit_biped(&grid, options.up.unwrap_or(Y_UP)).unwrap_or_else(|_| generic(&grid, options))),
+    let skeleton = match options.kind {
+        SkeletonKind::Generic => generic(&grid, options),
+        SkeletonKind::Biped => fit_biped(&grid, options.up.unwrap_or(Y_UP))?,
+        SkeletonKind::Auto => fit_biped(&grid, options.up.unwrap_or(Y_UP)).unwrap_or_else(|_| generic(&grid, options)),
+    };
+    Ok(pulled_inside(mesh, skeleton, options.resolution))
+}
+
+/// `skeleton` with the joints that fell outside the mesh (the voxelised solid's outer layer
+/// can lie just outside a thin limb's surface) moved to the nearest solid voxel inside, see
+/// [`move_inside`]; names and hierarchy kept.
+fn pulled_inside(mesh: &Mesh, skeleton: Skeleton, resolution: usize) -> Skeleton {
+    let mut positions = crate::autoskin::bones::bind_positions(&skeleton);
+    if move_inside(mesh, &mut positions, resolution) == 0 {
+        return skeleton;
     }
+    let tree = JointTree { positions, parents: skeleton.joints.iter().map(|j| j.parent).collect() };
+    let names: Vec<String> = skeleton.joints.iter().map(|j| j.name.clone()).collect();
+    build(&tree, &names)
 }
 
 /// glTF's up, the default for a bare mesh.
