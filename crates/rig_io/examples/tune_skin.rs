@@ -6,6 +6,8 @@
 //! ```sh
 //! cargo run -p rig_io --example tune_skin -- DIR "falloff=12,min=0.1,smooth=2" "falloff=8,min=0.05"
 //! ```
+//! `TUNE_SKELETON=1` scores generated skeletons instead (`TUNE_KIND=biped|generic`,
+//! `TUNE_BUMP=F` for the side-branch pruning factor).
 //! DIR holds one folder per asset (see docs/eval-use-skeleton.md for the list used).
 //! A spec starting with `falloff` starts from the falloff binder's settings instead of the
 //! default bone heat. Keys: falloff, min, smooth, rigid, adj (0/1), leaf, res, max, heat (0/1),
@@ -61,7 +63,10 @@ fn skeletons(assets: &[Asset], verbose: bool) {
             Ok("generic") => rig_core::autoskel::SkeletonKind::Generic,
             _ => rig_core::autoskel::SkeletonKind::Auto,
         };
-        let options = rig_core::autoskel::AutoSkeletonOptions { kind, up: Some(truth.up_direction()), ..Default::default() };
+        let mut options = rig_core::autoskel::AutoSkeletonOptions { kind, up: Some(truth.up_direction()), ..Default::default() };
+        if let Some(b) = std::env::var("TUNE_BUMP").ok().and_then(|v| v.parse().ok()) {
+            options.bump_factor = b;
+        }
         let pred = match rig_core::autorig::generate_skeleton(&truth.mesh, &options, Task::silent()) {
             Ok(s) => s,
             Err(e) => {

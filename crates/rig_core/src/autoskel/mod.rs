@@ -48,7 +48,7 @@ pub struct AutoSkeletonOptions {
 
 impl Default for AutoSkeletonOptions {
     fn default() -> Self {
-        Self { kind: SkeletonKind::Auto, up: None, resolution: 96, spacing: 0.07, min_branch_joints: 2, bump_factor: 1.5 }
+        Self { kind: SkeletonKind::Auto, up: None, resolution: 96, spacing: 0.07, min_branch_joints: 2, bump_factor: 3.0 }
     }
 }
 
