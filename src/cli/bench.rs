@@ -136,7 +136,7 @@ fn learned(input: &Path, vertices: usize, model: Option<&Path>) -> anyhow::Resul
     base.mark_unweighted_joints_non_deforming();
     let t = Instant::now();
     let models = LearnedModels::load(&rig_model::store::models_dir(model))?;
-    println!("load models: {:.3} s", t.elapsed().as_secs_f64());
+    println!("load models: {:.3} s, on {}", t.elapsed().as_secs_f64(), models.backend_note);
     for keep_skeleton in [false, true] {
         let mut rig = base.clone();
         let stages = std::sync::Mutex::new(Vec::<(String, Instant)>::new());

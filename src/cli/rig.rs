@@ -30,6 +30,25 @@ enum Kind {
 }
 
 #[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+enum BackendArg {
+    Auto,
+    Cpu,
+    Wgpu,
+    Cuda,
+}
+
+impl From<BackendArg> for rig_model::backend::BackendChoice {
+    fn from(b: BackendArg) -> Self {
+        match b {
+            BackendArg::Auto => Self::Auto,
+            BackendArg::Cpu => Self::Cpu,
+            BackendArg::Wgpu => Self::Wgpu,
+            BackendArg::Cuda => Self::Cuda,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
 enum Skin {
     Heat,
     Falloff,
@@ -116,6 +135,11 @@ pub struct Args {
     /// Advanced: length of a leaf joint's bone stub, as a fraction of its parent bone.
     #[arg(long)]
     leaf: Option<f32>,
+    /// Learned: where the models run: auto (CUDA with the `cuda` build feature and a driver,
+    /// else wgpu with the `wgpu` feature and a GPU, else the CPU; says which and why), cpu,
+    /// wgpu, cuda (an unavailable GPU falls back to the CPU with a note).
+    #[arg(long, value_enum, default_value = "auto")]
+    backend: BackendArg,
     /// Learned: the folder holding skin_tokenizer.* and rig_generator.* (default: models/).
     #[arg(long)]
     model: Option<PathBuf>,
@@ -189,8 +213,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         Method::Geometric => Rigger::Geometric { options, deform: a.deform, generate: skel },
         Method::Learned => {
             let dir = rig_model::store::models_dir(a.model.as_deref());
-            models = LearnedModels::load(&dir)
+            models = LearnedModels::load_on(&dir, a.backend.into())
                 .with_context(|| format!("loading the learned models from {} (--model DIR, or --method geometric)", dir.display()))?;
+            eprintln!("learned models on {}", models.backend_note);
             let sampling = SamplingOptions {
                 temperature: a.temperature,
                 top_k: a.top_k,

@@ -211,6 +211,7 @@ fn run_learned(
         let dir = rig_model::store::models_dir(None);
         let loaded = LearnedModels::load(&dir)
             .map_err(|e| Some(format!("learned models in {}: {e} (set RIGSMITH_MODELS, or use the geometric method)", dir.display())))?;
+        report(&format!("learned models on {}", loaded.backend_note), 0.0);
         *models = Some(loaded);
     }
     let Some(models) = models.as_ref() else { return Err(Some("no learned models".into())) };

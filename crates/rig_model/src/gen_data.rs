@@ -254,7 +254,7 @@ impl GenAsset {
         }
         let device = Default::default();
         let artist = skin::encode(tokenizer, asset, &device);
-        let codes = prior_codes(tokenizer, &prior_asset(asset.field.clone()));
+        let codes = prior_codes(tokenizer, &prior_asset(asset.field.clone()), &Default::default());
         let positions = bind_positions(&rig.skeleton);
         // Mesh space: examples normalise after augmenting.
         let samples = surface_samples(&rig.mesh, &Frame::identity(), SAMPLE_POOL, 1);
@@ -341,11 +341,8 @@ pub fn prior_asset(field: ShapeField) -> Asset {
 }
 
 /// The tokenizer's code of each joint's weights in `prior` (see [`prior_asset`]).
-pub fn prior_codes(tokenizer: &SkinTokenizer<CpuBackend>, prior: &Asset) -> Vec<Option<Vec<f32>>> {
-    skin::encode(tokenizer, prior, &Default::default())
-        .into_iter()
-        .map(|t| t.map(|ids| fsq::token_values(&ids, tokenizer.levels())))
-        .collect()
+pub fn prior_codes<B: Backend>(tokenizer: &SkinTokenizer<B>, prior: &Asset, device: &B::Device) -> Vec<Option<Vec<f32>>> {
+    skin::encode(tokenizer, prior, device).into_iter().map(|t| t.map(|ids| fsq::token_values(&ids, tokenizer.levels()))).collect()
 }
 
 /// Loads `rig` for generator training: its tokenizer asset and the generator's view of it.
@@ -355,7 +352,7 @@ pub fn gen_asset(rig: &Rig, tokenizer: &SkinTokenizer<CpuBackend>) -> Result<Gen
 }
 
 /// Context width check: the prior code must be as wide as the config expects.
-pub fn check_code_width(config: &RigGeneratorConfig, tokenizer: &SkinTokenizer<CpuBackend>) -> Result<(), String> {
+pub fn check_code_width<B: Backend>(config: &RigGeneratorConfig, tokenizer: &SkinTokenizer<B>) -> Result<(), String> {
     let width = tokenizer.code_width();
     if width != config.code_width || tokenizer.levels() != config.levels.as_slice() {
         return Err(format!(

@@ -3,9 +3,11 @@
 //! small autoregressive transformer that writes a skeleton as tokens, then 4 skin tokens per
 //! bone), their training loops and inference (`rigging::rig_learned`).
 //!
-//! Backend: [`CpuBackend`] (ndarray). The modules are generic over burn's `Backend`; the `wgpu`
-//! feature compiles burn's wgpu backend in, but nothing selects it yet.
+//! Backends: training runs on [`CpuBackend`] (ndarray). The modules are generic over burn's
+//! `Backend`; inference picks CUDA (feature `cuda`), wgpu (feature `wgpu`) or the CPU when the
+//! models are loaded ([`backend`]).
 
+pub mod backend;
 pub mod data;
 pub mod decode;
 pub mod features;

@@ -11,6 +11,7 @@ use rig_core::autoskel::{move_inside, skeleton_from_tree, JointTree};
 use rig_core::autoskin::bones::bind_positions;
 use rig_core::{Cancelled, Rig, Task};
 
+use crate::backend::{BackendChoice, Loaded};
 use crate::decode::{generate_skeletons, generate_skin, SamplingOptions};
 use crate::features::ShapeField;
 use crate::gen_data::{check_code_width, joint_contexts, kept_joints, prior_asset, prior_codes, shape_tensors};
@@ -19,26 +20,48 @@ use crate::sequence::{encode_skeleton, Frame};
 use crate::shape::{normalise_samples, surface_samples};
 use crate::skin::{decode, DecodeOptions};
 use crate::tokenizer::SkinTokenizer;
-use crate::{store, CpuBackend, ModelError};
+use crate::{store, ModelError};
+use burn::tensor::backend::Backend;
 
 /// Voxels along the longest side when generated joints are moved into the volume.
 const INSIDE_RESOLUTION: usize = 96;
 
-/// The shipped tokenizer and generator.
-pub struct LearnedModels {
-    pub tokenizer: SkinTokenizer<CpuBackend>,
-    pub generator: RigGenerator<CpuBackend>,
+/// The shipped tokenizer and generator on one burn backend.
+pub struct ModelPair<B: Backend> {
+    pub tokenizer: SkinTokenizer<B>,
+    pub generator: RigGenerator<B>,
     pub config: RigGeneratorConfig,
+    pub device: B::Device,
+}
+
+impl<B: Backend> ModelPair<B> {
+    /// Loads both models from `dir` onto `device` and checks that they fit together.
+    pub fn load(dir: &Path, device: B::Device) -> Result<ModelPair<B>, ModelError> {
+        let (tokenizer, _) = store::load_tokenizer::<B>(dir, &device)?;
+        let (generator, config) = store::load_generator::<B>(dir, &device)?;
+        check_code_width(&config, &tokenizer).map_err(ModelError::Config)?;
+        Ok(ModelPair { tokenizer, generator, config, device })
+    }
+}
+
+/// The shipped models on the backend chosen when they were loaded (see [`crate::backend`]).
+pub struct LearnedModels {
+    pub(crate) loaded: Loaded,
+    /// Which backend runs them, and why (for the user: "CPU (ndarray): built without ...").
+    pub backend_note: String,
 }
 
 impl LearnedModels {
-    /// Loads both models from `dir` and checks that they fit together.
+    /// Loads both models from `dir` on the best backend available (CUDA, then wgpu, then CPU).
     pub fn load(dir: &Path) -> Result<LearnedModels, ModelError> {
-        let device = Default::default();
-        let (tokenizer, _) = store::load_tokenizer::<CpuBackend>(dir, &device)?;
-        let (generator, config) = store::load_generator::<CpuBackend>(dir, &device)?;
-        check_code_width(&config, &tokenizer).map_err(ModelError::Config)?;
-        Ok(LearnedModels { tokenizer, generator, config })
+        Self::load_on(dir, BackendChoice::Auto)
+    }
+
+    /// Loads both models from `dir` on `choice`; a GPU backend that is not available falls back
+    /// to the CPU with a note saying why.
+    pub fn load_on(dir: &Path, choice: BackendChoice) -> Result<LearnedModels, ModelError> {
+        let (loaded, backend_note) = crate::backend::load(dir, choice)?;
+        Ok(LearnedModels { loaded, backend_note })
     }
 }
 
@@ -82,18 +105,22 @@ pub enum LearnedError {
 /// Rigs `rig` in place with the learned models. A generated skeleton replaces the old one
 /// (the file's clips animated the old joints, so they are dropped).
 pub fn rig_learned(rig: &mut Rig, models: &LearnedModels, o: &LearnedOptions, task: Task) -> Result<LearnedReport, LearnedError> {
+    crate::backend::dispatch!(&models.loaded, pair => rig_with(rig, pair, o, task))
+}
+
+fn rig_with<B: Backend>(rig: &mut Rig, models: &ModelPair<B>, o: &LearnedOptions, task: Task) -> Result<LearnedReport, LearnedError> {
     if rig.mesh.triangles.is_empty() {
         return Err(LearnedError::EmptyMesh);
     }
     let (config, model) = (&models.config, &models.generator);
-    let device = Default::default();
+    let device = &models.device;
     task.stage("shape", 0.0)?;
     let samples = surface_samples(&rig.mesh, &Frame::identity(), config.points, o.sampling.seed);
     if samples.is_empty() {
         return Err(LearnedError::EmptyMesh);
     }
     let (frame, samples) = normalise_samples(samples);
-    let (points, queries) = shape_tensors::<CpuBackend>(&[&samples], config.latents, &device);
+    let (points, queries) = shape_tensors::<B>(&[&samples], config.latents, device);
     let latents = model.encode_shape(points, queries);
     let mut report = LearnedReport::default();
     if o.keep_skeleton {
@@ -124,7 +151,7 @@ pub fn rig_learned(rig: &mut Rig, models: &LearnedModels, o: &LearnedOptions, ta
     report.joints = rig.skeleton.len();
     task.stage("prior", 0.0)?;
     let prior = prior_asset(ShapeField::new(&rig.mesh, &rig.skeleton, task)?);
-    let codes = prior_codes(&models.tokenizer, &prior);
+    let codes = prior_codes(&models.tokenizer, &prior, device);
     let (kept, parents) = kept_joints(rig);
     let bind = bind_positions(&rig.skeleton);
     let unit: Vec<Vector3<f32>> = kept.iter().map(|&j| frame.to_unit(&bind[j])).collect();
@@ -142,7 +169,7 @@ pub fn rig_learned(rig: &mut Rig, models: &LearnedModels, o: &LearnedOptions, ta
         }
     }
     task.stage("skin from tokens", 0.0)?;
-    let weights = decode(&models.tokenizer, &prior.field, &tokens, &o.decode, &device);
+    let weights = decode(&models.tokenizer, &prior.field, &tokens, &o.decode, device);
     rig.weights = clear_static_rows(&rig.mesh, weights);
     Ok(report)
 }

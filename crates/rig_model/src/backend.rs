@@ -1,0 +1,199 @@
+//! Which burn backend runs the learned models, chosen once when they are loaded: CUDA (with
+//! the `cuda` feature, when the driver's library is there and a device answers), then wgpu
+//! (with the `wgpu` feature, when an adapter answers), then the CPU (ndarray), with a note
+//! saying why each faster one was passed over. Training stays on the CPU.
+
+use std::path::Path;
+
+use crate::rigging::ModelPair;
+use crate::{CpuBackend, ModelError};
+
+/// What the caller asked for (`--backend`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BackendChoice {
+    /// The fastest one available.
+    #[default]
+    Auto,
+    Cpu,
+    Wgpu,
+    Cuda,
+}
+
+/// The models on the backend that loaded them.
+pub(crate) enum Loaded {
+    Cpu(Box<ModelPair<CpuBackend>>),
+    #[cfg(feature = "wgpu")]
+    Wgpu(Box<ModelPair<burn::backend::Wgpu>>),
+    #[cfg(feature = "cuda")]
+    Cuda(Box<ModelPair<burn::backend::Cuda>>),
+}
+
+/// Runs `$body` with `$pair` bound to the loaded [`ModelPair`], whatever its backend.
+macro_rules! dispatch {
+    ($loaded:expr, $pair:ident => $body:expr) => {
+        match $loaded {
+            $crate::backend::Loaded::Cpu($pair) => $body,
+            #[cfg(feature = "wgpu")]
+            $crate::backend::Loaded::Wgpu($pair) => $body,
+            #[cfg(feature = "cuda")]
+            $crate::backend::Loaded::Cuda($pair) => $body,
+        }
+    };
+}
+pub(crate) use dispatch;
+
+/// Loads the models from `dir` on `choice` (or the best available), returning a note that
+/// names the backend and, when it is not the one asked for, why.
+pub(crate) fn load(dir: &Path, choice: BackendChoice) -> Result<(Loaded, String), ModelError> {
+    let mut passed_over: Vec<String> = Vec::new();
+    if matches!(choice, BackendChoice::Auto | BackendChoice::Cuda) {
+        match cuda(dir)? {
+            Ok(loaded) => return Ok((loaded, "CUDA (burn-cuda)".into())),
+            Err(why) => passed_over.push(format!("CUDA: {why}")),
+        }
+    }
+    if matches!(choice, BackendChoice::Auto | BackendChoice::Wgpu) {
+        match wgpu(dir)? {
+            Ok(loaded) => return Ok((loaded, "GPU (wgpu)".into())),
+            Err(why) => passed_over.push(format!("wgpu: {why}")),
+        }
+    }
+    let loaded = Loaded::Cpu(Box::new(ModelPair::load(dir, Default::default())?));
+    let note = match (choice, passed_over.is_empty()) {
+        (BackendChoice::Cpu, _) | (_, true) => "CPU (ndarray)".to_string(),
+        _ => format!("CPU (ndarray); passed over {}", passed_over.join("; ")),
+    };
+    Ok((loaded, note))
+}
+
+/// True when a one-element tensor makes the round trip to `device` and back without a panic
+/// (burn's GPU backends panic when no adapter or driver answers).
+#[cfg(any(feature = "wgpu", feature = "cuda", test))]
+fn answers<B: burn::tensor::backend::Backend>(device: &B::Device) -> bool {
+    use burn::tensor::Tensor;
+    let device = std::panic::AssertUnwindSafe(device.clone());
+    std::panic::catch_unwind(move || Tensor::<B, 1>::from_floats([1.0], &*device).into_data().to_vec::<f32>().ok() == Some(vec![1.0]))
+        .unwrap_or(false)
+}
+
+#[cfg(feature = "wgpu")]
+fn wgpu(dir: &Path) -> Result<Result<Loaded, String>, ModelError> {
+    type W = burn::backend::Wgpu;
+    let device = burn::backend::wgpu::WgpuDevice::default();
+    if !answers::<W>(&device) {
+        return Ok(Err("no GPU adapter answered".into()));
+    }
+    Ok(Ok(Loaded::Wgpu(Box::new(ModelPair::load(dir, device)?))))
+}
+
+#[cfg(not(feature = "wgpu"))]
+fn wgpu(_: &Path) -> Result<Result<Loaded, String>, ModelError> {
+    Ok(Err("built without the `wgpu` feature".into()))
+}
+
+#[cfg(feature = "cuda")]
+fn cuda(dir: &Path) -> Result<Result<Loaded, String>, ModelError> {
+    type C = burn::backend::Cuda;
+    // burn-cuda loads libcuda at run time and, without it, panics on a thread of its own:
+    // look for the library first.
+    if !cuda_library_present() {
+        return Ok(Err("no libcuda.so.1 (NVIDIA driver) found".into()));
+    }
+    let device = burn::backend::cuda::CudaDevice::default();
+    if !answers::<C>(&device) {
+        return Ok(Err("the CUDA device did not answer".into()));
+    }
+    Ok(Ok(Loaded::Cuda(Box::new(ModelPair::load(dir, device)?))))
+}
+
+#[cfg(not(feature = "cuda"))]
+fn cuda(_: &Path) -> Result<Result<Loaded, String>, ModelError> {
+    Ok(Err("built without the `cuda` feature".into()))
+}
+
+/// libcuda.so.1 in the loader's usual places or on LD_LIBRARY_PATH.
+#[cfg(feature = "cuda")]
+fn cuda_library_present() -> bool {
+    let mut dirs: Vec<std::path::PathBuf> =
+        ["/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/cuda/lib64", "/usr/lib/wsl/lib"]
+            .iter()
+            .map(Into::into)
+            .collect();
+    if let Some(paths) = std::env::var_os("LD_LIBRARY_PATH") {
+        dirs.extend(std::env::split_paths(&paths));
+    }
+    dirs.iter().any(|d| d.join("libcuda.so.1").exists())
+}
+
+impl std::str::FromStr for BackendChoice {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(Self::Auto),
+            "cpu" => Ok(Self::Cpu),
+            "wgpu" => Ok(Self::Wgpu),
+            "cuda" => Ok(Self::Cuda),
+            _ => Err(format!("unknown backend '{s}': use auto, cpu, wgpu or cuda")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cpu_backend_answers_and_is_chosen_when_asked() {
+        assert!(answers::<CpuBackend>(&Default::default()));
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+        let (loaded, note) = load(&dir, BackendChoice::Cpu).expect("the shipped models load");
+        assert!(matches!(loaded, Loaded::Cpu(_)));
+        assert_eq!(note, "CPU (ndarray)");
+    }
+
+    #[cfg(not(any(feature = "wgpu", feature = "cuda")))]
+    #[test]
+    fn without_gpu_features_auto_falls_back_to_the_cpu_and_says_why() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+        let (loaded, note) = load(&dir, BackendChoice::Auto).expect("the shipped models load");
+        assert!(matches!(loaded, Loaded::Cpu(_)));
+        assert!(note.contains("built without the `cuda` feature") && note.contains("built without the `wgpu` feature"), "{note}");
+    }
+}
+
+/// With `--features wgpu` and a Vulkan/Metal/DX12 adapter (Mesa's lavapipe counts):
+/// `cargo test -p rig_model --features wgpu backend -- --nocapture`.
+#[cfg(all(test, feature = "wgpu"))]
+mod wgpu_tests {
+    use super::*;
+    use crate::rigging::{rig_learned, LearnedModels, LearnedOptions};
+
+    #[test]
+    fn wgpu_rigs_like_the_cpu() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let gpu = LearnedModels::load_on(&root.join("models"), BackendChoice::Wgpu).expect("models load");
+        if !gpu.backend_note.starts_with("GPU") {
+            eprintln!("skipped: {}", gpu.backend_note);
+            return;
+        }
+        let cpu = LearnedModels::load_on(&root.join("models"), BackendChoice::Cpu).expect("models load");
+        let sample = rig_io::load(&root.join("assets/samples/khronos_fox/Fox.glb")).expect("the bundled fox").rig;
+        let options = LearnedOptions { keep_skeleton: true, ..Default::default() };
+        let (mut a, mut b) = (sample.clone(), sample);
+        let t = std::time::Instant::now();
+        rig_learned(&mut a, &gpu, &options, rig_core::Task::silent()).expect("rigs on the GPU");
+        eprintln!("wgpu: {:.2} s ({})", t.elapsed().as_secs_f32(), gpu.backend_note);
+        rig_learned(&mut b, &cpu, &options, rig_core::Task::silent()).expect("rigs on the CPU");
+        let worst = (0..a.weights.vertex_count())
+            .map(|v| {
+                let (ja, wa) = a.weights.row(v);
+                let (jb, wb) = b.weights.row(v);
+                let w = |j: &[u32], w: &[f32], k: u32| j.iter().position(|&x| x == k).map_or(0.0, |i| w[i]);
+                ja.iter().chain(jb).map(|&k| (w(ja, wa, k) - w(jb, wb, k)).abs()).fold(0.0, f32::max)
+            })
+            .fold(0.0, f32::max);
+        eprintln!("largest weight difference GPU vs CPU: {worst}");
+        assert!(worst < 0.05, "GPU and CPU skins differ by {worst}");
+        assert_eq!(a.unweighted_skinned_vertices(), 0);
+    }
+}
