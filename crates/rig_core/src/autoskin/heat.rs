@@ -287,7 +287,15 @@ fn solve_region(
     }
     let mut local = vec![u32::MAX; surface.len()];
     region.iter().enumerate().for_each(|(i, &v)| local[v as usize] = i as u32);
-    let diag: Vec<f32> = region.iter().map(|&v| surface.degree[v as usize] + heat[v as usize]).collect();
+    // A vertex with neither heat nor a non-zero edge (every angle facing it obtuse, clamped)
+    // has an empty row: give it a unit diagonal so it solves to 0 instead of dividing by 0.
+    let diag: Vec<f32> = region
+        .iter()
+        .map(|&v| match surface.degree[v as usize] + heat[v as usize] {
+            d if d > 0.0 && d.is_finite() => d,
+            _ => 1.0,
+        })
+        .collect();
     let apply = |x: &[f32], y: &mut [f32]| {
         for (i, &v) in region.iter().enumerate() {
             let mut s = diag[i] * x[i];
@@ -319,7 +327,7 @@ fn solve_region(
         }
         apply(&p, &mut q);
         let pq = dot(&p, &q);
-        if pq <= 0.0 {
+        if !(pq.is_finite() && pq > 0.0) {
             break;
         }
         let alpha = (rz / pq) as f32;
@@ -475,5 +483,19 @@ mod tests {
         let rows = heat_rows(&mut surface, &sources, &settings());
         assert!(rows.iter().all(|r| !r.is_empty()), "a vertex left unweighted");
         assert!(rows.iter().all(|r| r.iter().any(|e| e.0 == 0 && e.1 > 0.9)), "bone 0 is the nearest through the solid everywhere");
+    }
+
+    #[test]
+    fn a_vertex_only_in_zero_area_triangles_gets_a_finite_weight() {
+        let mut mesh = sheet(6);
+        // A vertex on the line between two corners: its only triangle has no area.
+        mesh.positions.push([0.5, 0.0, 0.0]);
+        let extra = mesh.positions.len() as u32 - 1;
+        mesh.triangles.push([0, 5, extra]);
+        let n = mesh.vertex_count();
+        let mut surface = HeatSurface::new(&mesh, &identity_weld(&mesh), n);
+        let rows = heat_rows(&mut surface, &two_bones(n, &mesh), &settings());
+        assert!(rows.iter().flatten().all(|e| e.1.is_finite()), "a weight is not finite");
+        assert!(!rows[extra as usize].is_empty(), "the extra vertex is unweighted");
     }
 }
