@@ -70,12 +70,16 @@ pub fn skeleton_from_tree(tree: &JointTree) -> Skeleton {
 /// inside by the same test (the solid's outer layer can lie just outside the surface), or, when
 /// none of the nearest 400 is (open or flat meshes), to the nearest solid voxel. Returns how many moved.
 pub fn move_inside(mesh: &Mesh, positions: &mut [Vector3<f32>], resolution: usize) -> usize {
-    const TRIES: usize = 400;
     if mesh.triangles.is_empty() {
         return 0;
     }
+    move_inside_grid(mesh, &VoxelGrid::from_mesh(&mesh.positions, &mesh.triangles, resolution), positions)
+}
+
+/// [`move_inside`] with the mesh's solid already voxelised.
+fn move_inside_grid(mesh: &Mesh, grid: &VoxelGrid, positions: &mut [Vector3<f32>]) -> usize {
+    const TRIES: usize = 400;
     let inside = |p: &Vector3<f32>| crate::metrics::winding_number(p, &mesh.positions, &mesh.triangles).abs() > 0.5;
-    let grid = VoxelGrid::from_mesh(&mesh.positions, &mesh.triangles, resolution);
     let solid: Vec<Vector3<f32>> = (0..grid.solid.len()).filter(|&i| grid.solid[i]).map(|i| grid.center(grid.coords(i))).collect();
     let mut moved = 0;
     for p in positions.iter_mut() {
@@ -106,15 +110,16 @@ pub fn skeleton_for_mesh(mesh: &Mesh, options: &AutoSkeletonOptions) -> Result<S
         SkeletonKind::Biped => fit_biped(&grid, options.up.unwrap_or(Y_UP))?,
         SkeletonKind::Auto => fit_biped(&grid, options.up.unwrap_or(Y_UP)).unwrap_or_else(|_| generic(&grid, options)),
     };
-    Ok(pulled_inside(mesh, skeleton, options.resolution))
+    Ok(pulled_inside(mesh, &grid, skeleton))
 }
 
 /// `skeleton` with the joints that fell outside the mesh (the voxelised solid's outer layer
 /// can lie just outside a thin limb's surface) moved to the nearest solid voxel inside, see
-/// [`move_inside`]; names and hierarchy kept.
-fn pulled_inside(mesh: &Mesh, skeleton: Skeleton, resolution: usize) -> Skeleton {
+/// [`move_inside`] (`grid`: the mesh's solid, as the generator voxelised it); names and
+/// hierarchy kept.
+fn pulled_inside(mesh: &Mesh, grid: &VoxelGrid, skeleton: Skeleton) -> Skeleton {
     let mut positions = crate::autoskin::bones::bind_positions(&skeleton);
-    if move_inside(mesh, &mut positions, resolution) == 0 {
+    if move_inside_grid(mesh, grid, &mut positions) == 0 {
         return skeleton;
     }
     let tree = JointTree { positions, parents: skeleton.joints.iter().map(|j| j.parent).collect() };

@@ -4,6 +4,7 @@
 use nalgebra::Vector3;
 
 use crate::skeleton::Skeleton;
+use crate::Mat4;
 
 /// A segment `a..b` owned by `joint` (several when the joint has several children).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -36,7 +37,7 @@ impl BoneSegment {
 
 /// Joint positions in mesh space at bind time.
 pub fn bind_positions(skeleton: &Skeleton) -> Vec<Vector3<f32>> {
-    skeleton.model_from_joints_bind().iter().map(|m| Vector3::new(m[(0, 3)], m[(1, 3)], m[(2, 3)])).collect()
+    skeleton.model_from_joints_bind().iter().map(translation).collect()
 }
 
 /// Segments of every deforming joint. A leaf joint's stub points at the centroid of the
@@ -51,10 +52,8 @@ pub fn segments(skeleton: &Skeleton, leaf_fraction: f32, positions: &[[f32; 3]])
 /// joint's children lie along its local +Y, see [`bones_along_y`]), a leaf's stub runs along
 /// its own +Y for its parent bone's length, as Blender's bones do.
 pub fn segments_with(skeleton: &Skeleton, leaf_fraction: f32, axis_leaves: bool, positions: &[[f32; 3]]) -> Vec<BoneSegment> {
-    let pos = bind_positions(skeleton);
-    if axis_leaves && bones_along_y(skeleton) {
-        return axis_segments(skeleton, &pos);
-    }
+    let model = skeleton.model_from_joints_bind();
+    let pos: Vec<Vector3<f32>> = model.iter().map(translation).collect();
     let mut out = Vec::new();
     let mut leaves = Vec::new();
     for (j, _) in skeleton.joints.iter().enumerate().filter(|(_, jt)| jt.deform) {
@@ -64,26 +63,48 @@ pub fn segments_with(skeleton: &Skeleton, leaf_fraction: f32, axis_leaves: bool,
         }
         out.extend(children.iter().map(|&c| BoneSegment { joint: j, a: pos[j], b: pos[c] }));
     }
-    let points: Vec<BoneSegment> = leaves.iter().map(|&j| BoneSegment { joint: j, a: pos[j], b: pos[j] }).collect();
-    let centroids = leaf_centroids(&out, &points, positions);
-    for (leaf, centroid) in points.iter().zip(centroids) {
-        let j = leaf.joint;
-        let parent_len = skeleton.joints[j].parent.map_or(0.0, |p| (pos[j] - pos[p]).norm());
-        let stub = match centroid {
-            Some(c) if (c - pos[j]).norm() > 1e-6 => {
-                let d = (c - pos[j]) * 2.0;
-                let cap = 3.0 * parent_len.max(1e-6);
-                if d.norm() > cap && parent_len > 0.0 {
-                    d * (cap / d.norm())
-                } else {
-                    d
-                }
-            }
-            _ => skeleton.joints[j].parent.map_or(Vector3::zeros(), |p| (pos[j] - pos[p]) * leaf_fraction),
-        };
-        out.push(BoneSegment { joint: j, a: pos[j], b: pos[j] + stub });
-    }
+    let stubs = if axis_leaves && bones_along_y(skeleton, &model) {
+        axis_stubs(skeleton, &model, &pos, &leaves)
+    } else {
+        centroid_stubs(skeleton, &pos, &leaves, &out, leaf_fraction, positions)
+    };
+    out.extend(stubs);
     out
+}
+
+/// Leaf stubs aimed at the centroid of the vertices nearest to each leaf (see [`segments`]);
+/// `bones`: the joint-to-child segments.
+fn centroid_stubs(
+    skeleton: &Skeleton,
+    pos: &[Vector3<f32>],
+    leaves: &[usize],
+    bones: &[BoneSegment],
+    leaf_fraction: f32,
+    positions: &[[f32; 3]],
+) -> Vec<BoneSegment> {
+    let points: Vec<BoneSegment> = leaves.iter().map(|&j| BoneSegment { joint: j, a: pos[j], b: pos[j] }).collect();
+    let centroids = leaf_centroids(bones, &points, positions);
+    points
+        .iter()
+        .zip(centroids)
+        .map(|(leaf, centroid)| {
+            let j = leaf.joint;
+            let parent_len = skeleton.joints[j].parent.map_or(0.0, |p| (pos[j] - pos[p]).norm());
+            let stub = match centroid {
+                Some(c) if (c - pos[j]).norm() > 1e-6 => {
+                    let d = (c - pos[j]) * 2.0;
+                    let cap = 3.0 * parent_len.max(1e-6);
+                    if d.norm() > cap && parent_len > 0.0 {
+                        d * (cap / d.norm())
+                    } else {
+                        d
+                    }
+                }
+                _ => skeleton.joints[j].parent.map_or(Vector3::zeros(), |p| (pos[j] - pos[p]) * leaf_fraction),
+            };
+            BoneSegment { joint: j, a: pos[j], b: pos[j] + stub }
+        })
+        .collect()
 }
 
 /// For each leaf point, the centroid of the vertices nearest to it (at least 3), if any.
@@ -103,14 +124,14 @@ fn leaf_centroids(bones: &[BoneSegment], leaves: &[BoneSegment], positions: &[[f
 }
 
 /// True when at least 80 % of the parent-to-child offsets of deforming joints point along the
-/// parent's local +Y axis at bind time (Blender's bones, and files exported from it).
-pub fn bones_along_y(skeleton: &Skeleton) -> bool {
-    let model = skeleton.model_from_joints_bind();
+/// parent's local +Y axis at bind time (Blender's bones, and files exported from it); `model`:
+/// the skeleton's model-from-joint matrices at bind time.
+fn bones_along_y(skeleton: &Skeleton, model: &[Mat4]) -> bool {
     let (mut along, mut total) = (0, 0);
     for (c, joint) in skeleton.joints.iter().enumerate() {
         let Some(p) = joint.parent.filter(|&p| skeleton.joints[p].deform) else { continue };
         let offset = translation(&model[c]) - translation(&model[p]);
-        let y = Vector3::new(model[p][(0, 1)], model[p][(1, 1)], model[p][(2, 1)]);
+        let y = y_axis(&model[p]);
         if offset.norm() > 1e-9 && y.norm() > 1e-9 {
             total += 1;
             along += usize::from(offset.normalize().dot(&y.normalize()) > 0.98);
@@ -119,14 +140,17 @@ pub fn bones_along_y(skeleton: &Skeleton) -> bool {
     total > 0 && along * 5 >= total * 4
 }
 
-fn translation(m: &crate::Mat4) -> Vector3<f32> {
+fn translation(m: &Mat4) -> Vector3<f32> {
     Vector3::new(m[(0, 3)], m[(1, 3)], m[(2, 3)])
 }
 
-/// Segments to each child, and for leaves a stub along the joint's +Y as long as its parent
-/// bone (the mean bone length for a joint without one).
-fn axis_segments(skeleton: &Skeleton, pos: &[Vector3<f32>]) -> Vec<BoneSegment> {
-    let model = skeleton.model_from_joints_bind();
+fn y_axis(m: &Mat4) -> Vector3<f32> {
+    Vector3::new(m[(0, 1)], m[(1, 1)], m[(2, 1)])
+}
+
+/// Leaf stubs along each leaf joint's +Y, as long as its parent bone (the mean bone length for
+/// a joint without a deforming parent).
+fn axis_stubs(skeleton: &Skeleton, model: &[Mat4], pos: &[Vector3<f32>], leaves: &[usize]) -> Vec<BoneSegment> {
     let lengths: Vec<f32> = skeleton
         .joints
         .iter()
@@ -135,17 +159,13 @@ fn axis_segments(skeleton: &Skeleton, pos: &[Vector3<f32>]) -> Vec<BoneSegment> 
         .filter(|&l| l > 1e-9)
         .collect();
     let mean = lengths.iter().sum::<f32>() / lengths.len().max(1) as f32;
-    let mut out = Vec::new();
-    for (j, joint) in skeleton.joints.iter().enumerate().filter(|(_, jt)| jt.deform) {
-        let children: Vec<usize> = skeleton.children(j).collect();
-        out.extend(children.iter().map(|&c| BoneSegment { joint: j, a: pos[j], b: pos[c] }));
-        if children.is_empty() {
-            let parent_len = joint.parent.filter(|&p| skeleton.joints[p].deform).map_or(0.0, |p| (pos[j] - pos[p]).norm());
+    leaves
+        .iter()
+        .map(|&j| {
+            let parent_len = skeleton.joints[j].parent.filter(|&p| skeleton.joints[p].deform).map_or(0.0, |p| (pos[j] - pos[p]).norm());
             let len = if parent_len > 1e-9 { parent_len } else { mean };
-            let y = Vector3::new(model[j][(0, 1)], model[j][(1, 1)], model[j][(2, 1)]);
-            let dir = if y.norm() > 1e-9 { y.normalize() } else { Vector3::y() };
-            out.push(BoneSegment { joint: j, a: pos[j], b: pos[j] + dir * len });
-        }
-    }
-    out
+            let dir = y_axis(&model[j]).try_normalize(1e-9).unwrap_or_else(Vector3::y);
+            BoneSegment { joint: j, a: pos[j], b: pos[j] + dir * len }
+        })
+        .collect()
 }

@@ -66,11 +66,11 @@ impl HeatSurface {
                 continue;
             }
             let p = ids.map(|i| position[i as usize]);
-            let double_area = (p[1] - p[0]).cross(&(p[2] - p[0])).norm();
+            let face_normal = (p[1] - p[0]).cross(&(p[2] - p[0]));
+            let double_area = face_normal.norm();
             if double_area <= 0.0 {
                 continue;
             }
-            let face_normal = (p[1] - p[0]).cross(&(p[2] - p[0]));
             ids.iter().for_each(|&i| {
                 area[i as usize] += double_area / 6.0;
                 normal[i as usize] += face_normal;
@@ -123,26 +123,10 @@ impl HeatSurface {
         surface
     }
 
+    /// Connected pieces through the operator's edges (a triangle without area joins nothing:
+    /// heat cannot cross it).
     fn components(&self) -> Vec<u32> {
-        let mut comp = vec![u32::MAX; self.len()];
-        let mut next = 0;
-        for start in 0..self.len() {
-            if comp[start] != u32::MAX {
-                continue;
-            }
-            comp[start] = next;
-            let mut stack = vec![start];
-            while let Some(v) = stack.pop() {
-                for (u, _) in self.row(v) {
-                    if comp[u] == u32::MAX {
-                        comp[u] = next;
-                        stack.push(u);
-                    }
-                }
-            }
-            next += 1;
-        }
-        comp
+        super::smooth::connected_components(self.len(), |v| self.row(v).map(|(u, _)| u))
     }
 
     pub fn len(&self) -> usize {

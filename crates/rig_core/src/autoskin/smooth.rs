@@ -104,26 +104,31 @@ pub fn smooth_rows(graph: &SurfaceGraph, rows: Vec<Row>, iterations: usize) -> V
 
 /// Welded connected components: a component id per vertex.
 pub fn components(graph: &SurfaceGraph) -> Vec<u32> {
-    let (weld, adj, n) = (&graph.weld, &graph.adj, graph.adj.len());
+    let comp = connected_components(graph.adj.len(), |v| graph.adj[v].iter().map(|&u| u as usize));
+    graph.weld.iter().map(|&w| comp[w as usize]).collect()
+}
+
+/// A component id per node of a graph of `n` nodes given by each node's neighbours.
+pub(crate) fn connected_components<I: Iterator<Item = usize>>(n: usize, neighbours: impl Fn(usize) -> I) -> Vec<u32> {
     let mut comp = vec![u32::MAX; n];
     let mut next = 0;
     for start in 0..n {
         if comp[start] != u32::MAX {
             continue;
         }
-        let mut stack = vec![start as u32];
         comp[start] = next;
+        let mut stack = vec![start];
         while let Some(v) = stack.pop() {
-            for &u in &adj[v as usize] {
-                if comp[u as usize] == u32::MAX {
-                    comp[u as usize] = next;
+            for u in neighbours(v) {
+                if comp[u] == u32::MAX {
+                    comp[u] = next;
                     stack.push(u);
                 }
             }
         }
         next += 1;
     }
-    weld.iter().map(|&w| comp[w as usize]).collect()
+    comp
 }
 
 /// Per component (`comp`: a component id per vertex), each joint's summed weight over its vertices.

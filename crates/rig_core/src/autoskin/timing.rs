@@ -33,7 +33,7 @@ pub fn time_skin(rig: &Rig, options: &AutoSkinOptions) -> SkinTiming {
     let mut binder = SkinBinder::new(&rig.mesh, options, silent).expect("a silent task is never cancelled");
     let w = binder.skin(&rig.mesh, &rig.skeleton, options, silent).expect("a silent task is never cancelled");
     let seconds = t.elapsed().as_secs_f64();
-    let unweighted = rig.mesh.vertex_count() - (0..w.vertex_count()).filter(|&v| !w.row(v).0.is_empty()).count();
+    let unweighted = unweighted(&w);
     SkinTiming {
         vertices: rig.mesh.vertex_count(),
         triangles: rig.mesh.triangle_count(),
@@ -56,8 +56,11 @@ fn reskin_after_move(rig: &mut Rig, binder: &mut SkinBinder, options: &AutoSkinO
     crate::edit::move_joint(rig, j, moved).ok()?;
     let t = Instant::now();
     let w = binder.skin(&rig.mesh, &rig.skeleton, options, Task::silent()).expect("a silent task is never cancelled");
-    let unweighted = (0..w.vertex_count()).filter(|&v| w.row(v).0.is_empty()).count();
-    Some((rig.skeleton.joints[j].name.clone(), t.elapsed().as_secs_f64(), binder.recomputed_last, unweighted))
+    Some((rig.skeleton.joints[j].name.clone(), t.elapsed().as_secs_f64(), binder.recomputed_last, unweighted(&w)))
+}
+
+fn unweighted(w: &crate::weights::SkinWeights) -> usize {
+    w.iter().filter(|(joints, _)| joints.is_empty()).count()
 }
 
 impl fmt::Display for SkinTiming {
