@@ -328,11 +328,8 @@ fn pose_mode_rotations_survive_a_move_but_not_a_reordering_edit() {
 
 /// Sum over joints of |a - b| at vertex `v`.
 fn row_difference(a: &rig_core::SkinWeights, b: &rig_core::SkinWeights, v: usize) -> f32 {
-    let (ja, wa) = a.row(v);
-    let (jb, wb) = b.row(v);
-    let weight = |j: &[u32], w: &[f32], k: u32| j.iter().position(|&x| x == k).map_or(0.0, |i| w[i]);
-    let mut joints: Vec<u32> = ja.iter().chain(jb).copied().collect();
+    let mut joints: Vec<u32> = a.row(v).0.iter().chain(b.row(v).0).copied().collect();
     joints.sort_unstable();
     joints.dedup();
-    joints.iter().map(|&k| (weight(ja, wa, k) - weight(jb, wb, k)).abs()).sum()
+    joints.iter().map(|&k| (a.weight(v, k) - b.weight(v, k)).abs()).sum()
 }

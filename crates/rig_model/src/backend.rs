@@ -76,14 +76,23 @@ fn answers<B: burn::tensor::backend::Backend>(device: &B::Device) -> bool {
         .unwrap_or(false)
 }
 
+/// The models on `device` when it [`answers`], wrapped as `wrap` does; else `silent`.
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+fn on_device<B: burn::tensor::backend::Backend>(
+    dir: &Path,
+    device: B::Device,
+    silent: &str,
+    wrap: fn(Box<ModelPair<B>>) -> Loaded,
+) -> Result<Result<Loaded, String>, ModelError> {
+    if !answers::<B>(&device) {
+        return Ok(Err(silent.into()));
+    }
+    Ok(Ok(wrap(Box::new(ModelPair::load(dir, device)?))))
+}
+
 #[cfg(feature = "wgpu")]
 fn wgpu(dir: &Path) -> Result<Result<Loaded, String>, ModelError> {
-    type W = burn::backend::Wgpu;
-    let device = burn::backend::wgpu::WgpuDevice::default();
-    if !answers::<W>(&device) {
-        return Ok(Err("no GPU adapter answered".into()));
-    }
-    Ok(Ok(Loaded::Wgpu(Box::new(ModelPair::load(dir, device)?))))
+    on_device::<burn::backend::Wgpu>(dir, Default::default(), "no GPU adapter answered", Loaded::Wgpu)
 }
 
 #[cfg(not(feature = "wgpu"))]
@@ -93,17 +102,12 @@ fn wgpu(_: &Path) -> Result<Result<Loaded, String>, ModelError> {
 
 #[cfg(feature = "cuda")]
 fn cuda(dir: &Path) -> Result<Result<Loaded, String>, ModelError> {
-    type C = burn::backend::Cuda;
     // burn-cuda loads libcuda at run time and, without it, panics on a thread of its own:
     // look for the library first.
     if !cuda_library_present() {
         return Ok(Err("no libcuda.so.1 (NVIDIA driver) found".into()));
     }
-    let device = burn::backend::cuda::CudaDevice::default();
-    if !answers::<C>(&device) {
-        return Ok(Err("the CUDA device did not answer".into()));
-    }
-    Ok(Ok(Loaded::Cuda(Box::new(ModelPair::load(dir, device)?))))
+    on_device::<burn::backend::Cuda>(dir, Default::default(), "the CUDA device did not answer", Loaded::Cuda)
 }
 
 #[cfg(not(feature = "cuda"))]
@@ -185,12 +189,8 @@ mod wgpu_tests {
         eprintln!("wgpu: {:.2} s ({})", t.elapsed().as_secs_f32(), gpu.backend_note);
         rig_learned(&mut b, &cpu, &options, rig_core::Task::silent()).expect("rigs on the CPU");
         let worst = (0..a.weights.vertex_count())
-            .map(|v| {
-                let (ja, wa) = a.weights.row(v);
-                let (jb, wb) = b.weights.row(v);
-                let w = |j: &[u32], w: &[f32], k: u32| j.iter().position(|&x| x == k).map_or(0.0, |i| w[i]);
-                ja.iter().chain(jb).map(|&k| (w(ja, wa, k) - w(jb, wb, k)).abs()).fold(0.0, f32::max)
-            })
+            .flat_map(|v| a.weights.row(v).0.iter().chain(b.weights.row(v).0).map(move |&k| (v, k)))
+            .map(|(v, k)| (a.weights.weight(v, k) - b.weights.weight(v, k)).abs())
             .fold(0.0, f32::max);
         eprintln!("largest weight difference GPU vs CPU: {worst}");
         assert!(worst < 0.05, "GPU and CPU skins differ by {worst}");
