@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Front views (X right, Y up) of artist vs generated skeletons over the mesh vertices.
+"""Front views (X right, Y up) of artist vs generated skeletons over the mesh vertices; with
+VIEW=side, side views (Z right, Y up) for animals.
 
     TRUTH_DIR=/tmp/evin PRED_DIR=/tmp/generated python3 scripts/plot_skeletons.py out.png ASSET/STEM ...
 
@@ -10,6 +11,7 @@ import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
 import os
 R=os.environ.get('RIGSMITH', os.path.expanduser('~/.cache/rigsmith-target/release/rigsmith'))
 TRUTH=os.environ.get('TRUTH_DIR','/tmp/evin'); PRED=os.environ.get('PRED_DIR','/tmp/generated')
+H=2 if os.environ.get('VIEW')=='side' else 0
 def sk(f):
     d=json.loads(subprocess.run([R,'inspect','--json',f],capture_output=True,text=True).stdout); return d['skeleton']
 def verts(f):
@@ -20,12 +22,12 @@ assets=sys.argv[2:]; fig,axes=plt.subplots(2,len(assets),figsize=(4*len(assets),
 for c,a in enumerate(assets):
     v=verts(truth_file(a))
     for r,(f,title) in enumerate([(truth_file(a),'artist'),(f'{PRED}/{a}.glb','rigsmith (auto kind)')]):
-        ax=axes[r][c]; ax.scatter([p[0] for p in v],[p[1] for p in v],s=0.3,c='#bbbbbb')
+        ax=axes[r][c]; ax.scatter([p[H] for p in v],[p[1] for p in v],s=0.3,c='#bbbbbb')
         s=sk(f); 
         for j in s:
             if not j['deform'] or (title=='artist' and j['weighted_vertices']==0): continue
-            p=j['bind_position']; ax.plot(p[0],p[1],'o',ms=3,c='r')
+            p=j['bind_position']; ax.plot(p[H],p[1],'o',ms=3,c='r')
             if j['parent'] is not None:
-                q=s[j['parent']]['bind_position']; ax.plot([p[0],q[0]],[p[1],q[1]],'-',c='b',lw=1)
+                q=s[j['parent']]['bind_position']; ax.plot([p[H],q[H]],[p[1],q[1]],'-',c='b',lw=1)
         ax.set_aspect('equal'); ax.set_title(f'{a.split("/")[0]}: {title}',fontsize=8); ax.axis('off')
 plt.tight_layout(); plt.savefig(sys.argv[1],dpi=80)

@@ -80,8 +80,9 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "geometric")]
     method: Method,
     /// Skeleton when generating one: auto (the biped template when the shape has two legs and
-    /// two arms, else generic), biped (fails with the reason when it does not fit), generic
-    /// (a chain along every limb). The quadruped template is not built yet.
+    /// two arms, else the quadruped one when it stands on four legs, else generic), biped or
+    /// quadruped (fail with the reason when the template does not fit), generic (a chain along
+    /// every limb).
     #[arg(long, value_enum, default_value = "auto")]
     kind: Kind,
     /// Seed for anything random (the geometric method is deterministic).
@@ -175,8 +176,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         Kind::Auto => SkeletonKind::Auto,
         Kind::Biped => SkeletonKind::Biped,
         Kind::Generic => SkeletonKind::Generic,
-        Kind::Quadruped if !a.use_skeleton => bail!("the quadruped template is not implemented yet; use --kind generic (or auto)"),
-        Kind::Quadruped => SkeletonKind::Generic,
+        Kind::Quadruped => SkeletonKind::Quadruped,
     };
     let _ = (a.transfer, a.postprocess);
     let skel = (!a.use_skeleton).then(|| rig_core::autoskel::AutoSkeletonOptions {

@@ -12,3 +12,13 @@ pub fn boxes(list: &[([f32; 3], [f32; 3])]) -> (Vec<[f32; 3]>, Vec<[u32; 3]>) {
     }
     (pos, tris)
 }
+
+/// One skinned part made of the boxes of [`boxes`].
+pub fn box_mesh(list: &[([f32; 3], [f32; 3])]) -> crate::mesh::Mesh {
+    use crate::mesh::{Mesh, MeshGroup, Part};
+    let (positions, triangles) = boxes(list);
+    let (n, t) = (positions.len() as u32, triangles.len() as u32);
+    let part =
+        Part { name: "boxes".into(), group: 0, material: None, vertices: 0..n, triangles: 0..t, skinned: true, morph_targets: vec![] };
+    Mesh { positions, triangles, parts: vec![part], groups: vec![MeshGroup::default()], ..Default::default() }
+}

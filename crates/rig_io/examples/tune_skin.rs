@@ -60,6 +60,7 @@ fn skeletons(assets: &[Asset], verbose: bool) {
         let t0 = std::time::Instant::now();
         let kind = match std::env::var("TUNE_KIND").as_deref() {
             Ok("biped") => rig_core::autoskel::SkeletonKind::Biped,
+            Ok("quadruped") => rig_core::autoskel::SkeletonKind::Quadruped,
             Ok("generic") => rig_core::autoskel::SkeletonKind::Generic,
             _ => rig_core::autoskel::SkeletonKind::Auto,
         };

@@ -103,8 +103,9 @@ pub fn show(ui: &mut egui::Ui, doc: &mut Document, worker: &mut Worker, settings
             ui.label("skeleton");
             egui::ComboBox::from_id_salt("kind").selected_text(format!("{:?}", settings.kind).to_lowercase()).show_ui(ui, |ui| {
                 ui.selectable_value(&mut settings.kind, SkeletonKind::Auto, "auto")
-                    .on_hover_text("the biped template when the mesh has two legs and two arms, otherwise generic");
+                    .on_hover_text("the biped template when the mesh has two legs and two arms, else the quadruped one when it stands on four legs, otherwise generic");
                 ui.selectable_value(&mut settings.kind, SkeletonKind::Biped, "biped");
+                ui.selectable_value(&mut settings.kind, SkeletonKind::Quadruped, "quadruped");
                 ui.selectable_value(&mut settings.kind, SkeletonKind::Generic, "generic");
             });
         });

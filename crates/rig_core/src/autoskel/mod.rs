@@ -5,6 +5,7 @@
 
 mod bands;
 pub mod biped;
+pub mod quadruped;
 mod slices;
 
 use nalgebra::Vector3;
@@ -19,11 +20,13 @@ use crate::Mat4;
 /// Which skeleton to build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SkeletonKind {
-    /// The biped template when it fits the shape, otherwise generic.
+    /// The biped template when it fits the shape, else the quadruped one, else generic.
     #[default]
     Auto,
     /// The biped template (fails when the shape has no two legs and two arms).
     Biped,
+    /// The quadruped template (fails when the shape does not stand on four legs).
+    Quadruped,
     /// A joint chain along every limb of the volume, named by chain.
     Generic,
 }
@@ -108,7 +111,10 @@ pub fn skeleton_for_mesh(mesh: &Mesh, options: &AutoSkeletonOptions) -> Result<S
     let skeleton = match options.kind {
         SkeletonKind::Generic => generic(&grid, options),
         SkeletonKind::Biped => fit_biped(&grid, options.up.unwrap_or(Y_UP))?,
-        SkeletonKind::Auto => fit_biped(&grid, options.up.unwrap_or(Y_UP)).unwrap_or_else(|_| generic(&grid, options)),
+        SkeletonKind::Quadruped => fit_quadruped(&grid, options.up.unwrap_or(Y_UP))?,
+        SkeletonKind::Auto => fit_biped(&grid, options.up.unwrap_or(Y_UP))
+            .or_else(|_| fit_quadruped(&grid, options.up.unwrap_or(Y_UP)))
+            .unwrap_or_else(|_| generic(&grid, options)),
     };
     Ok(pulled_inside(mesh, &grid, skeleton))
 }
@@ -130,10 +136,21 @@ fn pulled_inside(mesh: &Mesh, grid: &VoxelGrid, skeleton: Skeleton) -> Skeleton 
 /// glTF's up, the default for a bare mesh.
 const Y_UP: [f32; 3] = [0.0, 1.0, 0.0];
 
+/// The character's frame standing on the axis nearest to `up`.
+fn frame_for(grid: &VoxelGrid, up: [f32; 3]) -> biped::Frame {
+    let axis = (0..3).max_by(|&a, &b| up[a].abs().total_cmp(&up[b].abs())).unwrap_or(1);
+    biped::Frame::for_up(grid, axis, if up[axis] < 0.0 { -1.0 } else { 1.0 })
+}
+
+/// The quadruped template standing on the axis nearest to `up`.
+fn fit_quadruped(grid: &VoxelGrid, up: [f32; 3]) -> Result<Skeleton, String> {
+    let fitted = quadruped::fit(grid, &frame_for(grid, up)).map_err(|e| format!("the quadruped template does not fit: {e}"))?;
+    Ok(build(&fitted.tree, &fitted.names))
+}
+
 /// The biped template standing on the axis nearest to `up`.
 fn fit_biped(grid: &VoxelGrid, up: [f32; 3]) -> Result<Skeleton, String> {
-    let axis = (0..3).max_by(|&a, &b| up[a].abs().total_cmp(&up[b].abs())).unwrap_or(1);
-    let frame = biped::Frame::for_up(grid, axis, if up[axis] < 0.0 { -1.0 } else { 1.0 });
+    let frame = frame_for(grid, up);
     let tree = biped::fit(grid, &frame).map_err(|e| format!("the biped template does not fit: {e}"))?;
     Ok(build(&tree, &biped::NAMES.map(String::from)))
 }
@@ -162,7 +179,7 @@ fn generic(grid: &VoxelGrid, options: &AutoSkeletonOptions) -> Skeleton {
 }
 
 /// Distance of every solid voxel from the surface, in tenths of a voxel.
-fn surface_depth(grid: &VoxelGrid, graph: &SolidGraph) -> Vec<u32> {
+pub(super) fn surface_depth(grid: &VoxelGrid, graph: &SolidGraph) -> Vec<u32> {
     let boundary: Vec<u32> = (0..graph.len() as u32).filter(|&v| is_boundary(grid, graph, v)).collect();
     graph.distances(&boundary)
 }
@@ -238,20 +255,14 @@ fn build(tree: &JointTree, names: &[String]) -> Skeleton {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mesh::{MeshGroup, Part};
 
     /// A thick body with two long thin legs below it (overlapping boxes).
     fn creature() -> Mesh {
-        let (pos, tris) = crate::test_shapes::boxes(&[
+        crate::test_shapes::box_mesh(&[
             ([-1.0, 2.0, -0.5], [1.0, 3.0, 0.5]),
             ([-0.9, 0.0, -0.2], [-0.5, 2.2, 0.2]),
             ([0.5, 0.0, -0.2], [0.9, 2.2, 0.2]),
-        ]);
-        let n = pos.len() as u32;
-        let t = tris.len() as u32;
-        let part =
-            Part { name: "c".into(), group: 0, material: None, vertices: 0..n, triangles: 0..t, skinned: true, morph_targets: vec![] };
-        Mesh { positions: pos, triangles: tris, parts: vec![part], groups: vec![MeshGroup::default()], ..Default::default() }
+        ])
     }
 
     #[test]
@@ -280,18 +291,14 @@ mod tests {
 
     /// A T-posed box figure, Y up, facing +Z: legs, torso, arms, head.
     fn figure() -> Mesh {
-        let (pos, tris) = crate::test_shapes::boxes(&[
+        crate::test_shapes::box_mesh(&[
             ([0.1, 0.0, -0.1], [0.3, 0.9, 0.1]),
             ([-0.3, 0.0, -0.1], [-0.1, 0.9, 0.1]),
             ([-0.35, 0.85, -0.15], [0.35, 1.5, 0.15]),
             ([0.3, 1.3, -0.07], [1.1, 1.45, 0.07]),
             ([-1.1, 1.3, -0.07], [-0.3, 1.45, 0.07]),
             ([-0.15, 1.5, -0.12], [0.15, 1.8, 0.12]),
-        ]);
-        let (n, t) = (pos.len() as u32, tris.len() as u32);
-        let part =
-            Part { name: "f".into(), group: 0, material: None, vertices: 0..n, triangles: 0..t, skinned: true, morph_targets: vec![] };
-        Mesh { positions: pos, triangles: tris, parts: vec![part], groups: vec![MeshGroup::default()], ..Default::default() }
+        ])
     }
 
     #[test]
