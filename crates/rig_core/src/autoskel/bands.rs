@@ -191,3 +191,75 @@ pub fn merge_close_joints(tree: JointTree, min_distance: f32) -> JointTree {
     let parents = tree.parents.iter().map(|p| p.map(|p| target[p])).collect();
     retain(&JointTree { positions: tree.positions, parents }, &remove)
 }
+
+/// Replaces the root of `tree` by a trunk: a chain of `count` joints from one end to the
+/// other of the solid column through the root (plus the far end as its tip), along the axis
+/// where that column is longest, the `up` axis counting `UP_BONUS` times its length (blobs
+/// stand on it; a fish lying along another axis gets its spine along its body). Joints
+/// reached from the root through joints within `near` of that column (the band tree's own
+/// chain up or down the body) are folded into it; every other child attaches to the trunk
+/// joint nearest to it. Unchanged when the column is shorter than `min_length`.
+pub fn with_trunk(grid: &VoxelGrid, tree: JointTree, up: usize, count: usize, near: f32, min_length: f32) -> JointTree {
+    let Some(&root) = tree.positions.first() else { return tree };
+    let column = |axis: usize| solid_column(grid, root, axis);
+    let axis = (0..3)
+        .max_by(|&a, &b| {
+            let len = |k: usize| (column(k).1 - column(k).0).norm() * if k == up { UP_BONUS } else { 1.0 };
+            len(a).total_cmp(&len(b))
+        })
+        .unwrap_or(up);
+    let (bottom, top) = column(axis);
+    if (top - bottom).norm() < min_length || count == 0 {
+        return tree;
+    }
+    let trunk: Vec<Vector3<f32>> = (0..=count).map(|k| bottom.lerp(&top, k as f32 / count as f32)).collect();
+    let off_trunk = |p: &Vector3<f32>| {
+        (p[axis] < bottom[axis] || p[axis] > top[axis]) || {
+            let mut q = *p;
+            q[axis] = root[axis];
+            (q - root).norm() > near
+        }
+    };
+    // Joints folded into the trunk: the root and descendants connected to it through joints
+    // near the column.
+    let n = tree.positions.len();
+    let mut folded = vec![false; n];
+    folded[0] = true;
+    for i in 1..n {
+        folded[i] = tree.parents[i].is_some_and(|p| folded[p]) && !off_trunk(&tree.positions[i]);
+    }
+    let mut out = JointTree { positions: trunk.clone(), parents: (0..trunk.len()).map(|k| k.checked_sub(1)).collect() };
+    let mut new_index = vec![usize::MAX; n];
+    for i in (0..n).filter(|&i| !folded[i]) {
+        new_index[i] = out.positions.len();
+        let parent = match tree.parents[i] {
+            Some(p) if !folded[p] => new_index[p],
+            _ => nearest(&trunk, &tree.positions[i]),
+        };
+        out.positions.push(tree.positions[i]);
+        out.parents.push(Some(parent));
+    }
+    out
+}
+
+/// How much longer another axis's solid column must be than the up axis's to carry the trunk.
+const UP_BONUS: f32 = 1.3;
+
+/// The ends of the run of solid voxels through `p` along `axis`.
+fn solid_column(grid: &VoxelGrid, p: Vector3<f32>, axis: usize) -> (Vector3<f32>, Vector3<f32>) {
+    let solid_at = |q: &Vector3<f32>| grid.contains(q) && grid.solid[grid.index(grid.cell_of(q))];
+    let mut step = Vector3::zeros();
+    step[axis] = grid.size;
+    let walk = |sign: f32| {
+        let mut q = p;
+        while solid_at(&(q + step * sign)) {
+            q += step * sign;
+        }
+        q
+    };
+    (walk(-1.0), walk(1.0))
+}
+
+fn nearest(points: &[Vector3<f32>], p: &Vector3<f32>) -> usize {
+    (0..points.len()).min_by(|&a, &b| (points[a] - p).norm_squared().total_cmp(&(points[b] - p).norm_squared())).unwrap_or(0)
+}
