@@ -241,25 +241,7 @@ fn find_legs(grid: &VoxelGrid, f: &Frame) -> Result<Vec<Leg>, String> {
     for (k, &i) in order.iter().enumerate().skip(first) {
         let layer = Layer::new(grid, f.up, i);
         let follow: Vec<Option<usize>> = legs.iter().map(|l| l.piece.as_ref().and_then(|p| layer.follow(p))).collect();
-        let mut drop = vec![false; legs.len()];
-        let mut groups: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
-        for leg in (0..legs.len()).filter(|&l| legs[l].piece.is_some()) {
-            match follow[leg] {
-                Some(next) => groups.entry(next).or_default().push(leg),
-                None if legs[leg].track.len() >= YOUNG => return Err("a leg ends before it joins the body".into()),
-                None => drop[leg] = true, // a stray piece of the lowest layers
-            }
-        }
-        // Legs reaching the same piece: young ones (feet pieces, stray bits) fold into an old
-        // one; with no old one they are one foot, the longest followed kept; two or more old
-        // ones have joined the body (below).
-        for group in groups.values().filter(|g| g.len() > 1) {
-            let old = group.iter().filter(|&&l| legs[l].track.len() >= YOUNG).count();
-            let keep = group.iter().copied().max_by_key(|&l| (legs[l].track.len(), std::cmp::Reverse(l)));
-            for &l in group {
-                drop[l] = if old == 0 { Some(l) != keep } else { legs[l].track.len() < YOUNG };
-            }
-        }
+        let drop = merged_or_stray(&legs, &follow)?;
         let follow: Vec<Option<usize>> = follow.iter().zip(&drop).map(|(f, d)| if *d { None } else { *f }).collect();
         let mut kept = Vec::new();
         for (leg, (mut l, next)) in legs.drain(..).zip(follow.iter().copied()).enumerate() {
@@ -289,6 +271,31 @@ fn find_legs(grid: &VoxelGrid, f: &Frame) -> Result<Vec<Leg>, String> {
         }
     }
     order_legs(f, legs)
+}
+
+/// Which legs stop being followed at this layer (`follow`: the piece each reaches in it): a
+/// young leg (followed for fewer than `YOUNG` layers) whose piece vanished is a stray bit of
+/// the lowest layers; legs reaching the same piece are one foot when all are young (the
+/// longest followed is kept), and young ones fold into an old one (two or more old ones have
+/// joined the body, which the caller sees). An old leg whose piece vanished is an error.
+fn merged_or_stray(legs: &[Tracking], follow: &[Option<usize>]) -> Result<Vec<bool>, String> {
+    let mut drop = vec![false; legs.len()];
+    let mut groups: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    for leg in (0..legs.len()).filter(|&l| legs[l].piece.is_some()) {
+        match follow[leg] {
+            Some(next) => groups.entry(next).or_default().push(leg),
+            None if legs[leg].track.len() >= YOUNG => return Err("a leg ends before it joins the body".into()),
+            None => drop[leg] = true,
+        }
+    }
+    for group in groups.values().filter(|g| g.len() > 1) {
+        let old = group.iter().filter(|&&l| legs[l].track.len() >= YOUNG).count();
+        let keep = group.iter().copied().max_by_key(|&l| (legs[l].track.len(), std::cmp::Reverse(l)));
+        for &l in group {
+            drop[l] = if old == 0 { Some(l) != keep } else { legs[l].track.len() < YOUNG };
+        }
+    }
+    Ok(drop)
 }
 
 /// Pieces of this layer that no leg reached and that could be feet: big enough next to the
