@@ -201,14 +201,10 @@ pub fn merge_close_joints(tree: JointTree, min_distance: f32) -> JointTree {
 /// joint nearest to it. Unchanged when the column is shorter than `min_length`.
 pub fn with_trunk(grid: &VoxelGrid, tree: JointTree, up: usize, count: usize, near: f32, min_length: f32) -> JointTree {
     let Some(&root) = tree.positions.first() else { return tree };
-    let column = |axis: usize| solid_column(grid, root, axis);
-    let axis = (0..3)
-        .max_by(|&a, &b| {
-            let len = |k: usize| (column(k).1 - column(k).0).norm() * if k == up { UP_BONUS } else { 1.0 };
-            len(a).total_cmp(&len(b))
-        })
-        .unwrap_or(up);
-    let (bottom, top) = column(axis);
+    let columns = [0, 1, 2].map(|axis| solid_column(grid, root, axis));
+    let weighted = |k: usize| (columns[k].1 - columns[k].0).norm() * if k == up { UP_BONUS } else { 1.0 };
+    let axis = (0..3).max_by(|&a, &b| weighted(a).total_cmp(&weighted(b))).unwrap_or(up);
+    let (bottom, top) = columns[axis];
     if (top - bottom).norm() < min_length || count == 0 {
         return tree;
     }

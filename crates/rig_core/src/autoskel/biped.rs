@@ -63,6 +63,19 @@ impl Frame {
         p[self.up] * self.up_sign
     }
 
+    /// The point of `track` whose height is nearest to `h`.
+    pub(super) fn nearest_at_height(&self, track: &[Vector3<f32>], h: f32) -> Option<Vector3<f32>> {
+        track.iter().min_by(|a, b| (self.height(a) - h).abs().total_cmp(&(self.height(b) - h).abs())).copied()
+    }
+
+    /// Fails, saying why, when the shape is too little mirror-symmetric for a template.
+    pub(super) fn check_symmetric(&self) -> Result<(), String> {
+        if self.symmetry < MIN_SYMMETRY {
+            return Err(format!("the shape is not left/right symmetric ({:.0}% mirrors onto itself)", 100.0 * self.symmetry));
+        }
+        Ok(())
+    }
+
     /// `p` with its height set to `h`.
     pub(super) fn at_height(&self, p: Vector3<f32>, h: f32) -> Vector3<f32> {
         let mut q = p;
@@ -326,19 +339,7 @@ fn torso_centre(grid: &VoxelGrid, f: &Frame, h: f32, half_width: f32, fallback: 
         return probe;
     }
     let layer = Layer::new(grid, f.up, grid.cell_of(&probe)[f.up]);
-    let (mut sum, mut n) = (Vector3::zeros(), 0usize);
-    for c in layer.pieces.iter().flat_map(|p| &p.cells) {
-        let p = grid.center(*c);
-        if (p[f.lateral] - f.centre).abs() <= half_width {
-            sum += p;
-            n += 1;
-        }
-    }
-    if n == 0 {
-        probe
-    } else {
-        f.at_height(sum / n as f32, h)
-    }
+    layer.centroid_where(grid, |p| (p[f.lateral] - f.centre).abs() <= half_width).map_or(probe, |c| f.at_height(c, h))
 }
 
 /// Joint names of the template, parents first (see `fit`).
@@ -392,20 +393,19 @@ const PARENTS: [Option<usize>; 22] = [
     Some(20),
 ];
 
-/// Pieces of the lowest layers smaller than this are not feet.
-const MIN_FOOT_CELLS: usize = 3;
-/// Shapes less mirror-symmetric than this are not bipeds.
+/// Pieces of the lowest layers smaller than this are not feet (both templates).
+pub(super) const MIN_FOOT_CELLS: usize = 3;
+/// Shapes less mirror-symmetric than this fit neither template.
 const MIN_SYMMETRY: f32 = 0.5;
-/// Legs (ground to crotch) shorter than this share of the height are not legs.
-const MIN_LEG: f32 = 0.1;
+/// Legs (ground to crotch, or to the body) shorter than this share of the height are not legs
+/// (both templates).
+pub(super) const MIN_LEG: f32 = 0.1;
 /// Arms (hand to shoulder) shorter than this share of the height are not arms.
 const MIN_ARM: f32 = 0.1;
 
 /// Fits the biped template with `f` as the character's frame, or says why it does not fit.
 pub fn fit(grid: &VoxelGrid, f: &Frame) -> Result<JointTree, String> {
-    if f.symmetry < MIN_SYMMETRY {
-        return Err(format!("the shape is not left/right symmetric ({:.0}% mirrors onto itself)", 100.0 * f.symmetry));
-    }
+    f.check_symmetric()?;
     let ([leg_l, leg_r], crotch) = find_legs(grid, f)?;
     let arm_l = find_arm(grid, f, 1.0).map_err(|e| format!("left side: {e}"))?;
     let arm_r = find_arm(grid, f, -1.0).map_err(|e| format!("right side: {e}"))?;
@@ -443,8 +443,7 @@ pub fn fit(grid: &VoxelGrid, f: &Frame) -> Result<JointTree, String> {
         let hip = leg.track.last().copied().unwrap_or_default();
         let thigh = f.at_height(hip, crotch + 0.05 * body);
         let height_of = |t: f32| ground + t * (crotch - ground);
-        let at =
-            |h: f32| leg.track.iter().min_by(|a, b| (f.height(a) - h).abs().total_cmp(&(f.height(b) - h).abs())).copied().unwrap_or(hip);
+        let at = |h: f32| f.nearest_at_height(&leg.track, h).unwrap_or(hip);
         let ankle = at(height_of(0.1));
         let mut ball = ankle + (leg.toe_tip - ankle) * 0.65;
         ball = f.at_height(ball, height_of(0.03));

@@ -287,7 +287,7 @@ mod tests {
     use super::*;
 
     /// A thick body with two long thin legs below it (overlapping boxes).
-    fn creature() -> Mesh {
+    pub(super) fn creature() -> Mesh {
         crate::test_shapes::box_mesh(&[
             ([-1.0, 2.0, -0.5], [1.0, 3.0, 0.5]),
             ([-0.9, 0.0, -0.2], [-0.5, 2.2, 0.2]),

@@ -9,18 +9,12 @@
 
 use nalgebra::Vector3;
 
-use super::biped::{along, layers_from, solid_top, Frame};
+use super::biped::{along, layers_from, solid_top, Frame, MIN_FOOT_CELLS, MIN_LEG};
 use super::slices::{Layer, Piece};
 use super::JointTree;
 use crate::autoskin::geodesic::{SolidGraph, UNREACHED};
 use crate::autoskin::voxel::VoxelGrid;
 
-/// Pieces of the lowest layers smaller than this are not feet.
-const MIN_FOOT_CELLS: usize = 3;
-/// Shapes less mirror-symmetric than this are not quadrupeds.
-const MIN_SYMMETRY: f32 = 0.5;
-/// Legs (ground to body) shorter than this share of the height are not legs.
-const MIN_LEG: f32 = 0.1;
 /// Front and back legs closer than this share of the body's length (or than the two sides
 /// are apart) are not two pairs.
 const MIN_PAIR_GAP: f32 = 0.1;
@@ -106,8 +100,7 @@ impl Leg {
     /// The track point nearest to `fraction` of the way from the leg's lowest to its top point.
     fn at(&self, f: &Frame, fraction: f32) -> Vector3<f32> {
         let (lo, hi) = (f.height(&self.track[0]), f.height(&self.top()));
-        let h = lo + fraction * (hi - lo);
-        self.track.iter().min_by(|a, b| (f.height(a) - h).abs().total_cmp(&(f.height(b) - h).abs())).copied().unwrap_or_default()
+        f.nearest_at_height(&self.track, lo + fraction * (hi - lo)).unwrap_or_default()
     }
 }
 
@@ -120,9 +113,7 @@ pub struct Fitted {
 /// Fits the quadruped template with `f` as the frame (its `up` is used; which horizontal end
 /// is the head is found from the shape), or says why it does not fit.
 pub fn fit(grid: &VoxelGrid, f: &Frame) -> Result<Fitted, String> {
-    if f.symmetry < MIN_SYMMETRY {
-        return Err(format!("the shape is not left/right symmetric ({:.0}% mirrors onto itself)", 100.0 * f.symmetry));
-    }
+    f.check_symmetric()?;
     let legs = find_legs(grid, f)?;
     let ground = legs.iter().map(|l| f.height(&l.track[0])).fold(f32::MAX, f32::min);
     let height = solid_top(grid, f) - ground;
@@ -371,19 +362,9 @@ fn torso_centre(grid: &VoxelGrid, f: &Frame, p: Vector3<f32>, top: f32, half_wid
         return p;
     }
     let layer = Layer::new(grid, f.front, grid.cell_of(&p)[f.front]);
-    let (mut sum, mut n) = (Vector3::zeros(), 0usize);
-    for c in layer.pieces.iter().flat_map(|piece| &piece.cells) {
-        let q = grid.center(*c);
-        if f.height(&q) >= top && (q[f.lateral] - f.centre).abs() <= half_width {
-            sum += q;
-            n += 1;
-        }
-    }
-    if n == 0 {
-        f.at_height(p, top)
-    } else {
-        sum / n as f32
-    }
+    layer
+        .centroid_where(grid, |q| f.height(q) >= top && (q[f.lateral] - f.centre).abs() <= half_width)
+        .unwrap_or_else(|| f.at_height(p, top))
 }
 
 /// The centre line from a body point out to an extremity (head or tail tip).
@@ -555,11 +536,7 @@ mod tests {
 
     #[test]
     fn two_legs_do_not_fit_the_quadruped_template_and_say_why() {
-        let biped = crate::test_shapes::box_mesh(&[
-            ([-1.0, 2.0, -0.5], [1.0, 3.0, 0.5]),
-            ([-0.9, 0.0, -0.2], [-0.5, 2.2, 0.2]),
-            ([0.5, 0.0, -0.2], [0.9, 2.2, 0.2]),
-        ]);
+        let biped = super::super::tests::creature();
         let options = AutoSkeletonOptions { kind: SkeletonKind::Quadruped, ..Default::default() };
         let err = skeleton_for_mesh(&biped, &options).expect_err("two legs");
         assert!(err.contains("quadruped template does not fit") && err.contains("feet"), "{err}");

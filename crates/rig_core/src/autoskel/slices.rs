@@ -85,6 +85,16 @@ impl Layer {
         Layer { plane, width: h, labels, pieces }
     }
 
+    /// Centroid (mesh space) of this layer's voxels whose centres satisfy `keep`, if any do.
+    pub fn centroid_where(&self, grid: &VoxelGrid, keep: impl Fn(&Vector3<f32>) -> bool) -> Option<Vector3<f32>> {
+        let (mut sum, mut n) = (Vector3::zeros(), 0usize);
+        for p in self.pieces.iter().flat_map(|piece| &piece.cells).map(|c| grid.center(*c)).filter(|p| keep(p)) {
+            sum += p;
+            n += 1;
+        }
+        (n > 0).then(|| sum / n as f32)
+    }
+
     /// The piece of this layer that shares the most in-layer positions with `previous` (a
     /// piece of the neighbouring layer), if any.
     pub fn follow(&self, previous: &Piece) -> Option<usize> {
