@@ -22,6 +22,8 @@ const MIN_PAIR_GAP: f32 = 0.1;
 const MIN_TAIL: f32 = 1.0;
 /// Feet may start in the lowest this share of the solid's height.
 const FEET_SHARE: f32 = 0.4;
+/// Toes of one foot are closer together than this share of the solid's longest horizontal extent.
+const TOE_SPREAD: f32 = 0.25;
 /// Legs followed for fewer layers than this are still feet that may merge into one.
 const YOUNG: usize = 4;
 /// The head joint sits this far along the centre line from the base of the neck to the
@@ -187,7 +189,7 @@ impl<'a> Body<'a> {
         let spacing = |pair: &[&Leg; 2]| (pair[0].top() - pair[1].top())[f.lateral].abs();
         let lateral = 0.5 * (spacing(&front) + spacing(&back));
         let gap = mid_top(&front)[f.front] - mid_top(&back)[f.front];
-        if gap.abs() < lateral.max(MIN_PAIR_GAP * length) {
+        if gap.abs() < (0.5 * lateral).max(MIN_PAIR_GAP * length) {
             return Err("the front and back legs are too close together for a four-legged body".into());
         }
         let (fm, bm) = (mid_top(&front)[f.front], mid_top(&back)[f.front]);
@@ -228,10 +230,14 @@ fn find_legs(grid: &VoxelGrid, f: &Frame) -> Result<Vec<Leg>, String> {
     let first = order.iter().position(|&i| !Layer::new(grid, f.up, i).pieces.is_empty()).ok_or("the mesh has no volume")?;
     let last_solid = order.iter().rposition(|&i| !Layer::new(grid, f.up, i).pieces.is_empty()).unwrap_or(first);
     let feet_until = first + ((last_solid - first) as f32 * FEET_SHARE) as usize;
+    let toe_spread = TOE_SPREAD * solid_extent(grid, f.front).max(solid_extent(grid, f.lateral));
     let mut legs: Vec<Tracking> = Vec::new();
     for (k, &i) in order.iter().enumerate().skip(first) {
         let layer = Layer::new(grid, f.up, i);
-        let follow: Vec<Option<usize>> = legs.iter().map(|l| l.piece.as_ref().and_then(|p| layer.follow(p))).collect();
+        let mut follow: Vec<Option<usize>> = legs.iter().map(|l| l.piece.as_ref().and_then(|p| layer.follow(p))).collect();
+        if k <= feet_until {
+            (legs, follow) = merge_toes(grid, f, toe_spread, legs, follow, &layer.pieces);
+        }
         let drop = merged_or_stray(&legs, &follow)?;
         let follow: Vec<Option<usize>> = follow.iter().zip(&drop).map(|(f, d)| if *d { None } else { *f }).collect();
         let mut kept = Vec::new();
@@ -262,6 +268,75 @@ fn find_legs(grid: &VoxelGrid, f: &Frame) -> Result<Vec<Leg>, String> {
         }
     }
     order_legs(f, legs)
+}
+
+/// Legs followed for `YOUNG` layers or more that reach the same piece on one side of the
+/// symmetry plane, low down and close together, are the toes or claws of one foot: they become
+/// one leg whose track is the mean of theirs, layer by layer (a body's cross-section spans both
+/// sides), and which goes on into that piece. `spread`: how far apart toes may be.
+fn merge_toes(
+    grid: &VoxelGrid,
+    f: &Frame,
+    spread: f32,
+    legs: Vec<Tracking>,
+    follow: Vec<Option<usize>>,
+    pieces: &[Piece],
+) -> (Vec<Tracking>, Vec<Option<usize>>) {
+    let mut groups: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    for (l, next) in follow.iter().enumerate() {
+        match next {
+            Some(next) if legs[l].track.len() >= YOUNG && legs[l].piece.is_some() => groups.entry(*next).or_default().push(l),
+            _ => {}
+        }
+    }
+    groups.retain(|&next, g| {
+        let tops: Vec<Vector3<f32>> = g.iter().filter_map(|&l| legs[l].track.last().copied()).collect();
+        g.len() > 1 && !pieces[next].crosses(grid, f.lateral, f.centre) && close_together(f, &tops, spread)
+    });
+    if groups.is_empty() {
+        return (legs, follow);
+    }
+    let mut slots: Vec<Option<Tracking>> = legs.into_iter().map(Some).collect();
+    let (mut merged, mut merged_follow) = (Vec::new(), Vec::new());
+    for (&next, group) in &groups {
+        let toes: Vec<Tracking> = group.iter().filter_map(|&l| slots[l].take()).collect();
+        let mut foot = toes_as_one(toes);
+        // The foot the toes join is bigger than any of them, and is not the body.
+        foot.piece = Some(pieces[next].clone());
+        merged.push(foot);
+        merged_follow.push(Some(next));
+    }
+    let rest = slots.into_iter().zip(follow).filter_map(|(l, next)| l.map(|l| (l, next)));
+    let (legs, follow): (Vec<_>, Vec<_>) = rest.chain(merged.into_iter().zip(merged_follow)).unzip();
+    (legs, follow)
+}
+
+/// Whether the points are nearer each other (across the up axis) than `spread`: the toes of one
+/// foot, not a front and a back leg.
+fn close_together(f: &Frame, points: &[Vector3<f32>], spread: f32) -> bool {
+    points.iter().all(|a| {
+        points.iter().all(|b| {
+            let mut d = a - b;
+            d[f.up] = 0.0;
+            d.norm() < spread
+        })
+    })
+}
+
+/// One leg from several toes that end in the same layer: the mean of their tracks, aligned at
+/// the top, over the layers where any of them was followed.
+fn toes_as_one(toes: Vec<Tracking>) -> Tracking {
+    let longest = toes.iter().map(|t| t.track.len()).max().unwrap_or(0);
+    let track = (0..longest)
+        .map(|from_top| {
+            let points: Vec<Vector3<f32>> =
+                toes.iter().filter(|t| t.track.len() > from_top).map(|t| t.track[t.track.len() - 1 - from_top]).collect();
+            points.iter().sum::<Vector3<f32>>() / points.len() as f32
+        })
+        .rev()
+        .collect();
+    let piece = toes.iter().find_map(|t| t.piece.clone());
+    Tracking { track, cells: toes.into_iter().flat_map(|t| t.cells).collect(), piece }
 }
 
 /// Which legs stop being followed at this layer (`follow`: the piece each reaches in it): a
@@ -302,10 +377,7 @@ fn new_feet(grid: &VoxelGrid, f: &Frame, pieces: &[Piece], followed: &[Option<us
         .iter()
         .enumerate()
         .filter(|(i, p)| !reached.contains(i) && p.cells.len() >= MIN_FOOT_CELLS && p.cells.len() * 5 >= reference)
-        .filter(|(_, p)| {
-            let (lo, hi) = p.range(grid, f.lateral);
-            (lo - f.centre) * (hi - f.centre) > 0.0 // across the middle: a tail or a chin
-        })
+        .filter(|(_, p)| !p.crosses(grid, f.lateral, f.centre)) // across the middle: a tail or a chin
         .map(|(_, p)| p.clone())
         .collect()
 }
@@ -481,6 +553,23 @@ mod tests {
         ])
     }
 
+    /// The box animal with each leg raised off the ground on two claws (a crab's or a bird's
+    /// foot: the claws are followed first and meet where the leg starts).
+    fn clawed_animal() -> Mesh {
+        let mut boxes = vec![
+            ([-0.4, 1.0, -1.2], [0.4, 1.6, 1.2]),
+            ([-0.15, 1.3, 1.1], [0.15, 2.2, 1.4]),
+            ([-0.2, 2.0, 1.3], [0.2, 2.4, 2.0]),
+            ([-0.07, 1.35, -2.4], [0.07, 1.5, -1.1]),
+        ];
+        for (x, z) in [(0.2, 0.7), (-0.4, 0.7), (0.2, -1.0), (-0.4, -1.0)] {
+            boxes.push(([x, 0.3, z], [x + 0.2, 1.1, z + 0.2]));
+            boxes.push(([x - 0.1, 0.0, z], [x, 0.45, z + 0.2]));
+            boxes.push(([x + 0.2, 0.0, z], [x + 0.3, 0.45, z + 0.2]));
+        }
+        crate::test_shapes::box_mesh(&boxes)
+    }
+
     fn mirrored_front_to_back(mut mesh: Mesh) -> Mesh {
         mesh.positions.iter_mut().for_each(|p| *p = [-p[0], p[1], -p[2]]);
         mesh
@@ -532,6 +621,13 @@ mod tests {
     #[test]
     fn a_raised_paw_is_still_a_foot() {
         check_animal(&animal(0.3), 1.0, 1.0);
+    }
+
+    #[test]
+    fn the_claws_of_a_foot_are_one_leg() {
+        let options = AutoSkeletonOptions { kind: SkeletonKind::Quadruped, ..Default::default() };
+        skeleton_for_mesh(&clawed_animal(), &options).expect("fits");
+        check_animal(&clawed_animal(), 1.0, 1.0);
     }
 
     #[test]

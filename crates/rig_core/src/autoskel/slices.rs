@@ -25,6 +25,12 @@ impl Piece {
     pub fn range(&self, grid: &VoxelGrid, axis: usize) -> (f32, f32) {
         self.cells.iter().map(|c| grid.center(*c)[axis]).fold((f32::MAX, f32::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)))
     }
+
+    /// Whether the piece reaches both sides of the plane `axis = at` (touching it counts).
+    pub fn crosses(&self, grid: &VoxelGrid, axis: usize, at: f32) -> bool {
+        let (lo, hi) = self.range(grid, axis);
+        (lo - at) * (hi - at) <= 0.0
+    }
 }
 
 /// The layer `index` across `axis`: its pieces (8-connected) and a piece label per cell.
