@@ -162,9 +162,18 @@ fn find_legs(grid: &VoxelGrid, f: &Frame) -> Result<([Leg; 2], f32), String> {
             }
             legs = feet(grid, f, &layer.pieces);
             if let Some(pair) = &legs {
+                let below: Vec<usize> = order[start..k].iter().rev().copied().collect();
+                let lower = feet_below(grid, f, &below, pair);
                 for s in 0..2 {
+                    tracks[s].extend(lower[s].iter().rev().map(|p| p.centroid));
                     tracks[s].push(pair[s].centroid);
-                    toes[s] = toe_tip(grid, f, &pair[s]);
+                    toes[s] = lower[s].iter().chain([&pair[s]]).map(|p| toe_tip(grid, f, p)).fold(pair[s].centroid, |a, b| {
+                        if b[f.front] * f.front_sign > a[f.front] * f.front_sign {
+                            b
+                        } else {
+                            a
+                        }
+                    });
                 }
             }
             continue;
@@ -195,6 +204,36 @@ fn find_legs(grid: &VoxelGrid, f: &Frame) -> Result<([Leg; 2], f32), String> {
     }
     Err(if first_solid.is_none() { "the mesh has no volume" } else { "the legs never join" }.into())
 }
+
+/// The feet's cross-sections in the layers under the lowest layer where they are apart (boots
+/// that touch, feet joined at the soles), nearest first: each foot's piece followed down, the
+/// piece split at the symmetry plane where both feet reach it. Stops where a side's share is
+/// more than `BASE_SHARE` times the foot's area (a base or a platform under the feet).
+fn feet_below(grid: &VoxelGrid, f: &Frame, below: &[usize], feet: &[Piece; 2]) -> [Vec<Piece>; 2] {
+    let mut out: [Vec<Piece>; 2] = [Vec::new(), Vec::new()];
+    let mut current = feet.clone();
+    for &i in below {
+        let layer = Layer::new(grid, f.up, i);
+        let (Some(a), Some(b)) = (layer.follow(&current[0]), layer.follow(&current[1])) else { break };
+        let next = if a == b {
+            let (l, r) = split_by_plane(grid, f, &layer.pieces[a]);
+            [l, r]
+        } else {
+            [layer.pieces[a].clone(), layer.pieces[b].clone()]
+        };
+        if next.iter().zip(feet).any(|(n, foot)| n.cells.is_empty() || n.cells.len() > BASE_SHARE * foot.cells.len()) {
+            break;
+        }
+        for s in 0..2 {
+            out[s].push(next[s].clone());
+        }
+        current = next;
+    }
+    out
+}
+
+/// Under the feet, a side's cross-section more than this many times the foot's is a base.
+const BASE_SHARE: usize = 6;
 
 /// Whether the voxel of layer `index` midway between the two legs' centroids is solid.
 fn between_legs_is_solid(grid: &VoxelGrid, f: &Frame, left: &Piece, right: &Piece, index: usize) -> bool {

@@ -321,14 +321,18 @@ mod tests {
 
     /// A T-posed box figure, Y up, facing +Z: legs, torso, arms, head.
     fn figure() -> Mesh {
-        crate::test_shapes::box_mesh(&[
+        crate::test_shapes::box_mesh(&figure_boxes())
+    }
+
+    fn figure_boxes() -> Vec<([f32; 3], [f32; 3])> {
+        vec![
             ([0.1, 0.0, -0.1], [0.3, 0.9, 0.1]),
             ([-0.3, 0.0, -0.1], [-0.1, 0.9, 0.1]),
             ([-0.35, 0.85, -0.15], [0.35, 1.5, 0.15]),
             ([0.3, 1.3, -0.07], [1.1, 1.45, 0.07]),
             ([-1.1, 1.3, -0.07], [-0.3, 1.45, 0.07]),
             ([-0.15, 1.5, -0.12], [0.15, 1.8, 0.12]),
-        ])
+        ]
     }
 
     #[test]
@@ -345,6 +349,22 @@ mod tests {
         assert!(at("head").y > at("neck_01").y && at("neck_01").y >= at("upperarm_l").y - 0.05, "head {:?}", at("head"));
         let inside = crate::metrics::joints_inside(&s, &mesh.positions, &mesh.triangles);
         assert!(inside >= 0.95, "{inside}");
+    }
+
+    #[test]
+    fn feet_joined_at_the_soles_still_reach_the_ground() {
+        // Boots that touch in the middle: the legs are apart only from the ankles up.
+        let raised = figure_boxes().into_iter().map(|(lo, hi)| ([lo[0], lo[1] + 0.15, lo[2]], [hi[0], hi[1] + 0.15, hi[2]]));
+        let boots = [([-0.32, 0.0, -0.12], [0.0, 0.2, 0.3]), ([0.0, 0.0, -0.12], [0.32, 0.2, 0.3])];
+        let mesh = crate::test_shapes::box_mesh(&raised.chain(boots).collect::<Vec<_>>());
+        let options = AutoSkeletonOptions { kind: SkeletonKind::Biped, ..Default::default() };
+        let s = skeleton_for_mesh(&mesh, &options).expect("fits");
+        let pos = crate::autoskin::bones::bind_positions(&s);
+        let at = |name: &str| pos[s.find(name).unwrap_or_else(|| panic!("no joint {name}"))];
+        for (foot, ball, side) in [("foot_l", "ball_l", 1.0), ("foot_r", "ball_r", -1.0)] {
+            assert!(at(foot).y < 0.2 && at(foot).x * side > 0.05, "{foot} in its boot: {:?}", at(foot));
+            assert!(at(ball).y < 0.1 && at(ball).z > 0.05, "{ball} towards the toe: {:?}", at(ball));
+        }
     }
 
     #[test]
