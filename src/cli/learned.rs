@@ -3,7 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use rig_core::{Rig, Task};
+use rig_model::augment::{posed_copy, Augment};
 use rig_model::data::Asset;
+use rig_model::features::SkinPrior;
 
 use super::files;
 
@@ -18,8 +20,8 @@ pub fn rigged_files(inputs: &[PathBuf]) -> Vec<PathBuf> {
 /// Loads each file and builds its shape field for the artist's skeleton, with a progress bar;
 /// files that cannot be used are reported and skipped. Joints that carry no weight in the file
 /// (IK targets, end markers) are not learned from, as in `rig --use-skeleton`.
-pub fn load_assets(paths: &[PathBuf]) -> Vec<(PathBuf, Asset)> {
-    load_each(paths, load_asset)
+pub fn load_assets(paths: &[PathBuf], prior: SkinPrior) -> Vec<(PathBuf, Asset)> {
+    load_each(paths, |p| load_asset(p, prior))
 }
 
 /// `load` for each file with a progress bar; failures are reported and skipped.
@@ -38,8 +40,22 @@ pub fn load_each<T>(paths: &[PathBuf], load: impl Fn(&Path) -> anyhow::Result<T>
     out
 }
 
-pub fn load_asset(path: &Path) -> anyhow::Result<Asset> {
-    Ok(Asset::new(&load_rig(path)?, Task::silent())?)
+/// One rigged file's shape field, then `copies` more of it in random poses, stretched
+/// ([`posed_copy`]; the seeds come from the file's name, so a run repeats).
+pub fn load_augmented(path: &Path, prior: SkinPrior, copies: usize) -> anyhow::Result<Vec<Asset>> {
+    let rig = load_rig(path)?;
+    let mut out = vec![Asset::new(&rig, prior, Task::silent())?];
+    let base = rig.name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
+    for k in 0..copies {
+        let copy = posed_copy(&rig, &Augment::default(), base.wrapping_add(k as u64));
+        out.push(Asset::new(&copy, prior, Task::silent())?);
+    }
+    Ok(out)
+}
+
+/// One rigged file's shape field, built with the `prior` binder (the model's).
+pub fn load_asset(path: &Path, prior: SkinPrior) -> anyhow::Result<Asset> {
+    Ok(Asset::new(&load_rig(path)?, prior, Task::silent())?)
 }
 
 /// A rigged file with its weightless joints marked non-deforming, named for tables.

@@ -59,7 +59,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let options = DecodeOptions { max_influences: a.max_influences.max(1), min_weight: a.min_weight };
     let mut rows = Vec::new();
     for path in &files {
-        match learned::load_asset(path) {
+        match learned::load_asset(path, model.prior()) {
             Ok(asset) => rows.push(round_trip(&model, &asset, &options, &device)),
             Err(e) => eprintln!("skipped {}: {e:#}", path.display()),
         }

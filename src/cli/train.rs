@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use burn::module::AutodiffModule;
+use rig_model::features::SkinPrior;
 use rig_model::gen_data::{check_code_width, gen_asset, GenAsset};
 use rig_model::gen_train::{best_generator, train_generator, GenTrainOptions};
 use rig_model::generator::RigGeneratorConfig;
@@ -20,6 +21,24 @@ enum What {
     Tokenizer,
     /// The autoregressive skeleton + skin generator (needs the tokenizer in the models folder).
     Generator,
+}
+
+/// `--prior`: which geometric binder the tokenizer's features are built on.
+#[derive(clap::ValueEnum, Clone, Copy)]
+enum PriorArg {
+    /// Bone heat (the geometric default).
+    Heat,
+    /// The inverse-distance falloff binder (the models shipped before session 11).
+    Falloff,
+}
+
+impl From<PriorArg> for SkinPrior {
+    fn from(p: PriorArg) -> SkinPrior {
+        match p {
+            PriorArg::Heat => SkinPrior::Heat,
+            PriorArg::Falloff => SkinPrior::Falloff,
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -50,6 +69,13 @@ pub struct Args {
     lr: f64,
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Tokenizer: the geometric binder whose weights its features include (kept in its config).
+    #[arg(long, value_enum, default_value_t = PriorArg::Heat)]
+    prior: PriorArg,
+    /// Tokenizer: this many extra copies of each training character, each in a random pose of
+    /// its own skeleton (up to 20 degrees per joint) and stretched by up to 15 % per axis.
+    #[arg(long, default_value_t = 0)]
+    augment: usize,
     /// Width of the decoder's layers (tokenizer).
     #[arg(long, default_value_t = 128)]
     decoder_width: usize,
@@ -89,8 +115,10 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     if matches!(a.what, What::Generator) {
         return train_generator_files(&a, &train_files, &val_files, t);
     }
-    let train_set: Vec<_> = learned::load_assets(&train_files).into_iter().map(|(_, a)| a).collect();
-    let validation: Vec<_> = learned::load_assets(&val_files).into_iter().map(|(_, a)| a).collect();
+    let prior = a.prior.into();
+    let train_set: Vec<_> =
+        learned::load_each(&train_files, |p| learned::load_augmented(p, prior, a.augment)).into_iter().flat_map(|(_, a)| a).collect();
+    let validation: Vec<_> = learned::load_assets(&val_files, prior).into_iter().map(|(_, a)| a).collect();
     let bones: usize = train_set.iter().map(|a| a.bones().len()).sum();
     eprintln!(
         "{} training assets ({bones} bones), {} validation assets, prepared in {:.0} s",
@@ -98,7 +126,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         validation.len(),
         t.elapsed().as_secs_f64()
     );
-    let config = SkinTokenizerConfig::new().with_decoder_width(a.decoder_width).with_points(a.points.max(8));
+    let config = SkinTokenizerConfig::new().with_decoder_width(a.decoder_width).with_points(a.points.max(8)).with_prior(prior);
     let options = TrainOptions { epochs: a.epochs, queries: a.queries.max(8), learning_rate: a.lr, seed: a.seed, ..Default::default() };
     let dir = RunDir(a.run.clone());
     let device = Default::default();

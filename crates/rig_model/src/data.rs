@@ -6,7 +6,7 @@ use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 use rig_core::{Cancelled, Rig, Task};
 
-use crate::features::{weight_in, ShapeField, FEATURES};
+use crate::features::{weight_in, ShapeField, SkinPrior, FEATURES};
 
 /// One rigged character ready for sampling.
 pub struct Asset {
@@ -32,15 +32,16 @@ pub enum AssetError {
 }
 
 impl Asset {
-    /// Builds the shape field for the rig's own skeleton and keeps its weights as the truth.
-    pub fn new(rig: &Rig, task: Task) -> Result<Asset, AssetError> {
+    /// Builds the shape field (with the `prior` binder's weights) for the rig's own skeleton and
+    /// keeps its weights as the truth.
+    pub fn new(rig: &Rig, prior: SkinPrior, task: Task) -> Result<Asset, AssetError> {
         if rig.skeleton.is_empty() || rig.weights.iter().all(|(j, _)| j.is_empty()) {
             return Err(AssetError::NoSkin);
         }
         if rig.weights.iter().any(|(_, w)| w.iter().any(|x| !x.is_finite())) {
             return Err(AssetError::BadWeights);
         }
-        let field = ShapeField::new(&rig.mesh, &rig.skeleton, task)?;
+        let field = ShapeField::new(&rig.mesh, &rig.skeleton, prior, task)?;
         if field.deforming().next().is_none() {
             return Err(AssetError::NoSkin);
         }

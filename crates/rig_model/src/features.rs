@@ -10,6 +10,27 @@ use nalgebra::Vector3;
 use rig_core::autoskin::{bones, smooth, AutoSkinOptions, SkinBinder};
 use rig_core::{Cancelled, Mesh, Skeleton, Task};
 
+/// Which geometric binder gives the prior weights the features are built on (a model is trained
+/// with one and must be run with the same; its config says which).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SkinPrior {
+    /// The inverse-distance falloff binder (the models shipped before session 11).
+    #[default]
+    Falloff,
+    /// Bone heat, the geometric default since session 9.
+    Heat,
+}
+
+impl SkinPrior {
+    fn options(self) -> AutoSkinOptions {
+        match self {
+            SkinPrior::Falloff => AutoSkinOptions::falloff(),
+            SkinPrior::Heat => AutoSkinOptions::default(),
+        }
+    }
+}
+
 /// Features per (vertex, joint) row.
 pub const FEATURES: usize = 22;
 
@@ -44,10 +65,10 @@ pub struct ShapeField {
 }
 
 impl ShapeField {
-    /// Voxelises the mesh, runs the geodesic binder for `skeleton` and keeps what the features
+    /// Voxelises the mesh, runs the `prior` binder for `skeleton` and keeps what the features
     /// need. Fails only when `task` is cancelled.
-    pub fn new(mesh: &Mesh, skeleton: &Skeleton, task: Task) -> Result<ShapeField, Cancelled> {
-        let options = prior_options();
+    pub fn new(mesh: &Mesh, skeleton: &Skeleton, prior: SkinPrior, task: Task) -> Result<ShapeField, Cancelled> {
+        let options = prior.options();
         let mut binder = SkinBinder::new(mesh, &options, task)?;
         let raw = binder.joint_distances(mesh, skeleton, &options, task)?;
         let prior_weights = binder.skin(mesh, skeleton, &options, task)?;
@@ -175,11 +196,6 @@ pub fn weight_in(row: &[(u32, f32)], j: usize) -> f32 {
 /// Below this `d_min / d` a joint is taken to have no weight at a vertex (20 times farther than
 /// the nearest bone).
 pub const CANDIDATE_RATIO: f32 = 0.05;
-
-/// Binder settings for the prior: the falloff binder the shipped models were trained with.
-fn prior_options() -> AutoSkinOptions {
-    AutoSkinOptions::falloff()
-}
 
 /// Per piece: the fraction of all vertices in it and each joint's mean prior weight over it.
 fn piece_shares(piece: &[u32], prior: &[Vec<(u32, f32)>]) -> Vec<(f32, Vec<(u32, f32)>)> {

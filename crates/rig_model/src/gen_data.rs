@@ -347,7 +347,7 @@ pub fn prior_codes<B: Backend>(tokenizer: &SkinTokenizer<B>, prior: &Asset, devi
 
 /// Loads `rig` for generator training: its tokenizer asset and the generator's view of it.
 pub fn gen_asset(rig: &Rig, tokenizer: &SkinTokenizer<CpuBackend>) -> Result<GenAsset, String> {
-    let asset = Asset::new(rig, Task::silent()).map_err(|e| e.to_string())?;
+    let asset = Asset::new(rig, tokenizer.prior(), Task::silent()).map_err(|e| e.to_string())?;
     GenAsset::new(rig, &asset, tokenizer).ok_or_else(|| "no deforming joint".to_string())
 }
 

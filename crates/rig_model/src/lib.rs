@@ -7,6 +7,7 @@
 //! `Backend`; inference picks CUDA (feature `cuda`), wgpu (feature `wgpu`) or the CPU when the
 //! models are loaded ([`backend`]).
 
+pub mod augment;
 pub mod backend;
 pub mod data;
 pub mod decode;

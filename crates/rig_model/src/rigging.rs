@@ -150,7 +150,7 @@ fn rig_with<B: Backend>(rig: &mut Rig, models: &ModelPair<B>, o: &LearnedOptions
     }
     report.joints = rig.skeleton.len();
     task.stage("prior", 0.0)?;
-    let prior = prior_asset(ShapeField::new(&rig.mesh, &rig.skeleton, task)?);
+    let prior = prior_asset(ShapeField::new(&rig.mesh, &rig.skeleton, models.tokenizer.prior(), task)?);
     let codes = prior_codes(&models.tokenizer, &prior, device);
     let (kept, parents) = kept_joints(rig);
     let bind = bind_positions(&rig.skeleton);

@@ -9,6 +9,7 @@ use burn::module::Module;
 use burn::prelude::*;
 use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder};
 
+use crate::features::SkinPrior;
 use crate::generator::{RigGenerator, RigGeneratorConfig};
 use crate::tokenizer::{SkinTokenizer, SkinTokenizerConfig};
 use crate::ModelError;
@@ -50,7 +51,7 @@ pub fn load_tokenizer<B: Backend>(dir: &Path, device: &B::Device) -> Result<(Ski
 pub fn config_to_json(c: &SkinTokenizerConfig) -> String {
     let v = serde_json::json!({
         "tokens": c.tokens, "levels": c.levels, "encoder_width": c.encoder_width, "decoder_width": c.decoder_width,
-        "points": c.points,
+        "points": c.points, "prior": c.prior,
     });
     serde_json::to_string_pretty(&v).unwrap_or_default()
 }
@@ -64,6 +65,9 @@ pub fn config_from_json(text: &str) -> Result<SkinTokenizerConfig, ModelError> {
         decoder_width: usize,
         #[serde(default = "default_points")]
         points: usize,
+        /// Configs written before the choice existed were trained on the falloff binder.
+        #[serde(default)]
+        prior: SkinPrior,
     }
     fn default_points() -> usize {
         SkinTokenizerConfig::new().points
@@ -86,7 +90,8 @@ pub fn config_from_json(text: &str) -> Result<SkinTokenizerConfig, ModelError> {
         .with_levels(c.levels)
         .with_encoder_width(c.encoder_width)
         .with_decoder_width(c.decoder_width)
-        .with_points(c.points))
+        .with_points(c.points)
+        .with_prior(c.prior))
 }
 
 pub const GENERATOR_STEM: &str = "rig_generator";
@@ -112,4 +117,18 @@ pub fn load_generator<B: Backend>(dir: &Path, device: &B::Device) -> Result<(Rig
     let model =
         config.init::<B>(device).load_file(dir.join(GENERATOR_STEM), &NamedMpkFileRecorder::<FullPrecisionSettings>::new(), device)?;
     Ok((model, config))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tokenizer_config_keeps_its_prior_and_old_configs_read_as_falloff() {
+        let heat = SkinTokenizerConfig::new().with_points(64).with_prior(SkinPrior::Heat);
+        let back = config_from_json(&config_to_json(&heat)).expect("round trip");
+        assert_eq!((back.prior, back.points), (SkinPrior::Heat, 64));
+        let old = r#"{"tokens": 4, "levels": [8, 8, 8, 5, 5, 5], "encoder_width": 64, "decoder_width": 128, "points": 256}"#;
+        assert_eq!(config_from_json(old).expect("an old config loads").prior, SkinPrior::Falloff);
+    }
 }

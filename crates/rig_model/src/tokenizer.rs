@@ -12,7 +12,7 @@ use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::gelu;
 
-use crate::features::FEATURES;
+use crate::features::{SkinPrior, FEATURES};
 use crate::fsq;
 
 #[derive(Config, Debug)]
@@ -33,6 +33,10 @@ pub struct SkinTokenizerConfig {
     /// inference).
     #[config(default = 256)]
     pub points: usize,
+    /// The geometric binder whose weights the features include (configs written before the
+    /// choice existed used the falloff binder).
+    #[config(default = "SkinPrior::Falloff")]
+    pub prior: SkinPrior,
 }
 
 impl SkinTokenizerConfig {
@@ -51,6 +55,7 @@ impl SkinTokenizerConfig {
             dec_out: lin(d / 2, 1),
             levels: self.levels.clone(),
             points: self.points,
+            prior: self.prior,
         }
     }
 }
@@ -63,6 +68,8 @@ pub struct SkinTokenizer<B: Backend> {
     dec_out: Linear<B>,
     levels: Vec<usize>,
     points: usize,
+    #[module(skip)]
+    prior: SkinPrior,
 }
 
 impl<B: Backend> SkinTokenizer<B> {
@@ -101,6 +108,11 @@ impl<B: Backend> SkinTokenizer<B> {
     /// Numbers in one bone's code (tokens x dimensions per token).
     pub fn code_width(&self) -> usize {
         self.enc_head[1].weight.dims()[1]
+    }
+
+    /// The geometric binder the model's features were built with.
+    pub fn prior(&self) -> SkinPrior {
+        self.prior
     }
 
     /// Vertices per bone the encoder was trained with.

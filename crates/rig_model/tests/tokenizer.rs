@@ -9,6 +9,7 @@ use burn::optim::{AdamConfig, GradientsParams, Optimizer};
 use rig_core::metrics::skin_scores;
 use rig_core::{SkinWeights, Task};
 use rig_model::data::{asset_batch, Asset};
+use rig_model::features::SkinPrior;
 use rig_model::skin::{decode, encode, DecodeOptions};
 use rig_model::tokenizer::SkinTokenizerConfig;
 use rig_model::train::{loss, train, RunDir, TrainOptions};
@@ -18,17 +19,17 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn asset(rel: &str) -> Asset {
+fn asset(rel: &str, prior: SkinPrior) -> Asset {
     let mut rig = rig_io::load(&repo().join(rel)).expect("bundled sample loads").rig;
     rig.mark_unweighted_joints_non_deforming();
-    Asset::new(&rig, Task::silent()).expect("sample is skinned")
+    Asset::new(&rig, prior, Task::silent()).expect("sample is skinned")
 }
 
 #[test]
 fn shipped_tokenizer_round_trips_the_fox_better_than_the_prior() {
     let device = Default::default();
     let (model, config) = store::load_tokenizer::<CpuBackend>(&repo().join("models"), &device).expect("models/ holds the skin tokenizer");
-    let fox = asset("assets/samples/khronos_fox/Fox.glb");
+    let fox = asset("assets/samples/khronos_fox/Fox.glb", config.prior);
     let tokens = encode(&model, &fox, &device);
     assert_eq!(tokens, encode(&model, &fox, &device), "encoding is deterministic");
     let codebook = fsq::codebook_size(&config.levels) as u32;
@@ -55,7 +56,7 @@ fn shipped_tokenizer_round_trips_the_fox_better_than_the_prior() {
 #[test]
 fn training_steps_lower_the_loss_on_a_real_character() {
     let device = Default::default();
-    let assets = [asset("assets/samples/quaternius_monster_flying_armabee/Armabee.glb")];
+    let assets = [asset("assets/samples/quaternius_monster_flying_armabee/Armabee.glb", SkinPrior::Heat)];
     let config = SkinTokenizerConfig::new().with_decoder_width(32).with_encoder_width(16);
     let mut model = config.init::<CpuTrainBackend>(&device);
     let mut optim = AdamConfig::new().init();
@@ -76,7 +77,7 @@ fn training_resumes_from_its_checkpoint() {
     let device = Default::default();
     let dir = std::env::temp_dir().join(format!("rigsmith-train-resume-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let assets = [asset("assets/samples/quaternius_monster_flying_armabee/Armabee.glb")];
+    let assets = [asset("assets/samples/quaternius_monster_flying_armabee/Armabee.glb", SkinPrior::Heat)];
     let config = SkinTokenizerConfig::new().with_decoder_width(16).with_encoder_width(8).with_points(32);
     let first = TrainOptions { epochs: 1, queries: 64, ..Default::default() };
     train::<CpuTrainBackend>(&config, &first, &assets, &assets, &RunDir(dir.clone()), &device, |_| {}).expect("first epoch trains");
