@@ -102,7 +102,8 @@ pub struct Args {
     /// Advanced: exponent of the distance falloff (larger is sharper; --skin falloff).
     #[arg(long)]
     falloff: Option<f32>,
-    /// Advanced: influences under this fraction of a vertex's total are dropped.
+    /// Advanced: influences under this fraction of a vertex's total are dropped (both methods;
+    /// defaults: bone heat 0.03, falloff 0.1, learned 0.1).
     #[arg(long)]
     min_weight: Option<f32>,
     /// Advanced: bind a separate piece of the mesh rigidly to one joint when that joint holds this
@@ -205,6 +206,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     if !(a.repetition_penalty.is_finite() && a.repetition_penalty > 0.0) {
         bail!("--repetition-penalty must be a positive number (1 turns it off), not {}", a.repetition_penalty);
     }
+    if a.min_weight.is_some_and(|m| !(0.0..1.0).contains(&m)) {
+        bail!("--min-weight is a fraction of a vertex's total weight: 0 or more and under 1");
+    }
     if !(a.temperature.is_finite() && a.temperature >= 0.0 && a.top_p > 0.0 && a.top_p <= 1.0) {
         bail!("--temperature must be 0 or more and --top-p in (0, 1]");
     }
@@ -225,7 +229,10 @@ pub fn run(a: Args) -> anyhow::Result<()> {
                 seed: a.seed,
                 ..Default::default()
             };
-            let decode = DecodeOptions { max_influences: a.max_influences.max(1), ..Default::default() };
+            let decode = DecodeOptions {
+                max_influences: a.max_influences.max(1),
+                min_weight: a.min_weight.unwrap_or(DecodeOptions::default().min_weight),
+            };
             let options = LearnedOptions {
                 sampling,
                 decode,

@@ -167,13 +167,7 @@ fn find_legs(grid: &VoxelGrid, f: &Frame) -> Result<([Leg; 2], f32), String> {
                 for s in 0..2 {
                     tracks[s].extend(lower[s].iter().rev().map(|p| p.centroid));
                     tracks[s].push(pair[s].centroid);
-                    toes[s] = lower[s].iter().chain([&pair[s]]).map(|p| toe_tip(grid, f, p)).fold(pair[s].centroid, |a, b| {
-                        if b[f.front] * f.front_sign > a[f.front] * f.front_sign {
-                            b
-                        } else {
-                            a
-                        }
-                    });
+                    toes[s] = toe_tip(grid, f, lower[s].iter().chain([&pair[s]]));
                 }
             }
             continue;
@@ -294,13 +288,12 @@ fn feet(grid: &VoxelGrid, f: &Frame, pieces: &[Piece]) -> Option<[Piece; 2]> {
     Some([feet[0].clone(), feet[1].clone()])
 }
 
-/// The point of `foot` furthest towards the front.
-fn toe_tip(grid: &VoxelGrid, f: &Frame, foot: &Piece) -> Vector3<f32> {
-    foot.cells
-        .iter()
+/// The point of a foot's cross-sections furthest towards the front.
+fn toe_tip<'a>(grid: &VoxelGrid, f: &Frame, foot: impl Iterator<Item = &'a Piece>) -> Vector3<f32> {
+    foot.flat_map(|p| p.cells.iter())
         .map(|c| grid.center(*c))
         .max_by(|a, b| (a[f.front] * f.front_sign).total_cmp(&(b[f.front] * f.front_sign)))
-        .unwrap_or(foot.centroid)
+        .unwrap_or_default()
 }
 
 /// An arm followed from its outer end inwards: centroids from the tip to the shoulder.
