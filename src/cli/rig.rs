@@ -10,6 +10,7 @@ use rig_core::autoskin::AutoSkinOptions;
 use rig_core::Task;
 
 use rig_model::decode::SamplingOptions;
+use rig_model::features::SkinPrior;
 use rig_model::rigging::{rig_learned, LearnedModels, LearnedOptions};
 use rig_model::skin::DecodeOptions;
 
@@ -48,10 +49,22 @@ impl From<BackendArg> for rig_model::backend::BackendChoice {
     }
 }
 
+/// `--skin` here, `train tokenizer --prior` there: which geometric binder.
 #[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
-enum Skin {
+pub(super) enum Skin {
+    /// Bone heat (the geometric default).
     Heat,
+    /// The inverse-distance falloff binder (the default before session 9).
     Falloff,
+}
+
+impl From<Skin> for SkinPrior {
+    fn from(s: Skin) -> SkinPrior {
+        match s {
+            Skin::Heat => SkinPrior::Heat,
+            Skin::Falloff => SkinPrior::Falloff,
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, clap::ValueEnum)]

@@ -14,6 +14,7 @@ use rig_model::train::{read_losses, train, EpochLoss, RunDir, TrainOptions};
 use rig_model::{plot, store, CpuBackend, CpuTrainBackend};
 
 use super::learned;
+use super::rig::Skin;
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum What {
@@ -21,24 +22,6 @@ enum What {
     Tokenizer,
     /// The autoregressive skeleton + skin generator (needs the tokenizer in the models folder).
     Generator,
-}
-
-/// `--prior`: which geometric binder the tokenizer's features are built on.
-#[derive(clap::ValueEnum, Clone, Copy)]
-enum PriorArg {
-    /// Bone heat (the geometric default).
-    Heat,
-    /// The inverse-distance falloff binder (the models shipped before session 11).
-    Falloff,
-}
-
-impl From<PriorArg> for SkinPrior {
-    fn from(p: PriorArg) -> SkinPrior {
-        match p {
-            PriorArg::Heat => SkinPrior::Heat,
-            PriorArg::Falloff => SkinPrior::Falloff,
-        }
-    }
 }
 
 #[derive(clap::Args)]
@@ -70,8 +53,8 @@ pub struct Args {
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Tokenizer: the geometric binder whose weights its features include (kept in its config).
-    #[arg(long, value_enum, default_value_t = PriorArg::Heat)]
-    prior: PriorArg,
+    #[arg(long, value_enum, default_value_t = Skin::Heat)]
+    prior: Skin,
     /// Tokenizer: this many extra copies of each training character, each in a random pose of
     /// its own skeleton (up to 20 degrees per joint) and stretched by up to 15 % per axis.
     #[arg(long, default_value_t = 0)]
@@ -115,7 +98,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     if matches!(a.what, What::Generator) {
         return train_generator_files(&a, &train_files, &val_files, t);
     }
-    let prior = a.prior.into();
+    let prior: SkinPrior = a.prior.into();
     let train_set: Vec<_> =
         learned::load_each(&train_files, |p| learned::load_augmented(p, prior, a.augment)).into_iter().flat_map(|(_, a)| a).collect();
     let validation: Vec<_> = learned::load_assets(&val_files, prior).into_iter().map(|(_, a)| a).collect();

@@ -257,14 +257,11 @@ fn feet(grid: &VoxelGrid, f: &Frame, pieces: &[Piece]) -> Option<[Piece; 2]> {
     // Stray voxels of the bottom faces, a cape's hem or a weapon's tip are not feet.
     let largest = pieces.iter().map(|p| p.cells.len()).max().unwrap_or(0);
     for p in pieces.iter().filter(|p| p.cells.len() >= MIN_FOOT_CELLS && p.cells.len() * 5 >= largest) {
-        let (lo, hi) = p.range(grid, f.lateral);
-        let (lo, hi) = ((lo - f.centre) * f.left_sign, (hi - f.centre) * f.left_sign);
-        let (lo, hi) = (lo.min(hi), lo.max(hi));
-        if lo <= 0.0 && hi >= 0.0 {
+        if p.crosses(grid, f.lateral, f.centre) {
             // One piece across the middle (a robe, a base, feet together): look higher.
             return None;
         }
-        sides[if lo > 0.0 { 0 } else { 1 }].push(p);
+        sides[if (p.centroid[f.lateral] - f.centre) * f.left_sign > 0.0 { 0 } else { 1 }].push(p);
     }
     // Pieces of one foot (a sole and a boot) overlap or nearly touch and are merged; a side
     // with two separate big pieces (heel and toe of a curved sole, or two legs) waits for a

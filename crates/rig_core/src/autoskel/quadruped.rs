@@ -297,18 +297,13 @@ fn merge_toes(
         return (legs, follow);
     }
     let mut slots: Vec<Option<Tracking>> = legs.into_iter().map(Some).collect();
-    let (mut merged, mut merged_follow) = (Vec::new(), Vec::new());
+    let mut merged = Vec::new();
     for (&next, group) in &groups {
         let toes: Vec<Tracking> = group.iter().filter_map(|&l| slots[l].take()).collect();
-        let mut foot = toes_as_one(toes);
-        // The foot the toes join is bigger than any of them, and is not the body.
-        foot.piece = Some(pieces[next].clone());
-        merged.push(foot);
-        merged_follow.push(Some(next));
+        merged.push((toes_as_one(toes, &pieces[next]), Some(next)));
     }
     let rest = slots.into_iter().zip(follow).filter_map(|(l, next)| l.map(|l| (l, next)));
-    let (legs, follow): (Vec<_>, Vec<_>) = rest.chain(merged.into_iter().zip(merged_follow)).unzip();
-    (legs, follow)
+    rest.chain(merged).unzip()
 }
 
 /// Whether the points are nearer each other (across the up axis) than `spread`: the toes of one
@@ -324,8 +319,9 @@ fn close_together(f: &Frame, points: &[Vector3<f32>], spread: f32) -> bool {
 }
 
 /// One leg from several toes that end in the same layer: the mean of their tracks, aligned at
-/// the top, over the layers where any of them was followed.
-fn toes_as_one(toes: Vec<Tracking>) -> Tracking {
+/// the top, over the layers where any of them was followed. Its last cross-section is taken to
+/// be `foot`, the piece they all reach next: bigger than any toe, but not the body.
+fn toes_as_one(toes: Vec<Tracking>, foot: &Piece) -> Tracking {
     let longest = toes.iter().map(|t| t.track.len()).max().unwrap_or(0);
     let track = (0..longest)
         .map(|from_top| {
@@ -335,8 +331,7 @@ fn toes_as_one(toes: Vec<Tracking>) -> Tracking {
         })
         .rev()
         .collect();
-    let piece = toes.iter().find_map(|t| t.piece.clone());
-    Tracking { track, cells: toes.into_iter().flat_map(|t| t.cells).collect(), piece }
+    Tracking { track, cells: toes.into_iter().flat_map(|t| t.cells).collect(), piece: Some(foot.clone()) }
 }
 
 /// Which legs stop being followed at this layer (`follow`: the piece each reaches in it): a
