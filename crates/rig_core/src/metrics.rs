@@ -166,6 +166,14 @@ fn sample_bones(bones: &[(Vector3<f32>, Vector3<f32>)], step: f32) -> Vec<Vector
         .collect()
 }
 
+/// A skeleton with no bones (a single joint, or deforming joints whose parents are all
+/// helpers) as bones of no length at its joints, so that its J2B and B2B terms measure its
+/// joints instead of counting as zero.
+fn with_points_as_bones((joints, bones): JointsAndBones) -> JointsAndBones {
+    let bones = if bones.is_empty() { joints.iter().map(|p| (*p, *p)).collect() } else { bones };
+    (joints, bones)
+}
+
 /// CD-J2J, CD-J2B and CD-B2B with both skeletons normalised by the truth mesh's bounds
 /// (centred, longest side 1) and bones sampled every 0.005.
 pub fn skeleton_scores(pred: &Skeleton, truth: &Skeleton, truth_mesh_bounds: &Aabb) -> SkeletonScores {
@@ -175,9 +183,8 @@ pub fn skeleton_scores(pred: &Skeleton, truth: &Skeleton, truth_mesh_bounds: &Aa
         let f = |p: Vector3<f32>| (p - centre) * scale;
         (j.into_iter().map(f).collect::<Vec<_>>(), b.into_iter().map(|(a, b)| (f(a), f(b))).collect::<Vec<_>>())
     };
-    let (pj, pb) = norm(joints_and_bones(pred));
-    let (tj, tb) = norm(joints_and_bones(truth));
-    // A skeleton with no bones (a single joint) contributes nothing to J2B.
+    let (pj, pb) = with_points_as_bones(norm(joints_and_bones(pred)));
+    let (tj, tb) = with_points_as_bones(norm(joints_and_bones(truth)));
     let j2b = |js: &[Vector3<f32>], bs: &[(Vector3<f32>, Vector3<f32>)]| {
         if bs.is_empty() {
             return 0.0;
@@ -250,6 +257,24 @@ mod tests {
         assert!((s.precision - 2.0 / 3.0).abs() < 1e-6, "{s:?}");
         assert!((s.recall - 2.0 / 3.0).abs() < 1e-6);
         assert!((s.l1 - 1.0).abs() < 1e-6, "(1.0 + 1.0) / 2 vertices");
+    }
+
+    #[test]
+    fn a_skeleton_whose_joints_hang_from_a_helper_is_scored_by_its_joints() {
+        use crate::autoskel::{skeleton_from_tree, JointTree};
+        let v = |x: f32, y: f32| Vector3::new(x, y, 0.0);
+        // The artist's two deforming joints hang from a helper: no bone between them.
+        let tree = JointTree { positions: vec![v(0.5, 0.5), v(0.0, 0.0), v(1.0, 0.0)], parents: vec![None, Some(0), Some(0)] };
+        let mut truth = skeleton_from_tree(&tree);
+        truth.joints[0].deform = false;
+        let pred = skeleton_from_tree(&JointTree { positions: vec![v(0.0, 0.0), v(0.0, 1.0)], parents: vec![None, Some(0)] });
+        let bounds = Aabb::of_points(&[[0.0, 0.0, 0.0], [1.0, 1.0, 0.0]]).expect("bounds");
+        let s = skeleton_scores(&pred, &truth, &bounds);
+        // Each side: one joint on the other's, one 1 away; the predicted bone's points lie 0
+        // to 1 from the nearest artist joint, 0.5 on average.
+        assert!((s.cd_j2j - 50.0).abs() < 1e-3, "{s:?}");
+        assert!((s.cd_j2b - 50.0).abs() < 1e-3, "{s:?}");
+        assert!((s.cd_b2b - 50.0).abs() < 0.1, "not 0 for want of artist bones: {s:?}");
     }
 
     #[test]

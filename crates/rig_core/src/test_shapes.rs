@@ -22,3 +22,32 @@ pub fn box_mesh(list: &[([f32; 3], [f32; 3])]) -> crate::mesh::Mesh {
         Part { name: "boxes".into(), group: 0, material: None, vertices: 0..n, triangles: 0..t, skinned: true, morph_targets: vec![] };
     Mesh { positions, triangles, parts: vec![part], groups: vec![MeshGroup::default()], ..Default::default() }
 }
+
+/// `mesh` with every triangle split into four at its edges' midpoints, `times` times over
+/// (shared edges share their midpoint, so a closed mesh stays closed): vertices all over the
+/// surface, as a real character has, instead of a box's eight corners. For one-part meshes of
+/// positions and triangles only (as [`box_mesh`] makes).
+pub fn subdivided(mut mesh: crate::mesh::Mesh, times: usize) -> crate::mesh::Mesh {
+    for _ in 0..times {
+        let mut midpoints = std::collections::HashMap::new();
+        let mut triangles = Vec::with_capacity(4 * mesh.triangles.len());
+        for t in std::mem::take(&mut mesh.triangles) {
+            let mut mid = |a: u32, b: u32| {
+                *midpoints.entry((a.min(b), a.max(b))).or_insert_with(|| {
+                    let (p, q) = (mesh.positions[a as usize], mesh.positions[b as usize]);
+                    mesh.positions.push([0, 1, 2].map(|k| 0.5 * (p[k] + q[k])));
+                    mesh.positions.len() as u32 - 1
+                })
+            };
+            let [ab, bc, ca] = [mid(t[0], t[1]), mid(t[1], t[2]), mid(t[2], t[0])];
+            triangles.extend([[t[0], ab, ca], [ab, t[1], bc], [ca, bc, t[2]], [ab, bc, ca]]);
+        }
+        mesh.triangles = triangles;
+    }
+    let (n, t) = (mesh.positions.len() as u32, mesh.triangles.len() as u32);
+    mesh.parts.iter_mut().for_each(|p| {
+        p.vertices = 0..n;
+        p.triangles = 0..t;
+    });
+    mesh
+}

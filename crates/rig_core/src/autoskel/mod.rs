@@ -3,10 +3,12 @@
 //! at its centroid (centred in the cross-section); a piece's parent is the touching piece one
 //! band closer to the root. Short side branches (bumps) are pruned; the root becomes a trunk
 //! through the body (the bands around the root are shells that all centre on it, so the body
-//! itself would get no chain); chain tips become end markers.
+//! itself would get no chain); chain joints with no vertices near them go (a low-poly limb
+//! bends only at its vertex loops); chain tips become end markers.
 
 mod bands;
 pub mod biped;
+mod loops;
 pub mod quadruped;
 mod slices;
 
@@ -111,12 +113,12 @@ pub fn skeleton_for_mesh(mesh: &Mesh, options: &AutoSkeletonOptions) -> Result<S
     }
     let grid = VoxelGrid::from_mesh(&mesh.positions, &mesh.triangles, options.resolution);
     let skeleton = match options.kind {
-        SkeletonKind::Generic => generic(&grid, options),
+        SkeletonKind::Generic => generic(mesh, &grid, options),
         SkeletonKind::Biped => fit_biped(&grid, options.up.unwrap_or(Y_UP))?,
         SkeletonKind::Quadruped => fit_quadruped(&grid, options.up.unwrap_or(Y_UP))?,
         SkeletonKind::Auto => fit_biped(&grid, options.up.unwrap_or(Y_UP))
             .or_else(|_| fit_quadruped(&grid, options.up.unwrap_or(Y_UP)))
-            .unwrap_or_else(|_| generic(&grid, options)),
+            .unwrap_or_else(|_| generic(mesh, &grid, options)),
     };
     Ok(pulled_inside(mesh, &grid, skeleton))
 }
@@ -165,8 +167,8 @@ fn fit_biped(grid: &VoxelGrid, up: [f32; 3]) -> Result<Skeleton, String> {
 }
 
 /// The generic skeleton: rooted at the point of the solid deepest below the surface, one
-/// joint per band piece, named by chain.
-fn generic(grid: &VoxelGrid, options: &AutoSkeletonOptions) -> Skeleton {
+/// joint per band piece, named by chain, chain joints only where the mesh has vertices to bend.
+fn generic(mesh: &Mesh, grid: &VoxelGrid, options: &AutoSkeletonOptions) -> Skeleton {
     let graph = SolidGraph::new(grid);
     let depth = surface_depth(grid, &graph);
     let Some(root) = deepest_voxel(grid, &graph, &depth) else { return Skeleton::default() };
@@ -187,8 +189,10 @@ fn generic(grid: &VoxelGrid, options: &AutoSkeletonOptions) -> Skeleton {
     let up = options.up.unwrap_or(Y_UP);
     let axis = (0..3).max_by(|&a, &b| up[a].abs().total_cmp(&up[b].abs())).unwrap_or(1);
     let min_trunk = 3.0 * options.spacing * grid.size * options.resolution as f32;
-    let root_radius = tree.positions.first().map_or(0.0, radius);
+    // A sheet one voxel thick has no depth: its band joints still lie on the trunk's column.
+    let root_radius = tree.positions.first().map_or(0.0, radius).max(grid.size);
     let tree = bands::with_trunk(grid, tree, axis, TRUNK_JOINTS, root_radius, min_trunk);
+    let tree = loops::at_vertex_loops(tree, &mesh.positions);
     let mut skeleton = build(&tree, &chain_names(&tree));
     mark_tips_as_ends(&mut skeleton);
     skeleton
@@ -397,11 +401,14 @@ mod tests {
     #[test]
     fn a_limbless_blob_gets_a_trunk_through_its_body_along_its_up_axis() {
         // A tall body with two thin horns on top, Y up.
-        let blob = crate::test_shapes::box_mesh(&[
-            ([-0.6, 0.0, -0.6], [0.6, 2.0, 0.6]),
-            ([-0.5, 1.9, -0.1], [-0.3, 3.0, 0.1]),
-            ([0.3, 1.9, -0.1], [0.5, 3.0, 0.1]),
-        ]);
+        let blob = crate::test_shapes::subdivided(
+            crate::test_shapes::box_mesh(&[
+                ([-0.6, 0.0, -0.6], [0.6, 2.0, 0.6]),
+                ([-0.5, 1.9, -0.1], [-0.3, 3.0, 0.1]),
+                ([0.3, 1.9, -0.1], [0.5, 3.0, 0.1]),
+            ]),
+            3,
+        );
         let s = skeleton_for_mesh(&blob, &AutoSkeletonOptions { kind: SkeletonKind::Generic, ..Default::default() }).expect("generic");
         s.validate().expect("parents first");
         let (deforming, ends) = deforming_and_ends(&s);
@@ -415,12 +422,42 @@ mod tests {
     #[test]
     fn a_body_lying_along_another_axis_gets_its_trunk_along_that_axis() {
         // A fish-like body three times longer along Z than it is tall, Y up.
-        let fish = crate::test_shapes::box_mesh(&[([-0.3, 0.0, -2.0], [0.3, 1.2, 2.0])]);
+        let fish = crate::test_shapes::subdivided(crate::test_shapes::box_mesh(&[([-0.3, 0.0, -2.0], [0.3, 1.2, 2.0])]), 3);
         let s = skeleton_for_mesh(&fish, &AutoSkeletonOptions { kind: SkeletonKind::Generic, ..Default::default() }).expect("generic");
         let (deforming, _) = deforming_and_ends(&s);
         let (lo, hi) = deforming.iter().fold((f32::MAX, f32::MIN), |(lo, hi), p| (lo.min(p.z), hi.max(p.z)));
         assert!(lo < -1.0 && hi > 1.0, "the trunk runs along Z: {deforming:?}");
         assert!(deforming.iter().all(|p| p.x.abs() < 0.2 && p.y > 0.2 && p.y < 1.0), "not up and down: {deforming:?}");
+    }
+
+    #[test]
+    fn a_low_poly_tube_gets_joints_at_its_vertex_rings_only() {
+        // A square tube 4 long with rings of vertices at y 0, 2 and 4 only (two boxes).
+        let tube = crate::test_shapes::box_mesh(&[([-0.2, 0.0, -0.2], [0.2, 2.0, 0.2]), ([-0.2, 2.0, -0.2], [0.2, 4.0, 0.2])]);
+        let s = skeleton_for_mesh(&tube, &AutoSkeletonOptions { kind: SkeletonKind::Generic, ..Default::default() }).expect("generic");
+        let (deforming, ends) = deforming_and_ends(&s);
+        let mut ys: Vec<f32> = deforming.iter().map(|p| p.y).collect();
+        ys.sort_by(f32::total_cmp);
+        assert_eq!(ys.len(), 2, "a joint at the bottom ring and one at the middle ring: {deforming:?}");
+        assert!(ys[0] < 0.2 && (ys[1] - 2.0).abs() < 0.2, "{ys:?}");
+        assert!(ends.len() == 1 && ends[0].y > 3.8, "the tube ends in an end marker: {ends:?}");
+    }
+
+    #[test]
+    fn a_flat_strip_gets_one_chain_up_its_middle() {
+        // A sheet 1 wide and 2 tall with a row of two vertices every 0.5, no thickness.
+        let rows = 5u32;
+        let positions: Vec<[f32; 3]> = (0..rows).flat_map(|r| [[-0.5, 0.5 * r as f32, 0.0], [0.5, 0.5 * r as f32, 0.0]]).collect();
+        let triangles: Vec<[u32; 3]> = (0..rows - 1).flat_map(|r| [[2 * r, 2 * r + 1, 2 * r + 3], [2 * r, 2 * r + 3, 2 * r + 2]]).collect();
+        let mut sheet = crate::test_shapes::box_mesh(&[]);
+        let (n, t) = (positions.len() as u32, triangles.len() as u32);
+        (sheet.positions, sheet.triangles) = (positions, triangles);
+        (sheet.parts[0].vertices, sheet.parts[0].triangles) = (0..n, 0..t);
+        let s = skeleton_for_mesh(&sheet, &AutoSkeletonOptions { kind: SkeletonKind::Generic, ..Default::default() }).expect("generic");
+        assert!((0..s.len()).all(|j| s.children(j).count() <= 1), "one chain, no branch lying along it: {:?}", s.joints);
+        let (deforming, ends) = deforming_and_ends(&s);
+        assert!(deforming.len() <= rows as usize, "no more joints than rows of vertices: {deforming:?}");
+        assert!(deforming.iter().chain(&ends).all(|p| p.x.abs() < 0.05), "up the middle: {deforming:?}");
     }
 
     #[test]
