@@ -2,13 +2,12 @@
 //! weights on every vertex.
 
 use burn::prelude::*;
-use burn::tensor::activation::softmax;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use rayon::prelude::*;
 use rig_core::SkinWeights;
 
-use crate::data::{vertex_slots, Asset, CANDIDATE_SLOTS, VERTEX_CANDIDATES};
+use crate::data::{Asset, CANDIDATE_SLOTS, VERTEX_CANDIDATES};
 use crate::features::{ShapeField, FEATURES};
 use crate::fsq;
 use crate::tokenizer::SkinTokenizer;
@@ -88,7 +87,9 @@ pub fn decode<B: Backend>(
     SkinWeights::from_rows(rows)
 }
 
-/// Softmax over each vertex's competing bones that have a code.
+/// Softmax over each vertex's competing bones that have a code. The decoder scores one row
+/// per (vertex, competing bone) on its own, so only real pairs are scored (no padding to
+/// `CANDIDATE_SLOTS`) and the softmax runs per vertex over its own rows.
 fn decode_vertices<B: Backend>(
     model: &SkinTokenizer<B>,
     field: &ShapeField,
@@ -97,35 +98,35 @@ fn decode_vertices<B: Backend>(
     device: &B::Device,
 ) -> Vec<Vec<(u32, f32)>> {
     let width = codes.iter().flatten().next().map_or(0, |c| c.len());
-    let rows = vertices.len() * CANDIDATE_SLOTS;
-    let (mut feats, mut code_rows, mut mask) =
-        (Vec::with_capacity(rows * FEATURES), Vec::with_capacity(rows * width), Vec::with_capacity(rows));
     let mut slots = Vec::with_capacity(vertices.len());
+    let (mut feats, mut code_rows) = (Vec::new(), Vec::new());
     for &v in vertices {
-        let bones = vertex_slots(field, v, |j| codes[j].is_some(), &mut feats);
-        for slot in 0..CANDIDATE_SLOTS {
-            match bones.get(slot).and_then(|&j| codes[j].as_deref()) {
-                Some(code) => {
-                    code_rows.extend_from_slice(code);
-                    mask.push(0.0f32);
-                }
-                None => {
-                    code_rows.extend(std::iter::repeat_n(0.0, width));
-                    mask.push(-1e4);
-                }
-            }
+        let mut bones = field.vertex_candidates_where(v, VERTEX_CANDIDATES, |j| codes[j].is_some());
+        bones.truncate(CANDIDATE_SLOTS);
+        for &j in &bones {
+            feats.extend(field.features(j, v));
+            code_rows.extend_from_slice(codes[j].as_deref().unwrap_or_default());
         }
         slots.push(bones);
     }
+    let rows = feats.len() / FEATURES;
+    if rows == 0 {
+        return slots.into_iter().map(|_| Vec::new()).collect();
+    }
     let f = Tensor::<B, 2>::from_data(TensorData::new(feats, [rows, FEATURES]), device);
     let c = Tensor::<B, 2>::from_data(TensorData::new(code_rows, [rows, width]), device);
-    let m = Tensor::<B, 2>::from_data(TensorData::new(mask, [vertices.len(), CANDIDATE_SLOTS]), device);
-    let logits = model.decode(f, c).reshape([vertices.len(), CANDIDATE_SLOTS]) + m;
-    let probs: Vec<f32> = softmax(logits, 1).into_data().to_vec().unwrap_or_default();
+    let logits: Vec<f32> = model.decode(f, c).into_data().to_vec().unwrap_or_default();
+    let mut start = 0;
     slots
-        .iter()
-        .enumerate()
-        .map(|(i, bones)| bones.iter().enumerate().map(|(s, &j)| (j as u32, probs[i * CANDIDATE_SLOTS + s])).collect())
+        .into_iter()
+        .map(|bones| {
+            let own = &logits[start..start + bones.len()];
+            start += bones.len();
+            let top = own.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let exp: Vec<f32> = own.iter().map(|l| (l - top).exp()).collect();
+            let total: f32 = exp.iter().sum();
+            bones.iter().zip(exp).map(|(&j, e)| (j as u32, e / total)).collect()
+        })
         .collect()
 }
 
@@ -151,6 +152,74 @@ fn finish_row(mut row: Vec<(u32, f32)>, prior: &[(u32, f32)], o: &DecodeOptions)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::vertex_slots;
+    use burn::tensor::activation::softmax;
+
+    /// The decoder as it ran before rows were packed: every vertex padded to `CANDIDATE_SLOTS`
+    /// rows, padding masked out of a softmax over the slots.
+    fn decode_vertices_padded<B: Backend>(
+        model: &SkinTokenizer<B>,
+        field: &ShapeField,
+        codes: &[Option<Vec<f32>>],
+        vertices: &[usize],
+        device: &B::Device,
+    ) -> Vec<Vec<(u32, f32)>> {
+        let width = codes.iter().flatten().next().map_or(0, |c| c.len());
+        let rows = vertices.len() * CANDIDATE_SLOTS;
+        let (mut feats, mut code_rows, mut mask) = (Vec::new(), Vec::new(), Vec::new());
+        let mut slots = Vec::new();
+        for &v in vertices {
+            let bones = vertex_slots(field, v, |j| codes[j].is_some(), &mut feats);
+            for slot in 0..CANDIDATE_SLOTS {
+                match bones.get(slot).and_then(|&j| codes[j].as_deref()) {
+                    Some(code) => {
+                        code_rows.extend_from_slice(code);
+                        mask.push(0.0f32);
+                    }
+                    None => {
+                        code_rows.extend(std::iter::repeat_n(0.0, width));
+                        mask.push(-1e4);
+                    }
+                }
+            }
+            slots.push(bones);
+        }
+        let f = Tensor::<B, 2>::from_data(TensorData::new(feats, [rows, FEATURES]), device);
+        let c = Tensor::<B, 2>::from_data(TensorData::new(code_rows, [rows, width]), device);
+        let m = Tensor::<B, 2>::from_data(TensorData::new(mask, [vertices.len(), CANDIDATE_SLOTS]), device);
+        let logits = model.decode(f, c).reshape([vertices.len(), CANDIDATE_SLOTS]) + m;
+        let probs: Vec<f32> = softmax(logits, 1).into_data().to_vec().unwrap_or_default();
+        slots
+            .iter()
+            .enumerate()
+            .map(|(i, bones)| bones.iter().enumerate().map(|(s, &j)| (j as u32, probs[i * CANDIDATE_SLOTS + s])).collect())
+            .collect()
+    }
+
+    #[test]
+    fn packed_decoding_matches_the_padded_reference_on_the_shipped_tokenizer() {
+        type Cpu = crate::CpuBackend;
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let device = burn::backend::ndarray::NdArrayDevice::Cpu;
+        let pair = crate::rigging::ModelPair::<Cpu>::load(&root.join("models"), device).expect("the shipped models");
+        let model = &pair.tokenizer;
+        let mut rig = rig_io::load(&root.join("assets/samples/khronos_fox/Fox.glb")).expect("bundled fox").rig;
+        rig.mark_unweighted_joints_non_deforming();
+        let asset = Asset::new(&rig, model.prior(), rig_core::Task::silent()).expect("asset");
+        let tokens = encode(model, &asset, &device);
+        let codes: Vec<Option<Vec<f32>>> = tokens.iter().map(|t| t.as_ref().map(|t| fsq::token_values(t, model.levels()))).collect();
+        let vertices: Vec<usize> = (0..asset.field.vertex_count()).step_by(3).collect();
+        let packed = decode_vertices(model, &asset.field, &codes, &vertices, &device);
+        let padded = decode_vertices_padded(model, &asset.field, &codes, &vertices, &device);
+        assert_eq!(packed.len(), padded.len());
+        let mut shared = 0;
+        for (a, b) in packed.iter().zip(&padded) {
+            assert_eq!(a.iter().map(|e| e.0).collect::<Vec<_>>(), b.iter().map(|e| e.0).collect::<Vec<_>>(), "same bones");
+            assert!(a.iter().zip(b).all(|(x, y)| (x.1 - y.1).abs() < 1e-5), "{a:?} vs {b:?}");
+            shared += usize::from(a.len() > 1);
+        }
+        assert!(shared > vertices.len() / 4, "bones compete on many vertices ({shared})");
+    }
 
     #[test]
     fn finish_row_normalises_prunes_and_falls_back() {
