@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use rig_core::creature::{creature, CreatureOptions};
 use rig_core::{Rig, Task};
 use rig_model::augment::{posed_copy, Augment};
 use rig_model::data::Asset;
@@ -51,6 +52,26 @@ pub fn load_augmented(path: &Path, prior: SkinPrior, copies: usize) -> anyhow::R
         out.push(Asset::new(&copy, prior, Task::silent())?);
     }
     Ok(out)
+}
+
+/// `make` for each of the procedural creatures of seeds `0..count`, with a progress bar;
+/// failures are reported and skipped.
+pub fn creatures<T>(count: usize, make: impl Fn(&Rig) -> anyhow::Result<T>) -> Vec<T> {
+    if count == 0 {
+        return Vec::new();
+    }
+    eprintln!("growing {count} procedural creatures");
+    let bar = files::progress_bar(count);
+    let options = CreatureOptions::default();
+    let out = (0..count as u64)
+        .filter_map(|seed| {
+            let made = make(&creature(seed, &options));
+            bar.inc(1);
+            made.map_err(|e| bar.suspend(|| eprintln!("skipped creature {seed}: {e}"))).ok()
+        })
+        .collect();
+    bar.finish_and_clear();
+    out
 }
 
 /// One rigged file's shape field, built with the `prior` binder (the model's).

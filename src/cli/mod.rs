@@ -2,6 +2,7 @@
 
 mod bench;
 mod convert;
+mod creatures;
 mod edit;
 mod eval;
 mod files;
@@ -45,6 +46,8 @@ enum Command {
     Train(train::Args),
     /// Round-trip skins through the skin tokenizer and score the reconstruction.
     Tokenize(tokenize::Args),
+    /// Write procedural creatures (random skeleton, grown surface, weights from the construction).
+    Creatures(creatures::Args),
 }
 
 pub fn run() -> ExitCode {
@@ -59,6 +62,7 @@ pub fn run() -> ExitCode {
         Command::Bench(a) => bench::run(a),
         Command::Train(a) => train::run(a),
         Command::Tokenize(a) => tokenize::run(a),
+        Command::Creatures(a) => creatures::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

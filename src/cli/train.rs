@@ -5,6 +5,8 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use burn::module::AutodiffModule;
+use rig_core::Task;
+use rig_model::data::Asset;
 use rig_model::features::SkinPrior;
 use rig_model::gen_data::{check_code_width, gen_asset, GenAsset};
 use rig_model::gen_train::{best_generator, train_generator, GenTrainOptions};
@@ -59,6 +61,10 @@ pub struct Args {
     /// its own skeleton (up to 20 degrees per joint) and stretched by up to 15 % per axis.
     #[arg(long, default_value_t = 0)]
     augment: usize,
+    /// This many procedural creatures join the training set (`rigsmith creatures` writes them
+    /// to look at; seeds 0..N), never the validation set.
+    #[arg(long, default_value_t = 0)]
+    creatures: usize,
     /// Width of the decoder's layers (tokenizer).
     #[arg(long, default_value_t = 128)]
     decoder_width: usize,
@@ -99,8 +105,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         return train_generator_files(&a, &train_files, &val_files, t);
     }
     let prior: SkinPrior = a.prior.into();
-    let train_set: Vec<_> =
+    let mut train_set: Vec<_> =
         learned::load_each(&train_files, |p| learned::load_augmented(p, prior, a.augment)).into_iter().flat_map(|(_, a)| a).collect();
+    train_set.extend(learned::creatures(a.creatures, |rig| Ok(Asset::new(rig, prior, Task::silent())?)));
     let validation: Vec<_> = learned::load_assets(&val_files, prior).into_iter().map(|(_, a)| a).collect();
     let bones: usize = train_set.iter().map(|a| a.bones().len()).sum();
     eprintln!(
@@ -139,7 +146,8 @@ fn train_generator_files(a: &Args, train_files: &[PathBuf], val_files: &[PathBuf
             .map(|(_, g)| g)
             .collect()
     };
-    let (train_set, validation) = (load(train_files), load(val_files));
+    let (mut train_set, validation) = (load(train_files), load(val_files));
+    train_set.extend(learned::creatures(a.creatures, |rig| gen_asset(rig, &tokenizer).map_err(anyhow::Error::msg)));
     let joints: usize = train_set.iter().map(GenAsset::joint_count).sum();
     eprintln!(
         "{} training assets ({joints} joints), {} validation assets, prepared in {:.0} s",

@@ -11,6 +11,7 @@ pub mod animation;
 pub mod autorig;
 pub mod autoskel;
 pub mod autoskin;
+pub mod creature;
 pub mod edit;
 pub mod error;
 pub mod health;
