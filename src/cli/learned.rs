@@ -6,6 +6,7 @@ use rig_core::creature::{creature, CreatureOptions};
 use rig_core::{Rig, Task};
 use rig_model::augment::{posed_copy, Augment};
 use rig_model::data::Asset;
+use rig_model::decimate::decimated_copy;
 use rig_model::features::SkinPrior;
 
 use super::files;
@@ -41,17 +42,39 @@ pub fn load_each<T>(paths: &[PathBuf], load: impl Fn(&Path) -> anyhow::Result<T>
     out
 }
 
-/// One rigged file's shape field, then `copies` more of it in random poses, stretched
-/// ([`posed_copy`]; the seeds come from the file's name, so a run repeats).
-pub fn load_augmented(path: &Path, prior: SkinPrior, copies: usize) -> anyhow::Result<Vec<Asset>> {
+/// Extra copies of each training character, besides the character itself.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Copies {
+    /// In random poses of its own skeleton, stretched ([`posed_copy`]).
+    pub posed: usize,
+    /// With the surface simplified to 1/2, 1/4, ... of its triangles ([`decimated_copy`]);
+    /// fewer where the mesh is already too coarse to lose more.
+    pub decimated: usize,
+}
+
+/// The rigged file's character, then its `copies` (the seeds come from the file's name, so a
+/// run repeats).
+pub fn training_rigs(path: &Path, copies: Copies) -> anyhow::Result<Vec<Rig>> {
     let rig = load_rig(path)?;
-    let mut out = vec![Asset::new(&rig, prior, Task::silent())?];
     let base = rig.name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
-    for k in 0..copies {
-        let copy = posed_copy(&rig, &Augment::default(), base.wrapping_add(k as u64));
-        out.push(Asset::new(&copy, prior, Task::silent())?);
+    let mut out: Vec<Rig> = (0..copies.posed).map(|k| posed_copy(&rig, &Augment::default(), base.wrapping_add(k as u64))).collect();
+    let mut triangles = rig.mesh.triangle_count();
+    for k in 0..copies.decimated {
+        match decimated_copy(&rig, 0.5f32.powi(k as i32 + 1)) {
+            Some(copy) if copy.mesh.triangle_count() < triangles => {
+                triangles = copy.mesh.triangle_count();
+                out.push(copy);
+            }
+            _ => break,
+        }
     }
+    out.insert(0, rig);
     Ok(out)
+}
+
+/// [`training_rigs`] as the tokenizer's shape fields.
+pub fn load_augmented(path: &Path, prior: SkinPrior, copies: Copies) -> anyhow::Result<Vec<Asset>> {
+    training_rigs(path, copies)?.iter().map(|rig| Ok(Asset::new(rig, prior, Task::silent())?)).collect()
 }
 
 /// `make` for each of the procedural creatures of seeds `0..count`, with a progress bar;

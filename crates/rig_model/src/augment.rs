@@ -56,14 +56,8 @@ pub fn posed_copy(rig: &Rig, augment: &Augment, seed: u64) -> Rig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_rigs::fox;
     use rig_core::Pose;
-
-    fn fox() -> Rig {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/samples/khronos_fox/Fox.glb");
-        let mut rig = rig_io::load(&path).expect("bundled fox").rig;
-        rig.mark_unweighted_joints_non_deforming();
-        rig
-    }
 
     #[test]
     fn a_posed_copy_is_bound_in_its_pose_and_differs_from_the_original() {

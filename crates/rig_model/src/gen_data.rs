@@ -276,6 +276,13 @@ impl GenAsset {
         self.joints.len()
     }
 
+    /// The same asset teaching only its skeleton: no skin token of it is a target (the skin
+    /// rows still follow the skeleton in its sequences, as tokens of id 0).
+    pub fn skeleton_only(mut self) -> GenAsset {
+        self.skin.iter_mut().for_each(|s| *s = None);
+        self
+    }
+
     /// A training sequence: with `augment`, the shape and skeleton are mirrored at random and
     /// scaled by 0.85-1.15 per axis before normalising (the skin tokens and prior codes do not
     /// change under a mirror, and barely under a mild scale).
@@ -303,8 +310,9 @@ impl GenAsset {
     }
 }
 
-/// Rows and targets of a whole sequence (teacher forcing).
-fn build_example(
+/// Rows and targets of a whole sequence (teacher forcing). With no `contexts` the sequence
+/// ends at the skeleton's `EOS`.
+pub fn build_example(
     config: &RigGeneratorConfig,
     points: Vec<[f32; POINT_WIDTH]>,
     skeleton: &[u32],

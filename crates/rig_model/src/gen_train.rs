@@ -144,10 +144,7 @@ pub fn generator_loss<B: Backend>(
     }
     let skel_count = skel_mask.iter().sum::<f32>().max(1.0);
     let skin_count = skin_mask.iter().sum::<f32>().max(1.0);
-    let ids = Tensor::<B, 2, Int>::from_data(TensorData::new(skel_ids, [b, t]), device);
-    let mask = Tensor::<B, 2>::from_data(TensorData::new(skel_mask, [b, t]), device);
-    let nll = log_softmax(skel_logits, 2).gather(2, ids.reshape([b, t, 1])).reshape([b, t]).neg();
-    let skel = (nll * mask).sum() / skel_count;
+    let skel = masked_nll(skel_logits, skel_ids, skel_mask, device).sum() / skel_count;
     let digits = Tensor::<B, 3, Int>::from_data(TensorData::new(skin_ids, [b, t, nd]), device);
     let smask = Tensor::<B, 2>::from_data(TensorData::new(skin_mask, [b, t]), device);
     let mut skin = Tensor::<B, 1>::zeros([1], device);
@@ -161,6 +158,40 @@ pub fn generator_loss<B: Backend>(
     let skin = skin / nd as f32;
     let parts = LossParts { skeleton: skel.clone().into_scalar().elem(), skin: skin.clone().into_scalar().elem() };
     (skel + skin, parts)
+}
+
+/// Negative log-likelihood `[B, T]` of the target skeleton tokens `ids` (`B x T`, row-major),
+/// zero where `mask` is 0.
+fn masked_nll<B: Backend>(skel_logits: Tensor<B, 3>, ids: Vec<i64>, mask: Vec<f32>, device: &B::Device) -> Tensor<B, 2> {
+    let [b, t, _] = skel_logits.dims();
+    let ids = Tensor::<B, 2, Int>::from_data(TensorData::new(ids, [b, t]), device);
+    let mask = Tensor::<B, 2>::from_data(TensorData::new(mask, [b, t]), device);
+    log_softmax(skel_logits, 2).gather(2, ids.reshape([b, t, 1])).reshape([b, t]).neg() * mask
+}
+
+/// Mean negative log-likelihood per skeleton token of each example's skeleton `[B]` (its skin
+/// rows, if any, are not scored): what the reward refinement weighs by the advantages.
+pub fn skeleton_nll<B: Backend>(
+    model: &RigGenerator<B>,
+    config: &RigGeneratorConfig,
+    examples: &[Example],
+    device: &B::Device,
+) -> Tensor<B, 1> {
+    let rows: Vec<&[_]> = examples.iter().map(|e| e.rows.as_slice()).collect();
+    let points: Vec<&[_]> = examples.iter().map(|e| e.points.as_slice()).collect();
+    let input = input_tensors::<B>(&rows, config, device);
+    let (pts, queries) = shape_tensors::<B>(&points, config.latents, device);
+    let (skel_logits, _) = model.forward(model.encode_shape(pts, queries), &input);
+    let [b, t, _] = skel_logits.dims();
+    let (mut ids, mut mask, mut counts) = (Vec::with_capacity(b * t), Vec::with_capacity(b * t), Vec::with_capacity(b));
+    for e in examples {
+        let target = |i: usize| e.skeleton_target.get(i).copied().flatten();
+        ids.extend((0..t).map(|i| target(i).map_or(0, i64::from)));
+        mask.extend((0..t).map(|i| if target(i).is_some() { 1.0f32 } else { 0.0 }));
+        counts.push((0..t).filter(|&i| target(i).is_some()).count().max(1) as f32);
+    }
+    let counts = Tensor::<B, 1>::from_data(TensorData::new(counts, [b]), device);
+    masked_nll(skel_logits, ids, mask, device).sum_dim(1).reshape([b]) / counts
 }
 
 /// Mean loss parts over the validation assets (no augmentation).

@@ -10,6 +10,7 @@
 pub mod augment;
 pub mod backend;
 pub mod data;
+pub mod decimate;
 pub mod decode;
 pub mod features;
 pub mod fsq;
@@ -17,6 +18,7 @@ pub mod gen_data;
 pub mod gen_train;
 pub mod generator;
 pub mod plot;
+pub mod refine;
 pub mod rigging;
 pub mod run;
 pub mod sequence;
@@ -46,4 +48,18 @@ pub enum ModelError {
     Plot(String),
     #[error("model config: {0}")]
     Config(String),
+}
+
+/// Rigs the unit tests share.
+#[cfg(test)]
+mod test_rigs {
+    use rig_core::Rig;
+
+    /// The bundled Khronos fox, its unweighted joints marked non-deforming.
+    pub fn fox() -> Rig {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/samples/khronos_fox/Fox.glb");
+        let mut rig = rig_io::load(&path).expect("bundled fox").rig;
+        rig.mark_unweighted_joints_non_deforming();
+        rig
+    }
 }

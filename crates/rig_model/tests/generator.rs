@@ -9,9 +9,10 @@ use burn::optim::{AdamConfig, GradientsParams, Optimizer};
 use burn::prelude::*;
 use rig_core::{health, Rig, Task};
 use rig_model::decode::{generate_skeletons, obeys_grammar, SamplingOptions};
-use rig_model::gen_data::{gen_asset, input_tensors, shape_tensors, step_rng, Example, GenAsset};
-use rig_model::gen_train::generator_loss;
+use rig_model::gen_data::{build_example, gen_asset, input_tensors, shape_tensors, step_rng, Example, GenAsset};
+use rig_model::gen_train::{generator_loss, skeleton_nll};
 use rig_model::generator::{KvCache, RigGenerator, RigGeneratorConfig};
+use rig_model::refine::{advantages, refine, skeleton_reward, RefineOptions};
 use rig_model::rigging::{rig_learned, LearnedModels, LearnedOptions};
 use rig_model::{store, CpuBackend, CpuTrainBackend};
 
@@ -113,6 +114,52 @@ fn training_steps_lower_the_loss() {
     let after = generator_loss(&model.valid(), &config, std::slice::from_ref(&example), &device).1;
     assert!(after.skeleton < 0.7 * before.skeleton, "skeleton loss {} -> {}", before.skeleton, after.skeleton);
     assert!(after.skin < 0.7 * before.skin, "skin loss {} -> {}", before.skin, after.skin);
+}
+
+#[test]
+fn reward_refinement_raises_the_better_samples_likelihood() {
+    let config = small_config();
+    let device = Default::default();
+    let fox = fox_asset();
+    let example = fox.example(&config, false, &mut step_rng(0, 0)).expect("example");
+    let mut model: RigGenerator<CpuTrainBackend> = config.init(&device);
+    let (points, queries) = shape_tensors::<CpuBackend>(&[&example.points], config.latents, &device);
+    let latents = model.valid().encode_shape(points, queries);
+    let options = SamplingOptions { seed: 3, ..Default::default() };
+    let group = generate_skeletons(&model.valid(), &config, latents, &options, 4, Task::silent()).expect("not cancelled");
+    let rewards: Vec<f32> = group.iter().map(|c| skeleton_reward(&c.skeleton, &example.points, 5.0).total).collect();
+    let adv = advantages(&rewards);
+    assert!(adv.iter().any(|&a| a != 0.0), "the samples differ in reward: {rewards:?}");
+    let samples: Vec<Example> = group.iter().map(|c| build_example(&config, example.points.clone(), &c.tokens, &[], &[])).collect();
+    let nll = |m: &RigGenerator<CpuBackend>| -> Vec<f32> { skeleton_nll(m, &config, &samples, &device).into_data().to_vec().unwrap() };
+    let before = nll(&model.valid());
+    let mut optim = AdamConfig::new().init::<CpuTrainBackend, RigGenerator<CpuTrainBackend>>();
+    for _ in 0..5 {
+        let weights = Tensor::<CpuTrainBackend, 1>::from_data(TensorData::new(adv.clone(), [adv.len()]), &device);
+        let loss = (skeleton_nll(&model, &config, &samples, &device) * weights).mean();
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        model = optim.step(1e-3, model, grads);
+    }
+    let after = nll(&model.valid());
+    let best = (0..4).max_by(|&a, &b| rewards[a].total_cmp(&rewards[b])).unwrap();
+    let worst = (0..4).min_by(|&a, &b| rewards[a].total_cmp(&rewards[b])).unwrap();
+    assert!(
+        after[best] - after[worst] < before[best] - before[worst] - 0.01,
+        "best sample's NLL relative to the worst: {} -> {}",
+        before[best] - before[worst],
+        after[best] - after[worst]
+    );
+    // The whole loop runs and reports finite rewards once per epoch.
+    let mut epochs = Vec::new();
+    let o = RefineOptions { epochs: 1, group: 2, ..Default::default() };
+    refine(model, &config, &o, std::slice::from_ref(&fox), std::slice::from_ref(&fox), &device, |e, _| epochs.push(e));
+    assert_eq!(epochs.len(), 1);
+    assert!(epochs[0].train.total.is_finite() && epochs[0].validation.total.is_finite());
+    assert!(
+        epochs[0].validation_artist.total > epochs[0].validation.total,
+        "the artist's skeleton beats an untrained one: {:?}",
+        epochs[0]
+    );
 }
 
 /// A valid rig: one tree, every deforming joint inside the mesh, every skinned vertex weighted
