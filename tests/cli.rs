@@ -91,3 +91,43 @@ fn rig_a_bare_obj_generates_skeleton_and_skin() {
     let cd = rig_core::metrics::skeleton_scores(&rig.skeleton, &truth.skeleton, &bounds);
     assert!(cd.cd_j2j < 8.0, "CD-J2J {}", cd.cd_j2j);
 }
+
+#[test]
+fn train_generator_refine_writes_rewards_and_weights() {
+    let dir = std::env::temp_dir().join(format!("rigsmith-refine-{}", std::process::id()));
+    let models = dir.join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    for f in ["skin_tokenizer.json", "skin_tokenizer.mpk", "rig_generator.json", "rig_generator.mpk"] {
+        std::fs::copy(common::repo().join("models").join(f), models.join(f)).unwrap();
+    }
+    let shipped = std::fs::read(models.join("rig_generator.mpk")).unwrap();
+    let run = dir.join("run");
+    let (run_s, models_s) = (run.to_string_lossy().into_owned(), models.to_string_lossy().into_owned());
+    let out = rigsmith(&[
+        "train",
+        "generator",
+        "--data",
+        "assets/samples/khronos_fox/Fox.glb",
+        "--data",
+        "assets/samples/kenney_mini_character/player.glb",
+        "--validation-every",
+        "2",
+        "--refine",
+        "1",
+        "--group",
+        "2",
+        "--lr",
+        "1e-3",
+        "--run",
+        &run_s,
+        "--out",
+        &models_s,
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let csv = std::fs::read_to_string(run.join("refine.csv")).expect("refine.csv");
+    assert_eq!(csv.lines().count(), 2, "header and one epoch: {csv}");
+    assert!(csv.lines().nth(1).unwrap().split(',').skip(1).all(|x| x.parse::<f32>().is_ok_and(f32::is_finite)), "{csv}");
+    assert_ne!(std::fs::read(models.join("rig_generator.mpk")).unwrap(), shipped, "refined weights written");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -91,6 +91,10 @@ pub struct Args {
     /// Refinement: weight of the supervised loss on the artist's rig.
     #[arg(long, default_value_t = RefineOptions::default().anchor)]
     anchor: f32,
+    /// Refinement: weight of the mean surface-to-bone distance against the share of bone
+    /// samples inside (the reward is inside - weight x distance).
+    #[arg(long, default_value_t = RefineOptions::default().coverage_weight)]
+    coverage_weight: f32,
     /// Generator: no mirroring or scaling of the examples.
     #[arg(long)]
     no_augment: bool,
@@ -226,8 +230,8 @@ fn refine_generator(a: &Args, models: &Path, train_set: &[GenAsset], validation:
         group: a.group.max(2),
         learning_rate: a.lr,
         anchor: a.anchor,
+        coverage_weight: a.coverage_weight,
         seed: a.seed,
-        ..Default::default()
     };
     std::fs::create_dir_all(&a.run).with_context(|| format!("{}", a.run.display()))?;
     let csv = a.run.join("refine.csv");
