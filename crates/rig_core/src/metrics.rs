@@ -143,7 +143,8 @@ pub fn joints_and_bones(skeleton: &Skeleton) -> JointsAndBones {
     (joints, bones)
 }
 
-fn seg_dist(p: &Vector3<f32>, (a, b): &(Vector3<f32>, Vector3<f32>)) -> f32 {
+/// Distance from `p` to the segment `a`-`b` (a point when `a == b`).
+pub fn distance_to_segment(p: &Vector3<f32>, (a, b): &(Vector3<f32>, Vector3<f32>)) -> f32 {
     let ab = b - a;
     let t = if ab.norm_squared() > 0.0 { ((p - a).dot(&ab) / ab.norm_squared()).clamp(0.0, 1.0) } else { 0.0 };
     (p - (a + ab * t)).norm()
@@ -156,7 +157,9 @@ fn mean_nearest(from: &[Vector3<f32>], to: &[Vector3<f32>]) -> f32 {
     from.iter().map(|p| to.iter().map(|q| (p - q).norm()).fold(f32::MAX, f32::min)).sum::<f32>() / from.len().max(1) as f32
 }
 
-fn sample_bones(bones: &[(Vector3<f32>, Vector3<f32>)], step: f32) -> Vec<Vector3<f32>> {
+/// Points along each bone no more than `step` apart, both ends included (a bone of no length
+/// gives its point twice).
+pub fn sample_bones(bones: &[(Vector3<f32>, Vector3<f32>)], step: f32) -> Vec<Vector3<f32>> {
     bones
         .iter()
         .flat_map(|(a, b)| {
@@ -189,7 +192,7 @@ pub fn skeleton_scores(pred: &Skeleton, truth: &Skeleton, truth_mesh_bounds: &Aa
         if bs.is_empty() {
             return 0.0;
         }
-        js.iter().map(|p| bs.iter().map(|b| seg_dist(p, b)).fold(f32::MAX, f32::min)).sum::<f32>() / js.len().max(1) as f32
+        js.iter().map(|p| bs.iter().map(|b| distance_to_segment(p, b)).fold(f32::MAX, f32::min)).sum::<f32>() / js.len().max(1) as f32
     };
     let (ps, ts) = (sample_bones(&pb, 0.005), sample_bones(&tb, 0.005));
     SkeletonScores {

@@ -29,14 +29,8 @@ const MIN_REDUCTION: f32 = 0.15;
 /// morph targets.
 pub fn decimated_copy(rig: &Rig, keep: f32) -> Option<Rig> {
     let welded = weld_by_position(&rig.mesh);
-    let indices: Vec<u32> = rig
-        .mesh
-        .triangles
-        .iter()
-        .map(|t| t.map(|v| welded[v as usize]))
-        .filter(|t| t[0] != t[1] && t[1] != t[2] && t[0] != t[2])
-        .flatten()
-        .collect();
+    let indices: Vec<u32> =
+        rig.mesh.triangles.iter().map(|t| t.map(|v| welded[v as usize])).filter(|t| three_corners(t)).flatten().collect();
     let target = ((indices.len() as f32 * keep.clamp(0.0, 1.0)) as usize / 3) * 3;
     let mut kept = simplify_decoder(&indices, &rig.mesh.positions, target, MAX_ERROR, SimplifyOptions::None, None);
     if kept.len() > target + target / 4 {
@@ -45,11 +39,16 @@ pub fn decimated_copy(rig: &Rig, keep: f32) -> Option<Rig> {
             kept = rough;
         }
     }
-    kept = kept.chunks_exact(3).filter(|t| t[0] != t[1] && t[1] != t[2] && t[0] != t[2]).flatten().copied().collect();
+    kept = kept.chunks_exact(3).filter(|t| three_corners(t)).flatten().copied().collect();
     if kept.len() < 12 || kept.len() as f32 > indices.len() as f32 * (1.0 - MIN_REDUCTION) {
         return None;
     }
     Some(compacted(rig, &kept))
+}
+
+/// A triangle whose corners are three different vertices.
+fn three_corners(t: &[u32]) -> bool {
+    t[0] != t[1] && t[1] != t[2] && t[0] != t[2]
 }
 
 /// For each vertex, the first vertex with bit-identical position.

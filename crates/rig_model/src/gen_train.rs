@@ -115,12 +115,7 @@ pub fn generator_loss<B: Backend>(
     examples: &[Example],
     device: &B::Device,
 ) -> (Tensor<B, 1>, LossParts) {
-    let rows: Vec<&[_]> = examples.iter().map(|e| e.rows.as_slice()).collect();
-    let points: Vec<&[_]> = examples.iter().map(|e| e.points.as_slice()).collect();
-    let input = input_tensors::<B>(&rows, config, device);
-    let (pts, queries) = shape_tensors::<B>(&points, config.latents, device);
-    let latents = model.encode_shape(pts, queries);
-    let (skel_logits, skin_logits) = model.forward(latents, &input);
+    let (skel_logits, skin_logits) = teacher_forced_logits(model, config, examples, device);
     let [b, t, _] = skel_logits.dims();
     let nd = config.levels.len();
     let (mut skel_ids, mut skel_mask, mut skin_ids, mut skin_mask) = (vec![], vec![], vec![], vec![]);
@@ -160,6 +155,21 @@ pub fn generator_loss<B: Backend>(
     (skel + skin, parts)
 }
 
+/// The skeleton and skin logits at every row of the examples (their shapes encoded, their
+/// sequences fed whole).
+fn teacher_forced_logits<B: Backend>(
+    model: &RigGenerator<B>,
+    config: &RigGeneratorConfig,
+    examples: &[Example],
+    device: &B::Device,
+) -> (Tensor<B, 3>, Tensor<B, 3>) {
+    let rows: Vec<&[_]> = examples.iter().map(|e| e.rows.as_slice()).collect();
+    let points: Vec<&[_]> = examples.iter().map(|e| e.points.as_slice()).collect();
+    let input = input_tensors::<B>(&rows, config, device);
+    let (pts, queries) = shape_tensors::<B>(&points, config.latents, device);
+    model.forward(model.encode_shape(pts, queries), &input)
+}
+
 /// Negative log-likelihood `[B, T]` of the target skeleton tokens `ids` (`B x T`, row-major),
 /// zero where `mask` is 0.
 fn masked_nll<B: Backend>(skel_logits: Tensor<B, 3>, ids: Vec<i64>, mask: Vec<f32>, device: &B::Device) -> Tensor<B, 2> {
@@ -177,11 +187,7 @@ pub fn skeleton_nll<B: Backend>(
     examples: &[Example],
     device: &B::Device,
 ) -> Tensor<B, 1> {
-    let rows: Vec<&[_]> = examples.iter().map(|e| e.rows.as_slice()).collect();
-    let points: Vec<&[_]> = examples.iter().map(|e| e.points.as_slice()).collect();
-    let input = input_tensors::<B>(&rows, config, device);
-    let (pts, queries) = shape_tensors::<B>(&points, config.latents, device);
-    let (skel_logits, _) = model.forward(model.encode_shape(pts, queries), &input);
+    let (skel_logits, _) = teacher_forced_logits(model, config, examples, device);
     let [b, t, _] = skel_logits.dims();
     let (mut ids, mut mask, mut counts) = (Vec::with_capacity(b * t), Vec::with_capacity(b * t), Vec::with_capacity(b));
     for e in examples {

@@ -13,6 +13,7 @@ use burn::tensor::backend::AutodiffBackend;
 use nalgebra::Vector3;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
+use rig_core::metrics::{distance_to_segment, sample_bones};
 use rig_core::Task;
 
 use crate::decode::{generate_skeletons, SamplingOptions};
@@ -76,7 +77,7 @@ pub fn skeleton_reward(skeleton: &DecodedSkeleton, points: &[[f32; POINT_WIDTH]]
     }
     let surface: Vec<(Vector3<f32>, Vector3<f32>)> =
         points.iter().map(|s| (Vector3::new(s[0], s[1], s[2]), Vector3::new(s[3], s[4], s[5]))).collect();
-    let samples: Vec<Vector3<f32>> = segments.iter().flat_map(|&(a, b)| segment_samples(a, b)).collect();
+    let samples = sample_bones(&segments, BONE_STEP);
     let inside = samples
         .iter()
         .filter(|p| {
@@ -85,9 +86,8 @@ pub fn skeleton_reward(skeleton: &DecodedSkeleton, points: &[[f32; POINT_WIDTH]]
         })
         .count() as f32
         / samples.len() as f32;
-    let distance =
-        surface.iter().map(|(s, _)| segments.iter().map(|&(a, b)| point_segment_distance(s, a, b)).fold(f32::MAX, f32::min)).sum::<f32>()
-            / surface.len() as f32;
+    let distance = surface.iter().map(|(s, _)| segments.iter().map(|b| distance_to_segment(s, b)).fold(f32::MAX, f32::min)).sum::<f32>()
+        / surface.len() as f32;
     Reward { inside, distance, total: inside - coverage_weight * distance }
 }
 
@@ -99,17 +99,6 @@ fn bone_segments(skeleton: &DecodedSkeleton) -> Vec<(Vector3<f32>, Vector3<f32>)
         out.extend(p.iter().map(|&x| (x, x)));
     }
     out
-}
-
-fn segment_samples(a: Vector3<f32>, b: Vector3<f32>) -> impl Iterator<Item = Vector3<f32>> {
-    let n = ((b - a).norm() / BONE_STEP).ceil().max(1.0) as usize;
-    (0..=n).map(move |i| a + (b - a) * (i as f32 / n as f32))
-}
-
-fn point_segment_distance(p: &Vector3<f32>, a: Vector3<f32>, b: Vector3<f32>) -> f32 {
-    let ab = b - a;
-    let t = if ab.norm_squared() > 0.0 { ((p - a).dot(&ab) / ab.norm_squared()).clamp(0.0, 1.0) } else { 0.0 };
-    (p - (a + ab * t)).norm()
 }
 
 /// Group-relative advantages: rewards minus their mean, over their standard deviation; all 0
