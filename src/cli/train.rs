@@ -12,7 +12,7 @@ use rig_model::gen_data::{check_code_width, gen_asset, GenAsset};
 use rig_model::gen_train::{best_generator, train_generator, GenTrainOptions};
 use rig_model::generator::{RigGenerator, RigGeneratorConfig};
 use rig_model::refine::{refine, validation_rewards, RefineEpoch, RefineOptions};
-use rig_model::tokenizer::SkinTokenizerConfig;
+use rig_model::tokenizer::{SkinTokenizer, SkinTokenizerConfig};
 use rig_model::train::{read_losses, train, EpochLoss, RunDir, TrainOptions};
 use rig_model::{plot, store, CpuBackend, CpuTrainBackend};
 
@@ -186,7 +186,7 @@ fn train_generator_files(a: &Args, train_files: &[PathBuf], val_files: &[PathBuf
         t.elapsed().as_secs_f64()
     );
     if a.refine > 0 {
-        return refine_generator(a, &models, &train_set, &validation, t);
+        return refine_generator(a, &models, &tokenizer, &train_set, &validation, t);
     }
     let options = GenTrainOptions {
         epochs: a.epochs,
@@ -216,7 +216,14 @@ fn train_generator_files(a: &Args, train_files: &[PathBuf], val_files: &[PathBuf
 
 /// Reward refinement of the shipped generator (`--refine N`); writes `refine.csv` in the run
 /// folder and the refined weights over the models folder's generator after each epoch.
-fn refine_generator(a: &Args, models: &Path, train_set: &[GenAsset], validation: &[GenAsset], t: Instant) -> anyhow::Result<()> {
+fn refine_generator(
+    a: &Args,
+    models: &Path,
+    tokenizer: &SkinTokenizer<CpuBackend>,
+    train_set: &[GenAsset],
+    validation: &[GenAsset],
+    t: Instant,
+) -> anyhow::Result<()> {
     let device = Default::default();
     if train_set.is_empty() {
         bail!("no training asset to refine on: --data names no rigged file that could be read");
@@ -225,6 +232,8 @@ fn refine_generator(a: &Args, models: &Path, train_set: &[GenAsset], validation:
     let (model, config) = store::load_generator::<CpuTrainBackend>(models, &device)
         .context("--refine starts from a trained generator: train one first (rigsmith train generator)")?;
     let config = &config;
+    // The training sequences hold this tokenizer's codes: the generator must have been trained on them.
+    check_code_width(config, tokenizer).map_err(anyhow::Error::msg)?;
     let options = RefineOptions {
         epochs: a.refine,
         group: a.group.max(2),
