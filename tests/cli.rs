@@ -131,3 +131,30 @@ fn train_generator_refine_writes_rewards_and_weights() {
     assert_ne!(std::fs::read(models.join("rig_generator.mpk")).unwrap(), shipped, "refined weights written");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn train_tokenizer_with_a_presence_head_then_tokenize_with_it() {
+    let dir = std::env::temp_dir().join(format!("rigsmith-presence-{}", std::process::id()));
+    let (run, models) = (dir.join("run"), dir.join("models"));
+    let (run_s, models_s) = (run.to_string_lossy().into_owned(), models.to_string_lossy().into_owned());
+    let fox = "assets/samples/khronos_fox/Fox.glb";
+    let common_args = ["train", "tokenizer", "--data", fox, "--data", "assets/samples/kenney_mini_character/player.glb"];
+    let mut args: Vec<&str> = common_args.to_vec();
+    args.extend(["--validation-every", "2", "--epochs", "1", "--presence-weight", "0.3", "--points", "32", "--queries", "64"]);
+    args.extend(["--decoder-width", "16", "--encoder-width", "8", "--run", &run_s, "--out", &models_s]);
+    let out = rigsmith(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let config = std::fs::read_to_string(models.join("skin_tokenizer.json")).expect("config written");
+    assert!(config.contains("\"presence\": true") && config.contains("\"encoder_width\": 8"), "{config}");
+    let out = rigsmith(&["tokenize", "--input", fox, "--model", &models_s, "--min-presence", "0.7"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("mean of 1"), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    if !cfg!(feature = "cuda") {
+        let mut args: Vec<&str> = common_args.to_vec();
+        args.extend(["--backend", "cuda", "--run", &run_s]);
+        let out = rigsmith(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains("--features cuda"), "{err}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -11,6 +11,8 @@ use std::time::Instant;
 use anyhow::Context;
 use rig_core::{Mesh, MeshGroup, Part, Rig, SkinWeights};
 
+use super::rig::BackendArg;
+
 #[derive(clap::Args)]
 pub struct Args {
     #[command(subcommand)]
@@ -54,6 +56,9 @@ enum Stage {
         /// The models folder (default: models/).
         #[arg(long)]
         model: Option<PathBuf>,
+        /// Where the models run (as `rig --backend`).
+        #[arg(long, value_enum, default_value = "auto")]
+        backend: BackendArg,
     },
     /// Start a skeleton generation on the editor's worker thread, press Cancel after each of
     /// the given delays, and time how long the worker takes to stop.
@@ -75,7 +80,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         }
         Stage::Skin { input, vertices, falloff } => skin(&input, &vertices, falloff),
         Stage::Cancel { file, after_ms } => cancel(&file, &after_ms),
-        Stage::Learned { input, vertices, model } => learned(&input, vertices, model.as_deref()),
+        Stage::Learned { input, vertices, model, backend } => learned(&input, vertices, model.as_deref(), backend),
         Stage::Export { file } => {
             let rig = rig_io::load(&file).with_context(|| format!("{}", file.display()))?.rig;
             let out = std::env::temp_dir().join(format!("rigsmith-bench-{}.glb", std::process::id()));
@@ -129,13 +134,13 @@ fn make(input: &Path, vertices: usize, out: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn learned(input: &Path, vertices: usize, model: Option<&Path>) -> anyhow::Result<()> {
+fn learned(input: &Path, vertices: usize, model: Option<&Path>, backend: BackendArg) -> anyhow::Result<()> {
     use rig_model::rigging::{rig_learned, LearnedModels, LearnedOptions};
     let mut base = rig_io::load(input).with_context(|| format!("{}", input.display()))?.rig;
     subdivide_to(&mut base, vertices).with_context(|| format!("{}", input.display()))?;
     base.mark_unweighted_joints_non_deforming();
     let t = Instant::now();
-    let models = LearnedModels::load(&rig_model::store::models_dir(model))?;
+    let models = LearnedModels::load_on(&rig_model::store::models_dir(model), backend.into())?;
     println!("load models: {:.3} s, on {}", t.elapsed().as_secs_f64(), models.backend_note);
     for keep_skeleton in [false, true] {
         let mut rig = base.clone();

@@ -31,7 +31,7 @@ enum Kind {
 }
 
 #[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
-enum BackendArg {
+pub(super) enum BackendArg {
     Auto,
     Cpu,
     Wgpu,
@@ -245,6 +245,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             let decode = DecodeOptions {
                 max_influences: a.max_influences.max(1),
                 min_weight: a.min_weight.unwrap_or(DecodeOptions::default().min_weight),
+                ..Default::default()
             };
             let options = LearnedOptions {
                 sampling,

@@ -31,6 +31,10 @@ pub struct Args {
     max_influences: usize,
     #[arg(long, default_value_t = DecodeOptions::default().min_weight)]
     min_weight: f32,
+    /// Tokenizers with a presence head: bones it gives a lower probability of influencing a
+    /// vertex are dropped there.
+    #[arg(long, default_value_t = DecodeOptions::default().min_presence)]
+    min_presence: f32,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -56,7 +60,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     if files.is_empty() {
         bail!("no rigged file under {:?}", a.input);
     }
-    let options = DecodeOptions { max_influences: a.max_influences.max(1), min_weight: a.min_weight };
+    let options = DecodeOptions { max_influences: a.max_influences.max(1), min_weight: a.min_weight, min_presence: a.min_presence };
     let mut rows = Vec::new();
     for path in &files {
         match learned::load_asset(path, model.prior()) {

@@ -27,6 +27,45 @@ enum What {
     Generator,
 }
 
+/// Where `train` runs its steps (`--backend`).
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+enum TrainOn {
+    /// ndarray on the CPU's cores.
+    Cpu,
+    /// burn-cuda on an NVIDIA GPU (build with `--features cuda`).
+    Cuda,
+    /// wgpu on any GPU (build with `--features wgpu`).
+    Wgpu,
+}
+
+/// Runs `$body` with the type `$B` bound to the autodiff backend `$on` names, or fails with
+/// how to get a build that has it.
+macro_rules! on_backend {
+    ($on:expr, $B:ident => $body:expr) => {
+        match $on {
+            TrainOn::Cpu => {
+                type $B = CpuTrainBackend;
+                $body
+            }
+            #[cfg(feature = "cuda")]
+            TrainOn::Cuda => {
+                type $B = rig_model::CudaTrainBackend;
+                $body
+            }
+            #[cfg(feature = "wgpu")]
+            TrainOn::Wgpu => {
+                type $B = rig_model::WgpuTrainBackend;
+                $body
+            }
+            #[allow(unreachable_patterns)]
+            other => bail!(
+                "this rigsmith was built without the `{}` feature: rebuild with `cargo build --features {0}`, or train with --backend cpu",
+                if other == TrainOn::Cuda { "cuda" } else { "wgpu" }
+            ),
+        }
+    };
+}
+
 #[derive(clap::Args)]
 pub struct Args {
     #[arg(value_enum)]
@@ -72,8 +111,15 @@ pub struct Args {
     #[arg(long, default_value_t = 0)]
     creatures: usize,
     /// Width of the decoder's layers (tokenizer).
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = SkinTokenizerConfig::new().decoder_width)]
     decoder_width: usize,
+    /// Tokenizer: give the decoder a presence head (does the bone influence the vertex at all),
+    /// trained with this weight on its binary cross-entropy; 0: no head.
+    #[arg(long, default_value_t = 0.0)]
+    presence_weight: f32,
+    /// Width of the encoder's point-wise layers (tokenizer).
+    #[arg(long, default_value_t = SkinTokenizerConfig::new().encoder_width)]
+    encoder_width: usize,
     /// Generator: sequences per step.
     #[arg(long, default_value_t = GenTrainOptions::default().batch)]
     batch: usize,
@@ -104,6 +150,10 @@ pub struct Args {
     /// Generator: transformer layers.
     #[arg(long, default_value_t = RigGeneratorConfig::new().layers)]
     layers: usize,
+    /// Where the training steps run (the data is prepared on the CPU either way; `--refine`
+    /// runs on the CPU).
+    #[arg(long, value_enum, default_value_t = TrainOn::Cpu)]
+    backend: TrainOn,
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
@@ -137,18 +187,30 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         validation.len(),
         t.elapsed().as_secs_f64()
     );
-    let config = SkinTokenizerConfig::new().with_decoder_width(a.decoder_width).with_points(a.points.max(8)).with_prior(prior);
-    let options = TrainOptions { epochs: a.epochs, queries: a.queries.max(8), learning_rate: a.lr, seed: a.seed, ..Default::default() };
+    let config = SkinTokenizerConfig::new()
+        .with_decoder_width(a.decoder_width.max(2))
+        .with_encoder_width(a.encoder_width.max(1))
+        .with_points(a.points.max(8))
+        .with_prior(prior)
+        .with_presence(a.presence_weight > 0.0);
+    let options = TrainOptions {
+        epochs: a.epochs,
+        queries: a.queries.max(8),
+        learning_rate: a.lr,
+        seed: a.seed,
+        presence_weight: a.presence_weight,
+        ..Default::default()
+    };
     let dir = RunDir(a.run.clone());
-    let device = Default::default();
     let started = Instant::now();
-    let model =
-        train::<CpuTrainBackend>(&config, &options, &train_set, &validation, &dir, &device, |l| report_epoch(&dir, &l, "", started))?;
+    let out = rig_model::store::models_dir(a.out.as_deref());
+    on_backend!(a.backend, B => {
+        let model = train::<B>(&config, &options, &train_set, &validation, &dir, &Default::default(), |l| report_epoch(&dir, &l, "", started))?;
+        store::save_tokenizer(&model, &config, &out).with_context(|| format!("{}", out.display()))?;
+    });
     if let Err(e) = plot::plot_losses(&read_losses(&dir.losses()), &a.run.join("losses.png")) {
         eprintln!("warning: {e}");
     }
-    let out = rig_model::store::models_dir(a.out.as_deref());
-    store::save_tokenizer(&model, &config, &out).with_context(|| format!("{}", out.display()))?;
     eprintln!("trained in {:.0} s; weights in {}", t.elapsed().as_secs_f64(), out.display());
     Ok(())
 }
@@ -199,17 +261,20 @@ fn train_generator_files(a: &Args, train_files: &[PathBuf], val_files: &[PathBuf
     };
     let dir = RunDir(a.run.clone());
     let started = Instant::now();
-    let model = train_generator::<CpuTrainBackend>(&config, &options, &train_set, &validation, &dir, &Default::default(), |l, parts| {
+    let report = |l: EpochLoss, parts: rig_model::gen_train::LossParts| {
         report_epoch(&dir, &l, &format!(" (skeleton {:.3}, skin {:.3})", parts.skeleton, parts.skin), started)
-    })?;
-    let model = match best_generator::<CpuBackend>(&config, &dir, &Default::default()) {
-        Some((best, epoch, loss)) => {
-            eprintln!("shipping epoch {epoch}, the lowest validation loss ({loss:.4})");
-            best
-        }
-        None => model.valid(),
     };
-    store::save_generator(&model, &config, &models).with_context(|| format!("{}", models.display()))?;
+    on_backend!(a.backend, B => {
+        let last = train_generator::<B>(&config, &options, &train_set, &validation, &dir, &Default::default(), report)?;
+        match best_generator::<CpuBackend>(&config, &dir, &Default::default()) {
+            Some((best, epoch, loss)) => {
+                eprintln!("shipping epoch {epoch}, the lowest validation loss ({loss:.4})");
+                store::save_generator(&best, &config, &models)
+            }
+            None => store::save_generator(&last.valid(), &config, &models),
+        }
+        .with_context(|| format!("{}", models.display()))?;
+    });
     eprintln!("trained in {:.0} s; weights in {}", t.elapsed().as_secs_f64(), models.display());
     Ok(())
 }

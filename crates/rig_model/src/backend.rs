@@ -1,7 +1,8 @@
 //! Which burn backend runs the learned models, chosen once when they are loaded: CUDA (with
 //! the `cuda` feature, when the driver's library is there and a device answers), then wgpu
 //! (with the `wgpu` feature, when an adapter answers), then the CPU (ndarray), with a note
-//! saying why each faster one was passed over. Training stays on the CPU.
+//! saying why each faster one was passed over. Training picks its backend itself
+//! (`rigsmith train --backend`, [`crate::CudaTrainBackend`]).
 
 use std::path::Path;
 
@@ -119,7 +120,7 @@ fn cuda(_: &Path) -> Result<Result<Loaded, String>, ModelError> {
 #[cfg(feature = "cuda")]
 fn cuda_library_present() -> bool {
     let mut dirs: Vec<std::path::PathBuf> =
-        ["/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/cuda/lib64", "/usr/lib/wsl/lib"]
+        ["/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/cuda/lib64", "/usr/local/nvidia/lib64", "/usr/lib/wsl/lib"]
             .iter()
             .map(Into::into)
             .collect();

@@ -3,9 +3,10 @@
 //! small autoregressive transformer that writes a skeleton as tokens, then 4 skin tokens per
 //! bone), their training loops and inference (`rigging::rig_learned`).
 //!
-//! Backends: training runs on [`CpuBackend`] (ndarray). The modules are generic over burn's
-//! `Backend`; inference picks CUDA (feature `cuda`), wgpu (feature `wgpu`) or the CPU when the
-//! models are loaded ([`backend`]).
+//! Backends: the modules are generic over burn's `Backend`. Training runs on
+//! [`CpuTrainBackend`] (ndarray), or on a GPU with the `cuda` ([`CudaTrainBackend`]) or `wgpu`
+//! ([`WgpuTrainBackend`]) feature; inference picks CUDA, wgpu or the CPU when the models are
+//! loaded ([`backend`]).
 
 pub mod augment;
 pub mod backend;
@@ -32,6 +33,12 @@ pub mod train;
 pub type CpuBackend = burn::backend::NdArray<f32>;
 /// The CPU backend with automatic differentiation, for training.
 pub type CpuTrainBackend = burn::backend::Autodiff<CpuBackend>;
+/// CUDA (burn-cuda) with automatic differentiation, for training on an NVIDIA GPU.
+#[cfg(feature = "cuda")]
+pub type CudaTrainBackend = burn::backend::Autodiff<burn::backend::Cuda>;
+/// wgpu with automatic differentiation, for training on any GPU.
+#[cfg(feature = "wgpu")]
+pub type WgpuTrainBackend = burn::backend::Autodiff<burn::backend::Wgpu>;
 
 /// What can go wrong loading, saving or training a model.
 #[derive(Debug, thiserror::Error)]

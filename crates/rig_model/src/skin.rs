@@ -21,11 +21,14 @@ pub struct DecodeOptions {
     pub max_influences: usize,
     /// Influences under this fraction of a vertex's total are dropped.
     pub min_weight: f32,
+    /// With a presence head: bones whose presence probability is under this are dropped (the
+    /// vertex's strongest bone is always kept).
+    pub min_presence: f32,
 }
 
 impl Default for DecodeOptions {
     fn default() -> Self {
-        DecodeOptions { max_influences: 4, min_weight: 0.1 }
+        DecodeOptions { max_influences: 4, min_weight: 0.1, min_presence: 0.5 }
     }
 }
 
@@ -78,8 +81,10 @@ pub fn decode<B: Backend>(
         }
     }
     // Chunks in parallel: the CPU backend's matrix products run on one thread each.
-    let decoded: Vec<Vec<Vec<(u32, f32)>>> =
-        shared.par_chunks(CHUNK_ROWS / CANDIDATE_SLOTS).map(|chunk| decode_vertices(model, field, &codes, chunk, device)).collect();
+    let decoded: Vec<Vec<Vec<(u32, f32)>>> = shared
+        .par_chunks(CHUNK_ROWS / CANDIDATE_SLOTS)
+        .map(|chunk| decode_vertices(model, field, &codes, chunk, options, device))
+        .collect();
     for (&v, row) in shared.iter().zip(decoded.into_iter().flatten()) {
         rows[v] = row;
     }
@@ -89,12 +94,14 @@ pub fn decode<B: Backend>(
 
 /// Softmax over each vertex's competing bones that have a code. The decoder scores one row
 /// per (vertex, competing bone) on its own, so only real pairs are scored (no padding to
-/// `CANDIDATE_SLOTS`) and the softmax runs per vertex over its own rows.
+/// `CANDIDATE_SLOTS`) and the softmax runs per vertex over its own rows. With a presence head,
+/// bones it deems absent (under `options.min_presence`) get weight 0, the strongest excepted.
 fn decode_vertices<B: Backend>(
     model: &SkinTokenizer<B>,
     field: &ShapeField,
     codes: &[Option<Vec<f32>>],
     vertices: &[usize],
+    options: &DecodeOptions,
     device: &B::Device,
 ) -> Vec<Vec<(u32, f32)>> {
     let width = codes.iter().flatten().next().map_or(0, |c| c.len());
@@ -115,17 +122,28 @@ fn decode_vertices<B: Backend>(
     }
     let f = Tensor::<B, 2>::from_data(TensorData::new(feats, [rows, FEATURES]), device);
     let c = Tensor::<B, 2>::from_data(TensorData::new(code_rows, [rows, width]), device);
-    let logits: Vec<f32> = model.decode(f, c).into_data().to_vec().unwrap_or_default();
+    let (logits, presence) = model.decode_heads(f, c);
+    let logits: Vec<f32> = logits.into_data().to_vec().unwrap_or_default();
+    // A logit under this means a presence probability under `min_presence`.
+    let min_logit = {
+        let p = options.min_presence.clamp(1e-6, 1.0 - 1e-6);
+        (p / (1.0 - p)).ln()
+    };
+    let absent: Vec<bool> = match presence {
+        Some(p) => p.into_data().to_vec::<f32>().unwrap_or_default().iter().map(|&l| l < min_logit).collect(),
+        None => vec![false; logits.len()],
+    };
     let mut start = 0;
     slots
         .into_iter()
         .map(|bones| {
-            let own = &logits[start..start + bones.len()];
+            let (own, gone) = (&logits[start..start + bones.len()], &absent[start..start + bones.len()]);
             start += bones.len();
             let top = own.iter().copied().fold(f32::NEG_INFINITY, f32::max);
             let exp: Vec<f32> = own.iter().map(|l| (l - top).exp()).collect();
             let total: f32 = exp.iter().sum();
-            bones.iter().zip(exp).map(|(&j, e)| (j as u32, e / total)).collect()
+            let keep = |i: usize| !gone[i] || own[i] == top;
+            bones.iter().zip(exp).enumerate().map(|(i, (&j, e))| (j as u32, if keep(i) { e / total } else { 0.0 })).collect()
         })
         .collect()
 }
@@ -140,7 +158,7 @@ fn finish_row(mut row: Vec<(u32, f32)>, prior: &[(u32, f32)], o: &DecodeOptions)
     row.iter_mut().for_each(|e| e.1 /= total);
     row.sort_by(|a, b| b.1.total_cmp(&a.1));
     row.truncate(o.max_influences.max(1));
-    row.retain(|e| e.1 >= o.min_weight);
+    row.retain(|e| e.1 > 0.0 && e.1 >= o.min_weight);
     let kept: f32 = row.iter().map(|e| e.1).sum();
     if kept <= 0.0 {
         return prior.to_vec();
@@ -209,7 +227,7 @@ mod tests {
         let tokens = encode(model, &asset, &device);
         let codes: Vec<Option<Vec<f32>>> = tokens.iter().map(|t| t.as_ref().map(|t| fsq::token_values(t, model.levels()))).collect();
         let vertices: Vec<usize> = (0..asset.field.vertex_count()).step_by(3).collect();
-        let packed = decode_vertices(model, &asset.field, &codes, &vertices, &device);
+        let packed = decode_vertices(model, &asset.field, &codes, &vertices, &DecodeOptions::default(), &device);
         let padded = decode_vertices_padded(model, &asset.field, &codes, &vertices, &device);
         assert_eq!(packed.len(), padded.len());
         let mut shared = 0;
@@ -223,7 +241,7 @@ mod tests {
 
     #[test]
     fn finish_row_normalises_prunes_and_falls_back() {
-        let o = DecodeOptions { max_influences: 2, min_weight: 0.1 };
+        let o = DecodeOptions { max_influences: 2, min_weight: 0.1, ..Default::default() };
         let row = finish_row(vec![(0, 0.6), (1, 0.3), (2, 0.05), (3, 0.25)], &[], &o);
         assert_eq!(row.iter().map(|e| e.0).collect::<Vec<_>>(), vec![0, 1]);
         assert!((row.iter().map(|e| e.1).sum::<f32>() - 1.0).abs() < 1e-6);

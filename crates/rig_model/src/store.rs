@@ -51,7 +51,7 @@ pub fn load_tokenizer<B: Backend>(dir: &Path, device: &B::Device) -> Result<(Ski
 pub fn config_to_json(c: &SkinTokenizerConfig) -> String {
     let v = serde_json::json!({
         "tokens": c.tokens, "levels": c.levels, "encoder_width": c.encoder_width, "decoder_width": c.decoder_width,
-        "points": c.points, "prior": c.prior,
+        "points": c.points, "prior": c.prior, "presence": c.presence,
     });
     serde_json::to_string_pretty(&v).unwrap_or_default()
 }
@@ -68,6 +68,9 @@ pub fn config_from_json(text: &str) -> Result<SkinTokenizerConfig, ModelError> {
         /// Configs written before the choice existed were trained on the falloff binder.
         #[serde(default)]
         prior: SkinPrior,
+        /// Configs written before the head existed have none.
+        #[serde(default)]
+        presence: bool,
     }
     fn default_points() -> usize {
         SkinTokenizerConfig::new().points
@@ -91,7 +94,8 @@ pub fn config_from_json(text: &str) -> Result<SkinTokenizerConfig, ModelError> {
         .with_encoder_width(c.encoder_width)
         .with_decoder_width(c.decoder_width)
         .with_points(c.points)
-        .with_prior(c.prior))
+        .with_prior(c.prior)
+        .with_presence(c.presence))
 }
 
 pub const GENERATOR_STEM: &str = "rig_generator";

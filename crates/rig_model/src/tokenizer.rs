@@ -6,7 +6,9 @@
 //!   over the N samples, then an MLP to `[B, tokens * levels.len()]`, quantised by FSQ;
 //! - decoder input `[R, F + tokens * levels.len()]`: one row per (vertex, bone) with the bone's
 //!   quantised code; output `[R]` scores, turned into weights by a softmax over the bones that
-//!   compete at each vertex.
+//!   compete at each vertex, and, with `presence` in the config, `[R]` logits of whether the
+//!   bone influences the vertex at all (trained on the artist's non-zero weights, so decoding
+//!   can keep small real influences and drop small spurious ones).
 
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
@@ -37,6 +39,9 @@ pub struct SkinTokenizerConfig {
     /// choice existed used the falloff binder).
     #[config(default = "SkinPrior::Falloff")]
     pub prior: SkinPrior,
+    /// A second decoder head: whether the bone influences the vertex at all.
+    #[config(default = false)]
+    pub presence: bool,
 }
 
 impl SkinTokenizerConfig {
@@ -53,6 +58,7 @@ impl SkinTokenizerConfig {
             enc_head: [lin(3 * e, 2 * e), lin(2 * e, c)],
             dec: [lin(FEATURES + c, d), lin(d, d), lin(d, d / 2)],
             dec_out: lin(d / 2, 1),
+            dec_presence: self.presence.then(|| lin(d / 2, 1)),
             levels: self.levels.clone(),
             points: self.points,
             prior: self.prior,
@@ -66,6 +72,7 @@ pub struct SkinTokenizer<B: Backend> {
     enc_head: [Linear<B>; 2],
     dec: [Linear<B>; 3],
     dec_out: Linear<B>,
+    dec_presence: Option<Linear<B>>,
     levels: Vec<usize>,
     points: usize,
     #[module(skip)]
@@ -93,12 +100,23 @@ impl<B: Backend> SkinTokenizer<B> {
 
     /// Weight logits `[R]` for rows `[R, F]` of features and codes `[R, code_width]`.
     pub fn decode(&self, features: Tensor<B, 2>, codes: Tensor<B, 2>) -> Tensor<B, 1> {
+        self.decode_heads(features, codes).0
+    }
+
+    /// Weight logits `[R]` and, when the model has the head, presence logits `[R]`.
+    pub fn decode_heads(&self, features: Tensor<B, 2>, codes: Tensor<B, 2>) -> (Tensor<B, 1>, Option<Tensor<B, 1>>) {
         let mut h = Tensor::cat(vec![features, codes], 1);
         for layer in &self.dec {
             h = gelu(layer.forward(h));
         }
         let [r, _] = h.dims();
-        self.dec_out.forward(h).reshape([r])
+        let presence = self.dec_presence.as_ref().map(|head| head.forward(h.clone()).reshape([r]));
+        (self.dec_out.forward(h).reshape([r]), presence)
+    }
+
+    /// Whether the decoder also says which bones influence a vertex at all.
+    pub fn has_presence(&self) -> bool {
+        self.dec_presence.is_some()
     }
 
     pub fn levels(&self) -> &[usize] {

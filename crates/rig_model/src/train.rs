@@ -7,7 +7,7 @@ use std::fs;
 use burn::module::AutodiffModule;
 use burn::optim::{AdamConfig, GradientsParams, Optimizer};
 use burn::prelude::*;
-use burn::tensor::activation::log_softmax;
+use burn::tensor::activation::{log_sigmoid, log_softmax};
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::Int;
 use rand::rngs::StdRng;
@@ -31,11 +31,25 @@ pub struct TrainOptions {
     pub learning_rate: f64,
     pub warmup_steps: usize,
     pub seed: u64,
+    /// Weight of the presence head's binary cross-entropy (models with the head).
+    #[serde(default = "default_presence_weight")]
+    pub presence_weight: f32,
+}
+
+fn default_presence_weight() -> f32 {
+    1.0
 }
 
 impl Default for TrainOptions {
     fn default() -> Self {
-        TrainOptions { epochs: 60, queries: 1024, learning_rate: 2e-3, warmup_steps: 50, seed: 0 }
+        TrainOptions {
+            epochs: 60,
+            queries: 1024,
+            learning_rate: 2e-3,
+            warmup_steps: 50,
+            seed: 0,
+            presence_weight: default_presence_weight(),
+        }
     }
 }
 
@@ -68,7 +82,7 @@ pub fn train<B: AutodiffBackend>(
             lr = learning_rate(options, step, total_steps);
             let b =
                 asset_batch(&train_set[a], config.points, options.queries, options.seed.wrapping_add((epoch * steps_per_epoch + i) as u64));
-            let loss = loss::<B>(&model, &b, device);
+            let loss = loss::<B>(&model, &b, options.presence_weight, device);
             sum += loss.clone().into_scalar().elem::<f32>();
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optim.step(lr, model, grads);
@@ -94,18 +108,32 @@ pub(crate) fn learning_rate(o: &TrainOptions, step: usize, total: usize) -> f64 
 
 /// Cross-entropy between the artist's weights at each query vertex and the decoder's softmax
 /// over the bones competing there (the skin is normalised per vertex, so this is what the L1
-/// metric sees).
-pub fn loss<B: Backend>(model: &SkinTokenizer<B>, b: &AssetBatch, device: &B::Device) -> Tensor<B, 1> {
+/// metric sees); with the presence head, plus `presence_weight` x the mean binary
+/// cross-entropy of "the artist's weight is non-zero" over the competing bones.
+pub fn loss<B: Backend>(model: &SkinTokenizer<B>, b: &AssetBatch, presence_weight: f32, device: &B::Device) -> Tensor<B, 1> {
     let (nb, q, s) = (b.bones.len(), b.queries, CANDIDATE_SLOTS);
     let enc = Tensor::<B, 3>::from_data(TensorData::new(b.encoder.clone(), [nb, b.points, FEATURES + 2]), device);
     let codes = model.encode(enc);
     let slots = Tensor::<B, 1, Int>::from_data(TensorData::new(b.slot_bone.clone(), [q * s]), device);
     let feats = Tensor::<B, 2>::from_data(TensorData::new(b.decoder.clone(), [q * s, FEATURES]), device);
-    let logits = model.decode(feats, codes.select(0, slots)).reshape([q, s]);
+    let (logits, presence) = model.decode_heads(feats, codes.select(0, slots));
     let mask = Tensor::<B, 2>::from_data(TensorData::new(b.mask.clone(), [q, s]), device);
     let target = Tensor::<B, 2>::from_data(TensorData::new(b.target.clone(), [q, s]), device);
-    let logp = log_softmax(logits + mask.sub_scalar(1.0).mul_scalar(1e4), 1);
-    (target * logp).sum_dim(1).neg().mean()
+    let logp = log_softmax(logits.reshape([q, s]) + mask.clone().sub_scalar(1.0).mul_scalar(1e4), 1);
+    let cross_entropy = (target.clone() * logp).sum_dim(1).neg().mean();
+    match presence {
+        None => cross_entropy,
+        Some(p) => cross_entropy + presence_loss(p.reshape([q, s]), target, mask).mul_scalar(presence_weight),
+    }
+}
+
+/// Mean binary cross-entropy, over the real slots (`mask` 1), between the presence logits and
+/// whether the artist's weight there is non-zero.
+fn presence_loss<B: Backend>(logits: Tensor<B, 2>, target: Tensor<B, 2>, mask: Tensor<B, 2>) -> Tensor<B, 1> {
+    let present = target.greater_elem(0.0).float();
+    let absent = present.clone().neg().add_scalar(1.0);
+    let bce = (present * log_sigmoid(logits.clone()) + absent * log_sigmoid(logits.neg())).neg();
+    (bce * mask.clone()).sum() / mask.sum().clamp_min(1.0)
 }
 
 /// Mean loss over the validation assets (fixed samples, no gradients).
@@ -114,7 +142,9 @@ fn evaluate<B: Backend>(model: &SkinTokenizer<B>, assets: &[Asset], points: usiz
         .iter()
         .filter(|a| !a.bones().is_empty())
         .enumerate()
-        .map(|(i, a)| loss(model, &asset_batch(a, points, o.queries, 7919 + i as u64), device).into_scalar().elem::<f32>())
+        .map(|(i, a)| {
+            loss(model, &asset_batch(a, points, o.queries, 7919 + i as u64), o.presence_weight, device).into_scalar().elem::<f32>()
+        })
         .collect();
     if losses.is_empty() {
         f32::NAN
