@@ -6,6 +6,7 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use burn::module::AutodiffModule;
 use rig_core::Task;
+use rig_model::backend::{check_training_backend, BackendChoice};
 use rig_model::data::Asset;
 use rig_model::features::SkinPrior;
 use rig_model::gen_data::{check_code_width, gen_asset, GenAsset};
@@ -60,10 +61,18 @@ macro_rules! on_backend {
             #[allow(unreachable_patterns)]
             other => bail!(
                 "this rigsmith was built without the `{}` feature: rebuild with `cargo build --features {0}`, or train with --backend cpu",
-                if other == TrainOn::Cuda { "cuda" } else { "wgpu" }
+                on_name(other)
             ),
         }
     };
+}
+
+fn on_name(on: TrainOn) -> &'static str {
+    match on {
+        TrainOn::Cpu => "cpu",
+        TrainOn::Cuda => "cuda",
+        TrainOn::Wgpu => "wgpu",
+    }
 }
 
 #[derive(clap::Args)]
@@ -158,6 +167,14 @@ pub struct Args {
 
 pub fn run(a: Args) -> anyhow::Result<()> {
     let t = Instant::now();
+    let on = match a.backend {
+        TrainOn::Cpu => BackendChoice::Cpu,
+        TrainOn::Cuda => BackendChoice::Cuda,
+        TrainOn::Wgpu => BackendChoice::Wgpu,
+    };
+    if let Err(why) = check_training_backend(on) {
+        bail!("cannot train on --backend {}: {why}; train with --backend cpu", on_name(a.backend));
+    }
     let files = learned::rigged_files(&a.data);
     if files.is_empty() {
         bail!("no .glb/.gltf/.vrm/.obj file under {:?}", a.data);

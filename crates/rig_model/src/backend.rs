@@ -67,6 +67,27 @@ pub(crate) fn load(dir: &Path, choice: BackendChoice) -> Result<(Loaded, String)
     Ok((loaded, note))
 }
 
+/// Whether training can run on `choice` here: `Err` says why not (no driver, no adapter, or a
+/// build without the feature), so the caller can stop before burn panics on a thread of its own.
+pub fn check_training_backend(choice: BackendChoice) -> Result<(), String> {
+    match choice {
+        BackendChoice::Cpu | BackendChoice::Auto => Ok(()),
+        #[cfg(feature = "cuda")]
+        BackendChoice::Cuda if !cuda_library_present() => Err("no libcuda.so.1 (NVIDIA driver) found".into()),
+        #[cfg(feature = "cuda")]
+        BackendChoice::Cuda => {
+            answers::<burn::backend::Cuda>(&Default::default()).then_some(()).ok_or("the CUDA device did not answer".into())
+        }
+        #[cfg(feature = "wgpu")]
+        BackendChoice::Wgpu => answers::<burn::backend::Wgpu>(&Default::default()).then_some(()).ok_or("no GPU adapter answered".into()),
+        #[allow(unreachable_patterns)]
+        other => {
+            let feature = if other == BackendChoice::Cuda { "cuda" } else { "wgpu" };
+            Err(format!("this rigsmith was built without the `{feature}` feature (rebuild with `cargo build --features {feature}`)"))
+        }
+    }
+}
+
 /// True when a one-element tensor makes the round trip to `device` and back without a panic
 /// (burn's GPU backends panic when no adapter or driver answers).
 #[cfg(any(feature = "wgpu", feature = "cuda", test))]
