@@ -124,6 +124,7 @@ pub fn refine<B: AutodiffBackend>(
     let mut optim = AdamConfig::new().init::<B, RigGenerator<B>>();
     let sampling = SamplingOptions::default();
     let mut step = 0usize;
+    let validation_artist = artist_reward(config, validation, options);
     for epoch in 0..options.epochs {
         let mut order: Vec<usize> = (0..train_set.len()).collect();
         order.shuffle(&mut rand::rngs::StdRng::seed_from_u64(options.seed ^ (epoch as u64 + 1)));
@@ -151,7 +152,7 @@ pub fn refine<B: AutodiffBackend>(
         }
         let n = train_set.len().max(1) as f32;
         let train = Reward { inside: sum.inside / n, distance: sum.distance / n, total: sum.total / n };
-        let (validation, validation_artist) = validation_rewards(&model.valid(), config, validation, options, device);
+        let validation = generated_reward(&model.valid(), config, validation, options, device);
         on_epoch(RefineEpoch { epoch: epoch + 1, train, validation, validation_artist }, &model);
     }
     model
@@ -185,18 +186,39 @@ pub fn validation_rewards<B: Backend>(
     options: &RefineOptions,
     device: &B::Device,
 ) -> (Reward, Reward) {
-    let (mut generated, mut artist) = (Vec::new(), Vec::new());
-    for (i, a) in assets.iter().enumerate() {
-        let Some(e) = a.example(config, false, &mut step_rng(7919, i)) else { continue };
-        let (pts, queries) = shape_tensors(&[e.points.as_slice()], config.latents, device);
-        let Ok(mut c) = generate_skeletons(model, config, model.encode_shape(pts, queries), &SamplingOptions::default(), 1, Task::silent())
-        else {
-            continue;
-        };
-        generated.push(skeleton_reward(&c.remove(0).skeleton, &e.points, options.coverage_weight));
-        artist.push(skeleton_reward(&artist_skeleton(&e), &e.points, options.coverage_weight));
-    }
-    (mean_reward(&generated), mean_reward(&artist))
+    (generated_reward(model, config, assets, options, device), artist_reward(config, assets, options))
+}
+
+/// The validation example of each asset (fixed seeds: the same shapes every epoch).
+fn validation_examples<'a>(config: &'a RigGeneratorConfig, assets: &'a [GenAsset]) -> impl Iterator<Item = Example> + 'a {
+    assets.iter().enumerate().filter_map(|(i, a)| a.example(config, false, &mut step_rng(7919, i)))
+}
+
+/// Mean reward of one sampled skeleton (seed 0) per validation shape.
+fn generated_reward<B: Backend>(
+    model: &RigGenerator<B>,
+    config: &RigGeneratorConfig,
+    assets: &[GenAsset],
+    options: &RefineOptions,
+    device: &B::Device,
+) -> Reward {
+    let rewards: Vec<Reward> = validation_examples(config, assets)
+        .filter_map(|e| {
+            let (pts, queries) = shape_tensors(&[e.points.as_slice()], config.latents, device);
+            let latents = model.encode_shape(pts, queries);
+            let mut c = generate_skeletons(model, config, latents, &SamplingOptions::default(), 1, Task::silent()).ok()?;
+            Some(skeleton_reward(&c.remove(0).skeleton, &e.points, options.coverage_weight))
+        })
+        .collect();
+    mean_reward(&rewards)
+}
+
+/// Mean reward of the artists' skeletons on the validation shapes (it never changes during a
+/// run: computed once).
+fn artist_reward(config: &RigGeneratorConfig, assets: &[GenAsset], options: &RefineOptions) -> Reward {
+    let rewards: Vec<Reward> =
+        validation_examples(config, assets).map(|e| skeleton_reward(&artist_skeleton(&e), &e.points, options.coverage_weight)).collect();
+    mean_reward(&rewards)
 }
 
 #[cfg(test)]
