@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use burn::module::AutodiffModule;
 use rig_core::Task;
-use rig_model::backend::{check_training_backend, BackendChoice};
+use rig_model::backend::{check_backend, BackendChoice};
 use rig_model::data::Asset;
 use rig_model::features::SkinPrior;
 use rig_model::gen_data::{check_code_width, gen_asset, GenAsset};
@@ -39,8 +39,8 @@ enum TrainOn {
     Wgpu,
 }
 
-/// Runs `$body` with the type `$B` bound to the autodiff backend `$on` names, or fails with
-/// how to get a build that has it.
+/// Runs `$body` with the type `$B` bound to the autodiff backend `$on` names (`run` has already
+/// refused, through `check_backend`, a backend this build lacks).
 macro_rules! on_backend {
     ($on:expr, $B:ident => $body:expr) => {
         match $on {
@@ -59,10 +59,7 @@ macro_rules! on_backend {
                 $body
             }
             #[allow(unreachable_patterns)]
-            other => bail!(
-                "this rigsmith was built without the `{}` feature: rebuild with `cargo build --features {0}`, or train with --backend cpu",
-                on_name(other)
-            ),
+            other => bail!("--backend {} is not in this build", on_name(other)),
         }
     };
 }
@@ -172,7 +169,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         TrainOn::Cuda => BackendChoice::Cuda,
         TrainOn::Wgpu => BackendChoice::Wgpu,
     };
-    if let Err(why) = check_training_backend(on) {
+    if let Err(why) = check_backend(on) {
         bail!("cannot train on --backend {}: {why}; train with --backend cpu", on_name(a.backend));
     }
     let files = learned::rigged_files(&a.data);

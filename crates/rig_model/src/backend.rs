@@ -67,24 +67,14 @@ pub(crate) fn load(dir: &Path, choice: BackendChoice) -> Result<(Loaded, String)
     Ok((loaded, note))
 }
 
-/// Whether training can run on `choice` here: `Err` says why not (no driver, no adapter, or a
-/// build without the feature), so the caller can stop before burn panics on a thread of its own.
-pub fn check_training_backend(choice: BackendChoice) -> Result<(), String> {
+/// Whether `choice` can run here: `Err` says why not (no driver, no adapter, or a build
+/// without the feature), probed so that burn never panics on a thread of its own. Model
+/// loading ([`load`]) and training (`rigsmith train --backend`) ask the same question.
+pub fn check_backend(choice: BackendChoice) -> Result<(), String> {
     match choice {
         BackendChoice::Cpu | BackendChoice::Auto => Ok(()),
-        #[cfg(feature = "cuda")]
-        BackendChoice::Cuda if !cuda_library_present() => Err("no libcuda.so.1 (NVIDIA driver) found".into()),
-        #[cfg(feature = "cuda")]
-        BackendChoice::Cuda => {
-            answers::<burn::backend::Cuda>(&Default::default()).then_some(()).ok_or("the CUDA device did not answer".into())
-        }
-        #[cfg(feature = "wgpu")]
-        BackendChoice::Wgpu => answers::<burn::backend::Wgpu>(&Default::default()).then_some(()).ok_or("no GPU adapter answered".into()),
-        #[allow(unreachable_patterns)]
-        other => {
-            let feature = if other == BackendChoice::Cuda { "cuda" } else { "wgpu" };
-            Err(format!("this rigsmith was built without the `{feature}` feature (rebuild with `cargo build --features {feature}`)"))
-        }
+        BackendChoice::Cuda => cuda_ready(),
+        BackendChoice::Wgpu => wgpu_ready(),
     }
 }
 
@@ -98,43 +88,60 @@ fn answers<B: burn::tensor::backend::Backend>(device: &B::Device) -> bool {
         .unwrap_or(false)
 }
 
-/// The models on `device` when it [`answers`], wrapped as `wrap` does; else `silent`.
-#[cfg(any(feature = "wgpu", feature = "cuda"))]
-fn on_device<B: burn::tensor::backend::Backend>(
-    dir: &Path,
-    device: B::Device,
-    silent: &str,
-    wrap: fn(Box<ModelPair<B>>) -> Loaded,
-) -> Result<Result<Loaded, String>, ModelError> {
-    if !answers::<B>(&device) {
-        return Ok(Err(silent.into()));
-    }
-    Ok(Ok(wrap(Box::new(ModelPair::load(dir, device)?))))
+#[cfg(any(not(feature = "wgpu"), not(feature = "cuda")))]
+fn missing_feature(feature: &str) -> String {
+    format!("built without the `{feature}` feature (rebuild with `cargo build --features {feature}`)")
+}
+
+#[cfg(feature = "wgpu")]
+fn wgpu_ready() -> Result<(), String> {
+    answers::<burn::backend::Wgpu>(&Default::default()).then_some(()).ok_or_else(|| "no GPU adapter answered".into())
+}
+
+#[cfg(not(feature = "wgpu"))]
+fn wgpu_ready() -> Result<(), String> {
+    Err(missing_feature("wgpu"))
 }
 
 #[cfg(feature = "wgpu")]
 fn wgpu(dir: &Path) -> Result<Result<Loaded, String>, ModelError> {
-    on_device::<burn::backend::Wgpu>(dir, Default::default(), "no GPU adapter answered", Loaded::Wgpu)
+    Ok(match wgpu_ready() {
+        Ok(()) => Ok(Loaded::Wgpu(Box::new(ModelPair::load(dir, Default::default())?))),
+        Err(why) => Err(why),
+    })
 }
 
 #[cfg(not(feature = "wgpu"))]
 fn wgpu(_: &Path) -> Result<Result<Loaded, String>, ModelError> {
-    Ok(Err("built without the `wgpu` feature".into()))
+    Ok(Err(missing_feature("wgpu")))
+}
+
+/// burn-cuda loads libcuda at run time and, without it, panics on a thread of its own: look
+/// for the library first.
+#[cfg(feature = "cuda")]
+fn cuda_ready() -> Result<(), String> {
+    if !cuda_library_present() {
+        return Err("no libcuda.so.1 (NVIDIA driver) found".into());
+    }
+    answers::<burn::backend::Cuda>(&Default::default()).then_some(()).ok_or_else(|| "the CUDA device did not answer".into())
+}
+
+#[cfg(not(feature = "cuda"))]
+fn cuda_ready() -> Result<(), String> {
+    Err(missing_feature("cuda"))
 }
 
 #[cfg(feature = "cuda")]
 fn cuda(dir: &Path) -> Result<Result<Loaded, String>, ModelError> {
-    // burn-cuda loads libcuda at run time and, without it, panics on a thread of its own:
-    // look for the library first.
-    if !cuda_library_present() {
-        return Ok(Err("no libcuda.so.1 (NVIDIA driver) found".into()));
-    }
-    on_device::<burn::backend::Cuda>(dir, Default::default(), "the CUDA device did not answer", Loaded::Cuda)
+    Ok(match cuda_ready() {
+        Ok(()) => Ok(Loaded::Cuda(Box::new(ModelPair::load(dir, Default::default())?))),
+        Err(why) => Err(why),
+    })
 }
 
 #[cfg(not(feature = "cuda"))]
 fn cuda(_: &Path) -> Result<Result<Loaded, String>, ModelError> {
-    Ok(Err("built without the `cuda` feature".into()))
+    Ok(Err(missing_feature("cuda")))
 }
 
 /// libcuda.so.1 in the loader's usual places or on LD_LIBRARY_PATH.
