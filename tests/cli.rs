@@ -158,3 +158,24 @@ fn train_tokenizer_with_a_presence_head_then_tokenize_with_it() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn tokenize_refines_the_tokens_and_scores_each_threshold() {
+    let fox = "assets/samples/khronos_fox/Fox.glb";
+    let args = ["tokenize", "--input", fox, "--min-weight", "0.1", "0.05", "--json", "--refine-steps"];
+    let run = |steps: &str| {
+        let out = rigsmith(&[&args[..], &[steps]].concat());
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let by = v[0]["by_min_weight"].as_array().expect("one score per threshold").clone();
+        assert_eq!(by.len(), 2);
+        assert_eq!(by[0]["tokens"], v[0]["tokens"], "the first threshold is the table's");
+        let l1 = |i: usize| by[i]["tokens"]["l1"].as_f64().expect("l1");
+        assert!((0.0..2.0).contains(&l1(0)) && (0.0..2.0).contains(&l1(1)));
+        let recall = |i: usize| by[i]["tokens"]["recall"].as_f64().expect("recall");
+        assert!(recall(1) >= recall(0), "a lower threshold keeps more influences");
+        l1(0)
+    };
+    let (plain, refined) = (run("0"), run("20"));
+    assert!(refined < plain, "20 refinement steps should bring the fox's skin closer to the artist's ({plain} -> {refined})");
+}

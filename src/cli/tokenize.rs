@@ -6,15 +6,19 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
+use rayon::prelude::*;
 use rig_core::metrics::{skin_scores, SkinScores};
 use rig_core::SkinWeights;
 use rig_model::data::Asset;
-use rig_model::skin::{decode, encode, DecodeOptions};
+use rig_model::skin::{decode, encode_refined, DecodeOptions, RefineEncoding};
 use rig_model::tokenizer::SkinTokenizer;
-use rig_model::{store, CpuBackend};
+use rig_model::{store, CpuTrainBackend};
 use serde_json::json;
 
 use super::learned;
+
+/// The pruning threshold chosen on the 9 validation files for refined tokens.
+const REFINED_MIN_WEIGHT: f32 = 0.04;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -29,12 +33,35 @@ pub struct Args {
     exclude: Vec<String>,
     #[arg(long, default_value_t = DecodeOptions::default().max_influences)]
     max_influences: usize,
-    #[arg(long, default_value_t = DecodeOptions::default().min_weight)]
-    min_weight: f32,
+    /// Influences under this share of a vertex's total are dropped (4 %: chosen for refined
+    /// tokens on the validation files; 10 % suits `--refine-steps 0`). Several values
+    /// (`--min-weight 0.04 0.1`) decode the same tokens at each; the table's rows use the
+    /// first, and a mean line follows for each of the others.
+    #[arg(long, num_args = 1.., default_values_t = [REFINED_MIN_WEIGHT])]
+    min_weight: Vec<f32>,
     /// Tokenizers with a presence head: bones it gives a lower probability of influencing a
     /// vertex are dropped there.
     #[arg(long, default_value_t = DecodeOptions::default().min_presence)]
     min_presence: f32,
+    /// Refine each bone's tokens by this many gradient steps on the reconstruction (0: the
+    /// encoder network's tokens as they are: 50x faster, further from the artist's weights).
+    #[arg(long, default_value_t = RefineEncoding::default().steps)]
+    refine_steps: usize,
+    /// Vertices scored per refinement step.
+    #[arg(long, default_value_t = RefineEncoding::default().queries)]
+    refine_queries: usize,
+    /// Step size of that refinement.
+    #[arg(long, default_value_t = RefineEncoding::default().learning_rate)]
+    refine_rate: f32,
+    /// Weight of the L1 distance to the artist's weights in that refinement.
+    #[arg(long, default_value_t = RefineEncoding::default().l1_weight)]
+    refine_l1: f32,
+    /// Weight of the hinge that keeps each of the artist's influences at `--refine-margin` of its
+    /// vertex or more in that refinement.
+    #[arg(long, default_value_t = RefineEncoding::default().support_weight)]
+    refine_support: f32,
+    #[arg(long, default_value_t = RefineEncoding::default().support_margin)]
+    refine_margin: f32,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -42,7 +69,8 @@ pub struct Args {
 
 struct Row {
     name: String,
-    tokens: SkinScores,
+    /// One per `--min-weight`, in the order given.
+    tokens: Vec<SkinScores>,
     prior: SkinScores,
     unweighted: usize,
     seconds: f64,
@@ -51,8 +79,8 @@ struct Row {
 pub fn run(a: Args) -> anyhow::Result<()> {
     let dir = rig_model::store::models_dir(a.model.as_deref());
     let device = Default::default();
-    let (model, _) =
-        store::load_tokenizer::<CpuBackend>(&dir, &device).with_context(|| format!("loading the skin tokenizer from {}", dir.display()))?;
+    let (model, _) = store::load_tokenizer::<CpuTrainBackend>(&dir, &device)
+        .with_context(|| format!("loading the skin tokenizer from {}", dir.display()))?;
     let files: Vec<PathBuf> = learned::rigged_files(&a.input)
         .into_iter()
         .filter(|p| !a.exclude.iter().any(|x| p.to_string_lossy().contains(x.as_str())))
@@ -60,44 +88,61 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     if files.is_empty() {
         bail!("no rigged file under {:?}", a.input);
     }
-    let options = DecodeOptions { max_influences: a.max_influences.max(1), min_weight: a.min_weight, min_presence: a.min_presence };
-    let mut rows = Vec::new();
-    for path in &files {
-        match learned::load_asset(path, model.prior()) {
-            Ok(asset) => rows.push(round_trip(&model, &asset, &options, &device)),
-            Err(e) => eprintln!("skipped {}: {e:#}", path.display()),
-        }
-    }
+    let options: Vec<DecodeOptions> = a
+        .min_weight
+        .iter()
+        .map(|&min_weight| DecodeOptions { max_influences: a.max_influences.max(1), min_weight, min_presence: a.min_presence })
+        .collect();
+    let refine = RefineEncoding {
+        steps: a.refine_steps,
+        learning_rate: a.refine_rate,
+        queries: a.refine_queries,
+        l1_weight: a.refine_l1,
+        support_weight: a.refine_support,
+        support_margin: a.refine_margin,
+    };
+    // Files in parallel: refinement's gradient steps run on one thread each.
+    let rows: Vec<Row> = files
+        .par_iter()
+        .filter_map(|path| match learned::load_asset(path, model.prior()) {
+            Ok(asset) => Some(round_trip(&model, &asset, &options, &refine, &device)),
+            Err(e) => {
+                eprintln!("skipped {}: {e:#}", path.display());
+                None
+            }
+        })
+        .collect();
     if rows.is_empty() {
         bail!("none of the files could be used");
     }
     if a.json {
-        let list: Vec<_> = rows.iter().map(|r| json!({"asset": r.name, "tokens": scores(&r.tokens), "prior": scores(&r.prior), "unweighted": r.unweighted, "seconds": r.seconds})).collect();
+        let list: Vec<_> = rows.iter().map(|r| json!({"asset": r.name, "tokens": scores(&r.tokens[0]), "by_min_weight": by_min_weight(&a.min_weight, &r.tokens), "prior": scores(&r.prior), "unweighted": r.unweighted, "seconds": r.seconds})).collect();
         println!("{}", serde_json::to_string_pretty(&list)?);
     } else {
-        print_table(&rows);
+        print_table(&rows, &a.min_weight);
     }
     Ok(())
 }
 
-fn round_trip<B: burn::tensor::backend::Backend>(
+fn round_trip<B: burn::tensor::backend::AutodiffBackend>(
     model: &SkinTokenizer<B>,
     asset: &Asset,
-    options: &DecodeOptions,
+    options: &[DecodeOptions],
+    refine: &RefineEncoding,
     device: &B::Device,
 ) -> Row {
     let t = Instant::now();
-    let tokens = encode(model, asset, device);
-    let weights = decode(model, &asset.field, &tokens, options, device);
+    let tokens = encode_refined(model, asset, refine, device);
+    let decoded: Vec<SkinWeights> = options.iter().map(|o| decode(model, &asset.field, &tokens, o, device)).collect();
     let seconds = t.elapsed().as_secs_f64();
     let truth = SkinWeights::from_rows(asset.truth.clone());
     let prior = SkinWeights::from_rows(asset.field.prior_rows().to_vec());
     let joints: Vec<Option<u32>> = (0..asset.field.joint_count() as u32).map(Some).collect();
     let vertices: Vec<usize> = (0..asset.field.vertex_count()).collect();
-    let unweighted = weights.iter().filter(|(j, _)| j.is_empty()).count();
+    let unweighted = decoded.iter().map(|w| w.iter().filter(|(j, _)| j.is_empty()).count()).max().unwrap_or(0);
     Row {
         name: asset.name.clone(),
-        tokens: skin_scores(&weights, &truth, &joints, &vertices),
+        tokens: decoded.iter().map(|w| skin_scores(w, &truth, &joints, &vertices)).collect(),
         prior: skin_scores(&prior, &truth, &joints, &vertices),
         unweighted,
         seconds,
@@ -108,11 +153,15 @@ fn scores(s: &SkinScores) -> serde_json::Value {
     json!({"precision": s.precision, "recall": s.recall, "l1": s.l1})
 }
 
-fn print_table(rows: &[Row]) {
+fn by_min_weight(min_weight: &[f32], tokens: &[SkinScores]) -> Vec<serde_json::Value> {
+    min_weight.iter().zip(tokens).map(|(w, s)| json!({"min_weight": w, "tokens": scores(s)})).collect()
+}
+
+fn print_table(rows: &[Row], min_weight: &[f32]) {
     println!("{:<40} {:>22}   {:>22} {:>10} {:>7}", "asset", "tokens: prec rec L1", "prior: prec rec L1", "unweighted", "s");
     let cell = |s: &SkinScores| format!("{:.3} {:.3} {:.3}", s.precision, s.recall, s.l1);
     for r in rows {
-        println!("{:<40} {:>22}   {:>22} {:>10} {:>7.2}", r.name, cell(&r.tokens), cell(&r.prior), r.unweighted, r.seconds);
+        println!("{:<40} {:>22}   {:>22} {:>10} {:>7.2}", r.name, cell(&r.tokens[0]), cell(&r.prior), r.unweighted, r.seconds);
     }
     let n = rows.len() as f32;
     let mean = |f: &dyn Fn(&Row) -> SkinScores| SkinScores {
@@ -123,8 +172,11 @@ fn print_table(rows: &[Row]) {
     println!(
         "{:<40} {:>22}   {:>22} {:>10}",
         format!("mean of {}", rows.len()),
-        cell(&mean(&|r| r.tokens)),
+        cell(&mean(&|r| r.tokens[0])),
         cell(&mean(&|r| r.prior)),
         rows.iter().map(|r| r.unweighted).sum::<usize>()
     );
+    for (i, w) in min_weight.iter().enumerate().skip(1) {
+        println!("{:<40} {:>22}", format!("mean of {}, min weight {w}", rows.len()), cell(&mean(&|r| r.tokens[i])));
+    }
 }

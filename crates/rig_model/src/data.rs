@@ -144,8 +144,10 @@ pub fn vertex_slots(field: &ShapeField, v: usize, keep: impl Fn(usize) -> bool, 
 
 /// Samples a step for `asset`; deterministic for a given `seed`.
 pub fn asset_batch(asset: &Asset, points: usize, queries: usize, seed: u64) -> AssetBatch {
-    let bones = asset.bones();
-    let encoder: Vec<f32> = bones
+    let mut b = query_batch(asset, queries, seed);
+    b.points = points;
+    b.encoder = b
+        .bones
         .par_iter()
         .flat_map_iter(|&j| {
             let mut rng = StdRng::seed_from_u64(seed.wrapping_mul(7_919).wrapping_add(j as u64));
@@ -154,14 +156,21 @@ pub fn asset_batch(asset: &Asset, points: usize, queries: usize, seed: u64) -> A
             rows
         })
         .collect();
+    b
+}
+
+/// The decoder's half of [`asset_batch`]: `queries` random vertices scored against the
+/// artist's weights, no encoder samples (for codes that come from elsewhere).
+pub fn query_batch(asset: &Asset, queries: usize, seed: u64) -> AssetBatch {
+    let bones = asset.bones();
     let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed);
     let n = asset.field.vertex_count();
     let vertices: Vec<usize> = (0..queries).map(|_| rng.gen_range(0..n)).collect();
     let slot_of: std::collections::HashMap<usize, i64> = bones.iter().enumerate().map(|(i, &j)| (j, i as i64)).collect();
     let mut b = AssetBatch {
-        bones: bones.clone(),
-        points,
-        encoder,
+        bones,
+        points: 0,
+        encoder: Vec::new(),
         queries,
         decoder: Vec::new(),
         slot_bone: Vec::new(),

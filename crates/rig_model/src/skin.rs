@@ -2,15 +2,17 @@
 //! weights on every vertex.
 
 use burn::prelude::*;
+use burn::tensor::backend::AutodiffBackend;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use rayon::prelude::*;
 use rig_core::SkinWeights;
 
-use crate::data::{Asset, CANDIDATE_SLOTS, VERTEX_CANDIDATES};
+use crate::data::{query_batch, Asset, CANDIDATE_SLOTS, VERTEX_CANDIDATES};
 use crate::features::{ShapeField, FEATURES};
 use crate::fsq;
 use crate::tokenizer::SkinTokenizer;
+use crate::train::{code_loss, LossWeights};
 
 /// Decoder rows per forward pass (bounds memory on large meshes).
 const CHUNK_ROWS: usize = 32_768;
@@ -38,20 +40,109 @@ pub fn encode<B: Backend>(model: &SkinTokenizer<B>, asset: &Asset, device: &B::D
     if bones.is_empty() {
         return vec![None; asset.field.joint_count()];
     }
+    let codes = model.encode(encoder_input(model, asset, &bones, device));
+    token_rows(codes, &bones, asset.field.joint_count(), model.levels())
+}
+
+/// The encoder's fixed samples of each bone in `bones` (seeded by the joint index).
+fn encoder_input<B: Backend>(model: &SkinTokenizer<B>, asset: &Asset, bones: &[usize], device: &B::Device) -> Tensor<B, 3> {
     let points = model.points();
     let mut rows = Vec::with_capacity(bones.len() * points * (FEATURES + 2));
-    for &j in &bones {
+    for &j in bones {
         let mut rng = StdRng::seed_from_u64(j as u64);
         asset.encoder_rows(j, &asset.sample_vertices(j, points, &mut rng), &mut rows);
     }
-    let input = Tensor::<B, 3>::from_data(TensorData::new(rows, [bones.len(), points, FEATURES + 2]), device);
-    let codes: Vec<f32> = model.encode(input).into_data().to_vec().unwrap_or_default();
-    let width = codes.len() / bones.len();
-    let mut out = vec![None; asset.field.joint_count()];
+    Tensor::<B, 3>::from_data(TensorData::new(rows, [bones.len(), points, FEATURES + 2]), device)
+}
+
+/// Token ids per joint from quantised codes `[bones, code_width]` in `bones` order.
+fn token_rows<B: Backend>(codes: Tensor<B, 2>, bones: &[usize], joints: usize, levels: &[usize]) -> Vec<Option<Vec<u32>>> {
+    let codes: Vec<f32> = codes.into_data().to_vec().unwrap_or_default();
+    let width = codes.len() / bones.len().max(1);
+    let mut out = vec![None; joints];
     for (i, &j) in bones.iter().enumerate() {
-        out[j] = Some(fsq::token_ids(&codes[i * width..(i + 1) * width], model.levels()));
+        out[j] = Some(fsq::token_ids(&codes[i * width..(i + 1) * width], levels));
     }
     out
+}
+
+/// How [`encode_refined`] searches for better tokens.
+#[derive(Debug, Clone, Copy)]
+pub struct RefineEncoding {
+    /// Gradient steps on the latents (0: the encoder's tokens as they are).
+    pub steps: usize,
+    /// Vertices scored per step.
+    pub queries: usize,
+    /// Adam's step size on the latents (before FSQ's squashing).
+    pub learning_rate: f32,
+    /// Weight of the L1 distance to the artist's weights next to the cross-entropy.
+    pub l1_weight: f32,
+    /// Weight of the hinge that keeps each of the artist's influences at `support_margin` of
+    /// its vertex or more ([`LossWeights::support`]).
+    pub support_weight: f32,
+    pub support_margin: f32,
+}
+
+impl Default for RefineEncoding {
+    fn default() -> Self {
+        RefineEncoding { steps: 100, queries: 1024, learning_rate: 0.2, l1_weight: 20.0, support_weight: 30.0, support_margin: 0.06 }
+    }
+}
+
+/// Tokens of every bone of `asset`, found by analysis through synthesis: start from the
+/// encoder's latents, then take `r.steps` Adam steps on them (all bones at once, the decoder
+/// fixed) that lower the decoder's cross-entropy plus `r.l1_weight` x L1 against the artist's
+/// weights at random vertices, through FSQ's straight-through rounding. The decoder is the same as for
+/// [`encode`]'s tokens; only the search for the tokens that reproduce the weights is better.
+pub fn encode_refined<B: AutodiffBackend>(
+    model: &SkinTokenizer<B>,
+    asset: &Asset,
+    r: &RefineEncoding,
+    device: &B::Device,
+) -> Vec<Option<Vec<u32>>> {
+    let bones = asset.bones();
+    if bones.is_empty() {
+        return vec![None; asset.field.joint_count()];
+    }
+    let model = model.clone().no_grad();
+    let levels = model.levels().to_vec();
+    let mut latent = model.encode_latent(encoder_input(&model, asset, &bones, device)).inner();
+    let mut adam = LatentAdam::new(latent.zeros_like());
+    for step in 0..r.steps {
+        let batch = query_batch(asset, r.queries, step as u64);
+        let z = Tensor::<B, 2>::from_inner(latent.clone()).require_grad();
+        let weights = LossWeights { presence: 1.0, l1: r.l1_weight, support: r.support_weight, margin: r.support_margin };
+        let loss = code_loss(&model, fsq::quantize(z.clone(), &levels), &batch, weights, device);
+        let grads = loss.backward();
+        if let Some(g) = z.grad(&grads) {
+            latent = adam.step(latent, g, r.learning_rate);
+        }
+    }
+    let codes = fsq::quantize(latent, &levels);
+    token_rows(codes, &bones, asset.field.joint_count(), &levels)
+}
+
+/// Adam on one tensor (burn's optimisers step modules, not free tensors).
+struct LatentAdam<B: Backend> {
+    mean: Tensor<B, 2>,
+    square: Tensor<B, 2>,
+    t: i32,
+}
+
+impl<B: Backend> LatentAdam<B> {
+    fn new(zeros: Tensor<B, 2>) -> Self {
+        LatentAdam { mean: zeros.clone(), square: zeros, t: 0 }
+    }
+
+    fn step(&mut self, x: Tensor<B, 2>, grad: Tensor<B, 2>, lr: f32) -> Tensor<B, 2> {
+        let (b1, b2) = (0.9f32, 0.999f32);
+        self.t += 1;
+        self.mean = self.mean.clone().mul_scalar(b1) + grad.clone().mul_scalar(1.0 - b1);
+        self.square = self.square.clone().mul_scalar(b2) + grad.powi_scalar(2).mul_scalar(1.0 - b2);
+        let m = self.mean.clone().div_scalar(1.0 - b1.powi(self.t));
+        let v = self.square.clone().div_scalar(1.0 - b2.powi(self.t));
+        x - m.div(v.sqrt().add_scalar(1e-8)).mul_scalar(lr)
+    }
 }
 
 /// Weights for every vertex of `field` from each bone's tokens: at each vertex a softmax over

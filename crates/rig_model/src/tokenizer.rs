@@ -82,6 +82,12 @@ pub struct SkinTokenizer<B: Backend> {
 impl<B: Backend> SkinTokenizer<B> {
     /// `[B, N, F + 2]` samples to quantised codes `[B, code_width]` in [-1, 1].
     pub fn encode(&self, samples: Tensor<B, 3>) -> Tensor<B, 2> {
+        fsq::quantize(self.encode_latent(samples), &self.levels)
+    }
+
+    /// `[B, N, F + 2]` samples to the latents `[B, code_width]` before quantisation (any real
+    /// numbers; [`fsq::quantize`] turns them into codes).
+    pub fn encode_latent(&self, samples: Tensor<B, 3>) -> Tensor<B, 2> {
         let [b, _, _] = samples.dims();
         let weight = samples.clone().narrow(2, FEATURES, 1);
         let mut h = samples;
@@ -95,7 +101,7 @@ impl<B: Backend> SkinTokenizer<B> {
         let width = self.enc_point[1].weight.dims()[1];
         let pooled: Tensor<B, 2> = Tensor::cat(vec![mean, max, weighted], 2).reshape([b, 3 * width]);
         let x = gelu(self.enc_head[0].forward(pooled));
-        fsq::quantize(self.enc_head[1].forward(x), &self.levels)
+        self.enc_head[1].forward(x)
     }
 
     /// Weight logits `[R]` for rows `[R, F]` of features and codes `[R, code_width]`.

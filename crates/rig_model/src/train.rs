@@ -111,19 +111,52 @@ pub(crate) fn learning_rate(o: &TrainOptions, step: usize, total: usize) -> f64 
 /// metric sees); with the presence head, plus `presence_weight` x the mean binary
 /// cross-entropy of "the artist's weight is non-zero" over the competing bones.
 pub fn loss<B: Backend>(model: &SkinTokenizer<B>, b: &AssetBatch, presence_weight: f32, device: &B::Device) -> Tensor<B, 1> {
-    let (nb, q, s) = (b.bones.len(), b.queries, CANDIDATE_SLOTS);
+    let nb = b.bones.len();
     let enc = Tensor::<B, 3>::from_data(TensorData::new(b.encoder.clone(), [nb, b.points, FEATURES + 2]), device);
-    let codes = model.encode(enc);
+    code_loss(model, model.encode(enc), b, LossWeights { presence: presence_weight, l1: 0.0, support: 0.0, margin: 0.0 }, device)
+}
+
+/// Weights of the terms next to the cross-entropy in [`code_loss`].
+#[derive(Debug, Clone, Copy)]
+pub struct LossWeights {
+    /// The presence head's binary cross-entropy (models with the head).
+    pub presence: f32,
+    /// The L1 distance between the decoded and the artist's weights at each vertex (the
+    /// metric itself: unlike the cross-entropy it keeps pushing small wrong weights to zero).
+    pub l1: f32,
+    /// Hinge on the artist's influences: each one decoded under `margin` of its vertex costs
+    /// `support` x the shortfall (so small real influences survive a pruning threshold).
+    pub support: f32,
+    pub margin: f32,
+}
+
+/// [`loss`] for given bone codes `[bones, code_width]` (in `b.bones` order): the decoder's
+/// cross-entropy at the batch's query vertices, plus the terms `w` weighs.
+pub fn code_loss<B: Backend>(
+    model: &SkinTokenizer<B>,
+    codes: Tensor<B, 2>,
+    b: &AssetBatch,
+    w: LossWeights,
+    device: &B::Device,
+) -> Tensor<B, 1> {
+    let (q, s) = (b.queries, CANDIDATE_SLOTS);
     let slots = Tensor::<B, 1, Int>::from_data(TensorData::new(b.slot_bone.clone(), [q * s]), device);
     let feats = Tensor::<B, 2>::from_data(TensorData::new(b.decoder.clone(), [q * s, FEATURES]), device);
     let (logits, presence) = model.decode_heads(feats, codes.select(0, slots));
     let mask = Tensor::<B, 2>::from_data(TensorData::new(b.mask.clone(), [q, s]), device);
     let target = Tensor::<B, 2>::from_data(TensorData::new(b.target.clone(), [q, s]), device);
     let logp = log_softmax(logits.reshape([q, s]) + mask.clone().sub_scalar(1.0).mul_scalar(1e4), 1);
-    let cross_entropy = (target.clone() * logp).sum_dim(1).neg().mean();
+    let mut total = (target.clone() * logp.clone()).sum_dim(1).neg().mean();
+    if w.l1 > 0.0 {
+        total = total + (logp.clone().exp() - target.clone()).abs().sum_dim(1).mean().mul_scalar(w.l1);
+    }
+    if w.support > 0.0 {
+        let short = logp.exp().neg().add_scalar(w.margin).clamp_min(0.0) * target.clone().greater_elem(0.0).float();
+        total = total + short.sum_dim(1).mean().mul_scalar(w.support);
+    }
     match presence {
-        None => cross_entropy,
-        Some(p) => cross_entropy + presence_loss(p.reshape([q, s]), target, mask).mul_scalar(presence_weight),
+        None => total,
+        Some(p) => total + presence_loss(p.reshape([q, s]), target, mask).mul_scalar(w.presence),
     }
 }
 

@@ -10,7 +10,7 @@ use rig_core::metrics::skin_scores;
 use rig_core::{SkinWeights, Task};
 use rig_model::data::{asset_batch, Asset};
 use rig_model::features::SkinPrior;
-use rig_model::skin::{decode, encode, DecodeOptions};
+use rig_model::skin::{decode, encode, encode_refined, DecodeOptions, RefineEncoding};
 use rig_model::tokenizer::SkinTokenizerConfig;
 use rig_model::train::{loss, train, RunDir, TrainOptions};
 use rig_model::{fsq, store, CpuBackend, CpuTrainBackend};
@@ -51,6 +51,37 @@ fn shipped_tokenizer_round_trips_the_fox_better_than_the_prior() {
     let prior = skin_scores(&SkinWeights::from_rows(fox.field.prior_rows().to_vec()), &truth, &joints, &vertices);
     eprintln!("Fox: tokens {ours:?}, prior {prior:?}");
     assert!(ours.l1 < prior.l1, "4 tokens per bone should bring the skin closer to the artist's than the prior ({ours:?} vs {prior:?})");
+}
+
+/// Mean L1 against the artist's weights of the skin decoded from `tokens`.
+fn round_trip_l1<B: burn::tensor::backend::Backend>(
+    model: &rig_model::tokenizer::SkinTokenizer<B>,
+    a: &Asset,
+    tokens: &[Option<Vec<u32>>],
+    device: &B::Device,
+) -> f32 {
+    let weights = decode(model, &a.field, tokens, &DecodeOptions::default(), device);
+    let truth = SkinWeights::from_rows(a.truth.clone());
+    let joints: Vec<Option<u32>> = (0..a.field.joint_count() as u32).map(Some).collect();
+    let vertices: Vec<usize> = (0..a.field.vertex_count()).collect();
+    skin_scores(&weights, &truth, &joints, &vertices).l1
+}
+
+#[test]
+fn refined_encoding_reproduces_the_fox_closer_than_the_encoder_alone() {
+    let device = Default::default();
+    let (model, config) =
+        store::load_tokenizer::<CpuTrainBackend>(&repo().join("models"), &device).expect("models/ holds the skin tokenizer");
+    let fox = asset("assets/samples/khronos_fox/Fox.glb", config.prior);
+    let plain = encode(&model, &fox, &device);
+    let none = RefineEncoding { steps: 0, ..Default::default() };
+    assert_eq!(encode_refined(&model, &fox, &none, &device), plain, "no steps: the encoder's own tokens");
+    let refine = RefineEncoding { steps: 30, queries: 512, ..Default::default() };
+    let refined = encode_refined(&model, &fox, &refine, &device);
+    assert_ne!(refined, plain);
+    let (before, after) = (round_trip_l1(&model, &fox, &plain, &device), round_trip_l1(&model, &fox, &refined, &device));
+    eprintln!("Fox round trip L1: encoder {before:.3}, refined {after:.3}");
+    assert!(after < before - 0.03, "30 refinement steps should bring the fox's skin closer to the artist's ({before} -> {after})");
 }
 
 #[test]
