@@ -37,3 +37,12 @@ fn every_truncation_of_a_real_glb_fails_cleanly() {
         assert!(matches!(r, Ok(Err(_))), "cut at {cut} of {}: panicked or accepted", bytes.len());
     }
 }
+
+#[test]
+fn a_missing_file_says_so_whatever_its_name() {
+    for name in ["no_such_character", "no_such_character.glb", "no_such_character.xyz"] {
+        let path = common::repo().join("tests/bad_input").join(name);
+        let e = rig_io::load(&path).err().unwrap_or_else(|| panic!("{name}: a missing file was accepted")).to_string();
+        assert!(e.contains("cannot read") && e.contains("No such file"), "{name}: {e}");
+    }
+}

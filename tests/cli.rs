@@ -174,6 +174,11 @@ fn tokenize_refines_the_tokens_and_scores_each_threshold() {
         assert!((0.0..2.0).contains(&l1(0)) && (0.0..2.0).contains(&l1(1)));
         let recall = |i: usize| by[i]["tokens"]["recall"].as_f64().expect("recall");
         assert!(recall(1) >= recall(0), "a lower threshold keeps more influences");
+        let reach = &v[0]["reachable"];
+        let share = |i: usize| reach["over_min_weight"][i]["share"].as_f64().expect("share");
+        let in_slots = reach["in_slots"].as_f64().expect("in_slots");
+        assert!(share(0) <= share(1) && share(1) <= in_slots && in_slots <= 1.0 && share(0) > 0.5, "{reach}");
+        assert!(recall(1) <= in_slots + 1e-6, "no recall beyond the bones that compete at each vertex");
         l1(0)
     };
     let (plain, refined) = (run("0"), run("20"));

@@ -9,7 +9,7 @@ use anyhow::{bail, Context};
 use rayon::prelude::*;
 use rig_core::metrics::{skin_scores, SkinScores};
 use rig_core::SkinWeights;
-use rig_model::data::Asset;
+use rig_model::data::{Asset, CANDIDATE_SLOTS, VERTEX_CANDIDATES};
 use rig_model::skin::{decode, encode_refined, DecodeOptions, RefineEncoding};
 use rig_model::tokenizer::SkinTokenizer;
 use rig_model::{store, CpuTrainBackend};
@@ -73,6 +73,9 @@ struct Row {
     tokens: Vec<SkinScores>,
     prior: SkinScores,
     unweighted: usize,
+    /// Share of the artist's influences whose bone competes at their vertex (the decoder can
+    /// give back no other), and of those the share at or over each `--min-weight`.
+    reachable: Reachable,
     seconds: f64,
 }
 
@@ -107,7 +110,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         .filter_map(|path| match learned::load_asset(path, model.prior()) {
             Ok(asset) => Some(round_trip(&model, &asset, &options, &refine, &device)),
             Err(e) => {
-                eprintln!("skipped {}: {e:#}", path.display());
+                eprintln!("skipped {}: {e}", path.display());
                 None
             }
         })
@@ -116,7 +119,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         bail!("none of the files could be used");
     }
     if a.json {
-        let list: Vec<_> = rows.iter().map(|r| json!({"asset": r.name, "tokens": scores(&r.tokens[0]), "by_min_weight": by_min_weight(&a.min_weight, &r.tokens), "prior": scores(&r.prior), "unweighted": r.unweighted, "seconds": r.seconds})).collect();
+        let list: Vec<_> = rows.iter().map(|r| json!({"asset": r.name, "tokens": scores(&r.tokens[0]), "by_min_weight": by_min_weight(&a.min_weight, &r.tokens), "prior": scores(&r.prior), "unweighted": r.unweighted, "reachable": r.reachable.json(&a.min_weight), "seconds": r.seconds})).collect();
         println!("{}", serde_json::to_string_pretty(&list)?);
     } else {
         print_table(&rows, &a.min_weight);
@@ -145,12 +148,46 @@ fn round_trip<B: burn::tensor::backend::AutodiffBackend>(
         tokens: decoded.iter().map(|w| skin_scores(w, &truth, &joints, &vertices)).collect(),
         prior: skin_scores(&prior, &truth, &joints, &vertices),
         unweighted,
+        reachable: Reachable::of(asset, &options.iter().map(|o| o.min_weight).collect::<Vec<_>>()),
         seconds,
     }
 }
 
 fn scores(s: &SkinScores) -> serde_json::Value {
     json!({"precision": s.precision, "recall": s.recall, "l1": s.l1})
+}
+
+/// What recall the decoder could reach at best on one character.
+#[derive(Debug, Clone)]
+struct Reachable {
+    /// Share of the artist's influences whose bone is among the vertex's competing bones.
+    in_slots: f32,
+    /// Per threshold, the share that is also at or over it.
+    over: Vec<f32>,
+}
+
+impl Reachable {
+    fn of(asset: &Asset, thresholds: &[f32]) -> Reachable {
+        let (mut all, mut in_slots, mut over) = (0usize, 0usize, vec![0usize; thresholds.len()]);
+        for (v, row) in asset.truth.iter().enumerate() {
+            let mut bones = asset.field.vertex_candidates_where(v, VERTEX_CANDIDATES, |_| true);
+            bones.truncate(CANDIDATE_SLOTS);
+            for &(j, w) in row {
+                all += 1;
+                if bones.contains(&(j as usize)) {
+                    in_slots += 1;
+                    thresholds.iter().zip(&mut over).filter(|(t, _)| w >= **t).for_each(|(_, n)| *n += 1);
+                }
+            }
+        }
+        let share = |n: usize| n as f32 / all.max(1) as f32;
+        Reachable { in_slots: share(in_slots), over: over.into_iter().map(share).collect() }
+    }
+
+    fn json(&self, thresholds: &[f32]) -> serde_json::Value {
+        let over: Vec<_> = thresholds.iter().zip(&self.over).map(|(t, s)| json!({"min_weight": t, "share": s})).collect();
+        json!({"in_slots": self.in_slots, "over_min_weight": over})
+    }
 }
 
 fn by_min_weight(min_weight: &[f32], tokens: &[SkinScores]) -> Vec<serde_json::Value> {
@@ -179,4 +216,13 @@ fn print_table(rows: &[Row], min_weight: &[f32]) {
     for (i, w) in min_weight.iter().enumerate().skip(1) {
         println!("{:<40} {:>22}", format!("mean of {}, min weight {w}", rows.len()), cell(&mean(&|r| r.tokens[i])));
     }
+    let reach = |f: &dyn Fn(&Reachable) -> f32| rows.iter().map(|r| f(&r.reachable)).sum::<f32>() / n;
+    let over: Vec<String> =
+        min_weight.iter().enumerate().map(|(i, w)| format!("{:.3} at {w}", reach(&|r: &Reachable| r.over[i]))).collect();
+    println!(
+        "highest recall the decoder can reach (mean of {}): {:.3} (the artist's bone competes at the vertex); also over the threshold: {}",
+        rows.len(),
+        reach(&|r| r.in_slots),
+        over.join(", ")
+    );
 }

@@ -73,6 +73,10 @@ pub fn files_under(dir: &Path, extensions: &[&str]) -> Vec<std::path::PathBuf> {
 
 /// Reads any supported file into a rig.
 pub fn load(path: &Path) -> Result<Imported, IoError> {
+    // A missing path is a missing file, whatever its name ends with.
+    if let Err(source) = std::fs::metadata(path) {
+        return Err(IoError::Read { path: path.to_path_buf(), source });
+    }
     match Format::from_path(path)? {
         Format::Gltf | Format::Glb => gltf_read::load(path),
         Format::Obj => obj::load(path),
