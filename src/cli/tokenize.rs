@@ -105,16 +105,23 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         support_margin: a.refine_margin,
     };
     // Files in parallel: refinement's gradient steps run on one thread each.
+    let bar = super::files::progress_bar(files.len());
     let rows: Vec<Row> = files
         .par_iter()
-        .filter_map(|path| match learned::load_asset(path, model.prior()) {
-            Ok(asset) => Some(round_trip(&model, &asset, &options, &refine, &device)),
-            Err(e) => {
-                eprintln!("skipped {}: {e}", path.display());
-                None
-            }
+        .filter_map(|path| {
+            let row = match learned::load_asset(path, model.prior()) {
+                Ok(asset) => Some(round_trip(&model, &asset, &options, &refine, &device)),
+                Err(e) => {
+                    bar.suspend(|| eprintln!("skipped {}: {e}", path.display()));
+                    None
+                }
+            };
+            bar.set_message(learned::display_name(path));
+            bar.inc(1);
+            row
         })
         .collect();
+    bar.finish_and_clear();
     if rows.is_empty() {
         bail!("none of the files could be used");
     }
