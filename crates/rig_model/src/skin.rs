@@ -91,9 +91,12 @@ impl Default for RefineEncoding {
 
 /// Tokens of every bone of `asset`, found by analysis through synthesis: start from the
 /// encoder's latents, then take `r.steps` Adam steps on them (all bones at once, the decoder
-/// fixed) that lower the decoder's cross-entropy plus `r.l1_weight` x L1 against the artist's
-/// weights at random vertices, through FSQ's straight-through rounding. The decoder is the same as for
-/// [`encode`]'s tokens; only the search for the tokens that reproduce the weights is better.
+/// fixed, through FSQ's straight-through rounding) that lower [`code_loss`] against the
+/// artist's weights at `r.queries` random vertices: the cross-entropy, `r.l1_weight` x L1 and
+/// `r.support_weight` x the hinge at `r.support_margin` (and, for a tokenizer with a presence
+/// head, its cross-entropy). The vertices are seeded by the step, so the tokens are the same
+/// on every run. The decoder is the one [`encode`]'s tokens go through; only the search for
+/// the tokens that reproduce the weights is better.
 pub fn encode_refined<B: AutodiffBackend>(
     model: &SkinTokenizer<B>,
     asset: &Asset,

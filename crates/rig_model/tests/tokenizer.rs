@@ -79,6 +79,7 @@ fn refined_encoding_reproduces_the_fox_closer_than_the_encoder_alone() {
     let refine = RefineEncoding { steps: 30, queries: 512, ..Default::default() };
     let refined = encode_refined(&model, &fox, &refine, &device);
     assert_ne!(refined, plain);
+    assert_eq!(encode_refined(&model, &fox, &refine, &device), refined, "refined tokens are the same on every run");
     let (before, after) = (round_trip_l1(&model, &fox, &plain, &device), round_trip_l1(&model, &fox, &refined, &device));
     eprintln!("Fox round trip L1: encoder {before:.3}, refined {after:.3}");
     assert!(after < before - 0.03, "30 refinement steps should bring the fox's skin closer to the artist's ({before} -> {after})");
