@@ -9,7 +9,7 @@ use anyhow::{bail, Context};
 use rayon::prelude::*;
 use rig_core::metrics::{skin_scores, SkinScores};
 use rig_core::SkinWeights;
-use rig_model::data::{Asset, CANDIDATE_SLOTS, VERTEX_CANDIDATES};
+use rig_model::data::{slot_bones, Asset};
 use rig_model::skin::{decode, encode_refined, DecodeOptions, RefineEncoding};
 use rig_model::tokenizer::SkinTokenizer;
 use rig_model::{store, CpuTrainBackend};
@@ -177,8 +177,7 @@ impl Reachable {
     fn of(asset: &Asset, thresholds: &[f32]) -> Reachable {
         let (mut all, mut in_slots, mut over) = (0usize, 0usize, vec![0usize; thresholds.len()]);
         for (v, row) in asset.truth.iter().enumerate() {
-            let mut bones = asset.field.vertex_candidates_where(v, VERTEX_CANDIDATES, |_| true);
-            bones.truncate(CANDIDATE_SLOTS);
+            let bones = slot_bones(&asset.field, v, |_| true);
             for &(j, w) in row {
                 all += 1;
                 if bones.contains(&(j as usize)) {

@@ -127,12 +127,20 @@ pub struct AssetBatch {
     pub target: Vec<f32>,
 }
 
-/// The decoder's rows at vertex `v`, shared by training and inference so the two cannot drift:
-/// appends `CANDIDATE_SLOTS` feature rows to `features` (the competing bones that `keep`
-/// accepts, then zeros) and returns those bones in slot order.
-pub fn vertex_slots(field: &ShapeField, v: usize, keep: impl Fn(usize) -> bool, features: &mut Vec<f32>) -> Vec<usize> {
+/// The bones the decoder scores at vertex `v`, in slot order: those competing there that `keep`
+/// accepts, at most `CANDIDATE_SLOTS` (training, decoding and `rigsmith tokenize`'s recall
+/// ceiling all take the slots from here).
+pub fn slot_bones(field: &ShapeField, v: usize, keep: impl Fn(usize) -> bool) -> Vec<usize> {
     let mut bones = field.vertex_candidates_where(v, VERTEX_CANDIDATES, keep);
     bones.truncate(CANDIDATE_SLOTS);
+    bones
+}
+
+/// The decoder's rows at vertex `v`, shared by training and inference so the two cannot drift:
+/// appends `CANDIDATE_SLOTS` feature rows to `features` (the [`slot_bones`], then zeros) and
+/// returns those bones in slot order.
+pub fn vertex_slots(field: &ShapeField, v: usize, keep: impl Fn(usize) -> bool, features: &mut Vec<f32>) -> Vec<usize> {
+    let bones = slot_bones(field, v, keep);
     for slot in 0..CANDIDATE_SLOTS {
         match bones.get(slot) {
             Some(&j) => features.extend(field.features(j, v)),

@@ -8,7 +8,7 @@ use rand::SeedableRng;
 use rayon::prelude::*;
 use rig_core::SkinWeights;
 
-use crate::data::{query_batch, Asset, CANDIDATE_SLOTS, VERTEX_CANDIDATES};
+use crate::data::{query_batch, slot_bones, Asset, CANDIDATE_SLOTS, VERTEX_CANDIDATES};
 use crate::features::{ShapeField, FEATURES};
 use crate::fsq;
 use crate::tokenizer::SkinTokenizer;
@@ -111,10 +111,10 @@ pub fn encode_refined<B: AutodiffBackend>(
     let levels = model.levels().to_vec();
     let mut latent = model.encode_latent(encoder_input(&model, asset, &bones, device)).inner();
     let mut adam = LatentAdam::new(latent.zeros_like());
+    let weights = LossWeights { presence: 1.0, l1: r.l1_weight, support: r.support_weight, margin: r.support_margin };
     for step in 0..r.steps {
         let batch = query_batch(asset, r.queries, step as u64);
         let z = Tensor::<B, 2>::from_inner(latent.clone()).require_grad();
-        let weights = LossWeights { presence: 1.0, l1: r.l1_weight, support: r.support_weight, margin: r.support_margin };
         let loss = code_loss(&model, fsq::quantize(z.clone(), &levels), &batch, weights, device);
         let grads = loss.backward();
         if let Some(g) = z.grad(&grads) {
@@ -202,8 +202,7 @@ fn decode_vertices<B: Backend>(
     let mut slots = Vec::with_capacity(vertices.len());
     let (mut feats, mut code_rows) = (Vec::new(), Vec::new());
     for &v in vertices {
-        let mut bones = field.vertex_candidates_where(v, VERTEX_CANDIDATES, |j| codes[j].is_some());
-        bones.truncate(CANDIDATE_SLOTS);
+        let bones = slot_bones(field, v, |j| codes[j].is_some());
         for &j in &bones {
             feats.extend(field.features(j, v));
             code_rows.extend_from_slice(codes[j].as_deref().unwrap_or_default());
