@@ -184,3 +184,39 @@ fn tokenize_refines_the_tokens_and_scores_each_threshold() {
     let (plain, refined) = (run("0"), run("20"));
     assert!(refined < plain, "20 refinement steps should bring the fox's skin closer to the artist's ({plain} -> {refined})");
 }
+
+#[test]
+fn learned_skin_keeps_more_influences_at_a_lower_presence_threshold() {
+    let dir = std::env::temp_dir().join(format!("rigsmith-presence-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let fox = "assets/samples/khronos_fox/Fox.glb";
+    let recall = |presence: &str| {
+        let out = dir.join(format!("fox-{presence}.glb"));
+        let o = out.to_str().expect("utf8");
+        let args = [
+            "rig",
+            "--input",
+            fox,
+            "--output",
+            o,
+            "--use-skeleton",
+            "--method",
+            "learned",
+            "--min-weight",
+            "0",
+            "--min-presence",
+            presence,
+        ];
+        let r = rigsmith(&args);
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        let e = rigsmith(&["eval", "--pred", o, "--truth", fox, "--json"]);
+        let v: serde_json::Value = serde_json::from_slice(&e.stdout).expect("json");
+        v["mean"]["rigsmith"]["recall"].as_f64().expect("recall")
+    };
+    let (strict, loose) = (recall("0.9"), recall("0.05"));
+    assert!(loose > strict, "bones the presence head doubts come back at a lower threshold ({strict} -> {loose})");
+    let r = rigsmith(&["rig", "--input", fox, "--output", "/tmp/x.glb", "--method", "learned", "--min-presence", "1.5"]);
+    assert_eq!(r.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("--min-presence"));
+    std::fs::remove_dir_all(&dir).ok();
+}

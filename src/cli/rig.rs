@@ -119,6 +119,10 @@ pub struct Args {
     /// defaults: bone heat 0.03, falloff 0.1, learned 0.1).
     #[arg(long)]
     min_weight: Option<f32>,
+    /// Advanced, learned method with a tokenizer that has a presence head: bones it gives a
+    /// lower probability of influencing a vertex are dropped there.
+    #[arg(long, default_value_t = DecodeOptions::default().min_presence)]
+    min_presence: f32,
     /// Advanced: bind a separate piece of the mesh rigidly to one joint when that joint holds this
     /// share of its weight (1 disables).
     #[arg(long)]
@@ -222,6 +226,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     if a.min_weight.is_some_and(|m| !(0.0..1.0).contains(&m)) {
         bail!("--min-weight is a fraction of a vertex's total weight: 0 or more and under 1");
     }
+    if !(0.0..=1.0).contains(&a.min_presence) {
+        bail!("--min-presence is a probability: 0 to 1, not {}", a.min_presence);
+    }
     if !(a.temperature.is_finite() && a.temperature >= 0.0 && a.top_p > 0.0 && a.top_p <= 1.0) {
         bail!("--temperature must be 0 or more and --top-p in (0, 1]");
     }
@@ -245,7 +252,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             let decode = DecodeOptions {
                 max_influences: a.max_influences.max(1),
                 min_weight: a.min_weight.unwrap_or(DecodeOptions::default().min_weight),
-                ..Default::default()
+                min_presence: a.min_presence,
             };
             let options = LearnedOptions {
                 sampling,

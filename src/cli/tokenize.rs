@@ -17,8 +17,11 @@ use serde_json::json;
 
 use super::learned;
 
-/// The pruning threshold chosen on the 9 validation files for refined tokens.
-const REFINED_MIN_WEIGHT: f32 = 0.04;
+/// The pruning thresholds chosen on the 9 validation files for refined tokens of the shipped
+/// tokenizer (which has a presence head): drop bones it gives under 20 % presence, then
+/// influences under 1 % of the vertex.
+const REFINED_MIN_WEIGHT: f32 = 0.01;
+const REFINED_MIN_PRESENCE: f32 = 0.2;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -33,15 +36,15 @@ pub struct Args {
     exclude: Vec<String>,
     #[arg(long, default_value_t = DecodeOptions::default().max_influences)]
     max_influences: usize,
-    /// Influences under this share of a vertex's total are dropped (4 %: chosen for refined
-    /// tokens on the validation files; 10 % suits `--refine-steps 0`). Several values
+    /// Influences under this share of a vertex's total are dropped (1 %: chosen for refined
+    /// tokens on the validation files). Several values
     /// (`--min-weight 0.04 0.1`) decode the same tokens at each; the table's rows use the
     /// first, and a mean line follows for each of the others.
     #[arg(long, num_args = 1.., default_values_t = [REFINED_MIN_WEIGHT])]
     min_weight: Vec<f32>,
     /// Tokenizers with a presence head: bones it gives a lower probability of influencing a
-    /// vertex are dropped there.
-    #[arg(long, default_value_t = DecodeOptions::default().min_presence)]
+    /// vertex are dropped there (20 %: chosen for refined tokens on the validation files).
+    #[arg(long, default_value_t = REFINED_MIN_PRESENCE)]
     min_presence: f32,
     /// Refine each bone's tokens by this many gradient steps on the reconstruction (0: the
     /// encoder network's tokens as they are: 50x faster, further from the artist's weights).
@@ -50,9 +53,12 @@ pub struct Args {
     /// Vertices scored per refinement step.
     #[arg(long, default_value_t = RefineEncoding::default().queries)]
     refine_queries: usize,
-    /// Step size of that refinement.
+    /// Step size of that refinement at its first step...
     #[arg(long, default_value_t = RefineEncoding::default().learning_rate)]
     refine_rate: f32,
+    /// ...falling along a cosine to this at its last.
+    #[arg(long, default_value_t = RefineEncoding::default().final_rate)]
+    refine_final_rate: f32,
     /// Weight of the L1 distance to the artist's weights in that refinement.
     #[arg(long, default_value_t = RefineEncoding::default().l1_weight)]
     refine_l1: f32,
@@ -62,6 +68,12 @@ pub struct Args {
     refine_support: f32,
     #[arg(long, default_value_t = RefineEncoding::default().support_margin)]
     refine_margin: f32,
+    /// Weight of the hinge that keeps each bone the artist did not use at a vertex under
+    /// `--refine-spurious-margin` of it in that refinement (0: off).
+    #[arg(long, default_value_t = RefineEncoding::default().spurious_weight)]
+    refine_spurious: f32,
+    #[arg(long, default_value_t = RefineEncoding::default().spurious_margin)]
+    refine_spurious_margin: f32,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -99,10 +111,13 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let refine = RefineEncoding {
         steps: a.refine_steps,
         learning_rate: a.refine_rate,
+        final_rate: a.refine_final_rate,
         queries: a.refine_queries,
         l1_weight: a.refine_l1,
         support_weight: a.refine_support,
         support_margin: a.refine_margin,
+        spurious_weight: a.refine_spurious,
+        spurious_margin: a.refine_spurious_margin,
     };
     // Files in parallel: refinement's gradient steps run on one thread each.
     let bar = super::files::progress_bar(files.len());

@@ -123,6 +123,20 @@ pub struct Args {
     /// trained with this weight on its binary cross-entropy; 0: no head.
     #[arg(long, default_value_t = 0.0)]
     presence_weight: f32,
+    /// Tokenizer: weight of the L1 distance between the decoded and the artist's weights next
+    /// to the cross-entropy (0: the cross-entropy alone).
+    #[arg(long, default_value_t = 0.0)]
+    l1_weight: f32,
+    /// Tokenizer: weight of a hinge that costs each artist influence decoded under
+    /// --support-margin of its vertex (0: off).
+    #[arg(long, default_value_t = 0.0)]
+    support_weight: f32,
+    #[arg(long, default_value_t = 0.06)]
+    support_margin: f32,
+    /// Tokenizer: start a new run from the tokenizer in this models folder (fine-tuning; its
+    /// config is kept and the width flags are ignored) instead of random weights.
+    #[arg(long)]
+    init: Option<PathBuf>,
     /// Width of the encoder's point-wise layers (tokenizer).
     #[arg(long, default_value_t = SkinTokenizerConfig::new().encoder_width)]
     encoder_width: usize,
@@ -201,25 +215,38 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         validation.len(),
         t.elapsed().as_secs_f64()
     );
-    let config = SkinTokenizerConfig::new()
+    let mut config = SkinTokenizerConfig::new()
         .with_decoder_width(a.decoder_width.max(2))
         .with_encoder_width(a.encoder_width.max(1))
         .with_points(a.points.max(8))
         .with_prior(prior)
         .with_presence(a.presence_weight > 0.0);
+    if let Some(init) = &a.init {
+        config = store::load_tokenizer_config(init).with_context(|| format!("--init {}", init.display()))?;
+        if config.prior != prior {
+            bail!("--init {} was trained with --prior {:?}; pass the same --prior", init.display(), config.prior);
+        }
+    }
     let options = TrainOptions {
         epochs: a.epochs,
         queries: a.queries.max(8),
         learning_rate: a.lr,
         seed: a.seed,
         presence_weight: a.presence_weight,
+        l1_weight: a.l1_weight,
+        support_weight: a.support_weight,
+        support_margin: a.support_margin,
         ..Default::default()
     };
     let dir = RunDir(a.run.clone());
     let started = Instant::now();
     let out = rig_model::store::models_dir(a.out.as_deref());
     on_backend!(a.backend, B => {
-        let model = train::<B>(&config, &options, &train_set, &validation, &dir, &Default::default(), |l| report_epoch(&dir, &l, "", started))?;
+        let start = match &a.init {
+            Some(init) => Some(store::load_tokenizer::<B>(init, &Default::default())?.0),
+            None => None,
+        };
+        let model = train::<B>(&config, start, &options, &train_set, &validation, &dir, &Default::default(), |l| report_epoch(&dir, &l, "", started))?;
         store::save_tokenizer(&model, &config, &out).with_context(|| format!("{}", out.display()))?;
     });
     if let Err(e) = plot::plot_losses(&read_losses(&dir.losses()), &a.run.join("losses.png")) {

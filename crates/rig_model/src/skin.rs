@@ -73,19 +73,35 @@ pub struct RefineEncoding {
     pub steps: usize,
     /// Vertices scored per step.
     pub queries: usize,
-    /// Adam's step size on the latents (before FSQ's squashing).
+    /// Adam's step size on the latents (before FSQ's squashing) at the first step; it falls
+    /// along a cosine to `final_rate` at the last.
     pub learning_rate: f32,
+    pub final_rate: f32,
     /// Weight of the L1 distance to the artist's weights next to the cross-entropy.
     pub l1_weight: f32,
     /// Weight of the hinge that keeps each of the artist's influences at `support_margin` of
     /// its vertex or more ([`LossWeights::support`]).
     pub support_weight: f32,
     pub support_margin: f32,
+    /// Weight of the hinge that keeps each bone the artist did not use at a vertex under
+    /// `spurious_margin` of it ([`LossWeights::spurious`]; 0: off).
+    pub spurious_weight: f32,
+    pub spurious_margin: f32,
 }
 
 impl Default for RefineEncoding {
     fn default() -> Self {
-        RefineEncoding { steps: 100, queries: 1024, learning_rate: 0.2, l1_weight: 20.0, support_weight: 30.0, support_margin: 0.06 }
+        RefineEncoding {
+            steps: 100,
+            queries: 1024,
+            learning_rate: 0.2,
+            final_rate: 0.2,
+            l1_weight: 20.0,
+            support_weight: 30.0,
+            support_margin: 0.06,
+            spurious_weight: 0.0,
+            spurious_margin: 0.02,
+        }
     }
 }
 
@@ -111,18 +127,33 @@ pub fn encode_refined<B: AutodiffBackend>(
     let levels = model.levels().to_vec();
     let mut latent = model.encode_latent(encoder_input(&model, asset, &bones, device)).inner();
     let mut adam = LatentAdam::new(latent.zeros_like());
-    let weights = LossWeights { presence: 1.0, l1: r.l1_weight, support: r.support_weight, margin: r.support_margin };
+    let weights = LossWeights {
+        presence: 1.0,
+        l1: r.l1_weight,
+        support: r.support_weight,
+        margin: r.support_margin,
+        spurious: r.spurious_weight,
+        spurious_margin: r.spurious_margin,
+    };
     for step in 0..r.steps {
         let batch = query_batch(asset, r.queries, step as u64);
         let z = Tensor::<B, 2>::from_inner(latent.clone()).require_grad();
         let loss = code_loss(&model, fsq::quantize(z.clone(), &levels), &batch, weights, device);
         let grads = loss.backward();
         if let Some(g) = z.grad(&grads) {
-            latent = adam.step(latent, g, r.learning_rate);
+            latent = adam.step(latent, g, r.rate_at(step));
         }
     }
     let codes = fsq::quantize(latent, &levels);
     token_rows(codes, &bones, asset.field.joint_count(), &levels)
+}
+
+impl RefineEncoding {
+    /// The step size at `step`: cosine from `learning_rate` to `final_rate`.
+    fn rate_at(&self, step: usize) -> f32 {
+        let t = step as f32 / self.steps.saturating_sub(1).max(1) as f32;
+        self.final_rate + (self.learning_rate - self.final_rate) * 0.5 * (1.0 + (std::f32::consts::PI * t).cos())
+    }
 }
 
 /// Adam on one tensor (burn's optimisers step modules, not free tensors).
@@ -320,7 +351,9 @@ mod tests {
         let tokens = encode(model, &asset, &device);
         let codes: Vec<Option<Vec<f32>>> = tokens.iter().map(|t| t.as_ref().map(|t| fsq::token_values(t, model.levels()))).collect();
         let vertices: Vec<usize> = (0..asset.field.vertex_count()).step_by(3).collect();
-        let packed = decode_vertices(model, &asset.field, &codes, &vertices, &DecodeOptions::default(), &device);
+        // The reference has no presence gate: keep every bone the presence head scores.
+        let ungated = DecodeOptions { min_presence: 0.0, ..Default::default() };
+        let packed = decode_vertices(model, &asset.field, &codes, &vertices, &ungated, &device);
         let padded = decode_vertices_padded(model, &asset.field, &codes, &vertices, &device);
         assert_eq!(packed.len(), padded.len());
         let mut shared = 0;

@@ -40,12 +40,17 @@ pub fn save_tokenizer<B: Backend>(model: &SkinTokenizer<B>, config: &SkinTokeniz
 
 /// Loads the tokenizer shipped in `dir`.
 pub fn load_tokenizer<B: Backend>(dir: &Path, device: &B::Device) -> Result<(SkinTokenizer<B>, SkinTokenizerConfig), ModelError> {
-    let config_path = dir.join(format!("{TOKENIZER_STEM}.json"));
-    let text = fs::read_to_string(&config_path).map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", config_path.display())))?;
-    let config = config_from_json(&text)?;
+    let config = load_tokenizer_config(dir)?;
     let model =
         config.init::<B>(device).load_file(dir.join(TOKENIZER_STEM), &NamedMpkFileRecorder::<FullPrecisionSettings>::new(), device)?;
     Ok((model, config))
+}
+
+/// The config of the tokenizer shipped in `dir` (its JSON file).
+pub fn load_tokenizer_config(dir: &Path) -> Result<SkinTokenizerConfig, ModelError> {
+    let config_path = dir.join(format!("{TOKENIZER_STEM}.json"));
+    let text = fs::read_to_string(&config_path).map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", config_path.display())))?;
+    config_from_json(&text)
 }
 
 pub fn config_to_json(c: &SkinTokenizerConfig) -> String {

@@ -34,6 +34,29 @@ pub struct TrainOptions {
     /// Weight of the presence head's binary cross-entropy (models with the head).
     #[serde(default = "default_presence_weight")]
     pub presence_weight: f32,
+    /// Weight of the L1 distance to the artist's weights next to the cross-entropy
+    /// ([`LossWeights::l1`]; 0: the cross-entropy alone, as the shipped weights were trained).
+    #[serde(default)]
+    pub l1_weight: f32,
+    /// Weight of the hinge that keeps the artist's influences at `support_margin` of their
+    /// vertex or more ([`LossWeights::support`]; 0: off).
+    #[serde(default)]
+    pub support_weight: f32,
+    #[serde(default)]
+    pub support_margin: f32,
+}
+
+impl TrainOptions {
+    /// The terms next to the cross-entropy in every step's loss (and the validation loss).
+    pub fn loss_weights(&self) -> LossWeights {
+        LossWeights {
+            presence: self.presence_weight,
+            l1: self.l1_weight,
+            support: self.support_weight,
+            margin: self.support_margin,
+            ..LossWeights::NONE
+        }
+    }
 }
 
 fn default_presence_weight() -> f32 {
@@ -49,14 +72,20 @@ impl Default for TrainOptions {
             warmup_steps: 50,
             seed: 0,
             presence_weight: default_presence_weight(),
+            l1_weight: 0.0,
+            support_weight: 0.0,
+            support_margin: 0.0,
         }
     }
 }
 
 /// Trains (or resumes, when `dir` holds a checkpoint) and returns the trained model.
-/// `on_epoch` sees each epoch's losses (for progress output).
+/// A new run starts from `start` (a trained tokenizer of the same config, to fine-tune) or,
+/// without one, from random weights. `on_epoch` sees each epoch's losses (for progress output).
+#[allow(clippy::too_many_arguments)]
 pub fn train<B: AutodiffBackend>(
     config: &SkinTokenizerConfig,
+    start: Option<SkinTokenizer<B>>,
     options: &TrainOptions,
     train_set: &[Asset],
     validation: &[Asset],
@@ -66,8 +95,12 @@ pub fn train<B: AutodiffBackend>(
 ) -> Result<SkinTokenizer<B>, ModelError> {
     fs::create_dir_all(&dir.0)?;
     let config_json: serde_json::Value = serde_json::from_str(&config_to_json(config))?;
-    let (mut model, mut optim, first_epoch, mut step) =
-        dir.resume(&config_json, config.init::<B>(device), AdamConfig::new().init::<B, SkinTokenizer<B>>(), device)?;
+    let (mut model, mut optim, first_epoch, mut step) = dir.resume(
+        &config_json,
+        start.unwrap_or_else(|| config.init::<B>(device)),
+        AdamConfig::new().init::<B, SkinTokenizer<B>>(),
+        device,
+    )?;
     if train_set.iter().all(|a| a.bones().is_empty()) {
         return Err(ModelError::NoData("no training asset has a deforming joint".into()));
     }
@@ -82,7 +115,7 @@ pub fn train<B: AutodiffBackend>(
             lr = learning_rate(options, step, total_steps);
             let b =
                 asset_batch(&train_set[a], config.points, options.queries, options.seed.wrapping_add((epoch * steps_per_epoch + i) as u64));
-            let loss = loss::<B>(&model, &b, options.presence_weight, device);
+            let loss = loss::<B>(&model, &b, options.loss_weights(), device);
             sum += loss.clone().into_scalar().elem::<f32>();
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optim.step(lr, model, grads);
@@ -108,12 +141,12 @@ pub(crate) fn learning_rate(o: &TrainOptions, step: usize, total: usize) -> f64 
 
 /// Cross-entropy between the artist's weights at each query vertex and the decoder's softmax
 /// over the bones competing there (the skin is normalised per vertex, so this is what the L1
-/// metric sees); with the presence head, plus `presence_weight` x the mean binary
-/// cross-entropy of "the artist's weight is non-zero" over the competing bones.
-pub fn loss<B: Backend>(model: &SkinTokenizer<B>, b: &AssetBatch, presence_weight: f32, device: &B::Device) -> Tensor<B, 1> {
+/// metric sees), for the codes the encoder gives each bone; plus the terms `w` weighs (with
+/// the presence head, its binary cross-entropy of "the artist's weight is non-zero").
+pub fn loss<B: Backend>(model: &SkinTokenizer<B>, b: &AssetBatch, w: LossWeights, device: &B::Device) -> Tensor<B, 1> {
     let nb = b.bones.len();
     let enc = Tensor::<B, 3>::from_data(TensorData::new(b.encoder.clone(), [nb, b.points, FEATURES + 2]), device);
-    code_loss(model, model.encode(enc), b, LossWeights { presence: presence_weight, l1: 0.0, support: 0.0, margin: 0.0 }, device)
+    code_loss(model, model.encode(enc), b, w, device)
 }
 
 /// Weights of the terms next to the cross-entropy in [`code_loss`].
@@ -128,6 +161,16 @@ pub struct LossWeights {
     /// `support` x the shortfall (so small real influences survive a pruning threshold).
     pub support: f32,
     pub margin: f32,
+    /// Hinge on the bones the artist did not use at a vertex: each one decoded over
+    /// `spurious_margin` of the vertex costs `spurious` x the excess (so wrong weights fall
+    /// clear under a pruning threshold instead of straddling it).
+    pub spurious: f32,
+    pub spurious_margin: f32,
+}
+
+impl LossWeights {
+    /// The cross-entropy alone.
+    pub const NONE: LossWeights = LossWeights { presence: 0.0, l1: 0.0, support: 0.0, margin: 0.0, spurious: 0.0, spurious_margin: 0.0 };
 }
 
 /// [`loss`] for given bone codes `[bones, code_width]` (in `b.bones` order): the decoder's
@@ -147,12 +190,20 @@ pub fn code_loss<B: Backend>(
     let target = Tensor::<B, 2>::from_data(TensorData::new(b.target.clone(), [q, s]), device);
     let logp = log_softmax(logits.reshape([q, s]) + mask.clone().sub_scalar(1.0).mul_scalar(1e4), 1);
     let mut total = (target.clone() * logp.clone()).sum_dim(1).neg().mean();
+    let decoded = logp.exp();
     if w.l1 > 0.0 {
-        total = total + (logp.clone().exp() - target.clone()).abs().sum_dim(1).mean().mul_scalar(w.l1);
+        total = total + (decoded.clone() - target.clone()).abs().sum_dim(1).mean().mul_scalar(w.l1);
     }
     if w.support > 0.0 {
-        let short = logp.exp().neg().add_scalar(w.margin).clamp_min(0.0) * target.clone().greater_elem(0.0).float();
+        let short = decoded.clone().neg().add_scalar(w.margin).clamp_min(0.0) * target.clone().greater_elem(0.0).float();
         total = total + short.sum_dim(1).mean().mul_scalar(w.support);
+    }
+    if w.spurious > 0.0 {
+        // Real slots the artist left at zero, on vertices that have an artist bone in the slots.
+        let weighted = target.clone().sum_dim(1).greater_elem(0.0).float();
+        let unused = target.clone().equal_elem(0.0).float() * mask.clone() * weighted;
+        let excess = decoded.sub_scalar(w.spurious_margin).clamp_min(0.0) * unused;
+        total = total + excess.sum_dim(1).mean().mul_scalar(w.spurious);
     }
     match presence {
         None => total,
@@ -176,7 +227,7 @@ fn evaluate<B: Backend>(model: &SkinTokenizer<B>, assets: &[Asset], points: usiz
         .filter(|a| !a.bones().is_empty())
         .enumerate()
         .map(|(i, a)| {
-            loss(model, &asset_batch(a, points, o.queries, 7919 + i as u64), o.presence_weight, device).into_scalar().elem::<f32>()
+            loss(model, &asset_batch(a, points, o.queries, 7919 + i as u64), o.loss_weights(), device).into_scalar().elem::<f32>()
         })
         .collect();
     if losses.is_empty() {

@@ -12,8 +12,11 @@ use rig_model::data::{asset_batch, Asset};
 use rig_model::features::SkinPrior;
 use rig_model::skin::{decode, encode, encode_refined, DecodeOptions, RefineEncoding};
 use rig_model::tokenizer::SkinTokenizerConfig;
-use rig_model::train::{loss, train, RunDir, TrainOptions};
+use rig_model::train::{loss, train, LossWeights, RunDir, TrainOptions};
 use rig_model::{fsq, store, CpuBackend, CpuTrainBackend};
+
+/// The cross-entropy and (models with the head) the presence head's at weight 1.
+const PRESENCE_ONLY: LossWeights = LossWeights { presence: 1.0, ..LossWeights::NONE };
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -93,14 +96,14 @@ fn training_steps_lower_the_loss_on_a_real_character() {
     let mut model = config.init::<CpuTrainBackend>(&device);
     let mut optim = AdamConfig::new().init();
     let fixed = asset_batch(&assets[0], 64, 256, 1);
-    let before = loss(&model.valid(), &fixed, 1.0, &device).into_scalar();
+    let before = loss(&model.valid(), &fixed, PRESENCE_ONLY, &device).into_scalar();
     for step in 0..40 {
         let b = asset_batch(&assets[0], 64, 256, 100 + step);
-        let l = loss(&model, &b, 1.0, &device);
+        let l = loss(&model, &b, PRESENCE_ONLY, &device);
         let grads = GradientsParams::from_grads(l.backward(), &model);
         model = optim.step(3e-3, model, grads);
     }
-    let after = loss(&model.valid(), &fixed, 1.0, &device).into_scalar();
+    let after = loss(&model.valid(), &fixed, PRESENCE_ONLY, &device).into_scalar();
     assert!(after < 0.8 * before, "loss {before} -> {after}");
 }
 
@@ -116,7 +119,7 @@ fn the_presence_head_learns_which_bones_touch_a_vertex() {
     let mut optim = AdamConfig::new().init();
     for step in 0..60 {
         let b = asset_batch(&armabee, 64, 512, 100 + step);
-        let l = loss(&model, &b, 1.0, &device);
+        let l = loss(&model, &b, PRESENCE_ONLY, &device);
         let grads = GradientsParams::from_grads(l.backward(), &model);
         model = optim.step(3e-3, model, grads);
     }
@@ -144,10 +147,10 @@ fn training_resumes_from_its_checkpoint() {
     let assets = [asset("assets/samples/quaternius_monster_flying_armabee/Armabee.glb", SkinPrior::Heat)];
     let config = SkinTokenizerConfig::new().with_decoder_width(16).with_encoder_width(8).with_points(32);
     let first = TrainOptions { epochs: 1, queries: 64, ..Default::default() };
-    train::<CpuTrainBackend>(&config, &first, &assets, &assets, &RunDir(dir.clone()), &device, |_| {}).expect("first epoch trains");
+    train::<CpuTrainBackend>(&config, None, &first, &assets, &assets, &RunDir(dir.clone()), &device, |_| {}).expect("first epoch trains");
     let mut ran = Vec::new();
     let second = TrainOptions { epochs: 2, ..first };
-    train::<CpuTrainBackend>(&config, &second, &assets, &assets, &RunDir(dir.clone()), &device, |l| ran.push(l)).expect("resumes");
+    train::<CpuTrainBackend>(&config, None, &second, &assets, &assets, &RunDir(dir.clone()), &device, |l| ran.push(l)).expect("resumes");
     let ran: Vec<usize> = ran.iter().map(|l| l.epoch).collect();
     assert_eq!(ran, vec![2], "only the missing epoch runs after a resume");
     let csv = std::fs::read_to_string(dir.join("losses.csv")).expect("loss log");
@@ -159,8 +162,44 @@ fn training_resumes_from_its_checkpoint() {
     assert!(dir.join("best/model.mpk").is_file(), "its weights are kept");
     let wider = config.clone().with_decoder_width(32);
     let third = TrainOptions { epochs: 3, ..first };
-    let err = train::<CpuTrainBackend>(&wider, &third, &assets, &[], &RunDir(dir.clone()), &device, |_| {})
+    let err = train::<CpuTrainBackend>(&wider, None, &third, &assets, &[], &RunDir(dir.clone()), &device, |_| {})
         .expect_err("a changed config is refused");
     assert!(err.to_string().contains("cannot resume"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn fine_tuning_starts_from_the_given_tokenizer_and_scores_the_extra_terms() {
+    let device = Default::default();
+    let dir = std::env::temp_dir().join(format!("rigsmith-train-init-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (start, config) = store::load_tokenizer::<CpuTrainBackend>(&repo().join("models"), &device).expect("the shipped tokenizer");
+    let armabee = [asset("assets/samples/quaternius_monster_flying_armabee/Armabee.glb", config.prior)];
+    // A step size of 0 leaves the weights as they start, so the epoch's validation loss is the
+    // starting tokenizer's own, with the L1 and hinge terms in it.
+    let o = TrainOptions {
+        epochs: 1,
+        queries: 256,
+        learning_rate: 0.0,
+        presence_weight: 0.3,
+        l1_weight: 20.0,
+        support_weight: 30.0,
+        support_margin: 0.06,
+        ..Default::default()
+    };
+    let mut seen = Vec::new();
+    let tuned = train::<CpuTrainBackend>(&config, Some(start.clone()), &o, &armabee, &armabee, &RunDir(dir.clone()), &device, |l| {
+        seen.push(l.validation)
+    })
+    .expect("fine-tunes");
+    let batch = asset_batch(&armabee[0], config.points, o.queries, 7919);
+    let own = |w| loss(&start.valid(), &batch, w, &device).into_scalar();
+    let (with_terms, plain) =
+        (own(o.loss_weights()), own(TrainOptions { l1_weight: 0.0, support_weight: 0.0, ..o.clone() }.loss_weights()));
+    eprintln!("validation {seen:?}; the start's loss {with_terms} with the terms, {plain} without");
+    assert!((seen[0] - with_terms).abs() < 1e-4, "the run starts from the given weights: {seen:?} vs {with_terms}");
+    assert!(with_terms > plain, "the L1 and hinge terms add to the loss");
+    let tokens = encode(&tuned.valid(), &armabee[0], &device);
+    assert_eq!(tokens, encode(&start.valid(), &armabee[0], &device), "no step taken, the same tokens");
     let _ = std::fs::remove_dir_all(&dir);
 }
