@@ -119,3 +119,24 @@ pub fn display_name(path: &Path) -> String {
         None => stem,
     }
 }
+
+/// Refuses decoding thresholds that cannot mean what the user wants: a weight share must be in
+/// [0, 1), a presence probability in [0, 1].
+pub fn check_thresholds(min_weights: &[f32], min_presence: f32) -> anyhow::Result<()> {
+    if let Some(m) = min_weights.iter().find(|m| !(0.0..1.0).contains(*m)) {
+        anyhow::bail!("--min-weight is a fraction of a vertex's total weight: 0 or more and under 1, not {m}");
+    }
+    if !(0.0..=1.0).contains(&min_presence) {
+        anyhow::bail!("--min-presence is a probability: 0 to 1, not {min_presence}");
+    }
+    Ok(())
+}
+
+/// Refuses a loss weight, margin or step size that is negative or not a number (each would
+/// silently switch its term off or climb the loss).
+pub fn check_non_negative(values: &[(&str, f32)]) -> anyhow::Result<()> {
+    match values.iter().find(|(_, v)| !(v.is_finite() && *v >= 0.0)) {
+        Some((flag, v)) => anyhow::bail!("{flag} must be a number of 0 or more, not {v}"),
+        None => Ok(()),
+    }
+}

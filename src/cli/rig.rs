@@ -223,12 +223,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     if !(a.repetition_penalty.is_finite() && a.repetition_penalty > 0.0) {
         bail!("--repetition-penalty must be a positive number (1 turns it off), not {}", a.repetition_penalty);
     }
-    if a.min_weight.is_some_and(|m| !(0.0..1.0).contains(&m)) {
-        bail!("--min-weight is a fraction of a vertex's total weight: 0 or more and under 1");
-    }
-    if !(0.0..=1.0).contains(&a.min_presence) {
-        bail!("--min-presence is a probability: 0 to 1, not {}", a.min_presence);
-    }
+    super::learned::check_thresholds(a.min_weight.as_slice(), a.min_presence)?;
     if !(a.temperature.is_finite() && a.temperature >= 0.0 && a.top_p > 0.0 && a.top_p <= 1.0) {
         bail!("--temperature must be 0 or more and --top-p in (0, 1]");
     }

@@ -43,7 +43,8 @@ pub struct Args {
     #[arg(long, num_args = 1.., default_values_t = [REFINED_MIN_WEIGHT])]
     min_weight: Vec<f32>,
     /// Tokenizers with a presence head: bones it gives a lower probability of influencing a
-    /// vertex are dropped there (20 %: chosen for refined tokens on the validation files).
+    /// vertex are dropped there (20 %: chosen for refined tokens on the validation files; for
+    /// `--refine-steps 0` session 15 chose 70 % with `--min-weight 0`, models/README.md).
     #[arg(long, default_value_t = REFINED_MIN_PRESENCE)]
     min_presence: f32,
     /// Refine each bone's tokens by this many gradient steps on the reconstruction (0: the
@@ -56,9 +57,9 @@ pub struct Args {
     /// Step size of that refinement at its first step...
     #[arg(long, default_value_t = RefineEncoding::default().learning_rate)]
     refine_rate: f32,
-    /// ...falling along a cosine to this at its last.
-    #[arg(long, default_value_t = RefineEncoding::default().final_rate)]
-    refine_final_rate: f32,
+    /// ...falling along a cosine to this at its last (default: --refine-rate, constant).
+    #[arg(long)]
+    refine_final_rate: Option<f32>,
     /// Weight of the L1 distance to the artist's weights in that refinement.
     #[arg(long, default_value_t = RefineEncoding::default().l1_weight)]
     refine_l1: f32,
@@ -108,10 +109,23 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         .iter()
         .map(|&min_weight| DecodeOptions { max_influences: a.max_influences.max(1), min_weight, min_presence: a.min_presence })
         .collect();
+    learned::check_thresholds(&a.min_weight, a.min_presence)?;
+    learned::check_non_negative(&[
+        ("--refine-rate", a.refine_rate),
+        ("--refine-final-rate", a.refine_final_rate.unwrap_or(0.0)),
+        ("--refine-l1", a.refine_l1),
+        ("--refine-support", a.refine_support),
+        ("--refine-margin", a.refine_margin),
+        ("--refine-spurious", a.refine_spurious),
+        ("--refine-spurious-margin", a.refine_spurious_margin),
+    ])?;
+    if a.refine_steps > 0 && a.refine_queries == 0 {
+        bail!("--refine-queries must be 1 or more (the vertices each refinement step scores)");
+    }
     let refine = RefineEncoding {
         steps: a.refine_steps,
         learning_rate: a.refine_rate,
-        final_rate: a.refine_final_rate,
+        final_rate: a.refine_final_rate.unwrap_or(a.refine_rate),
         queries: a.refine_queries,
         l1_weight: a.refine_l1,
         support_weight: a.refine_support,

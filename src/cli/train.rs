@@ -133,8 +133,9 @@ pub struct Args {
     support_weight: f32,
     #[arg(long, default_value_t = 0.06)]
     support_margin: f32,
-    /// Tokenizer: start a new run from the tokenizer in this models folder (fine-tuning; its
-    /// config is kept and the width flags are ignored) instead of random weights.
+    /// Tokenizer: start a new run from the tokenizer in this models folder (fine-tuning)
+    /// instead of random weights; its sizes are kept (--decoder-width, --encoder-width and
+    /// --points are not read), its prior and presence head must match the flags.
     #[arg(long)]
     init: Option<PathBuf>,
     /// Width of the encoder's point-wise layers (tokenizer).
@@ -186,6 +187,20 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     if let Err(why) = check_backend(on) {
         bail!("cannot train on --backend {}: {why}; train with --backend cpu", on_name(a.backend));
     }
+    learned::check_non_negative(&[
+        ("--presence-weight", a.presence_weight),
+        ("--l1-weight", a.l1_weight),
+        ("--support-weight", a.support_weight),
+        ("--support-margin", a.support_margin),
+    ])?;
+    // Settings are checked before the data is loaded (minutes).
+    let config = match a.what {
+        What::Tokenizer => Some(tokenizer_config(&a)?),
+        What::Generator if a.init.is_some() || a.l1_weight > 0.0 || a.support_weight > 0.0 => {
+            bail!("--init, --l1-weight and --support-weight are for `train tokenizer`")
+        }
+        What::Generator => None,
+    };
     let files = learned::rigged_files(&a.data);
     if files.is_empty() {
         bail!("no .glb/.gltf/.vrm/.obj file under {:?}", a.data);
@@ -215,18 +230,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         validation.len(),
         t.elapsed().as_secs_f64()
     );
-    let mut config = SkinTokenizerConfig::new()
-        .with_decoder_width(a.decoder_width.max(2))
-        .with_encoder_width(a.encoder_width.max(1))
-        .with_points(a.points.max(8))
-        .with_prior(prior)
-        .with_presence(a.presence_weight > 0.0);
-    if let Some(init) = &a.init {
-        config = store::load_tokenizer_config(init).with_context(|| format!("--init {}", init.display()))?;
-        if config.prior != prior {
-            bail!("--init {} was trained with --prior {:?}; pass the same --prior", init.display(), config.prior);
-        }
-    }
+    let config = config.context("a tokenizer config")?;
     let options = TrainOptions {
         epochs: a.epochs,
         queries: a.queries.max(8),
@@ -254,6 +258,37 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     }
     eprintln!("trained in {:.0} s; weights in {}", t.elapsed().as_secs_f64(), out.display());
     Ok(())
+}
+
+/// The tokenizer's config from the flags, or with `--init DIR`, the config of the tokenizer
+/// there (its sizes are kept; a different prior or presence head is refused, as is a run folder
+/// that already holds a checkpoint, which would resume instead of starting from DIR).
+fn tokenizer_config(a: &Args) -> anyhow::Result<SkinTokenizerConfig> {
+    let prior: SkinPrior = a.prior.into();
+    let Some(init) = &a.init else {
+        return Ok(SkinTokenizerConfig::new()
+            .with_decoder_width(a.decoder_width.max(2))
+            .with_encoder_width(a.encoder_width.max(1))
+            .with_points(a.points.max(8))
+            .with_prior(prior)
+            .with_presence(a.presence_weight > 0.0));
+    };
+    let config = store::load_tokenizer_config(init).with_context(|| format!("--init {}", init.display()))?;
+    if config.prior != prior {
+        bail!("--init {} was trained with --prior {:?}; pass the same --prior", init.display(), config.prior);
+    }
+    if config.presence != (a.presence_weight > 0.0) {
+        bail!(
+            "--init {} {} a presence head: {}",
+            init.display(),
+            if config.presence { "has" } else { "has no" },
+            if config.presence { "pass --presence-weight W > 0 (the shipped run used 0.3)" } else { "leave out --presence-weight" }
+        );
+    }
+    if RunDir(a.run.clone()).has_checkpoint() {
+        bail!("{} holds a checkpoint, which would resume instead of starting from --init; use a new --run folder", a.run.display());
+    }
+    Ok(config)
 }
 
 impl Args {

@@ -127,14 +127,7 @@ pub fn encode_refined<B: AutodiffBackend>(
     let levels = model.levels().to_vec();
     let mut latent = model.encode_latent(encoder_input(&model, asset, &bones, device)).inner();
     let mut adam = LatentAdam::new(latent.zeros_like());
-    let weights = LossWeights {
-        presence: 1.0,
-        l1: r.l1_weight,
-        support: r.support_weight,
-        margin: r.support_margin,
-        spurious: r.spurious_weight,
-        spurious_margin: r.spurious_margin,
-    };
+    let weights = r.loss_weights();
     for step in 0..r.steps {
         let batch = query_batch(asset, r.queries, step as u64);
         let z = Tensor::<B, 2>::from_inner(latent.clone()).require_grad();
@@ -149,6 +142,18 @@ pub fn encode_refined<B: AutodiffBackend>(
 }
 
 impl RefineEncoding {
+    /// The terms of [`code_loss`] the search lowers (the presence head's at weight 1).
+    pub fn loss_weights(&self) -> LossWeights {
+        LossWeights {
+            presence: 1.0,
+            l1: self.l1_weight,
+            support: self.support_weight,
+            support_margin: self.support_margin,
+            spurious: self.spurious_weight,
+            spurious_margin: self.spurious_margin,
+        }
+    }
+
     /// The step size at `step`: cosine from `learning_rate` to `final_rate`.
     fn rate_at(&self, step: usize) -> f32 {
         let t = step as f32 / self.steps.saturating_sub(1).max(1) as f32;

@@ -42,8 +42,12 @@ pub struct TrainOptions {
     /// vertex or more ([`LossWeights::support`]; 0: off).
     #[serde(default)]
     pub support_weight: f32,
-    #[serde(default)]
+    #[serde(default = "default_support_margin")]
     pub support_margin: f32,
+}
+
+fn default_support_margin() -> f32 {
+    0.06
 }
 
 impl TrainOptions {
@@ -53,7 +57,7 @@ impl TrainOptions {
             presence: self.presence_weight,
             l1: self.l1_weight,
             support: self.support_weight,
-            margin: self.support_margin,
+            support_margin: self.support_margin,
             ..LossWeights::NONE
         }
     }
@@ -74,7 +78,7 @@ impl Default for TrainOptions {
             presence_weight: default_presence_weight(),
             l1_weight: 0.0,
             support_weight: 0.0,
-            support_margin: 0.0,
+            support_margin: default_support_margin(),
         }
     }
 }
@@ -160,7 +164,7 @@ pub struct LossWeights {
     /// Hinge on the artist's influences: each one decoded under `margin` of its vertex costs
     /// `support` x the shortfall (so small real influences survive a pruning threshold).
     pub support: f32,
-    pub margin: f32,
+    pub support_margin: f32,
     /// Hinge on the bones the artist did not use at a vertex: each one decoded over
     /// `spurious_margin` of the vertex costs `spurious` x the excess (so wrong weights fall
     /// clear under a pruning threshold instead of straddling it).
@@ -170,7 +174,8 @@ pub struct LossWeights {
 
 impl LossWeights {
     /// The cross-entropy alone.
-    pub const NONE: LossWeights = LossWeights { presence: 0.0, l1: 0.0, support: 0.0, margin: 0.0, spurious: 0.0, spurious_margin: 0.0 };
+    pub const NONE: LossWeights =
+        LossWeights { presence: 0.0, l1: 0.0, support: 0.0, support_margin: 0.0, spurious: 0.0, spurious_margin: 0.0 };
 }
 
 /// [`loss`] for given bone codes `[bones, code_width]` (in `b.bones` order): the decoder's
@@ -194,27 +199,27 @@ pub fn code_loss<B: Backend>(
     if w.l1 > 0.0 {
         total = total + (decoded.clone() - target.clone()).abs().sum_dim(1).mean().mul_scalar(w.l1);
     }
+    let used = target.clone().greater_elem(0.0).float();
     if w.support > 0.0 {
-        let short = decoded.clone().neg().add_scalar(w.margin).clamp_min(0.0) * target.clone().greater_elem(0.0).float();
+        let short = decoded.clone().neg().add_scalar(w.support_margin).clamp_min(0.0) * used.clone();
         total = total + short.sum_dim(1).mean().mul_scalar(w.support);
     }
     if w.spurious > 0.0 {
         // Real slots the artist left at zero, on vertices that have an artist bone in the slots.
         let weighted = target.clone().sum_dim(1).greater_elem(0.0).float();
-        let unused = target.clone().equal_elem(0.0).float() * mask.clone() * weighted;
+        let unused = used.clone().neg().add_scalar(1.0) * mask.clone() * weighted;
         let excess = decoded.sub_scalar(w.spurious_margin).clamp_min(0.0) * unused;
         total = total + excess.sum_dim(1).mean().mul_scalar(w.spurious);
     }
     match presence {
         None => total,
-        Some(p) => total + presence_loss(p.reshape([q, s]), target, mask).mul_scalar(w.presence),
+        Some(p) => total + presence_loss(p.reshape([q, s]), used, mask).mul_scalar(w.presence),
     }
 }
 
 /// Mean binary cross-entropy, over the real slots (`mask` 1), between the presence logits and
-/// whether the artist's weight there is non-zero.
-fn presence_loss<B: Backend>(logits: Tensor<B, 2>, target: Tensor<B, 2>, mask: Tensor<B, 2>) -> Tensor<B, 1> {
-    let present = target.greater_elem(0.0).float();
+/// whether the artist's weight there is non-zero (`present`, 1 or 0).
+fn presence_loss<B: Backend>(logits: Tensor<B, 2>, present: Tensor<B, 2>, mask: Tensor<B, 2>) -> Tensor<B, 1> {
     let absent = present.clone().neg().add_scalar(1.0);
     let bce = (present * log_sigmoid(logits.clone()) + absent * log_sigmoid(logits.neg())).neg();
     (bce * mask.clone()).sum() / mask.sum().clamp_min(1.0)

@@ -9,7 +9,9 @@ use crate::document::Document;
 #[derive(Default)]
 pub struct HealthCache {
     revision: Option<u64>,
-    findings: Vec<rig_core::health::Finding>,
+    /// Each finding with its description, written against the rig it was found on (the
+    /// joints may be renumbered or gone by the next revision).
+    findings: Vec<(rig_core::health::Finding, String)>,
     /// The newest revision seen and since when: checks wait until edits settle (a drag
     /// changes the rig every frame).
     pending: Option<(u64, std::time::Instant)>,
@@ -25,7 +27,13 @@ pub fn show(ui: &mut egui::Ui, doc: &mut Document, cache: &mut HealthCache, limi
         let pending = cache.pending.filter(|p| p.0 == doc.revision).unwrap_or((doc.revision, std::time::Instant::now()));
         cache.pending = Some(pending);
         if cache.revision.is_none() || pending.1.elapsed() >= SETTLE {
-            cache.findings = rig_core::health::check(rig, limit);
+            cache.findings = rig_core::health::check(rig, limit)
+                .into_iter()
+                .map(|f| {
+                    let text = f.describe(rig);
+                    (f, text)
+                })
+                .collect();
             cache.revision = Some(doc.revision);
             cache.pending = None;
         } else {
@@ -37,13 +45,18 @@ pub fn show(ui: &mut egui::Ui, doc: &mut Document, cache: &mut HealthCache, limi
         ui.label("No problems found.");
         return;
     }
+    // Findings of an earlier revision are shown greyed and cannot be clicked: their joint and
+    // vertex numbers may not mean the same in the rig as it is now.
+    let current = cache.revision == Some(doc.revision);
     let mut clicked = None;
-    for (i, f) in cache.findings.iter().enumerate() {
-        if ui.link(f.describe(rig)).clicked() {
+    for (i, (_, text)) in cache.findings.iter().enumerate() {
+        if !current {
+            ui.weak(text);
+        } else if ui.link(text).clicked() {
             clicked = Some(i);
         }
     }
-    if let Some(f) = clicked.map(|i| &cache.findings[i]) {
+    if let Some((f, _)) = clicked.map(|i| &cache.findings[i]) {
         if let Some(j) = f.joint() {
             doc.selected_joint = Some(j);
         }
