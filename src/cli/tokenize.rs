@@ -12,6 +12,7 @@ use rig_core::SkinWeights;
 use rig_model::data::{slot_bones, Asset};
 use rig_model::skin::{decode, encode_refined, DecodeOptions, RefineEncoding};
 use rig_model::tokenizer::SkinTokenizer;
+use rig_model::train::LossWeights;
 use rig_model::{store, CpuTrainBackend};
 use serde_json::json;
 
@@ -61,19 +62,19 @@ pub struct Args {
     #[arg(long)]
     refine_final_rate: Option<f32>,
     /// Weight of the L1 distance to the artist's weights in that refinement.
-    #[arg(long, default_value_t = RefineEncoding::default().l1_weight)]
+    #[arg(long, default_value_t = RefineEncoding::default().loss.l1)]
     refine_l1: f32,
     /// Weight of the hinge that keeps each of the artist's influences at `--refine-margin` of its
     /// vertex or more in that refinement.
-    #[arg(long, default_value_t = RefineEncoding::default().support_weight)]
+    #[arg(long, default_value_t = RefineEncoding::default().loss.support)]
     refine_support: f32,
-    #[arg(long, default_value_t = RefineEncoding::default().support_margin)]
+    #[arg(long, default_value_t = RefineEncoding::default().loss.support_margin)]
     refine_margin: f32,
     /// Weight of the hinge that keeps each bone the artist did not use at a vertex under
     /// `--refine-spurious-margin` of it in that refinement (0: off).
-    #[arg(long, default_value_t = RefineEncoding::default().spurious_weight)]
+    #[arg(long, default_value_t = RefineEncoding::default().loss.spurious)]
     refine_spurious: f32,
-    #[arg(long, default_value_t = RefineEncoding::default().spurious_margin)]
+    #[arg(long, default_value_t = RefineEncoding::default().loss.spurious_margin)]
     refine_spurious_margin: f32,
     /// Print JSON instead of a table.
     #[arg(long)]
@@ -93,6 +94,19 @@ struct Row {
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
+    learned::check_thresholds(&a.min_weight, a.min_presence)?;
+    learned::check_non_negative(&[
+        ("--refine-rate", a.refine_rate),
+        ("--refine-final-rate", a.refine_final_rate.unwrap_or(0.0)),
+        ("--refine-l1", a.refine_l1),
+        ("--refine-support", a.refine_support),
+        ("--refine-margin", a.refine_margin),
+        ("--refine-spurious", a.refine_spurious),
+        ("--refine-spurious-margin", a.refine_spurious_margin),
+    ])?;
+    if a.refine_steps > 0 && a.refine_queries == 0 {
+        bail!("--refine-queries must be 1 or more (the vertices each refinement step scores)");
+    }
     let dir = rig_model::store::models_dir(a.model.as_deref());
     let device = Default::default();
     let (model, _) = store::load_tokenizer::<CpuTrainBackend>(&dir, &device)
@@ -109,29 +123,19 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         .iter()
         .map(|&min_weight| DecodeOptions { max_influences: a.max_influences.max(1), min_weight, min_presence: a.min_presence })
         .collect();
-    learned::check_thresholds(&a.min_weight, a.min_presence)?;
-    learned::check_non_negative(&[
-        ("--refine-rate", a.refine_rate),
-        ("--refine-final-rate", a.refine_final_rate.unwrap_or(0.0)),
-        ("--refine-l1", a.refine_l1),
-        ("--refine-support", a.refine_support),
-        ("--refine-margin", a.refine_margin),
-        ("--refine-spurious", a.refine_spurious),
-        ("--refine-spurious-margin", a.refine_spurious_margin),
-    ])?;
-    if a.refine_steps > 0 && a.refine_queries == 0 {
-        bail!("--refine-queries must be 1 or more (the vertices each refinement step scores)");
-    }
     let refine = RefineEncoding {
         steps: a.refine_steps,
         learning_rate: a.refine_rate,
         final_rate: a.refine_final_rate.unwrap_or(a.refine_rate),
         queries: a.refine_queries,
-        l1_weight: a.refine_l1,
-        support_weight: a.refine_support,
-        support_margin: a.refine_margin,
-        spurious_weight: a.refine_spurious,
-        spurious_margin: a.refine_spurious_margin,
+        loss: LossWeights {
+            l1: a.refine_l1,
+            support: a.refine_support,
+            support_margin: a.refine_margin,
+            spurious: a.refine_spurious,
+            spurious_margin: a.refine_spurious_margin,
+            ..RefineEncoding::default().loss
+        },
     };
     // Files in parallel: refinement's gradient steps run on one thread each.
     let bar = super::files::progress_bar(files.len());

@@ -247,7 +247,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let out = rig_model::store::models_dir(a.out.as_deref());
     on_backend!(a.backend, B => {
         let start = match &a.init {
-            Some(init) => Some(store::load_tokenizer::<B>(init, &Default::default())?.0),
+            Some(init) => Some(store::load_tokenizer_weights::<B>(init, &config, &Default::default())?),
             None => None,
         };
         let model = train::<B>(&config, start, &options, &train_set, &validation, &dir, &Default::default(), |l| report_epoch(&dir, &l, "", started))?;

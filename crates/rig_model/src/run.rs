@@ -45,12 +45,11 @@ impl RunDir {
     fn state(&self) -> PathBuf {
         self.0.join("state.json")
     }
-    /// The weights of the epoch with the lowest validation loss (`best/model.mpk`).
     /// Whether the folder holds a finished epoch to resume from.
     pub fn has_checkpoint(&self) -> bool {
         self.state().is_file()
     }
-
+    /// The weights of the epoch with the lowest validation loss (`best/model.mpk`).
     pub fn best_model(&self) -> PathBuf {
         self.0.join("best").join("model")
     }

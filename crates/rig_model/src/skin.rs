@@ -77,16 +77,10 @@ pub struct RefineEncoding {
     /// along a cosine to `final_rate` at the last.
     pub learning_rate: f32,
     pub final_rate: f32,
-    /// Weight of the L1 distance to the artist's weights next to the cross-entropy.
-    pub l1_weight: f32,
-    /// Weight of the hinge that keeps each of the artist's influences at `support_margin` of
-    /// its vertex or more ([`LossWeights::support`]).
-    pub support_weight: f32,
-    pub support_margin: f32,
-    /// Weight of the hinge that keeps each bone the artist did not use at a vertex under
-    /// `spurious_margin` of it ([`LossWeights::spurious`]; 0: off).
-    pub spurious_weight: f32,
-    pub spurious_margin: f32,
+    /// The terms of [`code_loss`] next to the cross-entropy that the search lowers: by default
+    /// the presence head's at weight 1, 20 x L1, 30 x the hinge under each artist influence at
+    /// 6 %, and no hinge over unused bones.
+    pub loss: LossWeights,
 }
 
 impl Default for RefineEncoding {
@@ -96,11 +90,7 @@ impl Default for RefineEncoding {
             queries: 1024,
             learning_rate: 0.2,
             final_rate: 0.2,
-            l1_weight: 20.0,
-            support_weight: 30.0,
-            support_margin: 0.06,
-            spurious_weight: 0.0,
-            spurious_margin: 0.02,
+            loss: LossWeights { presence: 1.0, l1: 20.0, support: 30.0, support_margin: 0.06, spurious: 0.0, spurious_margin: 0.02 },
         }
     }
 }
@@ -108,9 +98,8 @@ impl Default for RefineEncoding {
 /// Tokens of every bone of `asset`, found by analysis through synthesis: start from the
 /// encoder's latents, then take `r.steps` Adam steps on them (all bones at once, the decoder
 /// fixed, through FSQ's straight-through rounding) that lower [`code_loss`] against the
-/// artist's weights at `r.queries` random vertices: the cross-entropy, `r.l1_weight` x L1 and
-/// `r.support_weight` x the hinge at `r.support_margin` (and, for a tokenizer with a presence
-/// head, its cross-entropy). The vertices are seeded by the step, so the tokens are the same
+/// artist's weights at `r.queries` random vertices: the cross-entropy and the terms `r.loss`
+/// weighs (L1, the hinges, and for a tokenizer with a presence head, its cross-entropy). The vertices are seeded by the step, so the tokens are the same
 /// on every run. The decoder is the one [`encode`]'s tokens go through; only the search for
 /// the tokens that reproduce the weights is better.
 pub fn encode_refined<B: AutodiffBackend>(
@@ -127,11 +116,10 @@ pub fn encode_refined<B: AutodiffBackend>(
     let levels = model.levels().to_vec();
     let mut latent = model.encode_latent(encoder_input(&model, asset, &bones, device)).inner();
     let mut adam = LatentAdam::new(latent.zeros_like());
-    let weights = r.loss_weights();
     for step in 0..r.steps {
         let batch = query_batch(asset, r.queries, step as u64);
         let z = Tensor::<B, 2>::from_inner(latent.clone()).require_grad();
-        let loss = code_loss(&model, fsq::quantize(z.clone(), &levels), &batch, weights, device);
+        let loss = code_loss(&model, fsq::quantize(z.clone(), &levels), &batch, r.loss, device);
         let grads = loss.backward();
         if let Some(g) = z.grad(&grads) {
             latent = adam.step(latent, g, r.rate_at(step));
@@ -142,18 +130,6 @@ pub fn encode_refined<B: AutodiffBackend>(
 }
 
 impl RefineEncoding {
-    /// The terms of [`code_loss`] the search lowers (the presence head's at weight 1).
-    pub fn loss_weights(&self) -> LossWeights {
-        LossWeights {
-            presence: 1.0,
-            l1: self.l1_weight,
-            support: self.support_weight,
-            support_margin: self.support_margin,
-            spurious: self.spurious_weight,
-            spurious_margin: self.spurious_margin,
-        }
-    }
-
     /// The step size at `step`: cosine from `learning_rate` to `final_rate`.
     fn rate_at(&self, step: usize) -> f32 {
         let t = step as f32 / self.steps.saturating_sub(1).max(1) as f32;

@@ -41,9 +41,17 @@ pub fn save_tokenizer<B: Backend>(model: &SkinTokenizer<B>, config: &SkinTokeniz
 /// Loads the tokenizer shipped in `dir`.
 pub fn load_tokenizer<B: Backend>(dir: &Path, device: &B::Device) -> Result<(SkinTokenizer<B>, SkinTokenizerConfig), ModelError> {
     let config = load_tokenizer_config(dir)?;
-    let model =
-        config.init::<B>(device).load_file(dir.join(TOKENIZER_STEM), &NamedMpkFileRecorder::<FullPrecisionSettings>::new(), device)?;
-    Ok((model, config))
+    Ok((load_tokenizer_weights(dir, &config, device)?, config))
+}
+
+/// The weights of the tokenizer shipped in `dir`, whose config ([`load_tokenizer_config`]) is
+/// `config`.
+pub fn load_tokenizer_weights<B: Backend>(
+    dir: &Path,
+    config: &SkinTokenizerConfig,
+    device: &B::Device,
+) -> Result<SkinTokenizer<B>, ModelError> {
+    Ok(config.init::<B>(device).load_file(dir.join(TOKENIZER_STEM), &NamedMpkFileRecorder::<FullPrecisionSettings>::new(), device)?)
 }
 
 /// The config of the tokenizer shipped in `dir` (its JSON file).
