@@ -56,11 +56,39 @@ fn limiting_to_four_influences_keeps_weights_normalised() {
         (0..rig.mesh.vertex_count()).map(|v| (0..6).map(|k| (((v + k) % rig.skeleton.len()) as u32, 1.0 + k as f32)).collect()).collect();
     eight.weights = rig_core::SkinWeights::from_rows(rows);
     eight.weights.normalize(1e-3);
-    let (glb, _) = rig_io::gltf_write::to_glb(&eight, &ExportOptions { max_influences: Some(4) }).expect("exports");
+    let (glb, _) =
+        rig_io::gltf_write::to_glb(&eight, &ExportOptions { limit: Some(rig_core::InfluenceLimit::max(4).expect("a valid limit")) })
+            .expect("exports");
     let back = rig_io::gltf_read::load_bytes(&glb, None, "fox").expect("re-imports").rig;
     assert_eq!(back.weights.max_influences(), 4);
     assert!(back.weights.sums().iter().all(|s| (s - 1.0).abs() < 1e-5));
     let (all, _) = rig_io::gltf_write::to_glb(&eight, &ExportOptions::default()).expect("exports");
     let back = rig_io::gltf_read::load_bytes(&all, None, "fox").expect("re-imports").rig;
     assert_eq!(back.weights.max_influences(), 6, "JOINTS_1/WEIGHTS_1 carry influences 5 and 6");
+}
+
+/// Names of the nodes a glTF file lists as skin joints (what Blender and Maya make bones of).
+fn skin_joint_names(path: &Path) -> std::collections::BTreeSet<String> {
+    let bytes = std::fs::read(path).expect("reads");
+    let c = rig_io::gltf_read::Container::parse(&bytes, path.parent()).expect("parses");
+    // Unnamed nodes are read as `joint_N`, N the node's index in the source.
+    let name = |n: u64| c.raw["nodes"][n as usize]["name"].as_str().filter(|s| !s.is_empty()).map_or(format!("joint_{n}"), str::to_string);
+    let skins = c.raw["skins"].as_array().cloned().unwrap_or_default();
+    skins.iter().flat_map(|s| s["joints"].as_array().cloned().unwrap_or_default()).filter_map(|j| j.as_u64()).map(name).collect()
+}
+
+#[test]
+fn exports_make_bones_of_the_source_skin_joints_only() {
+    let dir = std::env::temp_dir().join(format!("rigsmith-bones-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    for f in common::gltf_files(&common::samples()) {
+        let rig = rig_io::load(&f).expect("sample loads").rig;
+        if rig.skeleton.is_empty() {
+            continue;
+        }
+        let out = dir.join("out.glb");
+        rig_io::save(&rig, &out, &ExportOptions::default()).expect("exports");
+        assert_eq!(skin_joint_names(&out), skin_joint_names(&f), "{}: the nodes above the bones became bones", f.display());
+    }
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -4,12 +4,13 @@
 //! `bench import big.glb` and `bench export big.glb` time one stage each and print the
 //! process's peak resident memory. Run it in release: `cargo run --release -- bench ...`.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use rig_core::{Mesh, MeshGroup, Part, Rig, SkinWeights};
+use rig_core::Rig;
+use rig_pipeline::bench::{cancel_latency, peak_rss_kib, subdivide_to, time_skin};
+use rig_pipeline::{apply, run_rig, Caches, LearnedSettings, RigRequest, SkeletonSource};
 
 use super::rig::BackendArg;
 
@@ -104,26 +105,6 @@ fn report(stage: &str, t: Instant, rig: &Rig) {
     );
 }
 
-/// VmHWM of this process (Linux).
-fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// Subdivides `rig` until it has at least `vertices` vertices.
-fn subdivide_to(rig: &mut Rig, vertices: usize) -> anyhow::Result<()> {
-    if rig.mesh.triangles.is_empty() {
-        anyhow::bail!("the mesh has no triangles to subdivide");
-    }
-    while rig.mesh.vertex_count() < vertices {
-        let (mesh, weights) = subdivide(&rig.mesh, &rig.weights);
-        rig.mesh = mesh;
-        rig.weights = weights;
-    }
-    Ok(())
-}
-
 fn make(input: &Path, vertices: usize, out: &Path) -> anyhow::Result<()> {
     let mut rig = rig_io::load(input).with_context(|| format!("{}", input.display()))?.rig;
     rig.mesh.colors.clear();
@@ -135,15 +116,15 @@ fn make(input: &Path, vertices: usize, out: &Path) -> anyhow::Result<()> {
 }
 
 fn learned(input: &Path, vertices: usize, model: Option<&Path>, backend: BackendArg) -> anyhow::Result<()> {
-    use rig_model::rigging::{rig_learned, LearnedModels, LearnedOptions};
     let mut base = rig_io::load(input).with_context(|| format!("{}", input.display()))?.rig;
     subdivide_to(&mut base, vertices).with_context(|| format!("{}", input.display()))?;
-    base.mark_unweighted_joints_non_deforming();
+    let settings = LearnedSettings { models: model.map(Path::to_path_buf), backend: backend.into(), ..Default::default() };
+    let mut caches = Caches::default();
     let t = Instant::now();
-    let models = LearnedModels::load_on(&rig_model::store::models_dir(model), backend.into())?;
-    println!("load models: {:.3} s, on {}", t.elapsed().as_secs_f64(), models.backend_note);
-    for keep_skeleton in [false, true] {
-        let mut rig = base.clone();
+    let note = caches.models(model, settings.backend)?.backend_note.clone();
+    println!("load models: {:.3} s, on {note}", t.elapsed().as_secs_f64());
+    for skeleton in [SkeletonSource::Generate(Default::default()), SkeletonSource::Keep { weighted_only: true }] {
+        let request = RigRequest::learned(skeleton, settings.clone());
         let stages = std::sync::Mutex::new(Vec::<(String, Instant)>::new());
         let note = |stage: &str, _: f32| {
             let mut s = stages.lock().unwrap_or_else(|e| e.into_inner());
@@ -151,19 +132,20 @@ fn learned(input: &Path, vertices: usize, model: Option<&Path>, backend: Backend
                 s.push((stage.to_string(), Instant::now()));
             }
         };
-        let options = LearnedOptions { keep_skeleton, ..Default::default() };
         let t = Instant::now();
-        let r = rig_learned(&mut rig, &models, &options, rig_core::Task::reporting(&note))?;
+        let out = run_rig(&base, 0, &request, &mut caches, rig_core::Task::reporting(&note))?;
         let total = t.elapsed().as_secs_f64();
         let mut stages = stages.into_inner().unwrap_or_default();
         stages.push(("end".into(), Instant::now()));
         let split: Vec<String> =
             stages.windows(2).map(|w| format!("{} {:.2} s", w[0].0, w[1].1.duration_since(w[0].1).as_secs_f64())).collect();
+        let joints = out.skeleton.len();
+        let mut rig = base.clone();
+        apply(&mut rig, out);
         println!(
-            "learned {}: {total:.2} s for {} vertices, {} joints, {} threads ({}); {} unweighted",
-            if keep_skeleton { "skin only" } else { "skeleton + skin" },
+            "learned {}: {total:.2} s for {} vertices, {joints} joints, {} threads ({}); {} unweighted",
+            if request.generates_skeleton() { "skeleton + skin" } else { "skin only" },
             rig.mesh.vertex_count(),
-            r.joints,
             rayon::current_num_threads(),
             split.join(", "),
             rig.unweighted_skinned_vertices()
@@ -182,94 +164,24 @@ fn skin(input: &Path, sizes: &[usize], falloff: bool) -> anyhow::Result<()> {
     for &n in sizes {
         let mut rig = base.clone();
         subdivide_to(&mut rig, n).with_context(|| format!("{}", input.display()))?;
-        println!("(target {n} vertices) {}", rig_core::autoskin::timing::time_skin(&rig, &options));
+        println!("(target {n} vertices) {}", time_skin(&rig, &options));
     }
     Ok(())
 }
 
 fn cancel(file: &Path, delays: &[u64]) -> anyhow::Result<()> {
-    use rig_app::worker::{JobKind, Worker, WorkerEvent};
     let rig = rig_io::load(file).with_context(|| format!("{}", file.display()))?.rig;
-    let mesh = std::sync::Arc::new(rig.mesh.clone());
-    let skeleton_options = rig_core::autoskel::AutoSkeletonOptions::default();
-    let mut worker = Worker::spawn();
-    let wait_for_end = |worker: &Worker| -> anyhow::Result<&'static str> {
-        loop {
-            for event in worker.poll() {
-                match event {
-                    WorkerEvent::Cancelled { .. } => return Ok("cancelled"),
-                    WorkerEvent::Done { .. } => return Ok("finished before the cancel took effect"),
-                    WorkerEvent::Progress { .. } => {}
-                }
-            }
-            std::thread::sleep(std::time::Duration::from_millis(1));
-        }
-    };
-    // A full run first, for its length (and, with a new mesh id each time, no cache reuse).
-    let t = Instant::now();
-    worker
-        .submit(0, mesh.clone(), rig.skeleton.clone(), JobKind::Generate(skeleton_options.clone()), Default::default())
-        .map_err(anyhow::Error::msg)?;
-    wait_for_end(&worker)?;
-    worker.running = None;
-    println!("cancel: {} vertices; a full generation takes {:.2} s on the worker", rig.mesh.vertex_count(), t.elapsed().as_secs_f64());
-    for (i, &ms) in delays.iter().enumerate() {
-        worker
-            .submit(i as u64 + 1, mesh.clone(), rig.skeleton.clone(), JobKind::Generate(skeleton_options.clone()), Default::default())
-            .map_err(anyhow::Error::msg)?;
-        std::thread::sleep(std::time::Duration::from_millis(ms));
-        let pressed = Instant::now();
-        worker.cancel();
-        let outcome = wait_for_end(&worker)?;
-        worker.running = None;
-        println!("  Cancel after {ms} ms: {outcome} {:.0} ms after the press", pressed.elapsed().as_secs_f64() * 1000.0);
+    let request = RigRequest::geometric(SkeletonSource::Generate(Default::default()), Default::default());
+    let delays: Vec<Duration> = delays.iter().map(|&ms| Duration::from_millis(ms)).collect();
+    let (full, runs) = cancel_latency(&rig, &request, &delays).map_err(anyhow::Error::msg)?;
+    println!("cancel: {} vertices; a full generation takes {:.2} s on the worker", rig.mesh.vertex_count(), full.as_secs_f64());
+    for r in runs {
+        let outcome = if r.finished_first { "finished before the cancel took effect" } else { "cancelled" };
+        println!(
+            "  Cancel after {} ms: {outcome} {:.0} ms after the press",
+            r.after.as_millis(),
+            r.stopped_after_press.as_secs_f64() * 1000.0
+        );
     }
     Ok(())
-}
-
-fn average<const N: usize>(v: &[[f32; N]], a: usize, b: usize) -> [f32; N] {
-    std::array::from_fn(|k| 0.5 * (v[a][k] + v[b][k]))
-}
-
-/// Midpoint subdivision into one part; weights, normals and UVs are averaged.
-fn subdivide(m: &Mesh, w: &SkinWeights) -> (Mesh, SkinWeights) {
-    let mut out = Mesh { positions: m.positions.clone(), normals: m.normals.clone(), uvs: m.uvs.clone(), ..Default::default() };
-    let mut rows: Vec<Vec<(u32, f32)>> = (0..m.vertex_count()).map(|v| w.row_pairs(v)).collect();
-    let mut mid: HashMap<(u32, u32), u32> = HashMap::new();
-    let mut midpoint = |a: u32, b: u32, out: &mut Mesh, rows: &mut Vec<Vec<(u32, f32)>>| -> u32 {
-        *mid.entry((a.min(b), a.max(b))).or_insert_with(|| {
-            let (ai, bi) = (a as usize, b as usize);
-            out.positions.push(average(&m.positions, ai, bi));
-            if !m.normals.is_empty() {
-                out.normals.push(average(&m.normals, ai, bi));
-            }
-            if !m.uvs.is_empty() {
-                out.uvs.push(average(&m.uvs, ai, bi));
-            }
-            let mut r = w.row_pairs(ai);
-            r.extend(w.row_pairs(bi));
-            r.iter_mut().for_each(|e| e.1 *= 0.5);
-            rows.push(r);
-            out.positions.len() as u32 - 1
-        })
-    };
-    for t in &m.triangles {
-        let ab = midpoint(t[0], t[1], &mut out, &mut rows);
-        let bc = midpoint(t[1], t[2], &mut out, &mut rows);
-        let ca = midpoint(t[2], t[0], &mut out, &mut rows);
-        out.triangles.extend([[t[0], ab, ca], [ab, t[1], bc], [ca, bc, t[2]], [ab, bc, ca]]);
-    }
-    out.parts = vec![Part {
-        name: "subdivided".into(),
-        group: 0,
-        material: m.parts.first().and_then(|p| p.material),
-        vertices: 0..out.positions.len() as u32,
-        triangles: 0..out.triangles.len() as u32,
-        skinned: true,
-        morph_targets: vec![],
-    }];
-    out.groups = vec![MeshGroup { name: "subdivided".into(), ..Default::default() }];
-    let mut weights = SkinWeights::from_rows(rows);
-    weights.prune(8);
-    (out, weights)
 }

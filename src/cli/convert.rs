@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
+use rig_core::InfluenceLimit;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -20,7 +21,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     for w in &imported.warnings {
         eprintln!("warning: {w}");
     }
-    let options = rig_io::ExportOptions { max_influences: a.max_influences };
+    let limit = a.max_influences.map(InfluenceLimit::max).transpose().map_err(|e| anyhow::anyhow!("--max-influences: {e}"))?;
+    let options = rig_io::ExportOptions { limit };
     let warnings = rig_io::save(&imported.rig, &a.output, &options).with_context(|| format!("{}", a.output.display()))?;
     for w in &warnings {
         eprintln!("warning: {w}");

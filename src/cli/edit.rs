@@ -25,10 +25,19 @@ pub struct Args {
     frame_log: Option<PathBuf>,
 }
 
+impl Args {
+    /// The editor on `file`, nothing scripted.
+    pub fn with_file(file: Option<PathBuf>) -> Args {
+        Args { file, ..Args::default() }
+    }
+}
+
 pub fn run(a: Args) -> anyhow::Result<()> {
     if let Some(file) = &a.file {
         anyhow::ensure!(file.exists(), "{}: no such file", file.display());
     }
+    rig_app::startup::check_display().map_err(anyhow::Error::msg)?;
+    rig_app::startup::exit_cleanly_on_startup_failures();
     let launch = rig_app::Launch {
         file: a.file,
         screenshot: a.screenshot,
@@ -38,6 +47,6 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     };
     match rig_app::run(launch) {
         bevy_exit if bevy_exit.is_success() => Ok(()),
-        other => anyhow::bail!("the editor stopped with {other:?}"),
+        other => anyhow::bail!("the editor stopped with {other:?} (a scripted step failed, or the window could not run)"),
     }
 }

@@ -1,20 +1,6 @@
-//! Finding input files in folders and mirroring their layout into an output folder.
+//! Progress bars over files; finding and pairing them is the pipeline's.
 
-use std::path::{Path, PathBuf};
-
-/// Extensions `rig` and `eval` pick up when given a folder.
-const RIG_INPUTS: &[&str] = &["glb", "gltf", "vrm", "obj"];
-
-/// Files under `dir` (recursively) with one of `RIG_INPUTS`' extensions, sorted.
-pub fn inputs_in(dir: &Path) -> Vec<PathBuf> {
-    rig_io::files_under(dir, RIG_INPUTS)
-}
-
-/// `file`'s path relative to `root`, without its extension: the key that pairs files of two folders.
-pub fn key(root: &Path, file: &Path) -> String {
-    let rel = file.strip_prefix(root).unwrap_or(file);
-    rel.with_extension("").to_string_lossy().replace('\\', "/")
-}
+pub use rig_pipeline::files::{inputs_in, key};
 
 /// A progress bar for `len` files: bar, count, elapsed time, current file.
 pub fn progress_bar(len: usize) -> indicatif::ProgressBar {

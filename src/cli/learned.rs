@@ -1,29 +1,21 @@
-//! Loading rigged characters for the learned models (`train`, `tokenize`).
+//! Progress bars over the learned models' training data (`train`, `tokenize`) and checks of
+//! their flags; the data itself is [`rig_pipeline::training`]'s.
 
 use std::path::{Path, PathBuf};
 
 use rig_core::creature::{creature, CreatureOptions};
-use rig_core::{Rig, Task};
-use rig_model::augment::{posed_copy, Augment};
+use rig_core::Rig;
 use rig_model::data::Asset;
-use rig_model::decimate::decimated_copy;
 use rig_model::features::SkinPrior;
+pub use rig_pipeline::training::{display_name, load_asset, load_augmented, rigged_files, training_rigs, Copies};
 
 use super::files;
-
-/// Rigged files under each of `inputs` (a file or a folder), sorted, without duplicates.
-pub fn rigged_files(inputs: &[PathBuf]) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = inputs.iter().flat_map(|p| if p.is_dir() { files::inputs_in(p) } else { vec![p.clone()] }).collect();
-    out.sort();
-    out.dedup();
-    out
-}
 
 /// Loads each file and builds its shape field for the artist's skeleton, with a progress bar;
 /// files that cannot be used are reported and skipped. Joints that carry no weight in the file
 /// (IK targets, end markers) are not learned from, as in `rig --use-skeleton`.
 pub fn load_assets(paths: &[PathBuf], prior: SkinPrior) -> Vec<(PathBuf, Asset)> {
-    load_each(paths, |p| load_asset(p, prior))
+    load_each(paths, |p| Ok(load_asset(p, prior)?))
 }
 
 /// `load` for each file with a progress bar; failures are reported and skipped.
@@ -40,41 +32,6 @@ pub fn load_each<T>(paths: &[PathBuf], load: impl Fn(&Path) -> anyhow::Result<T>
     }
     bar.finish_and_clear();
     out
-}
-
-/// Extra copies of each training character, besides the character itself.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Copies {
-    /// In random poses of its own skeleton, stretched ([`posed_copy`]).
-    pub posed: usize,
-    /// With the surface simplified to 1/2, 1/4, ... of its triangles ([`decimated_copy`]);
-    /// fewer where the mesh is already too coarse to lose more.
-    pub decimated: usize,
-}
-
-/// The rigged file's character, then its `copies` (the seeds come from the file's name, so a
-/// run repeats).
-pub fn training_rigs(path: &Path, copies: Copies) -> anyhow::Result<Vec<Rig>> {
-    let rig = load_rig(path)?;
-    let base = rig.name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
-    let mut out: Vec<Rig> = (0..copies.posed).map(|k| posed_copy(&rig, &Augment::default(), base.wrapping_add(k as u64))).collect();
-    let mut triangles = rig.mesh.triangle_count();
-    for k in 0..copies.decimated {
-        match decimated_copy(&rig, 0.5f32.powi(k as i32 + 1)) {
-            Some(copy) if copy.mesh.triangle_count() < triangles => {
-                triangles = copy.mesh.triangle_count();
-                out.push(copy);
-            }
-            _ => break,
-        }
-    }
-    out.insert(0, rig);
-    Ok(out)
-}
-
-/// [`training_rigs`] as the tokenizer's shape fields.
-pub fn load_augmented(path: &Path, prior: SkinPrior, copies: Copies) -> anyhow::Result<Vec<Asset>> {
-    training_rigs(path, copies)?.iter().map(|rig| Ok(Asset::new(rig, prior, Task::silent())?)).collect()
 }
 
 /// `make` for each of the procedural creatures of seeds `0..count`, with a progress bar;
@@ -95,29 +52,6 @@ pub fn creatures<T>(count: usize, make: impl Fn(&Rig) -> anyhow::Result<T>) -> V
         .collect();
     bar.finish_and_clear();
     out
-}
-
-/// One rigged file's shape field, built with the `prior` binder (the model's).
-pub fn load_asset(path: &Path, prior: SkinPrior) -> anyhow::Result<Asset> {
-    Ok(Asset::new(&load_rig(path)?, prior, Task::silent())?)
-}
-
-/// A rigged file with its weightless joints marked non-deforming, named for tables.
-pub fn load_rig(path: &Path) -> anyhow::Result<Rig> {
-    let mut rig = rig_io::load(path)?.rig;
-    rig.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
-    rig.mark_unweighted_joints_non_deforming();
-    rig.name = display_name(path);
-    Ok(rig)
-}
-
-/// `folder/file` without the extension: enough to tell assets apart in tables.
-pub fn display_name(path: &Path) -> String {
-    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    match path.parent().and_then(|p| p.file_name()) {
-        Some(dir) => format!("{}/{stem}", dir.to_string_lossy()),
-        None => stem,
-    }
 }
 
 /// Refuses decoding thresholds that cannot mean what the user wants: a weight share must be in

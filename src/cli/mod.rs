@@ -3,6 +3,7 @@
 mod bench;
 mod convert;
 mod creatures;
+#[cfg(feature = "editor")]
 mod edit;
 mod eval;
 mod files;
@@ -19,16 +20,19 @@ use clap::{Parser, Subcommand};
 
 /// Rigsmith: rig characters, inspect and convert rigs.
 #[derive(Parser)]
-#[command(name = "rigsmith", version, about, long_about = None)]
+#[command(name = "rigsmith", version, about, long_about = None, args_conflicts_with_subcommands = true)]
 struct Cli {
-    /// With no subcommand, the editor opens.
+    /// With no subcommand, the editor opens (with FILE when given: `rigsmith FILE`).
     #[command(subcommand)]
     command: Option<Command>,
+    /// A file to open in the editor.
+    file: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Open the editor window, optionally with a file.
+    #[cfg(feature = "editor")]
     Edit(edit::Args),
     /// Print a file's mesh, skeleton, skin and animation statistics and any warnings.
     Inspect(inspect::Args),
@@ -52,7 +56,9 @@ enum Command {
 
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command.unwrap_or(Command::Edit(edit::Args::default())) {
+    let Some(command) = cli.command else { return open_editor(cli.file) };
+    let result = match command {
+        #[cfg(feature = "editor")]
         Command::Edit(a) => edit::run(a),
         Command::Inspect(a) => inspect::run(a),
         Command::Convert(a) => convert::run(a),
@@ -64,12 +70,60 @@ pub fn run() -> ExitCode {
         Command::Tokenize(a) => tokenize::run(a),
         Command::Creatures(a) => creatures::run(a),
     };
+    finish(result)
+}
+
+/// `rigsmith` or `rigsmith FILE`: the editor.
+#[cfg(feature = "editor")]
+fn open_editor(file: Option<std::path::PathBuf>) -> ExitCode {
+    finish(edit::run(edit::Args::with_file(file)))
+}
+
+/// A build without the editor says so and lists the commands it has.
+#[cfg(not(feature = "editor"))]
+fn open_editor(_file: Option<std::path::PathBuf>) -> ExitCode {
+    use clap::CommandFactory;
+    eprintln!("error: this rigsmith was built without the editor (--no-default-features); rebuild with the default features to open files in a window. The commands it has:");
+    let _ = Cli::command().print_help();
+    ExitCode::from(2)
+}
+
+fn finish(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
-            eprintln!("error: {}", chain.join(": "));
+            eprintln!("error: {}", one_line(&e));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// An error and its causes on one line, each said once: a cause whose text the line already
+/// holds is left out, and a cause that repeats the whole line (a path) and says more replaces it.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain().map(|c| c.to_string()) {
+        if line.contains(&cause) {
+            continue;
+        }
+        if !line.is_empty() && cause.contains(&line) {
+            line = cause; // the cause names what the context said (a path) and more
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&cause);
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_cause_already_in_the_message_is_not_repeated() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory (os error 2)");
+        let e = anyhow::Error::new(io).context("cannot read /nope/x.glb: No such file or directory (os error 2)").context("/nope/x.glb");
+        assert_eq!(super::one_line(&e), "cannot read /nope/x.glb: No such file or directory (os error 2)");
     }
 }

@@ -4,20 +4,18 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context};
-use rig_core::autorig::{rig_in_place, SkeletonSource};
 use rig_core::autoskel::{AutoSkeletonOptions, SkeletonKind};
 use rig_core::autoskin::AutoSkinOptions;
-use rig_core::Task;
-
+use rig_core::{InfluenceLimit, Task};
 use rig_model::decode::SamplingOptions;
 use rig_model::features::SkinPrior;
-use rig_model::rigging::{rig_learned, LearnedModels, LearnedOptions};
 use rig_model::skin::DecodeOptions;
+use rig_pipeline::{apply, run_rig, Caches, LearnedSettings, Method, PipelineError, RigRequest, SkeletonSource};
 
 use super::files;
 
 #[derive(Clone, Copy, clap::ValueEnum)]
-enum Method {
+enum Method_ {
     Geometric,
     Learned,
 }
@@ -54,7 +52,7 @@ impl From<BackendArg> for rig_model::backend::BackendChoice {
 pub(super) enum Skin {
     /// Bone heat (the geometric default).
     Heat,
-    /// The inverse-distance falloff binder (the default before session 9).
+    /// The inverse-distance falloff binder (sharper blends).
     Falloff,
 }
 
@@ -78,20 +76,20 @@ pub struct Args {
     /// A mesh file, or a folder to rig every .glb/.gltf/.vrm/.obj in it.
     #[arg(long)]
     input: PathBuf,
-    /// Output file (.glb/.gltf), or a folder (mirrors the input folder, writing .glb).
+    /// Output file (.glb, .gltf or .fbx), or a folder (NAME.glb there; for a folder input, its layout mirrored as .glb).
     #[arg(long)]
     output: PathBuf,
     /// Keep the file's skeleton and regenerate only the skin.
     #[arg(long)]
     use_skeleton: bool,
-    /// Keep the original mesh, materials, textures and scale (always on: Rigsmith never remeshes).
-    #[arg(long, default_value_t = true)]
+    /// Not needed (refused with an explanation): the input's mesh, materials and hierarchy are always kept.
+    #[arg(long, hide = true)]
     transfer: bool,
-    /// Clean the result up (prune tiny weights, smooth); on by default in the geometric method.
-    #[arg(long)]
+    /// Not needed (refused with an explanation): every method ends with the weight clean-up.
+    #[arg(long, hide = true)]
     postprocess: bool,
     #[arg(long, value_enum, default_value = "geometric")]
-    method: Method,
+    method: Method_,
     /// Skeleton when generating one: auto (the biped template when the shape has two legs and
     /// two arms, else the quadruped one when it stands on four legs, else generic), biped or
     /// quadruped (fail with the reason when the template does not fit), generic (a chain along
@@ -183,42 +181,74 @@ pub struct Args {
     candidates: usize,
 }
 
-/// How each file is rigged.
-enum Rigger<'a> {
-    Geometric { options: AutoSkinOptions, deform: DeformJoints, generate: Option<AutoSkeletonOptions> },
-    Learned { models: &'a LearnedModels, options: LearnedOptions },
+pub fn run(a: Args) -> anyhow::Result<()> {
+    if a.transfer {
+        bail!(
+            "--transfer is not needed: Rigsmith always keeps the input's mesh, vertex order, materials, textures, scale and node hierarchy"
+        );
+    }
+    if a.postprocess {
+        bail!("--postprocess is not needed: every method ends with the weight clean-up (--max-influences and --min-weight set it)");
+    }
+    let request = request(&a)?;
+    let mut caches = Caches::default();
+    if let Method::Learned(s) = &request.method {
+        let models = caches.models(s.models.as_deref(), s.backend)?;
+        eprintln!("learned models on {}", models.backend_note);
+    }
+    if a.input.is_dir() {
+        return run_folder(&a.input, &a.output, &request, &mut caches);
+    }
+    // A file rigged into an existing folder lands there as NAME.glb.
+    let output = match a.output.is_dir() {
+        true => a.output.join(format!("{}.glb", a.input.file_stem().map_or("rig".into(), |s| s.to_string_lossy()))),
+        false => a.output.clone(),
+    };
+    if a.candidates > 1 {
+        return write_candidates(&a.input, &output, a.candidates, &request, &mut caches);
+    }
+    let t = Instant::now();
+    rig_file(&a.input, &output, &request, &mut caches, true)?;
+    eprintln!("rigged {} in {:.2} s -> {}", a.input.display(), t.elapsed().as_secs_f64(), output.display());
+    Ok(())
 }
 
-pub fn run(a: Args) -> anyhow::Result<()> {
-    let kind = match a.kind {
-        Kind::Auto => SkeletonKind::Auto,
-        Kind::Biped => SkeletonKind::Biped,
-        Kind::Generic => SkeletonKind::Generic,
-        Kind::Quadruped => SkeletonKind::Quadruped,
-    };
-    let _ = (a.transfer, a.postprocess);
-    let skel = (!a.use_skeleton).then(|| rig_core::autoskel::AutoSkeletonOptions {
-        kind,
-        spacing: a.joint_spacing,
-        min_branch_joints: a.min_branch,
-        bump_factor: a.bump_factor,
-        resolution: a.skeleton_resolution.max(8),
-        ..Default::default()
-    });
-    let d = match a.skin {
+/// The request the flags describe, checked.
+fn request(a: &Args) -> anyhow::Result<RigRequest> {
+    let skin = match a.skin {
         Skin::Heat => AutoSkinOptions::default(),
         Skin::Falloff => AutoSkinOptions::falloff(),
     };
-    let options = AutoSkinOptions {
-        max_influences: a.max_influences.max(1),
+    let learned = matches!(a.method, Method_::Learned);
+    let min_weight = a.min_weight.unwrap_or(RigRequest::default_min_weight(learned, skin.method));
+    let limit = InfluenceLimit::new(a.max_influences, min_weight).map_err(|e| anyhow::anyhow!("--max-influences / --min-weight: {e}"))?;
+    let skin = AutoSkinOptions {
+        limit,
         resolution: a.resolution,
-        falloff_power: a.falloff.unwrap_or(d.falloff_power),
-        min_weight: a.min_weight.unwrap_or(d.min_weight),
-        smoothing_iterations: a.smooth.unwrap_or(d.smoothing_iterations),
-        leaf_fraction: a.leaf.unwrap_or(d.leaf_fraction),
-        rigid_piece_share: a.rigid_share.unwrap_or(d.rigid_piece_share),
-        adjacent_only: d.adjacent_only && !a.any_joints,
-        ..d
+        falloff_power: a.falloff.unwrap_or(skin.falloff_power),
+        smoothing_iterations: a.smooth.unwrap_or(skin.smoothing_iterations),
+        leaf_fraction: a.leaf.unwrap_or(skin.leaf_fraction),
+        rigid_piece_share: a.rigid_share.unwrap_or(skin.rigid_piece_share),
+        adjacent_only: skin.adjacent_only && !a.any_joints,
+        ..skin
+    };
+    let skeleton = if a.use_skeleton {
+        SkeletonSource::Keep { weighted_only: a.deform == DeformJoints::Weighted }
+    } else {
+        let kind = match a.kind {
+            Kind::Auto => SkeletonKind::Auto,
+            Kind::Biped => SkeletonKind::Biped,
+            Kind::Generic => SkeletonKind::Generic,
+            Kind::Quadruped => SkeletonKind::Quadruped,
+        };
+        SkeletonSource::Generate(AutoSkeletonOptions {
+            kind,
+            spacing: a.joint_spacing,
+            min_branch_joints: a.min_branch,
+            bump_factor: a.bump_factor,
+            resolution: a.skeleton_resolution.max(8),
+            ..Default::default()
+        })
     };
     if !(a.repetition_penalty.is_finite() && a.repetition_penalty > 0.0) {
         bail!("--repetition-penalty must be a positive number (1 turns it off), not {}", a.repetition_penalty);
@@ -227,15 +257,18 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     if !(a.temperature.is_finite() && a.temperature >= 0.0 && a.top_p > 0.0 && a.top_p <= 1.0) {
         bail!("--temperature must be 0 or more and --top-p in (0, 1]");
     }
-    let models;
-    let rigger = match a.method {
-        Method::Geometric => Rigger::Geometric { options, deform: a.deform, generate: skel },
-        Method::Learned => {
-            let dir = rig_model::store::models_dir(a.model.as_deref());
-            models = LearnedModels::load_on(&dir, a.backend.into())
-                .with_context(|| format!("loading the learned models from {} (--model DIR, or --method geometric)", dir.display()))?;
-            eprintln!("learned models on {}", models.backend_note);
-            let sampling = SamplingOptions {
+    if a.candidates > 1 && !learned {
+        bail!("--candidates needs --method learned (the geometric method is deterministic)");
+    }
+    if a.candidates > 1 && a.use_skeleton {
+        bail!("--candidates draws skeletons: leave out --use-skeleton");
+    }
+    let method = match a.method {
+        Method_::Geometric => Method::Geometric,
+        Method_::Learned => Method::Learned(LearnedSettings {
+            models: a.model.clone(),
+            backend: a.backend.into(),
+            sampling: SamplingOptions {
                 temperature: a.temperature,
                 top_k: a.top_k,
                 top_p: a.top_p,
@@ -243,55 +276,32 @@ pub fn run(a: Args) -> anyhow::Result<()> {
                 beams: a.beams.max(1),
                 seed: a.seed,
                 ..Default::default()
-            };
-            let decode = DecodeOptions {
-                max_influences: a.max_influences.max(1),
-                min_weight: a.min_weight.unwrap_or(DecodeOptions::default().min_weight),
-                min_presence: a.min_presence,
-            };
-            let options = LearnedOptions {
-                sampling,
-                decode,
-                keep_skeleton: a.use_skeleton,
-                all_joints_deform: a.deform == DeformJoints::All,
-                candidate: 0,
-            };
-            Rigger::Learned { models: &models, options }
-        }
+            },
+            min_presence: a.min_presence,
+            candidate: 0,
+        }),
     };
-    if a.input.is_dir() {
-        return run_folder(&a.input, &a.output, &rigger);
-    }
-    if a.candidates > 1 {
-        return write_candidates(&a, &rigger);
-    }
-    let t = Instant::now();
-    rig_file(&a.input, &a.output, &rigger, true)?;
-    eprintln!("rigged {} in {:.2} s -> {}", a.input.display(), t.elapsed().as_secs_f64(), a.output.display());
-    Ok(())
+    Ok(RigRequest { method, skeleton, skin, limit })
 }
 
 /// `--candidates N`: one output per skeleton candidate of the learned method, numbered.
-fn write_candidates(a: &Args, rigger: &Rigger) -> anyhow::Result<()> {
-    let Rigger::Learned { models, options } = rigger else {
-        bail!("--candidates needs --method learned (the geometric method is deterministic)");
-    };
-    if a.use_skeleton {
-        bail!("--candidates draws skeletons: leave out --use-skeleton");
-    }
-    let stem = a.output.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "rig".into());
-    let ext = a.output.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_else(|| "glb".into());
-    for n in 0..a.candidates {
-        let out = a.output.with_file_name(format!("{stem}-{}.{ext}", n + 1));
-        let options = LearnedOptions { candidate: n, ..options.clone() };
+fn write_candidates(input: &Path, output: &Path, candidates: usize, request: &RigRequest, caches: &mut Caches) -> anyhow::Result<()> {
+    let stem = output.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "rig".into());
+    let ext = output.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_else(|| "glb".into());
+    for n in 0..candidates {
+        let out = output.with_file_name(format!("{stem}-{}.{ext}", n + 1));
+        let mut request = request.clone();
+        if let Method::Learned(s) = &mut request.method {
+            s.candidate = n;
+        }
         let t = Instant::now();
-        rig_file(&a.input, &out, &Rigger::Learned { models, options }, false)?;
+        rig_file(input, &out, &request, caches, false)?;
         eprintln!("candidate {} in {:.2} s -> {}", n + 1, t.elapsed().as_secs_f64(), out.display());
     }
     Ok(())
 }
 
-fn run_folder(input: &Path, output: &Path, rigger: &Rigger) -> anyhow::Result<()> {
+fn run_folder(input: &Path, output: &Path, request: &RigRequest, caches: &mut Caches) -> anyhow::Result<()> {
     let files = files::inputs_in(input);
     if files.is_empty() {
         bail!("{} holds no .glb/.gltf/.vrm/.obj file", input.display());
@@ -301,7 +311,7 @@ fn run_folder(input: &Path, output: &Path, rigger: &Rigger) -> anyhow::Result<()
     for f in &files {
         bar.set_message(f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
         let out = output.join(format!("{}.glb", files::key(input, f)));
-        if let Err(e) = rig_file(f, &out, rigger, false) {
+        if let Err(e) = rig_file(f, &out, request, caches, false) {
             bar.suspend(|| eprintln!("error: {}: {e:#}", f.display()));
             failed += 1;
         }
@@ -314,8 +324,9 @@ fn run_folder(input: &Path, output: &Path, rigger: &Rigger) -> anyhow::Result<()
     Ok(())
 }
 
-/// Rigs one file and writes it.
-fn rig_file(input: &Path, output: &Path, rigger: &Rigger, show_progress: bool) -> anyhow::Result<()> {
+/// Rigs one file and writes it. Each file is its own mesh for the binder cache.
+fn rig_file(input: &Path, output: &Path, request: &RigRequest, caches: &mut Caches, show_progress: bool) -> anyhow::Result<()> {
+    static NEXT_MESH: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
     let mut rig = rig_io::load(input).with_context(|| format!("{}", input.display()))?.rig;
     let last = std::sync::Mutex::new(String::new());
     let report = |stage: &str, f: f32| {
@@ -326,41 +337,39 @@ fn rig_file(input: &Path, output: &Path, rigger: &Rigger, show_progress: bool) -
             *last = line;
         }
     };
-    let task = Task::reporting(&report);
-    let max_influences = match rigger {
-        Rigger::Geometric { options, deform, generate } => {
-            let source = match generate {
-                Some(o) => SkeletonSource::Generate(o.clone()),
-                None => SkeletonSource::Keep { weighted_only: *deform == DeformJoints::Weighted },
-            };
-            match rig_in_place(&mut rig, &source, options, task) {
-                Err(rig_core::autorig::AutoRigError::NoSkeleton) => {
-                    bail!("{} has no skeleton to keep (--use-skeleton needs a rigged file)", input.display())
-                }
-                other => other.with_context(|| format!("{}", input.display()))?,
-            }
-            options.max_influences
+    let mesh_key = NEXT_MESH.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let output_rig = match run_rig(&rig, mesh_key, request, caches, Task::reporting(&report)) {
+        Err(PipelineError::NoSkeleton) => {
+            bail!("{} has no skeleton to keep (--use-skeleton needs a file with a skinned mesh)", input.display())
         }
-        Rigger::Learned { models, options } => {
-            let r = rig_learned(&mut rig, models, options, task).with_context(|| format!("{}", input.display()))?;
-            if r.left_out > 0 {
-                eprintln!(
-                    "warning: {}: {} deforming joints are outside the skeleton's main tree; the learned method weights one tree only",
-                    input.display(),
-                    r.left_out
-                );
-            }
-            if show_progress {
-                let score = r.skeleton_score.map_or(String::new(), |s| format!(", mean token log-probability {s:.3}"));
-                eprintln!("  {} joints, {} moved into the volume{score}", r.joints, r.moved_inside);
-            }
-            options.decode.max_influences
-        }
+        other => other.with_context(|| format!("{}", input.display()))?,
     };
+    if output_rig.generated_skeleton && !rig.skeleton.is_empty() {
+        eprintln!(
+            "note: {}: the generated skeleton replaces the file's {} joints and {} clips (--use-skeleton keeps them)",
+            input.display(),
+            rig.skeleton.len(),
+            rig.clips.len()
+        );
+    }
+    if let Some(r) = &output_rig.learned {
+        if r.left_out > 0 {
+            eprintln!(
+                "warning: {}: {} deforming joints are outside the skeleton's main tree; the learned method weights one tree only",
+                input.display(),
+                r.left_out
+            );
+        }
+        if show_progress {
+            let score = r.skeleton_score.map_or(String::new(), |s| format!(", mean token log-probability {s:.3}"));
+            eprintln!("  {} joints, {} moved into the volume{score}", r.joints, r.moved_inside);
+        }
+    }
+    apply(&mut rig, output_rig);
     if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
     }
-    let export = rig_io::ExportOptions { max_influences: Some(max_influences) };
+    let export = rig_io::ExportOptions { limit: Some(request.limit) };
     rig_io::save(&rig, output, &export).with_context(|| format!("{}", output.display()))?;
     Ok(())
 }

@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use rayon::prelude::*;
 use rig_core::metrics::{skin_scores, SkinScores};
-use rig_core::SkinWeights;
+use rig_core::{InfluenceLimit, SkinWeights};
 use rig_model::data::{slot_bones, Asset};
 use rig_model::skin::{decode, encode_refined, DecodeOptions, RefineEncoding};
 use rig_model::tokenizer::SkinTokenizer;
@@ -35,7 +35,7 @@ pub struct Args {
     /// Skip files whose path contains any of these (repeatable).
     #[arg(long)]
     exclude: Vec<String>,
-    #[arg(long, default_value_t = DecodeOptions::default().max_influences)]
+    #[arg(long, default_value_t = DecodeOptions::default().limit.max_influences)]
     max_influences: usize,
     /// Influences under this share of a vertex's total are dropped (1 %: chosen for refined
     /// tokens on the validation files). Several values
@@ -45,7 +45,7 @@ pub struct Args {
     min_weight: Vec<f32>,
     /// Tokenizers with a presence head: bones it gives a lower probability of influencing a
     /// vertex are dropped there (20 %: chosen for refined tokens on the validation files; for
-    /// `--refine-steps 0` session 15 chose 70 % with `--min-weight 0`, models/README.md).
+    /// `--refine-steps 0`, 70 % with `--min-weight 0` did best there, models/README.md).
     #[arg(long, default_value_t = REFINED_MIN_PRESENCE)]
     min_presence: f32,
     /// Refine each bone's tokens by this many gradient steps on the reconstruction (0: the
@@ -95,6 +95,7 @@ struct Row {
 
 pub fn run(a: Args) -> anyhow::Result<()> {
     learned::check_thresholds(&a.min_weight, a.min_presence)?;
+    InfluenceLimit::max(a.max_influences).map_err(|e| anyhow::anyhow!("--max-influences: {e}"))?;
     learned::check_non_negative(&[
         ("--refine-rate", a.refine_rate),
         ("--refine-final-rate", a.refine_final_rate.unwrap_or(0.0)),
@@ -121,7 +122,10 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let options: Vec<DecodeOptions> = a
         .min_weight
         .iter()
-        .map(|&min_weight| DecodeOptions { max_influences: a.max_influences.max(1), min_weight, min_presence: a.min_presence })
+        .map(|&min_weight| DecodeOptions {
+            limit: InfluenceLimit { max_influences: a.max_influences, min_weight },
+            min_presence: a.min_presence,
+        })
         .collect();
     let refine = RefineEncoding {
         steps: a.refine_steps,
@@ -188,7 +192,7 @@ fn round_trip<B: burn::tensor::backend::AutodiffBackend>(
         tokens: decoded.iter().map(|w| skin_scores(w, &truth, &joints, &vertices)).collect(),
         prior: skin_scores(&prior, &truth, &joints, &vertices),
         unweighted,
-        reachable: Reachable::of(asset, &options.iter().map(|o| o.min_weight).collect::<Vec<_>>()),
+        reachable: Reachable::of(asset, &options.iter().map(|o| o.limit.min_weight).collect::<Vec<_>>()),
         seconds,
     }
 }

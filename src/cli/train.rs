@@ -220,7 +220,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     }
     let prior: SkinPrior = a.prior.into();
     let mut train_set: Vec<_> =
-        learned::load_each(&train_files, |p| learned::load_augmented(p, prior, a.copies())).into_iter().flat_map(|(_, a)| a).collect();
+        learned::load_each(&train_files, |p| Ok(learned::load_augmented(p, prior, a.copies())?)).into_iter().flat_map(|(_, a)| a).collect();
     train_set.extend(learned::creatures(a.creatures, |rig| Ok(Asset::new(rig, prior, Task::silent())?)));
     let validation: Vec<_> = learned::load_assets(&val_files, prior).into_iter().map(|(_, a)| a).collect();
     let bones: usize = train_set.iter().map(|a| a.bones().len()).sum();

@@ -72,13 +72,15 @@ pub fn compare_rig_within(a: &Rig, b: &Rig, tolerance: f32) -> Result<(), String
     {
         return Err(format!("vertex {v} moved by {d}"));
     }
+    // The first joint of the written skin: the first that is not a transform node above the bones.
+    let first_bone = a.transform_nodes().iter().position(|t| !t).unwrap_or(0) as u32;
     for v in 0..a.mesh.vertex_count() {
         let (joints, _) = a.weights.row(v);
         let (joints_b, _) = b.weights.row(v);
         if joints.is_empty() {
             // Unweighted in the source (the importer warned); glTF cannot store that, so the
-            // exporter binds such vertices to the first joint.
-            if !joints_b.is_empty() && joints_b != [0] {
+            // exporter binds such vertices to the skin's first joint.
+            if !joints_b.is_empty() && joints_b != [first_bone] {
                 return Err(format!("vertex {v} was unweighted but came back with joints {joints_b:?}"));
             }
             continue;

@@ -171,15 +171,10 @@ impl Document {
 
     /// Puts a worker result into the rig as one undo step.
     pub fn apply_job(&mut self, label: &str, out: JobOutput) {
-        let status = format!("{label}: {} joints in {:.2} s", out.skeleton.len(), out.seconds);
+        let status = format!("{label}: {} joints in {:.2} s", out.output.skeleton.len(), out.seconds);
         let selected = self.selected_joint.and_then(|j| Some(self.rig.as_ref()?.skeleton.joints.get(j)?.name.clone()));
         self.edit(label, |rig| {
-            if out.generated_skeleton {
-                rig.clips.clear();
-                rig.mesh.parts.iter_mut().for_each(|p| p.skinned = true);
-            }
-            rig.skeleton = out.skeleton;
-            rig.weights = out.weights;
+            rig_pipeline::apply(rig, out.output);
             Ok::<(), std::convert::Infallible>(())
         });
         self.needs_reskin = false;

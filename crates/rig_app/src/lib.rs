@@ -20,6 +20,7 @@ pub mod screenshot;
 pub mod script;
 pub mod session;
 pub mod skeleton_view;
+pub mod startup;
 pub mod textures;
 pub mod ui;
 pub mod worker;

@@ -190,9 +190,9 @@ fn run_steps(mut script: ResMut<Script>, mut t: Targets, mut commands: Commands,
             t.doc.redo();
             Ok(())
         }
-        ["export", path] => {
-            crate::ui::menu::export(&mut t.doc, std::path::Path::new(path)).then_some(()).ok_or_else(|| "export failed".into())
-        }
+        ["export", path] => crate::ui::menu::export(&mut t.doc, std::path::Path::new(path), t.settings.limit())
+            .then_some(())
+            .ok_or_else(|| "export failed".into()),
         ["save-session", path] => {
             crate::ui::menu::save_session(&mut t.doc, std::path::Path::new(path)).then_some(()).ok_or_else(|| "save failed".into())
         }
@@ -216,8 +216,12 @@ fn run_steps(mut script: ResMut<Script>, mut t: Targets, mut commands: Commands,
         _ => Err("unknown step".to_string()),
     };
     if let Err(e) = result {
-        eprintln!("script: '{step}' failed: {e}");
+        // A scripted run stops at the first failing step, with a failing exit code.
+        eprintln!("error: script step '{step}' failed: {e}");
         t.doc.error = Some(format!("script step '{step}': {e}"));
+        script.steps.clear();
+        exit.write(AppExit::from_code(1));
+        return;
     }
     if let Some(e) = &t.doc.error {
         eprintln!("editor error: {e}");

@@ -27,6 +27,13 @@ pub struct SessionJoint {
     /// Column-major inverse bind matrix.
     pub joint_from_mesh: [f32; 16],
     pub deform: bool,
+    /// False for a transform node above the bones (absent in older sessions: a bone).
+    #[serde(default = "yes")]
+    pub in_skin: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Everything a session file holds.
@@ -63,6 +70,7 @@ impl Session {
                     scale: j.rest_local.scale.into(),
                     joint_from_mesh: ibm,
                     deform: j.deform,
+                    in_skin: j.in_skin,
                 }
             })
             .collect();
@@ -93,6 +101,7 @@ impl Session {
                 },
                 joint_from_mesh: Mat4::from_column_slice(&j.joint_from_mesh),
                 deform: j.deform,
+                in_skin: j.in_skin,
             })
             .collect();
         Skeleton { joints }

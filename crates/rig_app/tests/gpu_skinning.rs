@@ -26,6 +26,7 @@ fn random_rig(rng: &mut StdRng) -> (Skeleton, SkinWeights, Vec<[f32; 3]>) {
             rest_local: Trs { translation: t, ..Trs::IDENTITY },
             joint_from_mesh: Mat4::identity(),
             deform: true,
+            in_skin: true,
         });
     }
     let mut skeleton = Skeleton { joints };

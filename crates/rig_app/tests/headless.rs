@@ -165,7 +165,8 @@ fn generate_edit_undo_redo_reskin_export_reload() {
     assert_eq!(parts, reskinned.mesh.parts.len());
 
     let out = std::env::temp_dir().join(format!("rigsmith-headless-{}.glb", std::process::id()));
-    assert!(rig_app::ui::menu::export(&mut doc_mut(&mut app), &out), "{:?}", doc(&app).error);
+    let limit = rig_app::ui::generate::GenerateSettings::default().limit();
+    assert!(rig_app::ui::menu::export(&mut doc_mut(&mut app), &out, limit), "{:?}", doc(&app).error);
     open(&mut app, out.clone());
     let _ = std::fs::remove_file(&out);
     let back = doc(&app).rig.as_ref().unwrap().clone();

@@ -83,6 +83,7 @@ pub fn add_child(rig: &mut Rig, parent: usize, position: [f32; 3], name: &str) -
         rest_local: Trs::IDENTITY,
         joint_from_mesh: bind.try_inverse().unwrap_or_else(Mat4::identity),
         deform: true,
+        in_skin: true,
     });
     let j = rig.skeleton.len() - 1;
     rest_from_bind(&mut rig.skeleton, &[j]);

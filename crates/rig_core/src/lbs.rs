@@ -95,7 +95,14 @@ mod tests {
                 rotation: UnitQuaternion::from_euler_angles(rng.gen_range(-3.0..3.0), rng.gen_range(-1.5..1.5), rng.gen_range(-3.0..3.0)),
                 scale: Vector3::repeat(rng.gen_range(0.5..1.5)),
             };
-            s.joints.push(Joint { name: format!("j{j}"), parent, rest_local, joint_from_mesh: Mat4::identity(), deform: true });
+            s.joints.push(Joint {
+                name: format!("j{j}"),
+                parent,
+                rest_local,
+                joint_from_mesh: Mat4::identity(),
+                deform: true,
+                in_skin: true,
+            });
         }
         s.bind_to_rest();
         let rows = (0..vertices).map(|_| {

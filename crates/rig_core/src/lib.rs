@@ -16,6 +16,7 @@ pub mod edit;
 pub mod error;
 pub mod health;
 pub mod lbs;
+pub mod limit;
 pub mod material;
 pub mod mesh;
 pub mod metrics;
@@ -33,6 +34,7 @@ pub mod weights;
 
 pub use animation::{Channel, ChannelValues, Clip, Interpolation, MorphWeightsChannel};
 pub use error::RigError;
+pub use limit::{InfluenceLimit, LimitError};
 pub use material::{Image, Material, MaterialLibrary};
 pub use mesh::{Mesh, MeshGroup, MorphTarget, Part};
 pub use pose::Pose;

@@ -66,6 +66,7 @@ mod tests {
             },
             joint_from_mesh: Mat4::identity(),
             deform: true,
+            in_skin: true,
         };
         let mut s = Skeleton { joints: vec![joint(None, [0.0, 1.0, 0.0], 0.3), joint(Some(0), [0.0, 2.0, 0.0], -0.7)] };
         s.bind_to_rest();

@@ -74,6 +74,18 @@ impl Rig {
         Some(scale)
     }
 
+    /// Joints that exporters write as plain nodes rather than bones: transform nodes
+    /// (`in_skin` false) that carry no weight, on a chain of such nodes from a root (an
+    /// armature object and the nodes above it).
+    pub fn transform_nodes(&self) -> Vec<bool> {
+        let weighted = self.weights.vertices_per_joint(self.skeleton.len());
+        let mut out = vec![false; self.skeleton.len()];
+        for (j, joint) in self.skeleton.joints.iter().enumerate() {
+            out[j] = !joint.in_skin && weighted[j] == 0 && joint.parent.is_none_or(|p| out[p]);
+        }
+        out
+    }
+
     /// Vertices that belong to skinned parts but have no influence.
     pub fn unweighted_skinned_vertices(&self) -> usize {
         self.mesh
@@ -194,6 +206,7 @@ mod tests {
                 rest_local,
                 joint_from_mesh: Mat4::identity(),
                 deform: true,
+                in_skin: true,
             });
         }
         // Bind: the same chain straight and without the armature's turn.
@@ -216,6 +229,7 @@ mod tests {
             rest_local: Trs { translation: Vector3::from(t), rotation: UnitQuaternion::identity(), scale: Vector3::repeat(scale) },
             joint_from_mesh: Mat4::identity(),
             deform,
+            in_skin: true,
         };
         let mut skeleton =
             Skeleton { joints: vec![joint("armature", None, [0.0; 3], 100.0, false), joint("hip", Some(0), [0.0, 0.01, 0.0], 1.0, true)] };

@@ -17,6 +17,10 @@ pub struct Joint {
     /// True when the joint deforms the mesh (listed in a skin); false for helper nodes
     /// such as an armature root that only carry a transform.
     pub deform: bool,
+    /// True for a bone: a joint the file lists in its skin (Blender and Maya make a bone of
+    /// it). False for a transform node the importer kept above the bones (an armature object
+    /// carrying the rig's scale or turn), which exporters write back as a plain node.
+    pub in_skin: bool,
 }
 
 /// A joint hierarchy, possibly a forest.
@@ -138,6 +142,7 @@ mod tests {
             rest_local: Trs { translation: Vector3::new(0.0, y, 0.0), ..Trs::IDENTITY },
             joint_from_mesh: Mat4::identity(),
             deform: true,
+            in_skin: true,
         };
         let mut s = Skeleton { joints: vec![joint("root", None, 1.0), joint("mid", Some(0), 2.0), joint("tip", Some(1), 3.0)] };
         s.bind_to_rest();

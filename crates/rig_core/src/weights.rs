@@ -139,23 +139,6 @@ impl SkinWeights {
         report
     }
 
-    /// Keeps the `max` largest influences per vertex and renormalises the kept ones.
-    pub fn prune(&mut self, max: usize) {
-        let rows: Vec<Vec<(u32, f32)>> = (0..self.vertex_count())
-            .map(|v| {
-                let mut row = self.row_pairs(v);
-                row.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-                row.truncate(max);
-                let sum: f32 = row.iter().map(|(_, w)| w).sum();
-                if sum > 0.0 {
-                    row.iter_mut().for_each(|e| e.1 /= sum);
-                }
-                row
-            })
-            .collect();
-        *self = Self::from_rows(rows);
-    }
-
     /// Rewrites joint indices through `map` (`map[old] = new`).
     pub fn remap_joints(&mut self, map: &[u32]) {
         self.joints.iter_mut().for_each(|j| *j = map[*j as usize]);
@@ -200,15 +183,6 @@ mod tests {
         assert!((r.max_error - 0.25).abs() < 1e-6);
         assert!((w.weight(0, 1) - 0.6).abs() < 1e-6);
         assert_eq!(w.sums()[2], 0.0);
-    }
-
-    #[test]
-    fn prune_keeps_largest_and_renormalizes() {
-        let mut w = SkinWeights::from_rows(vec![vec![(0, 0.1), (1, 0.4), (2, 0.3), (3, 0.2)]]);
-        w.prune(2);
-        let (j, wt) = w.row(0);
-        assert_eq!(j, &[1, 2]);
-        assert!((wt[0] - 4.0 / 7.0).abs() < 1e-6 && (wt[1] - 3.0 / 7.0).abs() < 1e-6);
     }
 
     #[test]

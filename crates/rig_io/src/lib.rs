@@ -87,22 +87,26 @@ pub fn load(path: &Path) -> Result<Imported, IoError> {
 
 /// Writes a rig as `.glb` or `.gltf` (with a `.bin` beside it), atomically.
 pub fn save(rig: &Rig, path: &Path, options: &ExportOptions) -> Result<Vec<String>, IoError> {
-    match Format::from_path(path)? {
+    let writes = || format!("cannot write {}: Rigsmith writes .glb, .gltf and .fbx", path.display());
+    if path.is_dir() {
+        return Err(IoError::Unsupported(format!("{} is a folder: name the file to write (.glb, .gltf or .fbx)", path.display())));
+    }
+    match Format::from_path(path).map_err(|_| IoError::Unsupported(writes()))? {
         Format::Glb => gltf_write::save(rig, path, options, true),
         Format::Gltf => gltf_write::save(rig, path, options, false),
-        Format::Fbx => fbx::save(&with_max_influences(rig, options), path),
-        _ => Err(IoError::Unsupported(format!("cannot write {}: Rigsmith writes .glb, .gltf and .fbx", path.display()))),
+        Format::Fbx => fbx::save(&with_limit(rig, options), path),
+        _ => Err(IoError::Unsupported(writes())),
     }
 }
 
-/// The rig with at most `options.max_influences` per vertex (a copy only when pruning).
-fn with_max_influences<'a>(rig: &'a Rig, options: &ExportOptions) -> std::borrow::Cow<'a, Rig> {
-    match options.max_influences {
-        Some(max) if rig.weights.max_influences() > max => {
+/// The rig through `options.limit` (a copy only when it has one).
+fn with_limit<'a>(rig: &'a Rig, options: &ExportOptions) -> std::borrow::Cow<'a, Rig> {
+    match &options.limit {
+        Some(limit) => {
             let mut r = rig.clone();
-            r.weights.prune(max);
+            r.weights.limit(limit);
             std::borrow::Cow::Owned(r)
         }
-        _ => std::borrow::Cow::Borrowed(rig),
+        None => std::borrow::Cow::Borrowed(rig),
     }
 }

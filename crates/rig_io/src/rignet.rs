@@ -174,6 +174,7 @@ impl RigInfo {
                     rest_local: Trs { translation: t, ..Trs::IDENTITY },
                     joint_from_mesh: Mat4::identity(),
                     deform: true,
+                    in_skin: true,
                 }
             })
             .collect();

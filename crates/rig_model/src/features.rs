@@ -15,10 +15,10 @@ use rig_core::{Cancelled, Mesh, Skeleton, Task};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SkinPrior {
-    /// The inverse-distance falloff binder (the models shipped before session 11).
+    /// The inverse-distance falloff binder (sharper blends; older model configs name it).
     #[default]
     Falloff,
-    /// Bone heat, the geometric default since session 9.
+    /// Bone heat, the geometric default.
     Heat,
 }
 

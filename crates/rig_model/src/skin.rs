@@ -6,7 +6,7 @@ use burn::tensor::backend::AutodiffBackend;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use rayon::prelude::*;
-use rig_core::SkinWeights;
+use rig_core::{InfluenceLimit, SkinWeights};
 
 use crate::data::{query_batch, slot_bones, Asset, CANDIDATE_SLOTS, VERTEX_CANDIDATES};
 use crate::features::{ShapeField, FEATURES};
@@ -20,9 +20,8 @@ const CHUNK_ROWS: usize = 32_768;
 /// How decoded per-bone weights become a skin.
 #[derive(Debug, Clone, Copy)]
 pub struct DecodeOptions {
-    pub max_influences: usize,
-    /// Influences under this fraction of a vertex's total are dropped.
-    pub min_weight: f32,
+    /// Influences kept per vertex and the smallest share one may have.
+    pub limit: InfluenceLimit,
     /// With a presence head: bones whose presence probability is under this are dropped (the
     /// vertex's strongest bone is always kept).
     pub min_presence: f32,
@@ -30,7 +29,7 @@ pub struct DecodeOptions {
 
 impl Default for DecodeOptions {
     fn default() -> Self {
-        DecodeOptions { max_influences: 4, min_weight: 0.1, min_presence: 0.5 }
+        DecodeOptions { limit: InfluenceLimit { max_influences: 4, min_weight: 0.1 }, min_presence: 0.5 }
     }
 }
 
@@ -253,22 +252,17 @@ fn decode_vertices<B: Backend>(
         .collect()
 }
 
-/// Normalises a vertex's decoded weights, keeps the strongest `max_influences` above
-/// `min_weight`, renormalises; falls back to `prior` when nothing is left.
-fn finish_row(mut row: Vec<(u32, f32)>, prior: &[(u32, f32)], o: &DecodeOptions) -> Vec<(u32, f32)> {
+/// A vertex's decoded weights through the influence limit; `prior` when they are (nearly) all
+/// zero.
+fn finish_row(row: Vec<(u32, f32)>, prior: &[(u32, f32)], o: &DecodeOptions) -> Vec<(u32, f32)> {
     let total: f32 = row.iter().map(|e| e.1).sum();
     if total < 1e-3 {
         return prior.to_vec();
     }
-    row.iter_mut().for_each(|e| e.1 /= total);
-    row.sort_by(|a, b| b.1.total_cmp(&a.1));
-    row.truncate(o.max_influences.max(1));
-    row.retain(|e| e.1 > 0.0 && e.1 >= o.min_weight);
-    let kept: f32 = row.iter().map(|e| e.1).sum();
-    if kept <= 0.0 {
+    let row = o.limit.limit_row(row);
+    if row.is_empty() {
         return prior.to_vec();
     }
-    row.iter_mut().for_each(|e| e.1 /= kept);
     row
 }
 
@@ -348,7 +342,7 @@ mod tests {
 
     #[test]
     fn finish_row_normalises_prunes_and_falls_back() {
-        let o = DecodeOptions { max_influences: 2, min_weight: 0.1, ..Default::default() };
+        let o = DecodeOptions { limit: InfluenceLimit { max_influences: 2, min_weight: 0.1 }, ..Default::default() };
         let row = finish_row(vec![(0, 0.6), (1, 0.3), (2, 0.05), (3, 0.25)], &[], &o);
         assert_eq!(row.iter().map(|e| e.0).collect::<Vec<_>>(), vec![0, 1]);
         assert!((row.iter().map(|e| e.1).sum::<f32>() - 1.0).abs() < 1e-6);

@@ -130,7 +130,7 @@ fn the_presence_head_learns_which_bones_touch_a_vertex() {
     let joints: Vec<Option<u32>> = (0..armabee.field.joint_count() as u32).map(Some).collect();
     let vertices: Vec<usize> = (0..armabee.field.vertex_count()).collect();
     let scores = |min_presence: f32| {
-        let o = DecodeOptions { max_influences: 4, min_weight: 0.0, min_presence };
+        let o = DecodeOptions { limit: rig_core::InfluenceLimit { max_influences: 4, min_weight: 0.0 }, min_presence };
         skin_scores(&decode(&model, &armabee.field, &tokens, &o, &device), &truth, &joints, &vertices)
     };
     let (all, filtered) = (scores(0.0), scores(0.5));

@@ -6,12 +6,13 @@ use std::sync::Arc;
 use bevy::prelude::*;
 use bevy_egui::egui;
 use rig_core::autoskel::{AutoSkeletonOptions, SkeletonKind};
-use rig_core::autoskin::AutoSkinOptions;
-
+use rig_core::autoskin::{AutoSkinOptions, SkinMethod};
+use rig_core::InfluenceLimit;
 use rig_model::decode::SamplingOptions;
+use rig_pipeline::{LearnedSettings, RigRequest, SkeletonSource};
 
 use crate::document::Document;
-use crate::worker::{JobKind, Worker};
+use crate::worker::Worker;
 
 /// Which generator the panel runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,29 +52,39 @@ impl Default for GenerateSettings {
 }
 
 impl GenerateSettings {
-    pub fn skin_options(&self) -> AutoSkinOptions {
-        AutoSkinOptions { max_influences: self.max_influences.clamp(1, 8), ..Default::default() }
+    /// The influence limit of generated skins and of exports: the panel's influences per vertex
+    /// and the method's smallest share (the command line's defaults).
+    pub fn limit(&self) -> InfluenceLimit {
+        let min_weight = RigRequest::default_min_weight(self.method == Method::Learned, SkinMethod::Heat);
+        InfluenceLimit { max_influences: self.max_influences.clamp(1, 8), min_weight }
+    }
+
+    /// The pipeline request for Generate (`generate_skeleton`) or Re-skin of the open rig: the
+    /// same request `rigsmith rig` builds from the same settings.
+    pub fn request(&self, generate_skeleton: bool) -> RigRequest {
+        let skeleton = if generate_skeleton {
+            SkeletonSource::Generate(AutoSkeletonOptions { kind: self.kind, spacing: self.joint_spacing, ..Default::default() })
+        } else {
+            // The editor's deform flags are the artist's choice: keep them as they are.
+            SkeletonSource::Keep { weighted_only: false }
+        };
+        let mut request = match self.method {
+            Method::Geometric => RigRequest::geometric(skeleton, AutoSkinOptions::default()),
+            Method::Learned => {
+                let sampling =
+                    SamplingOptions { temperature: self.temperature, beams: self.beams.max(1), seed: self.seed, ..Default::default() };
+                RigRequest::learned(skeleton, LearnedSettings { sampling, ..Default::default() })
+            }
+        };
+        request.limit = self.limit();
+        request
     }
 }
 
 /// Sends a job for the open rig to the worker; errors go to the document.
 pub fn start(doc: &mut Document, worker: &mut Worker, settings: &GenerateSettings, generate_skeleton: bool) {
     let Some(rig) = doc.rig.as_ref() else { return };
-    let kind = if settings.method == Method::Learned {
-        let sampling =
-            SamplingOptions { temperature: settings.temperature, beams: settings.beams.max(1), seed: settings.seed, ..Default::default() };
-        JobKind::Learned { keep_skeleton: !generate_skeleton, sampling }
-    } else if generate_skeleton {
-        JobKind::Generate(AutoSkeletonOptions {
-            kind: settings.kind,
-            up: Some(rig.up_direction()),
-            spacing: settings.joint_spacing,
-            ..Default::default()
-        })
-    } else {
-        JobKind::Reskin
-    };
-    if let Err(e) = worker.submit(doc.mesh_id, Arc::new(rig.mesh.clone()), rig.skeleton.clone(), kind, settings.skin_options()) {
+    if let Err(e) = worker.submit(doc.mesh_id, Arc::new(rig.clone()), settings.request(generate_skeleton)) {
         doc.error = Some(e);
     }
 }

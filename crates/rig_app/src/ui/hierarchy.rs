@@ -29,7 +29,7 @@ pub fn show(ui: &mut egui::Ui, doc: &mut Document) {
         ui.label("No joints: generate a skeleton.");
         return;
     }
-    ui.weak("Drag a joint onto another to re-parent it.");
+    ui.weak("Click a joint to select it; drag it onto another to re-parent it.");
     let mut events = TreeEvents::default();
     egui::ScrollArea::vertical().show(ui, |ui| {
         for root in skeleton.roots().collect::<Vec<_>>() {
@@ -65,20 +65,21 @@ fn joint_row(ui: &mut egui::Ui, skeleton: &Skeleton, joint: usize, selected: Opt
         });
 }
 
-/// A joint's name: a selectable label that is also a drag source and a drop target.
+/// A joint's name: a selectable label that a click selects, and that a drag (once the pointer
+/// has moved past egui's click threshold) carries onto another joint to re-parent it.
 fn joint_label(ui: &mut egui::Ui, skeleton: &Skeleton, joint: usize, selected: Option<usize>, events: &mut TreeEvents) {
     let name = &skeleton.joints[joint].name;
-    let drag_id = egui::Id::new(("joint_drag", joint));
-    let r = ui.dnd_drag_source(drag_id, DraggedJoint(joint), |ui| ui.selectable_label(selected == Some(joint), name));
-    if r.inner.clicked() {
+    let response = ui.selectable_label(selected == Some(joint), name).interact(egui::Sense::click_and_drag());
+    if response.clicked() {
         events.select = Some(joint);
     }
+    response.dnd_set_drag_payload(DraggedJoint(joint));
     let droppable = |d: &DraggedJoint| can_drop(skeleton, d.0, joint);
-    if r.response.dnd_hover_payload::<DraggedJoint>().is_some_and(|d| droppable(&d)) {
+    if response.dnd_hover_payload::<DraggedJoint>().is_some_and(|d| droppable(&d)) {
         let stroke = egui::Stroke::new(1.5, ui.visuals().selection.stroke.color);
-        ui.painter().rect_stroke(r.response.rect, 2.0, stroke, egui::StrokeKind::Outside);
+        ui.painter().rect_stroke(response.rect, 2.0, stroke, egui::StrokeKind::Outside);
     }
-    if let Some(d) = r.response.dnd_release_payload::<DraggedJoint>().filter(|d| droppable(d)) {
+    if let Some(d) = response.dnd_release_payload::<DraggedJoint>().filter(|d| droppable(d)) {
         events.reparent = Some((d.0, joint));
     }
 }
@@ -98,6 +99,7 @@ mod tests {
             rest_local: Trs::default(),
             joint_from_mesh: Mat4::identity(),
             deform: true,
+            in_skin: true,
         };
         // root -> spine -> head, root -> leg
         let s = Skeleton { joints: vec![joint("root", None), joint("spine", Some(0)), joint("head", Some(1)), joint("leg", Some(0))] };

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use bevy::prelude::*;
 use bevy_egui::egui;
+use rig_core::InfluenceLimit;
 
 use crate::document::{Document, OpenFile};
 use crate::rig_material::{Overlay, ViewSettings};
@@ -20,11 +21,11 @@ pub fn pick_file() -> Option<PathBuf> {
     rfd::FileDialog::new().add_filter("Meshes and rigs", &EXTENSIONS).pick_file()
 }
 
-/// Writes the rig to `path` (.glb, .gltf or .fbx by extension), keeping the original materials
-/// and scale. Returns the exporter's notes.
-pub fn export(doc: &mut Document, path: &Path) -> bool {
+/// Writes the rig to `path` (.glb, .gltf or .fbx by extension) through the influence limit
+/// (the one `rigsmith rig` applies), keeping the original materials and scale.
+pub fn export(doc: &mut Document, path: &Path, limit: InfluenceLimit) -> bool {
     let Some(rig) = doc.rig.as_ref() else { return false };
-    match rig_io::save(rig, path, &rig_io::ExportOptions::default()) {
+    match rig_io::save(rig, path, &rig_io::ExportOptions { limit: Some(limit) }) {
         Ok(notes) => {
             doc.status = Some(format!(
                 "Exported {}{}",
@@ -73,9 +74,9 @@ pub fn open_session(doc: &mut Document, path: &Path) -> bool {
     }
 }
 
-pub fn show(ui: &mut egui::Ui, doc: &mut Document, open: &mut MessageWriter<OpenFile>, view: &mut ViewSettings) {
+pub fn show(ui: &mut egui::Ui, doc: &mut Document, open: &mut MessageWriter<OpenFile>, view: &mut ViewSettings, limit: InfluenceLimit) {
     egui::MenuBar::new().ui(ui, |ui| {
-        ui.menu_button("File", |ui| file_menu(ui, doc, open));
+        ui.menu_button("File", |ui| file_menu(ui, doc, open, limit));
         ui.menu_button("Edit", |ui| {
             let undo = doc.history.undo_label().map_or("Undo".to_string(), |l| format!("Undo {l}  (Ctrl+Z)"));
             if ui.add_enabled(doc.history.undo_label().is_some(), egui::Button::new(undo)).clicked() {
@@ -117,7 +118,7 @@ pub fn show(ui: &mut egui::Ui, doc: &mut Document, open: &mut MessageWriter<Open
     }
 }
 
-fn file_menu(ui: &mut egui::Ui, doc: &mut Document, open: &mut MessageWriter<OpenFile>) {
+fn file_menu(ui: &mut egui::Ui, doc: &mut Document, open: &mut MessageWriter<OpenFile>, limit: InfluenceLimit) {
     if ui.button("Open...  (Ctrl+O)").clicked() {
         if let Some(path) = pick_file() {
             open.write(OpenFile(path));
@@ -138,13 +139,23 @@ fn file_menu(ui: &mut egui::Ui, doc: &mut Document, open: &mut MessageWriter<Ope
         ui.close();
     }
     if ui.add_enabled(doc.rig.is_some(), egui::Button::new("Export glTF / GLB / FBX...  (Ctrl+E)")).clicked() {
-        export_dialog(doc);
+        export_dialog(doc, limit);
         ui.close();
     }
+    ui.weak(limit_note(limit));
+}
+
+/// The influence limit an export applies, as the File menu shows it.
+pub fn limit_note(limit: InfluenceLimit) -> String {
+    format!(
+        "Export keeps at most {} influences per vertex, each at least {:.0} % of its vertex (Generate panel: influences)",
+        limit.max_influences,
+        limit.min_weight * 100.0
+    )
 }
 
 /// The export dialog: a native save dialog filtered to the formats Rigsmith writes.
-pub fn export_dialog(doc: &mut Document) {
+pub fn export_dialog(doc: &mut Document, limit: InfluenceLimit) {
     let stem = doc.path.as_ref().and_then(|p| p.file_stem()).map_or("rig".to_string(), |s| format!("{}_rigged", s.to_string_lossy()));
     if let Some(path) = rfd::FileDialog::new()
         .add_filter("glTF binary", &["glb"])
@@ -153,6 +164,6 @@ pub fn export_dialog(doc: &mut Document) {
         .set_file_name(format!("{stem}.glb"))
         .save_file()
     {
-        export(doc, &path);
+        export(doc, &path, limit);
     }
 }

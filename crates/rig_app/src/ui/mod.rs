@@ -66,7 +66,8 @@ fn panels(
         "rigsmith_root".into(),
         egui::UiBuilder::new().layer_id(egui::LayerId::background()).max_rect(ctx.viewport_rect()),
     );
-    egui::Panel::top("menu").show(&mut root, |ui| menu::show(ui, &mut e.doc, &mut open, &mut e.view));
+    let limit = e.settings.limit();
+    egui::Panel::top("menu").show(&mut root, |ui| menu::show(ui, &mut e.doc, &mut open, &mut e.view, limit));
     egui::Panel::bottom("timeline").show(&mut root, |ui| timeline::show(ui, &e.doc, &mut e.playback));
     egui::Panel::left("hierarchy").resizable(true).default_size(220.0).show(&mut root, |ui| hierarchy::show(ui, &mut e.doc));
     egui::Panel::right("inspector").resizable(true).default_size(300.0).show(&mut root, |ui| {
@@ -77,7 +78,7 @@ fn panels(
             ui.separator();
             paint::show(ui, &e.doc, &mut e.paint);
             ui.separator();
-            let limit = e.settings.max_influences;
+            let limit = e.settings.limit().max_influences;
             health::show(ui, &mut e.doc, &mut state.health, limit);
             ui.separator();
             stats::show(ui, &e.doc);
@@ -126,15 +127,7 @@ fn open_dropped_files(mut dropped: MessageReader<FileDragAndDrop>, mut open: Mes
 
 /// Ctrl+O open, Ctrl+S save session, Ctrl+E export, Ctrl+Z undo, Ctrl+Shift+Z / Ctrl+Y redo,
 /// 1 / 2 / 3 overlays, X x-ray, W wireframe, T / E move / rotate gizmo, Space play / pause. Keys typed into a text field are egui's.
-fn shortcuts(
-    keys: Res<ButtonInput<KeyCode>>,
-    mut open: MessageWriter<OpenFile>,
-    mut doc: ResMut<Document>,
-    mut view: ResMut<ViewSettings>,
-    mut playback: ResMut<Playback>,
-    mut gizmo: ResMut<crate::gizmo::GizmoMode>,
-    mut contexts: EguiContexts,
-) {
+fn shortcuts(keys: Res<ButtonInput<KeyCode>>, mut open: MessageWriter<OpenFile>, mut e: Editor, mut contexts: EguiContexts) {
     let typing = contexts.ctx_mut().is_ok_and(|c| c.egui_wants_keyboard_input());
     if typing {
         return;
@@ -147,35 +140,35 @@ fn shortcuts(
                 open.write(OpenFile(path));
             }
         } else if keys.just_pressed(KeyCode::KeyZ) && shift || keys.just_pressed(KeyCode::KeyY) {
-            doc.redo();
+            e.doc.redo();
         } else if keys.just_pressed(KeyCode::KeyZ) {
-            doc.undo();
+            e.doc.undo();
         } else if keys.just_pressed(KeyCode::KeyE) {
-            menu::export_dialog(&mut doc);
+            menu::export_dialog(&mut e.doc, e.settings.limit());
         } else if keys.just_pressed(KeyCode::KeyS) {
             if let Some(path) = rfd::FileDialog::new().add_filter("Rigsmith session", &[menu::SESSION_EXTENSION]).save_file() {
-                menu::save_session(&mut doc, &path.with_extension(menu::SESSION_EXTENSION));
+                menu::save_session(&mut e.doc, &path.with_extension(menu::SESSION_EXTENSION));
             }
         }
         return;
     }
     for (key, overlay) in [(KeyCode::Digit1, Overlay::Shaded), (KeyCode::Digit2, Overlay::Heat), (KeyCode::Digit3, Overlay::Bones)] {
         if keys.just_pressed(key) {
-            view.overlay = overlay;
+            e.view.overlay = overlay;
         }
     }
     if keys.just_pressed(KeyCode::KeyX) {
-        view.xray = !view.xray;
+        e.view.xray = !e.view.xray;
     }
     if keys.just_pressed(KeyCode::KeyW) {
-        view.wireframe = !view.wireframe;
+        e.view.wireframe = !e.view.wireframe;
     }
     if keys.just_pressed(KeyCode::KeyT) {
-        *gizmo = crate::gizmo::GizmoMode::Move;
+        *e.gizmo = crate::gizmo::GizmoMode::Move;
     } else if keys.just_pressed(KeyCode::KeyE) {
-        *gizmo = crate::gizmo::GizmoMode::Rotate;
+        *e.gizmo = crate::gizmo::GizmoMode::Rotate;
     }
     if keys.just_pressed(KeyCode::Space) {
-        playback.playing = !playback.playing;
+        e.playback.playing = !e.playback.playing;
     }
 }

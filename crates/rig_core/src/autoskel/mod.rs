@@ -278,6 +278,7 @@ fn build(tree: &JointTree, names: &[String]) -> Skeleton {
                     rest_local: Trs { translation: tree.positions[i] - origin, ..Trs::IDENTITY },
                     joint_from_mesh: Mat4::identity(),
                     deform: true,
+                    in_skin: true,
                 }
             })
             .collect(),

@@ -27,7 +27,7 @@ const TOE_SPREAD: f32 = 0.25;
 /// Legs followed for fewer layers than this are still feet that may merge into one.
 const YOUNG: usize = 4;
 /// The head joint sits this far along the centre line from the base of the neck to the
-/// farthest point of the head (the skull's base on the six animals of ../shared/assets:
+/// farthest point of the head (the skull's base on the six animals of the evaluation set:
 /// 0.5 -> CD-J2J 4.49, 0.65 -> 4.23, 0.8 -> 4.24), the second neck joint halfway to it.
 const HEAD_AT: f32 = 0.65;
 /// Tail joints are about this share of the body's length apart (the generic chains' spacing).

@@ -6,7 +6,6 @@ pub mod bones;
 pub mod geodesic;
 pub mod heat;
 pub mod smooth;
-pub mod timing;
 pub mod voxel;
 
 use std::collections::{HashMap, HashSet};
@@ -15,6 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use nalgebra::Vector3;
 use rayon::prelude::*;
 
+use crate::limit::InfluenceLimit;
 use crate::mesh::Mesh;
 use crate::skeleton::Skeleton;
 use crate::task::{Cancelled, Task};
@@ -23,18 +23,17 @@ use bones::BoneSegment;
 use geodesic::{SolidGraph, UNREACHED};
 use voxel::VoxelGrid;
 
-/// Settings of the binder. Defaults were tuned with `rigsmith eval` on ../shared/assets.
+/// Settings of the binder. Defaults were tuned with `rigsmith eval` on the artists' rigs of the
+/// evaluation set (docs/eval-use-skeleton.md).
 #[derive(Debug, Clone)]
 pub struct AutoSkinOptions {
     pub method: SkinMethod,
     /// Voxels along the longest side of the mesh; `None` picks from the mesh size.
     pub resolution: Option<usize>,
-    /// Influences kept per vertex after pruning.
-    pub max_influences: usize,
+    /// Influences kept per vertex and the smallest share one may have (the binders' last step).
+    pub limit: InfluenceLimit,
     /// Exponent of the inverse-distance falloff: larger is sharper.
     pub falloff_power: f32,
-    /// Influences below this fraction of a vertex's total are dropped.
-    pub min_weight: f32,
     /// Laplacian smoothing passes over the welded surface.
     pub smoothing_iterations: usize,
     /// Leaf joints get a stub of this fraction of their parent bone.
@@ -75,9 +74,8 @@ impl Default for AutoSkinOptions {
         Self {
             method: SkinMethod::Heat,
             resolution: None,
-            max_influences: 4,
+            limit: InfluenceLimit { max_influences: 4, min_weight: 0.03 },
             falloff_power: 12.0,
-            min_weight: 0.03,
             smoothing_iterations: 0,
             leaf_fraction: 1.0,
             axis_leaves: true,
@@ -97,7 +95,7 @@ impl AutoSkinOptions {
     pub fn falloff() -> Self {
         Self {
             method: SkinMethod::Falloff,
-            min_weight: 0.1,
+            limit: InfluenceLimit { max_influences: 4, min_weight: 0.1 },
             smoothing_iterations: 2,
             axis_leaves: false,
             rigid_piece_share: 0.6,
@@ -361,18 +359,9 @@ fn keep_adjacent(skeleton: &Skeleton, row: &mut Vec<(u32, f32)>, o: &AutoSkinOpt
     *row = prune_row(std::mem::take(row), o);
 }
 
-/// Largest `max_influences`, then drop those under `min_weight` of the total; renormalised.
-fn prune_row(mut row: Vec<(u32, f32)>, o: &AutoSkinOptions) -> Vec<(u32, f32)> {
-    row.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    row.truncate(o.max_influences.max(1));
-    let total: f32 = row.iter().map(|e| e.1).sum();
-    if total <= 0.0 {
-        return row;
-    }
-    row.retain(|e| e.1 >= o.min_weight * total);
-    let kept: f32 = row.iter().map(|e| e.1).sum();
-    row.iter_mut().for_each(|e| e.1 /= kept);
-    row
+/// The options' influence limit ([`InfluenceLimit::limit_row`]).
+fn prune_row(row: Vec<(u32, f32)>, o: &AutoSkinOptions) -> Vec<(u32, f32)> {
+    o.limit.limit_row(row)
 }
 
 #[cfg(test)]
@@ -395,6 +384,7 @@ mod tests {
             rest_local: Trs { translation: t.into(), ..Trs::IDENTITY },
             joint_from_mesh: Mat4::identity(),
             deform: true,
+            in_skin: true,
         };
         let mut s = Skeleton {
             joints: vec![

@@ -10,6 +10,7 @@ use nalgebra::Vector3;
 use rayon::prelude::*;
 
 use crate::autoskel::skeleton_from_tree;
+use crate::limit::InfluenceLimit;
 use crate::mesh::{Mesh, MeshGroup, Part};
 use crate::metrics::SplitMix;
 use crate::rig::Rig;
@@ -71,8 +72,9 @@ pub fn creature(seed: u64, options: &CreatureOptions) -> Rig {
 
 /// Per vertex: the bone whose capsule surface is nearest, and the bones sharing a joint with
 /// it, each weighted by `exp(-(d - d_nearest) / (blend * radius))`; a bone's weight goes to
-/// its parent joint (the joint that turns it), rows pruned to `max_influences` and normalised.
+/// its parent joint (the joint that turns it), rows limited to `max_influences` (shares under 0.1 % dropped) by [`InfluenceLimit`].
 fn construction_weights(bones: &[Bone], capsules: &[Capsule], positions: &[[f32; 3]], blend: f32, max_influences: usize) -> SkinWeights {
+    let limit = InfluenceLimit { max_influences: max_influences.max(1), min_weight: 1e-3 };
     let neighbours: Vec<Vec<usize>> = bones
         .iter()
         .map(|a| {
@@ -98,12 +100,7 @@ fn construction_weights(bones: &[Bone], capsules: &[Capsule], positions: &[[f32;
                     None => row.push((owner, w)),
                 }
             }
-            row.retain(|(_, w)| *w > 1e-3);
-            row.sort_by(|a, b| b.1.total_cmp(&a.1));
-            row.truncate(max_influences.max(1));
-            let total: f32 = row.iter().map(|(_, w)| w).sum();
-            row.iter_mut().for_each(|(_, w)| *w /= total);
-            row
+            limit.limit_row(row)
         })
         .collect();
     SkinWeights::from_rows(rows)

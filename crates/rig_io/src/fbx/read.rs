@@ -175,6 +175,7 @@ impl Scene {
                     rest_local: Trs::from_matrix(&local.cast::<f32>()).unwrap_or(Trs::IDENTITY),
                     joint_from_mesh: bind_world.try_inverse().unwrap_or_else(M4::identity).cast::<f32>(),
                     deform: linked.contains(&id),
+                    in_skin: linked.contains(&id) || doc.get(id).is_some_and(|o| o.class == "LimbNode"),
                 }
             })
             .collect();

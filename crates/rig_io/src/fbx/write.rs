@@ -613,6 +613,7 @@ mod tests {
                 rest_local: Default::default(),
                 joint_from_mesh: Mat4::identity(),
                 deform,
+                in_skin: true,
             })
             .collect();
         Skeleton { joints }

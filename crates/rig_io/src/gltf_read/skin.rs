@@ -78,6 +78,7 @@ pub fn build(acc: &Accessors, raw: &Value, forest: &NodeForest, warnings: &mut V
             rest_local,
             joint_from_mesh,
             deform: in_skin[node] && !marked_helper,
+            in_skin: in_skin[node],
         });
     }
     let skin_joints = skin_nodes.iter().map(|nodes| nodes.iter().map(|&j| node_joint[j].unwrap_or(0)).collect()).collect();

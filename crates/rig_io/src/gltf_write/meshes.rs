@@ -1,6 +1,7 @@
 //! Mesh groups as glTF meshes: one primitive per part, skinned and static parts split.
 
-use rig_core::{Part, Rig};
+use nalgebra::{Matrix3, Point3, Vector3};
+use rig_core::{InfluenceLimit, Mat4, Part, Rig};
 use serde_json::{json, Value};
 
 use super::buffer::{BinWriter, ARRAY_BUFFER};
@@ -32,7 +33,7 @@ pub fn write(
             if parts.is_empty() {
                 continue;
             }
-            let primitives: Vec<Value> = parts.iter().map(|p| primitive(rig, p, skinned, options, w, &mut unweighted)).collect();
+            let primitives: Vec<Value> = parts.iter().map(|p| primitive(rig, p, skinned, options, skel, w, &mut unweighted)).collect();
             let name = if skinned || !rig.mesh.parts.iter().any(|p| p.group == g && p.skinned) {
                 group.name.clone()
             } else {
@@ -54,18 +55,31 @@ pub fn write(
         }
     }
     if unweighted > 0 {
-        let root = rig.skeleton.joints.first().map_or("", |j| j.name.as_str());
+        let first = skel.skin_index.iter().position(|k| *k == Some(0));
+        let root = first.map_or("", |j| rig.skeleton.joints[j].name.as_str());
         warnings.push(format!("{unweighted} skinned vertices had no weight; bound to the root joint {root:?} in the file"));
     }
     out
 }
 
-fn primitive(rig: &Rig, p: &Part, skinned: bool, options: &ExportOptions, w: &mut BinWriter, unweighted: &mut usize) -> Value {
+fn primitive(
+    rig: &Rig,
+    p: &Part,
+    skinned: bool,
+    options: &ExportOptions,
+    skel: &SkeletonOut,
+    w: &mut BinWriter,
+    unweighted: &mut usize,
+) -> Value {
     let m = &rig.mesh;
     let r = p.vertices.start as usize..p.vertices.end as usize;
-    let mut attributes = json!({ "POSITION": w.floats(&m.positions[r.clone()], "VEC3", true, Some(ARRAY_BUFFER)) });
+    // Skinned vertices are written in the armature's space (see `SkeletonOut::armature_from_mesh`).
+    let frame = skel.armature_from_mesh.filter(|_| skinned).map(Frame::new);
+    let positions = frame.as_ref().map_or_else(|| m.positions[r.clone()].to_vec(), |f| f.points(&m.positions[r.clone()]));
+    let mut attributes = json!({ "POSITION": w.floats(&positions, "VEC3", true, Some(ARRAY_BUFFER)) });
     if !m.normals.is_empty() {
-        attributes["NORMAL"] = json!(w.floats(&m.normals[r.clone()], "VEC3", false, Some(ARRAY_BUFFER)));
+        let normals = frame.as_ref().map_or_else(|| m.normals[r.clone()].to_vec(), |f| f.normals(&m.normals[r.clone()], true));
+        attributes["NORMAL"] = json!(w.floats(&normals, "VEC3", false, Some(ARRAY_BUFFER)));
     }
     if !m.uvs.is_empty() {
         attributes["TEXCOORD_0"] = json!(w.floats(&m.uvs[r.clone()], "VEC2", false, Some(ARRAY_BUFFER)));
@@ -74,7 +88,7 @@ fn primitive(rig: &Rig, p: &Part, skinned: bool, options: &ExportOptions, w: &mu
         attributes["COLOR_0"] = json!(w.floats(&m.colors[r.clone()], "VEC4", false, Some(ARRAY_BUFFER)));
     }
     if skinned {
-        write_weights(rig, r.clone(), options, w, &mut attributes, unweighted);
+        write_weights(rig, r.clone(), options, &skel.skin_index, w, &mut attributes, unweighted);
     }
     let tris = &m.triangles[p.triangles.start as usize..p.triangles.end as usize];
     let local: Vec<u32> = tris.iter().flatten().map(|&i| i - p.vertices.start).collect();
@@ -87,9 +101,11 @@ fn primitive(rig: &Rig, p: &Part, skinned: bool, options: &ExportOptions, w: &mu
             .morph_targets
             .iter()
             .map(|t| {
-                let mut v = json!({ "POSITION": w.floats(&t.position_deltas, "VEC3", true, Some(ARRAY_BUFFER)) });
+                let deltas = frame.as_ref().map_or_else(|| t.position_deltas.clone(), |f| f.vectors(&t.position_deltas));
+                let mut v = json!({ "POSITION": w.floats(&deltas, "VEC3", true, Some(ARRAY_BUFFER)) });
                 if !t.normal_deltas.is_empty() {
-                    v["NORMAL"] = json!(w.floats(&t.normal_deltas, "VEC3", false, Some(ARRAY_BUFFER)));
+                    let normals = frame.as_ref().map_or_else(|| t.normal_deltas.clone(), |f| f.normals(&t.normal_deltas, false));
+                    v["NORMAL"] = json!(w.floats(&normals, "VEC3", false, Some(ARRAY_BUFFER)));
                 }
                 v
             })
@@ -99,34 +115,30 @@ fn primitive(rig: &Rig, p: &Part, skinned: bool, options: &ExportOptions, w: &mu
     prim
 }
 
-/// Influences of one vertex, largest first, limited and summing to exactly one.
-fn vertex_influences(rig: &Rig, v: usize, limit: Option<usize>) -> Vec<(u16, f32)> {
-    let (joints, weights) = rig.weights.row(v);
-    let mut row: Vec<(u16, f32)> = joints.iter().map(|&j| j as u16).zip(weights.iter().copied()).collect();
-    row.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    if let Some(n) = limit {
-        row.truncate(n.max(1));
+/// Influences of one vertex as skin indices, largest first, limited and summing to exactly
+/// one. Transform nodes carry no weight ([`Rig::transform_nodes`]), so every joint has an index.
+fn vertex_influences(rig: &Rig, v: usize, limit: Option<&InfluenceLimit>, skin_index: &[Option<u16>]) -> Vec<(u16, f32)> {
+    let row = rig.weights.row_pairs(v);
+    let mut row = limit.unwrap_or(&InfluenceLimit { max_influences: usize::MAX, min_weight: 0.0 }).limit_row(row);
+    let residual = 1.0 - row.iter().map(|e| e.1).sum::<f32>();
+    if let Some(e) = row.first_mut() {
+        e.1 += residual;
     }
-    let sum: f32 = row.iter().map(|e| e.1).sum();
-    if sum > 0.0 {
-        row.iter_mut().for_each(|e| e.1 /= sum);
-        let residual = 1.0 - row.iter().map(|e| e.1).sum::<f32>();
-        row[0].1 += residual;
-    }
-    row
+    row.into_iter().filter_map(|(j, w)| skin_index.get(j as usize).copied().flatten().map(|k| (k, w))).collect()
 }
 
 fn write_weights(
     rig: &Rig,
     r: std::ops::Range<usize>,
     options: &ExportOptions,
+    skin_index: &[Option<u16>],
     w: &mut BinWriter,
     attributes: &mut Value,
     unweighted: &mut usize,
 ) {
     let rows: Vec<Vec<(u16, f32)>> = r
         .map(|v| {
-            let row = vertex_influences(rig, v, options.max_influences);
+            let row = vertex_influences(rig, v, options.limit.as_ref(), skin_index);
             if row.is_empty() {
                 *unweighted += 1;
                 return vec![(0, 1.0)];
@@ -148,7 +160,46 @@ fn write_weights(
             joints.push(j);
             weights.push(wt);
         }
-        attributes[format!("JOINTS_{set}")] = json!(w.joints(&joints, rig.skeleton.len()));
+        attributes[format!("JOINTS_{set}")] = json!(w.joints(&joints, skin_index.len()));
         attributes[format!("WEIGHTS_{set}")] = json!(w.floats(&weights, "VEC4", false, Some(ARRAY_BUFFER)));
+    }
+}
+
+/// A change of space for vertex data: points by the whole matrix, vectors by its linear part,
+/// normals by the inverse transpose of that.
+struct Frame {
+    point: Mat4,
+    linear: Matrix3<f32>,
+    normal: Matrix3<f32>,
+}
+
+impl Frame {
+    fn new(point: Mat4) -> Frame {
+        let linear = point.fixed_view::<3, 3>(0, 0).into_owned();
+        let normal = linear.try_inverse().map_or(linear, |i| i.transpose());
+        Frame { point, linear, normal }
+    }
+
+    fn points(&self, p: &[[f32; 3]]) -> Vec<[f32; 3]> {
+        p.iter().map(|p| self.point.transform_point(&Point3::from(*p)).coords.into()).collect()
+    }
+
+    fn vectors(&self, v: &[[f32; 3]]) -> Vec<[f32; 3]> {
+        v.iter().map(|v| (self.linear * Vector3::from(*v)).into()).collect()
+    }
+
+    /// Normals (unit length again when `unit`) or normal deltas.
+    fn normals(&self, n: &[[f32; 3]], unit: bool) -> Vec<[f32; 3]> {
+        n.iter()
+            .map(|n| {
+                let m = self.normal * Vector3::from(*n);
+                let len = m.norm();
+                if unit && len > 0.0 {
+                    (m / len).into()
+                } else {
+                    m.into()
+                }
+            })
+            .collect()
     }
 }

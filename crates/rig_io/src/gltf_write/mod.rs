@@ -11,7 +11,7 @@ mod skeleton;
 
 use std::path::Path;
 
-use rig_core::Rig;
+use rig_core::{InfluenceLimit, Rig};
 use serde_json::{json, Value};
 
 use crate::atomic::write_atomic;
@@ -21,9 +21,9 @@ use buffer::BinWriter;
 /// Choices the exporter leaves to the user.
 #[derive(Debug, Clone, Default)]
 pub struct ExportOptions {
-    /// Keep at most this many influences per vertex (renormalised). `None` keeps them all,
-    /// writing JOINTS_1/WEIGHTS_1 (and more) when a vertex has over four.
-    pub max_influences: Option<usize>,
+    /// The influence limit applied on the way out ([`InfluenceLimit::limit_row`]). `None`
+    /// keeps every influence, writing JOINTS_1/WEIGHTS_1 (and more) when a vertex has over four.
+    pub limit: Option<InfluenceLimit>,
 }
 
 /// Writes `rig` to `path` (GLB when `binary`, else .gltf with a .bin beside it).

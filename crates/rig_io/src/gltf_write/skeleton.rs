@@ -1,6 +1,6 @@
 //! Joints as nodes (node `j` is joint `j`) and the one skin that lists them.
 
-use rig_core::Rig;
+use rig_core::{Mat4, Rig};
 use serde_json::{json, Value};
 
 use super::buffer::BinWriter;
@@ -10,12 +10,18 @@ pub struct SkeletonOut {
     /// Nodes that go into the scene's root list.
     pub scene_roots: Vec<usize>,
     pub skin: Option<Value>,
+    /// Each joint's index in the skin's joint list (`None` for transform nodes above the bones).
+    pub skin_index: Vec<Option<u16>>,
+    /// The scale skinned vertices are written at when the armature's differs from the rig's
+    /// mesh space (see `armature_from_mesh`); the inverse bind matrices take its inverse, so
+    /// posed results are unchanged. `None`: written as stored.
+    pub armature_from_mesh: Option<Mat4>,
 }
 
 pub fn write(rig: &Rig, w: &mut BinWriter, nodes: &mut Vec<Value>) -> SkeletonOut {
     let s = &rig.skeleton;
     if s.is_empty() {
-        return SkeletonOut { scene_roots: vec![], skin: None };
+        return SkeletonOut { scene_roots: vec![], skin: None, skin_index: vec![], armature_from_mesh: None };
     }
     for j in &s.joints {
         let t = j.rest_local;
@@ -37,23 +43,66 @@ pub fn write(rig: &Rig, w: &mut BinWriter, nodes: &mut Vec<Value>) -> SkeletonOu
             nodes[i]["children"] = json!(children);
         }
     }
+    // Transform nodes above the bones (an armature node carrying a scale or a turn) stay plain
+    // nodes: listed in the skin they would become bones, which cannot hold a scale.
+    let mut transform = rig.transform_nodes();
+    if transform.iter().all(|&t| t) {
+        transform.fill(false); // nothing but transform nodes: a skin needs joints
+    }
+    let joint_nodes: Vec<usize> = (0..s.len()).filter(|&j| !transform[j]).collect();
+    let mut skin_index = vec![None; s.len()];
+    joint_nodes.iter().enumerate().for_each(|(k, &j)| skin_index[j] = Some(k as u16));
     let roots: Vec<usize> = s.roots().collect();
-    let mut joint_nodes: Vec<usize> = (0..s.len()).collect();
-    let mut ibms: Vec<[f32; 16]> = s.joints.iter().map(|j| column_major(&j.joint_from_mesh)).collect();
-    let (scene_roots, skeleton_root) = if roots.len() == 1 {
-        (roots.clone(), roots[0])
+    let scene_roots = if roots.len() == 1 {
+        roots.clone()
     } else {
-        // A skin's joints need one common root: add an identity node the importer drops.
+        // One scene root above the joints: an identity node the importer drops.
         nodes.push(json!({ "name": "rigsmith_root", "children": roots, "extras": { "rigsmith": { "synthetic_root": true } } }));
-        let r = nodes.len() - 1;
-        joint_nodes.push(r);
-        ibms.push(column_major(&rig_core::Mat4::identity()));
-        (vec![r], r)
+        vec![nodes.len() - 1]
     };
+    let skeleton_root = lowest_common_node(rig, &joint_nodes).unwrap_or(scene_roots[0]);
+    let armature_from_mesh = armature_from_mesh(rig, &transform);
+    let mesh_from_armature = armature_from_mesh.and_then(|m| m.try_inverse()).unwrap_or_else(Mat4::identity);
+    let ibms: Vec<[f32; 16]> = joint_nodes.iter().map(|&j| column_major(&(s.joints[j].joint_from_mesh * mesh_from_armature))).collect();
     let ibm = w.mat4(&ibms);
     let skin =
         json!({ "name": format!("{}_skin", rig.name), "joints": joint_nodes, "inverseBindMatrices": ibm, "skeleton": skeleton_root });
-    SkeletonOut { scene_roots, skin: Some(skin) }
+    SkeletonOut { scene_roots, skin: Some(skin), skin_index, armature_from_mesh }
+}
+
+/// The uniform scale from the rig's mesh space to the space of the transform node the bones
+/// hang from (the scene above a root bone), when it is not 1: measured on the top bone,
+/// `armature_from_model * rest model_from_joint * joint_from_mesh`. Blender reads inverse bind
+/// matrices as rigid maps from that node's space (it drops their scale), so a mesh stored at
+/// another scale (a rig whose armature node scales by 100, stored at the skeleton's scale on
+/// import) is written back at the armature's.
+fn armature_from_mesh(rig: &Rig, transform: &[bool]) -> Option<Mat4> {
+    let s = &rig.skeleton;
+    let top = (0..s.len()).find(|&j| !transform[j] && s.joints[j].parent.is_none_or(|p| transform[p]))?;
+    let rest = s.model_from_joints_rest();
+    let model_from_armature = s.joints[top].parent.map_or_else(Mat4::identity, |p| rest[p]);
+    let m = model_from_armature.try_inverse()? * rest[top] * s.joints[top].joint_from_mesh;
+    let scale = m.fixed_view::<3, 3>(0, 0).determinant().abs().cbrt();
+    (scale.is_finite() && scale > 1e-12 && (scale - 1.0).abs() > 1e-4).then(|| Mat4::new_scaling(scale))
+}
+
+/// The deepest joint that is `joints`' common ancestor (or one of them); `None` when they
+/// hang from different roots.
+fn lowest_common_node(rig: &Rig, joints: &[usize]) -> Option<usize> {
+    let s = &rig.skeleton;
+    let chain = |mut j: usize| {
+        let mut up = vec![j];
+        while let Some(p) = s.joints[j].parent {
+            up.push(p);
+            j = p;
+        }
+        up.reverse();
+        up
+    };
+    let chains: Vec<Vec<usize>> = joints.iter().map(|&j| chain(j)).collect();
+    let first = chains.first()?;
+    let common = (0..first.len()).take_while(|&i| chains.iter().all(|c| c.get(i) == Some(&first[i]))).count();
+    common.checked_sub(1).map(|i| first[i])
 }
 
 fn column_major(m: &rig_core::Mat4) -> [f32; 16] {

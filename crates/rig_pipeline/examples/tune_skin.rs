@@ -4,7 +4,7 @@
 //! fields are built once and reused across option sets.
 //!
 //! ```sh
-//! cargo run -p rig_io --example tune_skin -- DIR "falloff=12,min=0.1,smooth=2" "falloff=8,min=0.05"
+//! cargo run --release -p rig_pipeline --example tune_skin -- DIR "falloff=12,min=0.1,smooth=2" "falloff=8,min=0.05"
 //! ```
 //! `TUNE_SKELETON=1` scores generated skeletons instead (`TUNE_KIND=biped|generic`,
 //! `TUNE_BUMP=F` for the side-branch pruning factor).
@@ -147,13 +147,13 @@ fn parse(spec: &str) -> AutoSkinOptions {
         let f: f32 = v.parse().expect("number");
         match k {
             "falloff" => o.falloff_power = f,
-            "min" => o.min_weight = f,
+            "min" => o.limit.min_weight = f,
             "smooth" => o.smoothing_iterations = f as usize,
             "rigid" => o.rigid_piece_share = f,
             "adj" => o.adjacent_only = f != 0.0,
             "leaf" => o.leaf_fraction = f,
             "res" => o.resolution = Some(f as usize),
-            "max" => o.max_influences = f as usize,
+            "max" => o.limit.max_influences = (f as usize).max(1),
             "heat" => o.method = if f != 0.0 { SkinMethod::Heat } else { SkinMethod::Falloff },
             "axis" => o.axis_leaves = f != 0.0,
             "region" => o.heat_region = f,

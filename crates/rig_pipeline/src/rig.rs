@@ -1,0 +1,176 @@
+//! Running a [`RigRequest`]: the one path from a rig and a request to a skeleton and weights,
+//! behind `rigsmith rig`, the editor's Generate and Re-skin, and `rigsmith bench`.
+
+use std::path::{Path, PathBuf};
+
+use rig_core::autorig::{self, AutoRigError, SkeletonSource};
+use rig_core::autoskin::SkinBinder;
+use rig_core::{Mesh, Rig, Skeleton, SkinWeights, Task};
+use rig_model::backend::BackendChoice;
+use rig_model::rigging::{rig_learned, LearnedError, LearnedModels, LearnedReport};
+use rig_model::ModelError;
+
+use crate::request::{Method, RigRequest};
+
+/// Why a request could not be run.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error("the file has no skeleton to keep (open a rigged file, or generate a skeleton)")]
+    NoSkeleton,
+    #[error(transparent)]
+    Geometric(AutoRigError),
+    #[error(transparent)]
+    Learned(LearnedError),
+    #[error("cannot load the learned models from {dir}: {source} (give the models folder, or use the geometric method)")]
+    Models { dir: PathBuf, source: ModelError },
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl From<AutoRigError> for PipelineError {
+    fn from(e: AutoRigError) -> Self {
+        match e {
+            AutoRigError::Cancelled => PipelineError::Cancelled,
+            AutoRigError::NoSkeleton => PipelineError::NoSkeleton,
+            e => PipelineError::Geometric(e),
+        }
+    }
+}
+
+impl From<LearnedError> for PipelineError {
+    fn from(e: LearnedError) -> Self {
+        match e {
+            LearnedError::Cancelled(_) => PipelineError::Cancelled,
+            LearnedError::NoSkeleton => PipelineError::NoSkeleton,
+            e => PipelineError::Learned(e),
+        }
+    }
+}
+
+impl From<rig_core::Cancelled> for PipelineError {
+    fn from(_: rig_core::Cancelled) -> Self {
+        PipelineError::Cancelled
+    }
+}
+
+/// What a request made: the new skeleton and weights, to be put into the rig by [`apply`].
+#[derive(Debug, Clone)]
+pub struct RigOutput {
+    pub skeleton: Skeleton,
+    pub weights: SkinWeights,
+    /// The skeleton is new: the rig's clips animated the old joints and are dropped, and
+    /// every part becomes skinned.
+    pub generated_skeleton: bool,
+    /// The learned method's report (skeleton score, joints moved inside, joints left out).
+    pub learned: Option<LearnedReport>,
+}
+
+/// What stays between jobs: the skin binder of the last mesh (voxels and per-bone distance
+/// fields, so a re-skin after a joint edit recomputes only the bones that moved) and the
+/// learned models once loaded.
+#[derive(Default)]
+pub struct Caches {
+    binder: Option<BinderEntry>,
+    models: Option<(PathBuf, BackendChoice, LearnedModels)>,
+}
+
+struct BinderEntry {
+    mesh_key: u64,
+    resolution: usize,
+    binder: SkinBinder,
+}
+
+impl Caches {
+    /// The learned models from `dir` (`None`: the default folder) on `backend`, loaded on first
+    /// use and kept while the folder and backend stay the same.
+    pub fn models(&mut self, dir: Option<&Path>, backend: BackendChoice) -> Result<&LearnedModels, PipelineError> {
+        let dir = rig_model::store::models_dir(dir);
+        if !self.models.as_ref().is_some_and(|(d, b, _)| *d == dir && *b == backend) {
+            self.models = None;
+            let loaded = LearnedModels::load_on(&dir, backend).map_err(|source| PipelineError::Models { dir: dir.clone(), source })?;
+            self.models = Some((dir, backend, loaded));
+        }
+        match &self.models {
+            Some((_, _, m)) => Ok(m),
+            None => Err(PipelineError::Cancelled),
+        }
+    }
+
+    /// The binder for the mesh known as `mesh_key`, built when the mesh or the resolution changed
+    /// (the old one is freed first: they can be large).
+    fn binder(&mut self, mesh_key: u64, mesh: &Mesh, request: &RigRequest, task: Task) -> Result<&mut SkinBinder, PipelineError> {
+        let resolution = request.skin.resolution.unwrap_or(0);
+        let entry = match self.binder.take().filter(|e| e.mesh_key == mesh_key && e.resolution == resolution) {
+            Some(entry) => entry,
+            None => BinderEntry { mesh_key, resolution, binder: SkinBinder::new(mesh, &request.skin_options(), task)? },
+        };
+        Ok(&mut self.binder.insert(entry).binder)
+    }
+}
+
+/// Runs `request` on `rig` (left unchanged) with progress and cancellation through `task`.
+/// `mesh_key` names the mesh for the binder cache: the same key must mean the same vertices.
+pub fn run_rig(rig: &Rig, mesh_key: u64, request: &RigRequest, caches: &mut Caches, task: Task) -> Result<RigOutput, PipelineError> {
+    match &request.method {
+        Method::Geometric => run_geometric(rig, mesh_key, request, caches, task),
+        Method::Learned(settings) => {
+            let options = request.learned_options().ok_or(PipelineError::Cancelled)?;
+            if caches.models.is_none() {
+                task.stage("loading the learned models", 0.0)?;
+            }
+            let models = caches.models(settings.models.as_deref(), settings.backend)?;
+            let mut work = Rig { clips: Vec::new(), materials: Default::default(), ..rig.clone() };
+            let report = rig_learned(&mut work, models, &options, task)?;
+            Ok(RigOutput {
+                skeleton: work.skeleton,
+                weights: work.weights,
+                generated_skeleton: request.generates_skeleton(),
+                learned: Some(report),
+            })
+        }
+    }
+}
+
+fn run_geometric(rig: &Rig, mesh_key: u64, request: &RigRequest, caches: &mut Caches, task: Task) -> Result<RigOutput, PipelineError> {
+    let (skeleton, generated) = match request.skeleton_options(rig.up_direction()) {
+        Some(o) => (autorig::generate_skeleton(&rig.mesh, &o, task)?, true),
+        None => {
+            let mut skeleton = rig.skeleton.clone();
+            if let SkeletonSource::Keep { weighted_only: true } = request.skeleton {
+                skeleton.mark_uninfluential_non_deforming(&rig.weights.vertices_per_joint(skeleton.len()));
+            }
+            (skeleton, false)
+        }
+    };
+    if !skeleton.joints.iter().any(|j| j.deform) {
+        return Err(PipelineError::NoSkeleton);
+    }
+    let all_skinned = generated.then(|| all_parts_skinned(&rig.mesh)).flatten();
+    let mesh = all_skinned.as_ref().unwrap_or(&rig.mesh);
+    let options = request.skin_options();
+    let binder = caches.binder(mesh_key, mesh, request, task)?;
+    let weights = autorig::skin_weights(binder, mesh, &skeleton, &options, task)?;
+    Ok(RigOutput { skeleton, weights, generated_skeleton: generated, learned: None })
+}
+
+/// A generated skeleton skins every part (static parts included): a copy with all parts
+/// marked skinned, or `None` when they already are.
+fn all_parts_skinned(mesh: &Mesh) -> Option<Mesh> {
+    if mesh.parts.iter().all(|p| p.skinned) {
+        return None;
+    }
+    let mut m = mesh.clone();
+    m.parts.iter_mut().for_each(|p| p.skinned = true);
+    Some(m)
+}
+
+/// Puts a result into `rig`: its skeleton and weights, and for a new skeleton no clips and
+/// every part skinned.
+pub fn apply(rig: &mut Rig, output: RigOutput) {
+    if output.generated_skeleton {
+        rig.clips.clear();
+        rig.mesh.parts.iter_mut().for_each(|p| p.skinned = true);
+    }
+    rig.skeleton = output.skeleton;
+    rig.weights = output.weights;
+}

@@ -1,0 +1,93 @@
+//! One pipeline under every front end: `rigsmith rig` and the editor's worker, given the same
+//! request, write the same file byte for byte.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+
+use rig_pipeline::{RigRequest, Worker, WorkerEvent};
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("rigsmith-pipeline-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// `rigsmith rig` with `args` on `input`, written to `out`.
+fn cli_rig(input: &Path, out: &Path, args: &[&str]) {
+    let status = Command::new(env!("CARGO_BIN_EXE_rigsmith"))
+        .arg("rig")
+        .arg("--input")
+        .arg(input)
+        .arg("--output")
+        .arg(out)
+        .args(args)
+        .status()
+        .expect("runs rigsmith");
+    assert!(status.success(), "rigsmith rig {args:?} failed");
+}
+
+/// `request` on `input` through the worker thread, written as the editor exports.
+fn worker_rig(input: &Path, out: &Path, request: RigRequest) {
+    let mut rig = rig_io::load(input).expect("loads").rig;
+    let mut worker = Worker::spawn();
+    worker.submit(7, Arc::new(rig.clone()), request.clone()).expect("queued");
+    let output = match worker.wait(|_, _| {}) {
+        Some(WorkerEvent::Done { result: Ok(done), .. }) => done.output,
+        other => panic!("the worker did not finish: {other:?}"),
+    };
+    rig_pipeline::apply(&mut rig, output);
+    rig_io::save(&rig, out, &rig_io::ExportOptions { limit: Some(request.limit) }).expect("writes");
+}
+
+#[cfg(feature = "editor")]
+#[test]
+fn the_command_line_and_the_editors_worker_write_the_same_rig() {
+    use rig_app::ui::generate::GenerateSettings;
+    let dir = temp_dir("same");
+    let settings = GenerateSettings::default();
+    for (name, sample, args, generate) in [
+        ("generate", "khronos_fox/Fox.glb", &[][..], true),
+        ("reskin", "kenney_mini_character/player.glb", &["--use-skeleton", "--deform", "all"][..], false),
+    ] {
+        let input = common::samples().join(sample);
+        let (cli, worker) = (dir.join(format!("{name}-cli.glb")), dir.join(format!("{name}-worker.glb")));
+        cli_rig(&input, &cli, args);
+        worker_rig(&input, &worker, settings.request(generate));
+        let (a, b) = (std::fs::read(&cli).expect("cli output"), std::fs::read(&worker).expect("worker output"));
+        assert!(a == b, "{name}: the command line wrote {} bytes, the worker {} bytes, not the same", a.len(), b.len());
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn the_command_line_and_the_worker_write_the_same_rig_for_the_same_request() {
+    use rig_core::autoskin::AutoSkinOptions;
+    use rig_core::InfluenceLimit;
+    use rig_pipeline::SkeletonSource;
+    let dir = temp_dir("request");
+    let input = common::samples().join("khronos_fox/Fox.glb");
+    let (cli, worker) = (dir.join("cli.glb"), dir.join("worker.glb"));
+    cli_rig(&input, &cli, &["--skin", "falloff", "--max-influences", "3", "--min-weight", "0.05"]);
+    let skin = AutoSkinOptions { limit: InfluenceLimit::new(3, 0.05).expect("valid"), ..AutoSkinOptions::falloff() };
+    worker_rig(&input, &worker, RigRequest::geometric(SkeletonSource::Generate(Default::default()), skin));
+    assert!(std::fs::read(&cli).expect("cli output") == std::fs::read(&worker).expect("worker output"), "different files");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_request_with_a_tighter_limit_writes_fewer_influences() {
+    let dir = temp_dir("limit");
+    let input = common::samples().join("khronos_fox/Fox.glb");
+    let out = dir.join("two.glb");
+    cli_rig(&input, &out, &["--max-influences", "2", "--min-weight", "0.2"]);
+    let rig = rig_io::load(&out).expect("reads").rig;
+    assert!(rig.weights.max_influences() <= 2);
+    for (_, w) in rig.weights.iter().filter(|(j, _)| j.len() > 1) {
+        let total: f32 = w.iter().sum();
+        assert!(w.iter().all(|&x| x >= 0.2 * total - 1e-6), "an influence under 20 % survived: {w:?}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
