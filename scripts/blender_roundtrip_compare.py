@@ -16,7 +16,9 @@ input:
     are compared by index when counts match and the rest positions agree index by index, else
     each vertex is matched (both ways) to the other side's vertices at the nearest rest position;
   - bounding-box height (Y) of input and output, so a scale error (x100) stands out;
-  - artist influences (bone, weight > 0) of input vertices missing from the matched output vertex.
+  - artist influences (bone, weight > 0) of input vertices missing from the matched output vertex
+    (counted only over input vertices whose rest match is within tolerance; the others are listed
+    as "without a rest match").
 PASS needs both deviations <= 1e-4, the same bones and parents, and no dropped influence.
 One line per (FILE, format); --json writes all results; exit 1 if any FAIL. A FILE that Blender
 itself cannot import is a SKIP. --self-test skips rigsmith and compares each FILE with itself
@@ -133,18 +135,20 @@ def compare(src, out, fmt, ref, work):
         raise RuntimeError("Blender finds no mesh vertex in our output")
     if len(o_rest) == len(i_rest) and np.linalg.norm(o_rest - i_rest, axis=1).max() <= TOL * diag:
         res["matching"] = "index"
-        idx = np.arange(len(i_rest))
+        idx, near = np.arange(len(i_rest)), np.ones(len(i_rest), bool)
         rest_dev = np.linalg.norm(o_rest - i_rest, axis=1).max()
         pose_dev = np.linalg.norm(o_pose - i_pose, axis=1).max()
     else:  # both ways, so that geometry missing on either side counts
         res["matching"] = "nearest"
         eps = max(1e-6 * diag, 1e-7)
         idx, r1, p1 = match(i_rest, i_pose, o_rest, o_pose, eps)
+        near = r1 <= TOL * diag  # weights are compared only where the rest positions match
         _, r2, p2 = match(o_rest, o_pose, i_rest, i_pose, eps)
         rest_dev, pose_dev = max(r1.max(), r2.max()), max(p1.max(), p2.max())
-    dropped = sum(1 for k, j in enumerate(idx) for b, x in i_w[k].items() if x > 0 and o_w[j].get(b, 0) <= 0)
+    dropped = sum(1 for k, j in enumerate(idx) if near[k] for b, x in i_w[k].items() if x > 0 and o_w[j].get(b, 0) <= 0)
     res.update(rest_dev=float(rest_dev / diag), posed_dev=float(pose_dev / diag), diag=diag,
                dropped_influences=dropped, influences_in=sum(len(x) for x in i_w),
+               unmatched_vertices=int((~near).sum()),
                height_in=float(np.ptp(i_rest[:, 1])), height_out=float(np.ptp(o_rest[:, 1])),
                bbox_in=np.ptp(i_rest, 0).tolist(), bbox_out=np.ptp(o_rest, 0).tolist())
     why = [k for k, bad in [("rest", res["rest_dev"] > TOL), ("posed", res["posed_dev"] > TOL),
@@ -185,7 +189,8 @@ def line(res):
         s += f" reparented {short(res['reparented'])}"
     if res["posed_joints_missing"]:
         s += f" posed joints missing {short(res['posed_joints_missing'])}"
-    return s + f"  dropped influences {res['dropped_influences']}/{res['influences_in']}"
+    s += f"  dropped influences {res['dropped_influences']}/{res['influences_in']}"
+    return s + (f" ({res['unmatched_vertices']} input vertices without a rest match)" if res["unmatched_vertices"] else "")
 
 
 def main():

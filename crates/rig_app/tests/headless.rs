@@ -131,7 +131,8 @@ fn generate_edit_undo_redo_reskin_export_reload() {
     doc_mut(&mut app).edit_skeleton("Move joint", false, |rig| rig_core::edit::move_joint(rig, j, target));
     app.update();
     let moved = doc(&app).rig.as_ref().unwrap().clone();
-    assert_eq!(bind_position(&moved.skeleton, j), target);
+    let landed = bind_position(&moved.skeleton, j);
+    assert!((0..3).all(|k| (landed[k] - target[k]).abs() <= 1e-5 * size), "the joint lands where it was moved: {landed:?} vs {target:?}");
     assert!(doc(&app).needs_reskin);
 
     doc_mut(&mut app).undo();

@@ -86,6 +86,40 @@ impl Rig {
         out
     }
 
+    /// Re-expresses the skinned parts in another space: their vertices (and normals and morph
+    /// deltas) move by `new_from_mesh`, every inverse bind matrix takes its inverse, so posed
+    /// results do not change. Static parts stay where they are. A singular matrix is refused
+    /// (returns false, nothing changed).
+    pub fn change_mesh_space(&mut self, new_from_mesh: &Mat4) -> bool {
+        let Some(mesh_from_new) = new_from_mesh.try_inverse() else { return false };
+        let linear = new_from_mesh.fixed_view::<3, 3>(0, 0).into_owned();
+        let normal = linear.try_inverse().map_or(linear, |i| i.transpose());
+        let point = |p: &mut [f32; 3]| *p = new_from_mesh.transform_point(&nalgebra::Point3::from(*p)).coords.into();
+        let vector = |m: &nalgebra::Matrix3<f32>, v: &mut [f32; 3]| *v = (m * nalgebra::Vector3::from(*v)).into();
+        let has_normals = self.mesh.normals.len() == self.mesh.positions.len();
+        for part in self.mesh.parts.iter_mut().filter(|p| p.skinned) {
+            let range = part.vertices.start as usize..part.vertices.end as usize;
+            self.mesh.positions[range.clone()].iter_mut().for_each(point);
+            if has_normals {
+                for n in &mut self.mesh.normals[range] {
+                    vector(&normal, n);
+                    let len = nalgebra::Vector3::from(*n).norm();
+                    if len > 0.0 {
+                        n.iter_mut().for_each(|x| *x /= len);
+                    }
+                }
+            }
+            for t in &mut part.morph_targets {
+                t.position_deltas.iter_mut().for_each(|d| vector(&linear, d));
+                t.normal_deltas.iter_mut().for_each(|d| vector(&normal, d));
+            }
+        }
+        for joint in &mut self.skeleton.joints {
+            joint.joint_from_mesh *= mesh_from_new;
+        }
+        true
+    }
+
     /// Vertices that belong to skinned parts but have no influence.
     pub fn unweighted_skinned_vertices(&self) -> usize {
         self.mesh

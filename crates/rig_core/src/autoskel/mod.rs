@@ -9,10 +9,11 @@
 mod bands;
 pub mod biped;
 mod loops;
+mod orient;
 pub mod quadruped;
 mod slices;
 
-use nalgebra::Vector3;
+use nalgebra::{UnitQuaternion, Vector3};
 
 use crate::autoskin::geodesic::{SolidGraph, UNREACHED};
 use crate::autoskin::voxel::VoxelGrid;
@@ -268,14 +269,17 @@ fn chain_names(tree: &JointTree) -> Vec<String> {
 /// A bound skeleton from joint positions, parents and names.
 fn build(tree: &JointTree, names: &[String]) -> Skeleton {
     let n = tree.positions.len();
+    let model = orient::orientations(tree);
     let mut skeleton = Skeleton {
         joints: (0..n)
             .map(|i| {
-                let origin = tree.parents[i].map_or(Vector3::zeros(), |p| tree.positions[p]);
+                let (origin, frame) =
+                    tree.parents[i].map_or((Vector3::zeros(), UnitQuaternion::identity()), |p| (tree.positions[p], model[p]));
+                let rotation = frame.inverse() * model[i];
                 Joint {
                     name: names[i].clone(),
                     parent: tree.parents[i],
-                    rest_local: Trs { translation: tree.positions[i] - origin, ..Trs::IDENTITY },
+                    rest_local: Trs { translation: frame.inverse() * (tree.positions[i] - origin), rotation, ..Trs::IDENTITY },
                     joint_from_mesh: Mat4::identity(),
                     deform: true,
                     in_skin: true,
