@@ -53,8 +53,11 @@ fn parse(spec: &str) -> anyhow::Result<(String, [f32; 3])> {
 pub fn run(a: Args) -> anyhow::Result<()> {
     let rig = rig_io::load(&a.file).with_context(|| format!("{}", a.file.display()))?.rig;
     let s = &rig.skeleton;
+    // Everything in the scene's frame, where the file's own nodes put the character (a mesh
+    // bound under a turned node, CesiumMan's Z_UP, stands upright), as other programs show it.
+    let world_from_mesh = rig.display_from_mesh();
     let mut model_from_joint = match a.from {
-        Start::Bind => s.model_from_joints_bind(),
+        Start::Bind => s.model_from_joints_bind().iter().map(|m| world_from_mesh * m).collect(),
         Start::Rest => s.model_from_joints_rest(),
     };
     // Where the vertices are before the rotations: the stored mesh for the bind pose, the
@@ -64,7 +67,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         skin_positions(&rig.mesh.positions, &rig.weights, &skinning)
     };
     let start = match a.from {
-        Start::Bind => rig.mesh.positions.clone(),
+        Start::Bind => {
+            rig.mesh.positions.iter().map(|p| world_from_mesh.transform_point(&(*p).into()).coords.into()).collect::<Vec<[f32; 3]>>()
+        }
         Start::Rest => skin(&model_from_joint),
     };
     for spec in &a.pose_world {

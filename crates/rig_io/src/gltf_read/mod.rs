@@ -75,6 +75,9 @@ fn build_rig(c: &Container, name: &str, warnings: &mut Vec<String>) -> Result<Ri
     let targets = animation::Targets { node_joint: &setup.node_joint, node_group: &node_group };
     let clips = animation::read_all(&acc, &targets, warnings)?;
     let mut rig = Rig { name: name.to_string(), mesh, skeleton: setup.skeleton.clone(), weights, clips, materials };
+    if let Some(mesh_from_armature) = written_mesh_space(&c.raw) {
+        rig.change_mesh_space(&mesh_from_armature);
+    }
     if let Some(scale) = rig.adopt_skeleton_scale() {
         warnings.push(format!(
             "the skin binds the mesh at 1/{scale:.4} of its skeleton's scale (its inverse bind matrices leave out a scale of the \
@@ -87,6 +90,16 @@ fn build_rig(c: &Container, name: &str, warnings: &mut Vec<String>) -> Result<Ri
         warnings.push(format!("{unweighted} skinned vertices have no weight and will not follow the skeleton"));
     }
     Ok(rig)
+}
+
+/// The map back to the rig's own mesh space that Rigsmith's writer records on a skin it wrote
+/// in its armature's space (`extras.rigsmith.mesh_from_armature`).
+fn written_mesh_space(raw: &Value) -> Option<Mat4> {
+    let m = raw.get("skins")?.get(0)?.get("extras")?.get("rigsmith")?.get(crate::gltf_write::MESH_FROM_ARMATURE)?.as_array()?;
+    let values: Vec<f32> = m.iter().map(|v| v.as_f64().map(|x| x as f32)).collect::<Option<_>>()?;
+    (values.len() == 16 && values.iter().all(|v| v.is_finite()))
+        .then(|| Mat4::from_column_slice(&values))
+        .filter(|m| m.try_inverse().is_some())
 }
 
 fn check_degenerate(mesh: &Mesh, warnings: &mut Vec<String>) -> Result<(), IoError> {

@@ -18,6 +18,10 @@ use crate::atomic::write_atomic;
 use crate::error::IoError;
 use buffer::BinWriter;
 
+/// The skin extra (`extras.rigsmith`) that maps the written skinned vertices back to the rig's
+/// own mesh space (column-major 4x4), for Rigsmith's reader; other readers need not know it.
+pub(crate) const MESH_FROM_ARMATURE: &str = "mesh_from_armature";
+
 /// Choices the exporter leaves to the user.
 #[derive(Debug, Clone, Default)]
 pub struct ExportOptions {

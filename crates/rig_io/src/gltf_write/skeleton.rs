@@ -4,6 +4,7 @@ use rig_core::{Mat4, Rig};
 use serde_json::{json, Value};
 
 use super::buffer::BinWriter;
+use super::MESH_FROM_ARMATURE;
 
 /// What the rest of the exporter needs to know about the written skeleton.
 pub struct SkeletonOut {
@@ -13,8 +14,9 @@ pub struct SkeletonOut {
     /// Each joint's index in the skin's joint list (`None` for transform nodes above the bones).
     pub skin_index: Vec<Option<u16>>,
     /// The scale skinned vertices are written at when the armature's differs from the rig's
-    /// mesh space (see `armature_from_mesh`); the inverse bind matrices take its inverse, so
-    /// posed results are unchanged. `None`: written as stored.
+    /// mesh space (see `ArmatureSpace`); the inverse bind matrices take its inverse, so
+    /// posed results are unchanged, and the skin's `extras.rigsmith.mesh_from_armature` lets
+    /// Rigsmith's reader restore the rig's own space. `None`: written as stored.
     pub armature_from_mesh: Option<Mat4>,
 }
 
@@ -61,29 +63,52 @@ pub fn write(rig: &Rig, w: &mut BinWriter, nodes: &mut Vec<Value>) -> SkeletonOu
         vec![nodes.len() - 1]
     };
     let skeleton_root = lowest_common_node(rig, &joint_nodes).unwrap_or(scene_roots[0]);
-    let armature_from_mesh = armature_from_mesh(rig, &transform);
+    let space = armature_space(rig, &transform);
+    let armature_from_mesh = space.scale;
     let mesh_from_armature = armature_from_mesh.and_then(|m| m.try_inverse()).unwrap_or_else(Mat4::identity);
     let ibms: Vec<[f32; 16]> = joint_nodes.iter().map(|&j| column_major(&(s.joints[j].joint_from_mesh * mesh_from_armature))).collect();
     let ibm = w.mat4(&ibms);
-    let skin =
-        json!({ "name": format!("{}_skin", rig.name), "joints": joint_nodes, "inverseBindMatrices": ibm, "skeleton": skeleton_root });
+    let mut skin = json!({ "name": format!("{}_skin", rig.name), "joints": joint_nodes, "inverseBindMatrices": ibm });
+    if !space.turned {
+        skin["skeleton"] = json!(skeleton_root);
+    }
+    if armature_from_mesh.is_some() {
+        skin["extras"]["rigsmith"][MESH_FROM_ARMATURE] = json!(column_major(&mesh_from_armature));
+    }
     SkeletonOut { scene_roots, skin: Some(skin), skin_index, armature_from_mesh }
 }
 
-/// The uniform scale from the rig's mesh space to the space of the transform node the bones
-/// hang from (the scene above a root bone), when it is not 1: measured on the top bone,
-/// `armature_from_model * rest model_from_joint * joint_from_mesh`. Blender reads inverse bind
-/// matrices as rigid maps from that node's space (it drops their scale), so a mesh stored at
-/// another scale (a rig whose armature node scales by 100, stored at the skeleton's scale on
-/// import) is written back at the armature's.
-fn armature_from_mesh(rig: &Rig, transform: &[bool]) -> Option<Mat4> {
+/// How the skin's space relates to the transform node the bones hang from (the scene above a
+/// root bone), measured on the top bone: `armature_from_model * rest model_from_joint *
+/// joint_from_mesh`. Blender reads inverse bind matrices as rigid maps from that node's space
+/// when the skin names a skeleton root, dropping their scale; without one, it places the root
+/// bone by its node transform and uses the inverse bind matrices only relative to each other.
+struct ArmatureSpace {
+    /// The uniform scale the skinned vertices are written at, when not 1 (a mesh stored at the
+    /// skeleton's scale on import, under an armature node that scales by 100).
+    scale: Option<Mat4>,
+    /// The skin's space is turned against the armature's (a skin bound in world space under a
+    /// turned armature node): the skin names no skeleton root, so Blender places the root
+    /// bone by its node.
+    turned: bool,
+}
+
+fn armature_space(rig: &Rig, transform: &[bool]) -> ArmatureSpace {
+    let none = ArmatureSpace { scale: None, turned: false };
     let s = &rig.skeleton;
-    let top = (0..s.len()).find(|&j| !transform[j] && s.joints[j].parent.is_none_or(|p| transform[p]))?;
+    let Some(top) = (0..s.len()).find(|&j| !transform[j] && s.joints[j].parent.is_none_or(|p| transform[p])) else { return none };
     let rest = s.model_from_joints_rest();
     let model_from_armature = s.joints[top].parent.map_or_else(Mat4::identity, |p| rest[p]);
-    let m = model_from_armature.try_inverse()? * rest[top] * s.joints[top].joint_from_mesh;
-    let scale = m.fixed_view::<3, 3>(0, 0).determinant().abs().cbrt();
-    (scale.is_finite() && scale > 1e-12 && (scale - 1.0).abs() > 1e-4).then(|| Mat4::new_scaling(scale))
+    let Some(armature_from_model) = model_from_armature.try_inverse() else { return none };
+    let m = armature_from_model * rest[top] * s.joints[top].joint_from_mesh;
+    let linear = m.fixed_view::<3, 3>(0, 0).into_owned();
+    let scale = linear.determinant().abs().cbrt();
+    if !(scale.is_finite() && scale > 1e-12) {
+        return none;
+    }
+    let turned = (linear / scale - nalgebra::Matrix3::identity()).abs().max() > 1e-3;
+    let scale = ((scale - 1.0).abs() > 1e-4).then(|| Mat4::new_scaling(scale));
+    ArmatureSpace { scale, turned }
 }
 
 /// The deepest joint that is `joints`' common ancestor (or one of them); `None` when they
