@@ -1,5 +1,5 @@
 //! The rig health panel: problems found by `rig_core::health`, each a button that selects the
-//! joint or highlights the vertices concerned.
+//! joint or highlights the vertices concerned, with what to do about it on hover.
 
 use bevy_egui::egui;
 
@@ -49,10 +49,10 @@ pub fn show(ui: &mut egui::Ui, doc: &mut Document, cache: &mut HealthCache, limi
     // vertex numbers may not mean the same in the rig as it is now.
     let current = cache.revision == Some(doc.revision);
     let mut clicked = None;
-    for (i, (_, text)) in cache.findings.iter().enumerate() {
+    for (i, (finding, text)) in cache.findings.iter().enumerate() {
         if !current {
             ui.weak(text);
-        } else if ui.link(text).clicked() {
+        } else if ui.link(text).on_hover_text(finding.advice()).clicked() {
             clicked = Some(i);
         }
     }
