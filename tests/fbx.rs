@@ -22,7 +22,23 @@ fn fbx_round_trip(path: &Path) -> Result<(), String> {
     // FBX holds the skinned mesh in model space (where the rest pose places it).
     let expected = rig_io::fbx::in_model_space(&first.rig);
     common::compare_rig_within(&expected, &second.rig, 1e-4)?;
+    same_shown_mesh(&first.rig, &second.rig)?;
     same_part_materials(&first.rig, &second.rig)
+}
+
+/// The mesh at bind is shown where the source file's scene put it (within 1e-4 of the
+/// diagonal): the FBX reader places the geometry by its model.
+fn same_shown_mesh(a: &rig_core::Rig, b: &rig_core::Rig) -> Result<(), String> {
+    let shown = |r: &rig_core::Rig| -> Vec<nalgebra::Point3<f32>> {
+        let m = r.display_from_mesh();
+        r.mesh.positions.iter().map(|p| m.transform_point(&(*p).into())).collect()
+    };
+    let (pa, pb) = (shown(a), shown(b));
+    let diag = a.mesh.bounds().map_or(1.0, |b| b.diagonal()).max(1e-6);
+    match pa.iter().zip(&pb).enumerate().find(|(_, (p, q))| (*p - *q).norm() > 1e-4 * diag) {
+        Some((v, (p, q))) => Err(format!("vertex {v} shown at {q} after FBX, {p} before")),
+        None => Ok(()),
+    }
 }
 
 /// FBX keeps each part's base colour and base-colour image (not glTF's other material data).

@@ -18,13 +18,18 @@ pub struct Rig {
     pub weights: SkinWeights,
     pub clips: Vec<Clip>,
     pub materials: MaterialLibrary,
+    /// Where the source file's scene puts the stored mesh, when the file says so: FBX places
+    /// the geometry by its model, so the reader stores it in scene space (identity). glTF
+    /// leaves a skinned mesh's placement to the viewer (`None`: [`Rig::display_from_mesh`]
+    /// infers it from the skin).
+    pub scene_from_mesh: Option<Mat4>,
 }
 
 impl Rig {
     /// A rig for a bare mesh: no joints, no weights.
     pub fn unrigged(name: impl Into<String>, mesh: Mesh, materials: MaterialLibrary) -> Rig {
         let weights = SkinWeights::empty(mesh.vertex_count());
-        Rig { name: name.into(), mesh, skeleton: Skeleton::default(), weights, clips: Vec::new(), materials }
+        Rig { name: name.into(), mesh, skeleton: Skeleton::default(), weights, clips: Vec::new(), materials, scene_from_mesh: None }
     }
 
     /// Checks that every index points somewhere and every number is finite.
@@ -70,6 +75,9 @@ impl Rig {
         let mesh_from_scaled = Mat4::new_scaling(1.0 / scale);
         for joint in &mut self.skeleton.joints {
             joint.joint_from_mesh *= mesh_from_scaled;
+        }
+        if let Some(scene_from_mesh) = &mut self.scene_from_mesh {
+            *scene_from_mesh *= mesh_from_scaled;
         }
         Some(scale)
     }
@@ -117,6 +125,9 @@ impl Rig {
         for joint in &mut self.skeleton.joints {
             joint.joint_from_mesh *= mesh_from_new;
         }
+        if let Some(scene_from_mesh) = &mut self.scene_from_mesh {
+            *scene_from_mesh *= mesh_from_new;
+        }
         true
     }
 
@@ -131,7 +142,8 @@ impl Rig {
             .count()
     }
 
-    /// Where the file's own scene puts the mesh: glTF skins ignore the mesh node, so the stored
+    /// Where the file's own scene puts the mesh: [`Rig::scene_from_mesh`] when the file says
+    /// so. glTF skins ignore the mesh node, so the stored
     /// vertices sit in the skeleton's bind space, which a parent node may turn (CesiumMan's Z_UP).
     /// When every deforming joint's rest skinning matrix (`rest model_from_joint * joint_from_mesh`)
     /// is the same rigid transform, that transform shows the character the way other viewers do.
@@ -139,6 +151,9 @@ impl Rig {
     /// quarter turn most joints share is used (Blender's Z-up exports turn the armature upright);
     /// with no such majority the root joint's quarter turn, else the mesh as stored.
     pub fn display_from_mesh(&self) -> Mat4 {
+        if let Some(m) = self.scene_from_mesh {
+            return m;
+        }
         let s = &self.skeleton;
         let rest = s.model_from_joints_rest();
         let skins: Vec<Mat4> = rest.iter().zip(&s.joints).filter(|(_, j)| j.deform).map(|(m, j)| m * j.joint_from_mesh).collect();
@@ -168,10 +183,11 @@ impl Rig {
 }
 
 /// The rotation by quarter turns that more than half of `skins` are within 30 degrees of, with
-/// their median uniform scale and median translation; `None` when there is no such majority.
+/// their median uniform scale and median translation (over those exactly at the turn, when
+/// there are any); `None` when there is no such majority.
 /// Matrices with a clearly non-uniform scale or shear take no part.
 fn shared_quarter_turn(skins: &[Mat4]) -> Option<Mat4> {
-    type Votes = Vec<(nalgebra::Matrix3<f32>, Vec<(f32, nalgebra::Vector3<f32>)>)>;
+    type Votes = Vec<(nalgebra::Matrix3<f32>, Vec<(f32, nalgebra::Vector3<f32>, bool)>)>;
     let mut votes: Votes = Vec::new();
     for m in skins {
         let m3 = m.fixed_view::<3, 3>(0, 0).into_owned();
@@ -180,7 +196,10 @@ fn shared_quarter_turn(skins: &[Mat4]) -> Option<Mat4> {
             continue;
         }
         let Some(turn) = snap_to_quarter_turns(&(m3 / scale)) else { continue };
-        let entry = (scale, nalgebra::Vector3::new(m[(0, 3)], m[(1, 3)], m[(2, 3)]));
+        // A joint that rests exactly in its bind orientation (to 0.06 degrees) usually rests
+        // where it was bound: its translation is the armature's.
+        let exact = ((turn.transpose() * (m3 / scale)).trace() - 3.0).abs() < 1e-6;
+        let entry = (scale, nalgebra::Vector3::new(m[(0, 3)], m[(1, 3)], m[(2, 3)]), exact);
         match votes.iter_mut().find(|(t, _)| *t == turn) {
             Some((_, members)) => members.push(entry),
             None => votes.push((turn, vec![entry])),
@@ -194,6 +213,9 @@ fn shared_quarter_turn(skins: &[Mat4]) -> Option<Mat4> {
         v.sort_by(f32::total_cmp);
         v[v.len() / 2]
     };
+    // Joints posed away from their bind would move the median by noise (4.8 mm on the
+    // Quaternius characters): the exact ones decide when there are any.
+    let members = if members.iter().any(|e| e.2) { members.into_iter().filter(|e| e.2).collect() } else { members };
     let scale = median(members.iter().map(|e| e.0).collect());
     let t = nalgebra::Vector3::from_fn(|i, _| median(members.iter().map(|e| e.1[i]).collect()));
     let mut out = (turn * scale).to_homogeneous();
@@ -249,9 +271,19 @@ mod tests {
             acc *= Mat4::new_translation(&j.rest_local.translation);
             j.joint_from_mesh = acc.try_inverse().expect("translation");
         }
-        let rig = Rig { skeleton, ..Default::default() };
+        let mut rig = Rig { skeleton, ..Default::default() };
         let up = rig.up_direction();
         assert!((up[2] - 1.0).abs() < 1e-5, "mesh-space +Z shows as up, got {up:?}");
+        // The root rests where it was bound: the mesh is placed by its turn alone, not moved by
+        // the bent joints' translations.
+        let shown = rig.display_from_mesh();
+        assert!((shown - upright.to_homogeneous()).abs().max() < 1e-5, "{shown}");
+        // A file that places its mesh (FBX) is shown as it says, also after a change of space.
+        rig.scene_from_mesh = Some(Mat4::identity());
+        assert_eq!(rig.display_from_mesh(), Mat4::identity());
+        let doubled = Mat4::new_scaling(2.0);
+        assert!(rig.change_mesh_space(&doubled));
+        assert!((rig.display_from_mesh() - Mat4::new_scaling(0.5)).abs().max() < 1e-6);
     }
 
     /// An armature node scaling by 100 above a two-joint chain whose inverse bind matrices

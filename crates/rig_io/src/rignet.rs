@@ -25,7 +25,7 @@ pub fn load(path: &Path) -> Result<Imported, IoError> {
     let (skeleton, order) = info.skeleton(path)?;
     let weights = info.weights(&order, mesh.vertex_count(), path, &mut warnings)?;
     let name = obj.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let rig = Rig { name, mesh, skeleton, weights, clips: vec![], materials: MaterialLibrary::default() };
+    let rig = Rig { name, mesh, skeleton, weights, clips: vec![], materials: MaterialLibrary::default(), scene_from_mesh: None };
     rig.validate()?;
     Ok(Imported { rig, warnings })
 }

@@ -30,7 +30,8 @@ pub fn from_bytes(bytes: &[u8], name: &str) -> Result<Imported, IoError> {
     let (mesh, weights, materials) = read_mesh::meshes(&doc, &scene, &skeleton, &mut warnings)?;
     let clips = read_anim::clips(&doc, &scene, &skeleton, &mut warnings);
     let skeleton = skeleton.skeleton;
-    let rig = Rig { name: name.to_string(), mesh, skeleton, weights, clips, materials };
+    // The geometry is read as its model places it: the stored mesh is in scene space.
+    let rig = Rig { name: name.to_string(), mesh, skeleton, weights, clips, materials, scene_from_mesh: Some(rig_core::Mat4::identity()) };
     rig.validate()?;
     Ok(Imported { rig, warnings })
 }

@@ -74,7 +74,7 @@ fn build_rig(c: &Container, name: &str, warnings: &mut Vec<String>) -> Result<Ri
     clamp_material_indices(&mut mesh, materials.materials.len(), warnings);
     let targets = animation::Targets { node_joint: &setup.node_joint, node_group: &node_group };
     let clips = animation::read_all(&acc, &targets, warnings)?;
-    let mut rig = Rig { name: name.to_string(), mesh, skeleton: setup.skeleton.clone(), weights, clips, materials };
+    let mut rig = Rig { name: name.to_string(), mesh, skeleton: setup.skeleton.clone(), weights, clips, materials, scene_from_mesh: None };
     if let Some(mesh_from_armature) = written_mesh_space(&c.raw) {
         rig.change_mesh_space(&mesh_from_armature);
     }
