@@ -221,7 +221,7 @@ def main():
             try:
                 out = path if a.self_test else f"{stem}.{fmt}"
                 if not a.self_test:
-                    run([RIGSMITH, "convert", path, out])
+                    run([RIGSMITH, "convert", path, out, "--force"])
                 res = compare(path, out, fmt, ref, work)
             except Exception as e:  # report and go on
                 res = {"file": path, "format": fmt, "status": "FAIL", "reason": str(e)}

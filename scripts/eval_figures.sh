@@ -47,7 +47,9 @@ fi
 FOX="$ASSETS/quaternius_animal_fox/Fox.glb"
 mkdir -p "$OUT/speed/fox"
 "$R" bench make --input "$FOX" --vertices 50000 --out "$OUT/speed/fox/Fox.glb" >/dev/null
-"$R" bench skin --input "$OUT/speed/fox/Fox.glb" --vertices 0 | awk '/^\(target/ {s=$4} /re-skin after/ {r=$(NF-10)} END {printf "skin speed: %s s whole skin, %s s re-skin after moving one joint\n", s, r}'
+"$R" bench skin --input "$OUT/speed/fox/Fox.glb" --vertices 0 | awk '/^\(target/ {for (i = 1; i < NF; i++) if ($i == "skin:") s = $(i+1)}
+  /re-skin after/ {for (i = 1; i < NF; i++) if ($i ~ /^[0-9.]+$/ && $(i+1) ~ /^s/) {r = $i; break}}
+  END {printf "skin speed: %s s whole skin, %s s re-skin after moving one joint\n", s, r}'
 if [ -n "${VALIDATORS_PY:-}" ] && [ -x "${VALIDATORS_PY}" ]; then
   RIGSMITH="$R" "$VALIDATORS_PY" scripts/blender_autoweights.py --input "$OUT/speed" --output "$OUT/speed_blender" 2>&1 | grep -iE "seconds| s\b" | tail -1 | sed 's/^/skin speed (Blender): /'
 fi

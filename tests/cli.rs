@@ -221,3 +221,56 @@ fn learned_skin_keeps_more_influences_at_a_lower_presence_threshold() {
     assert!(String::from_utf8_lossy(&r.stderr).contains("--min-presence"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A file whose animation moves a node that is not a joint (an empty beside the rig): Rigsmith
+/// cannot keep that channel, so writing the rig is refused until --force, which says what is
+/// left out.
+#[test]
+fn writing_what_would_drop_an_animation_channel_needs_force() {
+    let dir = std::env::temp_dir().join(format!("rigsmith-losses-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let base = std::fs::read_to_string(common::repo().join("tests/bad_input/valid_base.gltf")).expect("base file");
+    let mut doc: serde_json::Value = serde_json::from_str(&base).expect("json");
+    // An empty node in the scene, and key times 0 and 1 and two translations for it.
+    let marker = doc["nodes"].as_array().map_or(0, Vec::len);
+    doc["nodes"].as_array_mut().expect("nodes").push(serde_json::json!({"name": "marker"}));
+    doc["scenes"][0]["nodes"].as_array_mut().expect("scene").push(serde_json::json!(marker));
+    let floats = [0.0f32, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0];
+    std::fs::write(dir.join("anim.bin"), floats.iter().flat_map(|f| f.to_le_bytes()).collect::<Vec<u8>>()).expect("bin");
+    let accessors = doc["accessors"].as_array().map_or(0, Vec::len);
+    let views = doc["bufferViews"].as_array().map_or(0, Vec::len);
+    doc["buffers"].as_array_mut().expect("buffers").push(serde_json::json!({"byteLength": 32, "uri": "anim.bin"}));
+    let buffer = doc["buffers"].as_array().map_or(0, Vec::len) - 1;
+    doc["bufferViews"].as_array_mut().expect("views").extend([
+        serde_json::json!({"buffer": buffer, "byteOffset": 0, "byteLength": 8}),
+        serde_json::json!({"buffer": buffer, "byteOffset": 8, "byteLength": 24}),
+    ]);
+    doc["accessors"].as_array_mut().expect("accessors").extend([
+        serde_json::json!({"bufferView": views, "componentType": 5126, "count": 2, "type": "SCALAR", "min": [0.0], "max": [1.0]}),
+        serde_json::json!({"bufferView": views + 1, "componentType": 5126, "count": 2, "type": "VEC3"}),
+    ]);
+    doc["animations"] = serde_json::json!([{
+        "name": "slide",
+        "samplers": [{"input": accessors, "output": accessors + 1}],
+        "channels": [{"sampler": 0, "target": {"node": marker, "path": "translation"}}]
+    }]);
+    let input = dir.join("anim.gltf");
+    std::fs::write(&input, serde_json::to_string(&doc).expect("json")).expect("gltf");
+    let (input, out) = (input.to_str().expect("utf8"), dir.join("out.glb"));
+    let out_s = out.to_str().expect("utf8");
+
+    let refused = rigsmith(&["convert", input, out_s]);
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{err}");
+    assert!(err.contains("neither joints nor meshes") && err.contains("--force"), "{err}");
+    assert!(!out.exists(), "nothing is written when refused");
+    let rigged = rigsmith(&["rig", "--input", input, "--output", out_s, "--use-skeleton"]);
+    assert_eq!(rigged.status.code(), Some(1), "{}", String::from_utf8_lossy(&rigged.stderr));
+    assert!(!out.exists(), "nothing is written when refused");
+
+    let forced = rigsmith(&["convert", input, out_s, "--force"]);
+    let err = String::from_utf8_lossy(&forced.stderr);
+    assert!(forced.status.success(), "{err}");
+    assert!(err.contains("leaves out") && err.contains("neither joints nor meshes"), "{err}");
+    assert!(rig_io::load(&out).is_ok());
+}

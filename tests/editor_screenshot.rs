@@ -150,6 +150,41 @@ fn the_rotate_gizmo_and_the_wireframe_view_are_drawn() {
 }
 
 #[test]
+fn without_a_desktop_file_dialog_the_in_window_browser_opens() {
+    let (before, after) = (temp("dialog_before.png"), temp("dialog_after.png"));
+    let steps = [
+        "sleep 3000".to_string(),
+        "wait 10".into(),
+        format!("screenshot {}", before.display()),
+        "dialog export".into(),
+        "wait 10".into(),
+        format!("screenshot {}", after.display()),
+        "quit".into(),
+    ];
+    let script: String = steps.iter().map(|s| format!(" --do '{s}'")).collect();
+    // No portal and no zenity here (CI); the variable makes it so on a desktop too.
+    let shell = format!(
+        "RIGSMITH_FILE_DIALOG=builtin RIGSMITH_RECOVERY_DIR={} {} edit {}{script}",
+        quote(&temp("rec4")),
+        quote(&rigsmith()),
+        quote(&fox())
+    );
+    let Some(mut cmd) = under_display(&shell) else { return };
+    let output = cmd.output().expect("start the editor");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "the editor exited with {}: {stderr}", output.status);
+    assert!(
+        stderr.contains("file dialogs: Rigsmith's file browser (RIGSMITH_FILE_DIALOG=builtin)"),
+        "which dialog is in use was not said: {stderr}"
+    );
+    // The browser covers the middle of the window.
+    let (a, b) = (viewport(&before), viewport(&after));
+    let changed = a.iter().zip(&b).filter(|(p, q)| (0..3).any(|k| (p[k] as i32 - q[k] as i32).abs() > 30)).count() as f64 / a.len() as f64;
+    eprintln!("{:.1}% of the viewport changed when the file browser opened ({})", changed * 100.0, after.display());
+    assert!(changed > 0.2, "no file browser over the viewport ({changed})");
+}
+
+#[test]
 fn after_sigkill_the_next_start_recovers_the_last_edit() {
     let recovery_dir = temp("rec2");
     let _ = std::fs::remove_dir_all(&recovery_dir);

@@ -23,7 +23,35 @@ fn fbx_round_trip(path: &Path) -> Result<(), String> {
     let expected = rig_io::fbx::in_model_space(&first.rig);
     common::compare_rig_within(&expected, &second.rig, 1e-4)?;
     same_shown_mesh(&first.rig, &second.rig)?;
-    same_part_materials(&first.rig, &second.rig)
+    same_part_materials(&first.rig, &second.rig)?;
+    same_object_names(&first.rig, &second.rig)
+}
+
+/// Each part comes back in an object named like its mesh (as the glTF export names it), unless
+/// a reader could not tell the mesh's parts apart by material slot (two parts sharing one, a
+/// part without one, parts of the mesh not consecutive): then the object is named like the part.
+fn same_object_names(a: &rig_core::Rig, b: &rig_core::Rig) -> Result<(), String> {
+    let group = |r: &rig_core::Rig, p: &rig_core::Part| r.mesh.groups.get(p.group).map_or(String::new(), |g| g.name.clone());
+    for (pa, pb) in a.mesh.parts.iter().zip(&b.mesh.parts) {
+        let (ga, gb) = (group(a, pa), group(b, pb));
+        let members: Vec<usize> =
+            (0..a.mesh.parts.len()).filter(|&q| a.mesh.parts[q].group == pa.group && a.mesh.parts[q].skinned == pa.skinned).collect();
+        let materials: Vec<Option<usize>> = members.iter().map(|&q| a.mesh.parts[q].material).collect();
+        let distinct = materials.iter().enumerate().all(|(i, m)| m.is_some() && !materials[..i].contains(m));
+        let consecutive = members.windows(2).all(|w| w[1] == w[0] + 1);
+        let one_object = !ga.is_empty() && (members.len() == 1 || (distinct && consecutive));
+        let split = a.mesh.parts.iter().any(|q| q.group == pa.group && q.skinned != pa.skinned);
+        let expected = match (one_object, split && !pa.skinned) {
+            (true, true) => format!("{ga}_static"),
+            (true, false) => ga.clone(),
+            (false, _) if pa.name.is_empty() => continue,
+            (false, _) => pa.name.clone(),
+        };
+        if gb != expected && gb != format!("{expected}_mesh") {
+            return Err(format!("part {:?} of mesh {ga:?} came back in object {gb:?}, expected {expected:?}", pa.name));
+        }
+    }
+    Ok(())
 }
 
 /// The mesh at bind is shown where the source file's scene put it (within 1e-4 of the

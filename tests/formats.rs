@@ -64,3 +64,24 @@ fn animated_fox_deforms_with_its_walk_clip() {
         .fold(0.0, f32::max);
     assert!(moved > 0.01 * diag && moved < diag, "moved {moved} of diag {diag}");
 }
+
+/// A second UV set (Kenney's character has TEXCOORD_1) is kept, written to GLB and FBX, and
+/// read back the same.
+#[test]
+fn a_second_uv_set_survives_glb_and_fbx() {
+    let rig = rig_io::load(&common::samples().join("kenney_mini_character/player.glb")).expect("sample").rig;
+    assert_eq!(rig.mesh.extra_uvs.len(), 1, "TEXCOORD_1 was not read");
+    assert_eq!(rig.mesh.extra_uvs[0].len(), rig.mesh.vertex_count());
+    let dir = std::env::temp_dir().join(format!("rigsmith-uvsets-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    for ext in ["glb", "fbx"] {
+        let out = dir.join(format!("player.{ext}"));
+        rig_io::save(&rig, &out, &rig_io::ExportOptions::default()).expect("export");
+        let back = rig_io::load(&out).expect("read back").rig;
+        assert_eq!(back.mesh.extra_uvs.len(), 1, "{ext}: the second UV set was not written");
+        let (a, b) = (&rig.mesh.extra_uvs[0], &back.mesh.extra_uvs[0]);
+        assert_eq!(a.len(), b.len(), "{ext}");
+        let worst = a.iter().zip(b).map(|(p, q)| (p[0] - q[0]).abs().max((p[1] - q[1]).abs())).fold(0.0f32, f32::max);
+        assert!(worst < 1e-5, "{ext}: UV set 1 differs by {worst}");
+    }
+}

@@ -7,20 +7,27 @@ use rig_core::InfluenceLimit;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The file to read (.glb, .gltf, .vrm, .obj, or a RigNet NAME_rig.txt).
+    /// The file to read (.glb, .gltf, .vrm, .fbx, .obj, or a RigNet NAME_rig.txt).
     input: PathBuf,
-    /// The file to write (.glb or .gltf; a .gltf gets a .bin beside it).
+    /// The file to write (.glb, .gltf or .fbx; a .gltf gets a .bin beside it).
     output: PathBuf,
     /// Keep at most this many influences per vertex (renormalised); default keeps all.
     #[arg(long)]
     max_influences: Option<usize>,
+    /// Write the output even when it cannot hold everything the input has (what is left out
+    /// is listed); without it such a conversion is refused.
+    #[arg(long)]
+    force: bool,
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
     let imported = rig_io::load(&a.input).with_context(|| format!("{}", a.input.display()))?;
-    for w in &imported.warnings {
+    for w in imported.warnings.iter().filter(|w| !w.starts_with(rig_io::NOT_KEPT)) {
         eprintln!("warning: {w}");
     }
+    let losses: Vec<String> =
+        imported.losses().into_iter().map(String::from).chain(rig_io::export_losses(&imported.rig, &a.output)).collect();
+    super::files::check_losses(&a.input, &a.output, &losses, a.force)?;
     let limit = a.max_influences.map(InfluenceLimit::max).transpose().map_err(|e| anyhow::anyhow!("--max-influences: {e}"))?;
     let options = rig_io::ExportOptions { limit };
     let warnings = rig_io::save(&imported.rig, &a.output, &options).with_context(|| format!("{}", a.output.display()))?;

@@ -179,6 +179,23 @@ pub struct Args {
     /// seeds seed, seed + 1, ... or the best beams in order).
     #[arg(long, default_value_t = 1)]
     candidates: usize,
+    /// Write the output even when it cannot hold everything the input has (what is left out
+    /// is listed); without it such a file is refused.
+    #[arg(long)]
+    force: bool,
+    /// With a generated skeleton: play the file's clips on it (joints paired by name: hips,
+    /// spine, neck, head, arms, legs; refused when the names do not pair hips, arms and legs).
+    #[arg(long)]
+    keep_clips: bool,
+}
+
+/// What happens to what the input holds beyond the mesh.
+#[derive(Clone, Copy)]
+struct Keep {
+    /// Write even when the output leaves something out.
+    force: bool,
+    /// Retarget the clips onto a generated skeleton.
+    clips: bool,
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
@@ -191,13 +208,17 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         bail!("--postprocess is not needed: every method ends with the weight clean-up (--max-influences and --min-weight set it)");
     }
     let request = request(&a)?;
+    if a.keep_clips && a.use_skeleton {
+        bail!("--keep-clips retargets clips onto a generated skeleton; with --use-skeleton the file's clips are kept as they are");
+    }
+    let keep = Keep { force: a.force, clips: a.keep_clips };
     let mut caches = Caches::default();
     if let Method::Learned(s) = &request.method {
         let models = caches.models(s.models.as_deref(), s.backend)?;
         eprintln!("learned models on {}", models.backend_note);
     }
     if a.input.is_dir() {
-        return run_folder(&a.input, &a.output, &request, &mut caches);
+        return run_folder(&a.input, &a.output, &request, &mut caches, keep);
     }
     // A file rigged into an existing folder lands there as NAME.glb.
     let output = match a.output.is_dir() {
@@ -205,10 +226,10 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         false => a.output.clone(),
     };
     if a.candidates > 1 {
-        return write_candidates(&a.input, &output, a.candidates, &request, &mut caches);
+        return write_candidates(&a.input, &output, (a.candidates, keep), &request, &mut caches);
     }
     let t = Instant::now();
-    rig_file(&a.input, &output, &request, &mut caches, true)?;
+    rig_file(&a.input, &output, &request, &mut caches, true, keep)?;
     eprintln!("rigged {} in {:.2} s -> {}", a.input.display(), t.elapsed().as_secs_f64(), output.display());
     Ok(())
 }
@@ -285,7 +306,13 @@ fn request(a: &Args) -> anyhow::Result<RigRequest> {
 }
 
 /// `--candidates N`: one output per skeleton candidate of the learned method, numbered.
-fn write_candidates(input: &Path, output: &Path, candidates: usize, request: &RigRequest, caches: &mut Caches) -> anyhow::Result<()> {
+fn write_candidates(
+    input: &Path,
+    output: &Path,
+    (candidates, keep): (usize, Keep),
+    request: &RigRequest,
+    caches: &mut Caches,
+) -> anyhow::Result<()> {
     let stem = output.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "rig".into());
     let ext = output.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_else(|| "glb".into());
     for n in 0..candidates {
@@ -295,13 +322,13 @@ fn write_candidates(input: &Path, output: &Path, candidates: usize, request: &Ri
             s.candidate = n;
         }
         let t = Instant::now();
-        rig_file(input, &out, &request, caches, false)?;
+        rig_file(input, &out, &request, caches, false, keep)?;
         eprintln!("candidate {} in {:.2} s -> {}", n + 1, t.elapsed().as_secs_f64(), out.display());
     }
     Ok(())
 }
 
-fn run_folder(input: &Path, output: &Path, request: &RigRequest, caches: &mut Caches) -> anyhow::Result<()> {
+fn run_folder(input: &Path, output: &Path, request: &RigRequest, caches: &mut Caches, keep: Keep) -> anyhow::Result<()> {
     let files = files::inputs_in(input);
     if files.is_empty() {
         bail!("{} holds no .glb/.gltf/.vrm/.obj file", input.display());
@@ -311,7 +338,7 @@ fn run_folder(input: &Path, output: &Path, request: &RigRequest, caches: &mut Ca
     for f in &files {
         bar.set_message(f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
         let out = output.join(format!("{}.glb", files::key(input, f)));
-        if let Err(e) = rig_file(f, &out, request, caches, false) {
+        if let Err(e) = rig_file(f, &out, request, caches, false, keep) {
             bar.suspend(|| eprintln!("error: {}: {e:#}", f.display()));
             failed += 1;
         }
@@ -325,9 +352,17 @@ fn run_folder(input: &Path, output: &Path, request: &RigRequest, caches: &mut Ca
 }
 
 /// Rigs one file and writes it. Each file is its own mesh for the binder cache.
-fn rig_file(input: &Path, output: &Path, request: &RigRequest, caches: &mut Caches, show_progress: bool) -> anyhow::Result<()> {
+fn rig_file(input: &Path, output: &Path, request: &RigRequest, caches: &mut Caches, show_progress: bool, keep: Keep) -> anyhow::Result<()> {
     static NEXT_MESH: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-    let mut rig = rig_io::load(input).with_context(|| format!("{}", input.display()))?.rig;
+    let imported = rig_io::load(input).with_context(|| format!("{}", input.display()))?;
+    let mut losses: Vec<String> =
+        imported.losses().into_iter().map(String::from).chain(rig_io::export_losses(&imported.rig, output)).collect();
+    if request.generates_skeleton() {
+        // The file's clips animate its joints, which the generated skeleton replaces.
+        losses.retain(|l| !l.contains("animation"));
+    }
+    super::files::check_losses(input, output, &losses, keep.force)?;
+    let mut rig = imported.rig;
     let last = std::sync::Mutex::new(String::new());
     let report = |stage: &str, f: f32| {
         let line = format!("  {stage} ({:.0} %)", (f * 10.0).floor() * 10.0);
@@ -344,13 +379,14 @@ fn rig_file(input: &Path, output: &Path, request: &RigRequest, caches: &mut Cach
         }
         other => other.with_context(|| format!("{}", input.display()))?,
     };
-    if output_rig.generated_skeleton && !rig.skeleton.is_empty() {
-        eprintln!(
-            "note: {}: the generated skeleton replaces the file's {} joints and {} clips (--use-skeleton keeps them)",
-            input.display(),
-            rig.skeleton.len(),
-            rig.clips.len()
-        );
+    let replaced =
+        (output_rig.generated_skeleton && !rig.skeleton.is_empty()).then(|| (rig.skeleton.clone(), std::mem::take(&mut rig.clips)));
+    if let Some((skeleton, clips)) = &replaced {
+        let clips_note = match (keep.clips, clips.len()) {
+            (true, _) | (_, 0) => String::new(),
+            (false, n) => format!(" and its {n} clips (--use-skeleton keeps them, --keep-clips retargets them)"),
+        };
+        eprintln!("note: {}: the generated skeleton replaces the file's {} joints{clips_note}", input.display(), skeleton.len());
     }
     if let Some(r) = &output_rig.learned {
         if r.left_out > 0 {
@@ -365,7 +401,25 @@ fn rig_file(input: &Path, output: &Path, request: &RigRequest, caches: &mut Cach
             eprintln!("  {} joints, {} moved into the volume{score}", r.joints, r.moved_inside);
         }
     }
+    let up = rig.up_direction();
     apply(&mut rig, output_rig);
+    if let Some((skeleton, clips)) = replaced.filter(|(_, clips)| keep.clips && !clips.is_empty()) {
+        let retargeted = rig_core::retarget::retarget(&skeleton, &clips, &rig.skeleton, up).map_err(|e| {
+            let hint = if e.contains("target skeleton") { "; the generated skeleton is not a biped (--kind biped says why)" } else { "" };
+            anyhow::anyhow!(
+                "{}: --keep-clips: {}{hint}",
+                input.display(),
+                e.replace("target skeleton", "generated skeleton").replace("source skeleton", "file's skeleton")
+            )
+        })?;
+        rig.clips = retargeted.clips;
+        eprintln!(
+            "note: {}: its {} clips are retargeted onto the generated skeleton ({} joints paired by name)",
+            input.display(),
+            rig.clips.len(),
+            retargeted.pairs.len()
+        );
+    }
     if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
     }

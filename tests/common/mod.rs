@@ -92,7 +92,31 @@ pub fn compare_rig_within(a: &Rig, b: &Rig, tolerance: f32) -> Result<(), String
             }
         }
     }
+    compare_vertex_sets(a, b)?;
     compare_clips(a, b)
+}
+
+/// Every UV and colour set, per vertex, within 1e-5.
+fn compare_vertex_sets(a: &Rig, b: &Rig) -> Result<(), String> {
+    let flat2 = |s: &Vec<[f32; 2]>| s.iter().flatten().copied().collect::<Vec<f32>>();
+    let flat4 = |s: &Vec<[f32; 4]>| s.iter().flatten().copied().collect::<Vec<f32>>();
+    let sets = |r: &Rig| -> Vec<(String, Vec<f32>)> {
+        let uvs = std::iter::once(&r.mesh.uvs).chain(&r.mesh.extra_uvs).enumerate().map(|(k, s)| (format!("UV set {k}"), flat2(s)));
+        let colors =
+            std::iter::once(&r.mesh.colors).chain(&r.mesh.extra_colors).enumerate().map(|(k, s)| (format!("colour set {k}"), flat4(s)));
+        uvs.chain(colors).filter(|(_, s)| !s.is_empty()).collect()
+    };
+    let (sa, sb) = (sets(a), sets(b));
+    let names = |s: &[(String, Vec<f32>)]| s.iter().map(|e| e.0.clone()).collect::<Vec<_>>();
+    if names(&sa) != names(&sb) {
+        return Err(format!("vertex attribute sets {:?} came back as {:?}", names(&sa), names(&sb)));
+    }
+    for ((name, x), (_, y)) in sa.iter().zip(&sb) {
+        if let Some(i) = x.iter().zip(y).position(|(p, q)| (p - q).abs() > 1e-5) {
+            return Err(format!("{name}: value {i} is {} instead of {}", y[i], x[i]));
+        }
+    }
+    Ok(())
 }
 
 fn compare_clips(a: &Rig, b: &Rig) -> Result<(), String> {

@@ -112,6 +112,7 @@ struct Targets<'w> {
     log: Option<ResMut<'w, FrameLog>>,
     paint: ResMut<'w, crate::paint::PaintSettings>,
     gizmo: Option<ResMut<'w, crate::gizmo::GizmoMode>>,
+    dialogs: Option<ResMut<'w, crate::ui::dialogs::Dialogs>>,
 }
 
 fn run_steps(mut script: ResMut<Script>, mut t: Targets, mut commands: Commands, mut exit: MessageWriter<AppExit>) {
@@ -196,6 +197,7 @@ fn run_steps(mut script: ResMut<Script>, mut t: Targets, mut commands: Commands,
         ["save-session", path] => {
             crate::ui::menu::save_session(&mut t.doc, std::path::Path::new(path)).then_some(()).ok_or_else(|| "save failed".into())
         }
+        ["dialog", which] => dialog_step(t.dialogs.as_deref_mut(), &t.doc, which),
         ["recover"] => t.autosave.as_mut().map(|a| a.recover(&mut t.doc)).ok_or_else(|| "no autosave".into()),
         ["screenshot", path] => {
             script.capturing = true;
@@ -226,6 +228,25 @@ fn run_steps(mut script: ResMut<Script>, mut t: Targets, mut commands: Commands,
     if let Some(e) = &t.doc.error {
         eprintln!("editor error: {e}");
     }
+}
+
+/// `dialog open|open-session|save-session|export`: opens the in-window file browser, as the
+/// File menu does where the desktop has no file dialog.
+fn dialog_step(dialogs: Option<&mut crate::ui::dialogs::Dialogs>, doc: &Document, which: &str) -> Result<(), String> {
+    use crate::ui::dialogs::Purpose;
+    let purpose = match which {
+        "open" => Purpose::OpenRig,
+        "open-session" => Purpose::OpenSession,
+        "save-session" => Purpose::SaveSession,
+        "export" => Purpose::Export,
+        _ => return Err(format!("unknown dialog {which:?} (open, open-session, save-session, export)")),
+    };
+    let dialogs = dialogs.ok_or("no file dialogs in this app")?;
+    if dialogs.builtin_reason().is_none() {
+        return Err("the desktop's file dialogs are in use; run with RIGSMITH_FILE_DIALOG=builtin to script the in-window one".into());
+    }
+    dialogs.request(purpose, &crate::ui::menu::suggested_name(purpose, doc));
+    Ok(())
 }
 
 /// `select NAME`, or `select #N` for the joint with index N.

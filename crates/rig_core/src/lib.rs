@@ -22,6 +22,7 @@ pub mod mesh;
 pub mod metrics;
 pub mod paint;
 pub mod pose;
+pub mod retarget;
 pub mod rig;
 pub mod skeleton;
 pub mod stats;

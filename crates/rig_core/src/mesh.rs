@@ -14,6 +14,11 @@ pub struct Mesh {
     pub uvs: Vec<[f32; 2]>,
     /// Per-vertex RGBA colours, or empty.
     pub colors: Vec<[f32; 4]>,
+    /// Further texture coordinate sets (glTF's TEXCOORD_1, ...; FBX's further UV layers),
+    /// each per-vertex or empty.
+    pub extra_uvs: Vec<Vec<[f32; 2]>>,
+    /// Further colour sets (glTF's COLOR_1, ...), each per-vertex or empty.
+    pub extra_colors: Vec<Vec<[f32; 4]>>,
     pub triangles: Vec<[u32; 3]>,
     /// Contiguous vertex and triangle ranges, one per source primitive / material slot.
     pub parts: Vec<Part>,
@@ -115,7 +120,11 @@ impl Mesh {
     /// Checks indices, finiteness and per-vertex attribute lengths.
     pub fn validate(&self) -> Result<(), RigError> {
         let n = self.positions.len();
-        for (what, len) in [("normals", self.normals.len()), ("uvs", self.uvs.len()), ("colors", self.colors.len())] {
+        let extra =
+            self.extra_uvs.iter().map(|s| ("extra uvs", s.len())).chain(self.extra_colors.iter().map(|s| ("extra colors", s.len())));
+        for (what, len) in
+            [("normals", self.normals.len()), ("uvs", self.uvs.len()), ("colors", self.colors.len())].into_iter().chain(extra)
+        {
             if len != 0 && len != n {
                 return Err(RigError::LengthMismatch { what, got: len, expected: n });
             }
@@ -145,6 +154,8 @@ impl Mesh {
         fill_attribute(&mut self.normals, &other.normals, had, other.positions.len(), [0.0; 3]);
         fill_attribute(&mut self.uvs, &other.uvs, had, other.positions.len(), [0.0; 2]);
         fill_attribute(&mut self.colors, &other.colors, had, other.positions.len(), [1.0; 4]);
+        fill_sets(&mut self.extra_uvs, &other.extra_uvs, had, other.positions.len(), [0.0; 2]);
+        fill_sets(&mut self.extra_colors, &other.extra_colors, had, other.positions.len(), [1.0; 4]);
         self.positions.extend_from_slice(&other.positions);
         self.triangles.extend(other.triangles.iter().map(|t| [t[0] + v0, t[1] + v0, t[2] + v0]));
         self.groups.extend(other.groups.iter().cloned());
@@ -169,6 +180,16 @@ fn fill_attribute<T: Copy>(dst: &mut Vec<T>, src: &[T], had: usize, adding: usiz
         dst.extend(std::iter::repeat_n(fill, adding));
     } else {
         dst.extend_from_slice(src);
+    }
+}
+
+/// [`fill_attribute`] for each of several attribute sets.
+fn fill_sets<T: Copy>(dst: &mut Vec<Vec<T>>, src: &[Vec<T>], had: usize, adding: usize, fill: T) {
+    if dst.len() < src.len() {
+        dst.resize(src.len(), Vec::new());
+    }
+    for (k, set) in dst.iter_mut().enumerate() {
+        fill_attribute(set, src.get(k).map_or(&[][..], |s| s.as_slice()), had, adding, fill);
     }
 }
 
@@ -199,10 +220,14 @@ mod tests {
         let mut a = quad();
         let mut b = quad();
         b.uvs = vec![[0.5, 0.5]; 4];
+        b.extra_uvs = vec![Vec::new(), vec![[0.25, 0.75]; 4]];
         a.append(&b);
         assert_eq!(a.vertex_count(), 8);
         assert_eq!(a.triangles[2], [4, 5, 6]);
         assert_eq!(a.uvs.len(), 8);
+        assert_eq!(a.extra_uvs.len(), 2);
+        assert!(a.extra_uvs[0].is_empty(), "a set no part has stays empty");
+        assert_eq!(a.extra_uvs[1][..5], [[0.0, 0.0], [0.0, 0.0], [0.0, 0.0], [0.0, 0.0], [0.25, 0.75]]);
         assert_eq!(a.parts[1].vertices, 4..8);
         assert_eq!(a.parts[1].group, 1);
         a.validate().expect("valid");

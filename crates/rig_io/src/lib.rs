@@ -23,7 +23,33 @@ use rig_core::Rig;
 #[derive(Debug, Clone)]
 pub struct Imported {
     pub rig: Rig,
+    /// Problems found while reading. Those starting with [`NOT_KEPT`] name data the file holds
+    /// and the rig does not, so writing the rig out would lose it.
     pub warnings: Vec<String>,
+}
+
+/// How a warning about data the rig could not keep begins.
+pub const NOT_KEPT: &str = "not kept: ";
+
+impl Imported {
+    /// What the file holds that the rig does not (see [`NOT_KEPT`]).
+    pub fn losses(&self) -> Vec<&str> {
+        self.warnings.iter().filter(|w| w.starts_with(NOT_KEPT)).map(String::as_str).collect()
+    }
+}
+
+/// What a file written to `path` (by its extension) would leave out of `rig`, each starting
+/// with [`NOT_KEPT`]; empty when the format holds everything.
+pub fn export_losses(rig: &Rig, path: &Path) -> Vec<String> {
+    let fbx = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("fbx"));
+    let mut out = Vec::new();
+    if fbx && rig.mesh.parts.iter().any(|p| !p.morph_targets.is_empty()) {
+        out.push(format!("{NOT_KEPT}morph targets (the FBX export does not write them yet; GLB keeps them)"));
+    }
+    if fbx && rig.clips.iter().any(|c| !c.morph_channels.is_empty()) {
+        out.push(format!("{NOT_KEPT}morph weight animation (the FBX export does not write it yet; GLB keeps it)"));
+    }
+    out
 }
 
 /// The formats Rigsmith reads, chosen by extension.

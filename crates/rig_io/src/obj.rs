@@ -69,7 +69,7 @@ fn model_mesh(i: usize, model: &tobj::Model, material_count: usize, warnings: &m
         groups: vec![MeshGroup { name, ..Default::default() }],
         positions,
         triangles,
-        colors: Vec::new(),
+        ..Default::default()
     })
 }
 

@@ -1,24 +1,60 @@
 //! The menu bar: File (open, sessions, export), Edit (undo, redo), View (overlays), the open
 //! file's name, the status line and the last error.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use bevy::prelude::*;
 use bevy_egui::egui;
 use rig_core::InfluenceLimit;
 
+use super::dialogs::{Dialogs, Purpose};
 use crate::document::{Document, OpenFile};
 use crate::rig_material::{Overlay, ViewSettings};
 use crate::session::Session;
 
-/// The formats the editor opens, for the file dialog.
-const EXTENSIONS: [&str; 5] = ["glb", "gltf", "obj", "fbx", "txt"];
 /// Session files.
 pub const SESSION_EXTENSION: &str = "rsession";
 
-/// A native "open" dialog (blocks until the user picks or cancels).
-pub fn pick_file() -> Option<PathBuf> {
-    rfd::FileDialog::new().add_filter("Meshes and rigs", &EXTENSIONS).pick_file()
+/// Opens the dialog for `purpose` and acts on the path when the desktop's dialog answers at
+/// once (the in-window browser answers later, through [`act_on_path`] from the panels).
+pub fn ask(purpose: Purpose, dialogs: &mut Dialogs, doc: &mut Document, open: &mut MessageWriter<OpenFile>, limit: InfluenceLimit) {
+    if let Some(path) = dialogs.request(purpose, &suggested_name(purpose, doc)) {
+        act_on_path(purpose, &path, doc, open, limit);
+    }
+}
+
+/// The file name a save dialog starts with: the open file's name with `_rigged.glb` for an
+/// export, with the session extension for a session.
+pub fn suggested_name(purpose: Purpose, doc: &Document) -> String {
+    match purpose {
+        Purpose::Export => {
+            doc.path.as_ref().and_then(|p| p.file_stem()).map_or("rig.glb".to_string(), |s| format!("{}_rigged.glb", s.to_string_lossy()))
+        }
+        Purpose::SaveSession => {
+            doc.path.as_ref().and_then(|p| p.file_stem()).map_or("rig".to_string(), |s| s.to_string_lossy().into_owned())
+                + "."
+                + SESSION_EXTENSION
+        }
+        Purpose::OpenRig | Purpose::OpenSession => String::new(),
+    }
+}
+
+/// Does what a dialog was opened for with the path the user picked.
+pub fn act_on_path(purpose: Purpose, path: &Path, doc: &mut Document, open: &mut MessageWriter<OpenFile>, limit: InfluenceLimit) {
+    match purpose {
+        Purpose::OpenRig => {
+            open.write(OpenFile(path.to_path_buf()));
+        }
+        Purpose::OpenSession => {
+            open_session(doc, path);
+        }
+        Purpose::SaveSession => {
+            save_session(doc, &path.with_extension(SESSION_EXTENSION));
+        }
+        Purpose::Export => {
+            export(doc, path, limit);
+        }
+    }
 }
 
 /// Writes the rig to `path` (.glb, .gltf or .fbx by extension) through the influence limit
@@ -74,9 +110,16 @@ pub fn open_session(doc: &mut Document, path: &Path) -> bool {
     }
 }
 
-pub fn show(ui: &mut egui::Ui, doc: &mut Document, open: &mut MessageWriter<OpenFile>, view: &mut ViewSettings, limit: InfluenceLimit) {
+pub fn show(
+    ui: &mut egui::Ui,
+    doc: &mut Document,
+    dialogs: &mut Dialogs,
+    open: &mut MessageWriter<OpenFile>,
+    view: &mut ViewSettings,
+    limit: InfluenceLimit,
+) {
     egui::MenuBar::new().ui(ui, |ui| {
-        ui.menu_button("File", |ui| file_menu(ui, doc, open, limit));
+        ui.menu_button("File", |ui| file_menu(ui, doc, dialogs, open, limit));
         ui.menu_button("Edit", |ui| {
             let undo = doc.history.undo_label().map_or("Undo".to_string(), |l| format!("Undo {l}  (Ctrl+Z)"));
             if ui.add_enabled(doc.history.undo_label().is_some(), egui::Button::new(undo)).clicked() {
@@ -118,31 +161,29 @@ pub fn show(ui: &mut egui::Ui, doc: &mut Document, open: &mut MessageWriter<Open
     }
 }
 
-fn file_menu(ui: &mut egui::Ui, doc: &mut Document, open: &mut MessageWriter<OpenFile>, limit: InfluenceLimit) {
+fn file_menu(ui: &mut egui::Ui, doc: &mut Document, dialogs: &mut Dialogs, open: &mut MessageWriter<OpenFile>, limit: InfluenceLimit) {
+    let mut clicked = None;
     if ui.button("Open...  (Ctrl+O)").clicked() {
-        if let Some(path) = pick_file() {
-            open.write(OpenFile(path));
-        }
-        ui.close();
+        clicked = Some(Purpose::OpenRig);
     }
     if ui.button("Open session...").clicked() {
-        if let Some(path) = rfd::FileDialog::new().add_filter("Rigsmith session", &[SESSION_EXTENSION]).pick_file() {
-            open_session(doc, &path);
-        }
-        ui.close();
+        clicked = Some(Purpose::OpenSession);
     }
     let has_source = doc.rig.is_some() && doc.path.is_some();
     if ui.add_enabled(has_source, egui::Button::new("Save session...  (Ctrl+S)")).clicked() {
-        if let Some(path) = rfd::FileDialog::new().add_filter("Rigsmith session", &[SESSION_EXTENSION]).save_file() {
-            save_session(doc, &path.with_extension(SESSION_EXTENSION));
-        }
-        ui.close();
+        clicked = Some(Purpose::SaveSession);
     }
     if ui.add_enabled(doc.rig.is_some(), egui::Button::new("Export glTF / GLB / FBX...  (Ctrl+E)")).clicked() {
-        export_dialog(doc, limit);
-        ui.close();
+        clicked = Some(Purpose::Export);
     }
     ui.weak(limit_note(limit));
+    if let Some(reason) = dialogs.builtin_reason() {
+        ui.weak(format!("File dialogs: Rigsmith's file browser ({reason})"));
+    }
+    if let Some(purpose) = clicked {
+        ui.close();
+        ask(purpose, dialogs, doc, open, limit);
+    }
 }
 
 /// The influence limit an export applies, as the File menu shows it.
@@ -152,18 +193,4 @@ pub fn limit_note(limit: InfluenceLimit) -> String {
         limit.max_influences,
         limit.min_weight * 100.0
     )
-}
-
-/// The export dialog: a native save dialog filtered to the formats Rigsmith writes.
-pub fn export_dialog(doc: &mut Document, limit: InfluenceLimit) {
-    let stem = doc.path.as_ref().and_then(|p| p.file_stem()).map_or("rig".to_string(), |s| format!("{}_rigged", s.to_string_lossy()));
-    if let Some(path) = rfd::FileDialog::new()
-        .add_filter("glTF binary", &["glb"])
-        .add_filter("glTF", &["gltf"])
-        .add_filter("FBX", &["fbx"])
-        .set_file_name(format!("{stem}.glb"))
-        .save_file()
-    {
-        export(doc, &path, limit);
-    }
 }

@@ -2,6 +2,7 @@
 //! (generate, joint, health, mesh statistics), the timeline, and the recovery offer. The space
 //! they leave is the 3D viewport (`camera::FreeViewport`).
 
+pub mod dialogs;
 pub mod generate;
 mod health;
 mod hierarchy;
@@ -29,6 +30,7 @@ pub struct UiPlugin;
 impl Plugin for UiPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<GenerateSettings>()
+            .init_resource::<dialogs::Dialogs>()
             .add_systems(EguiPrimaryContextPass, panels)
             .add_systems(Update, (open_dropped_files, shortcuts, generate::shortcuts, generate::auto_reskin));
     }
@@ -51,6 +53,7 @@ struct Editor<'w> {
     autosave: ResMut<'w, Autosave>,
     paint: ResMut<'w, crate::paint::PaintSettings>,
     gizmo: ResMut<'w, crate::gizmo::GizmoMode>,
+    dialogs: ResMut<'w, dialogs::Dialogs>,
 }
 
 fn panels(
@@ -67,7 +70,7 @@ fn panels(
         egui::UiBuilder::new().layer_id(egui::LayerId::background()).max_rect(ctx.viewport_rect()),
     );
     let limit = e.settings.limit();
-    egui::Panel::top("menu").show(&mut root, |ui| menu::show(ui, &mut e.doc, &mut open, &mut e.view, limit));
+    egui::Panel::top("menu").show(&mut root, |ui| menu::show(ui, &mut e.doc, &mut e.dialogs, &mut open, &mut e.view, limit));
     egui::Panel::bottom("timeline").show(&mut root, |ui| timeline::show(ui, &e.doc, &mut e.playback));
     egui::Panel::left("hierarchy").resizable(true).default_size(220.0).show(&mut root, |ui| hierarchy::show(ui, &mut e.doc));
     egui::Panel::right("inspector").resizable(true).default_size(300.0).show(&mut root, |ui| {
@@ -85,6 +88,9 @@ fn panels(
         });
     });
     recovery_offer(ctx, &mut e.autosave, &mut e.doc);
+    if let Some((purpose, path)) = e.dialogs.show(ctx) {
+        menu::act_on_path(purpose, &path, &mut e.doc, &mut open, limit);
+    }
     let rect = root.available_rect_before_wrap();
     free.min = Vec2::new(rect.min.x, rect.min.y);
     free.max = Vec2::new(rect.max.x, rect.max.y);
@@ -135,20 +141,17 @@ fn shortcuts(keys: Res<ButtonInput<KeyCode>>, mut open: MessageWriter<OpenFile>,
     let ctrl = keys.pressed(KeyCode::ControlLeft) || keys.pressed(KeyCode::ControlRight);
     let shift = keys.pressed(KeyCode::ShiftLeft) || keys.pressed(KeyCode::ShiftRight);
     if ctrl {
+        let limit = e.settings.limit();
         if keys.just_pressed(KeyCode::KeyO) {
-            if let Some(path) = menu::pick_file() {
-                open.write(OpenFile(path));
-            }
+            menu::ask(dialogs::Purpose::OpenRig, &mut e.dialogs, &mut e.doc, &mut open, limit);
         } else if keys.just_pressed(KeyCode::KeyZ) && shift || keys.just_pressed(KeyCode::KeyY) {
             e.doc.redo();
         } else if keys.just_pressed(KeyCode::KeyZ) {
             e.doc.undo();
-        } else if keys.just_pressed(KeyCode::KeyE) {
-            menu::export_dialog(&mut e.doc, e.settings.limit());
-        } else if keys.just_pressed(KeyCode::KeyS) {
-            if let Some(path) = rfd::FileDialog::new().add_filter("Rigsmith session", &[menu::SESSION_EXTENSION]).save_file() {
-                menu::save_session(&mut e.doc, &path.with_extension(menu::SESSION_EXTENSION));
-            }
+        } else if keys.just_pressed(KeyCode::KeyE) && e.doc.rig.is_some() {
+            menu::ask(dialogs::Purpose::Export, &mut e.dialogs, &mut e.doc, &mut open, limit);
+        } else if keys.just_pressed(KeyCode::KeyS) && e.doc.rig.is_some() && e.doc.path.is_some() {
+            menu::ask(dialogs::Purpose::SaveSession, &mut e.dialogs, &mut e.doc, &mut open, limit);
         }
         return;
     }

@@ -4,6 +4,7 @@
 mod doc;
 mod layout;
 mod node;
+mod objects;
 mod read;
 mod read_anim;
 mod read_mesh;

@@ -23,7 +23,12 @@ pub fn clips(doc: &Doc, scene: &Scene, skeleton: &SkeletonMap, warnings: &mut Ve
     for stack in doc.of_kind("AnimationStack") {
         let layers: Vec<i64> = doc.children_of(stack.id).filter(|(o, _)| o.kind == "AnimationLayer").map(|(o, _)| o.id).collect();
         if layers.len() > 1 {
-            warnings.push(format!("animation {:?}: only the first of its {} layers is read", stack.name, layers.len()));
+            warnings.push(format!(
+                "{}animation {:?}: layers 2 to {} (only the first layer is read)",
+                crate::NOT_KEPT,
+                stack.name,
+                layers.len()
+            ));
         }
         let Some(&layer) = layers.first() else { continue };
         let curves = joint_curves(doc, layer, skeleton);

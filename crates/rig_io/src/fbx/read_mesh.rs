@@ -52,7 +52,7 @@ pub fn meshes(
         mesh.groups.push(MeshGroup { name: model.name.to_string(), ..Default::default() });
         let geo = read_geometry(geometry, model.name)?;
         any_normals |= geo.normals.is_some();
-        any_uvs |= geo.uvs.is_some();
+        any_uvs |= !geo.uvs.is_empty();
         for (slot, polygons) in geo.polygons_by_slot() {
             let material = slots.get(slot).copied().flatten();
             let part_name = if slots.len() > 1 { format!("{}_{slot}", model.name) } else { model.name.to_string() };
@@ -161,7 +161,9 @@ struct Geometry {
     /// Polygons as runs of (corner index, control point).
     polygons: Vec<Vec<(usize, usize)>>,
     normals: Option<Layer>,
-    uvs: Option<Layer>,
+    /// Every UV layer, then every colour layer, in the file's order.
+    uvs: Vec<Layer>,
+    colors: Vec<Layer>,
     slot_of_polygon: Vec<usize>,
 }
 
@@ -186,7 +188,8 @@ fn read_geometry(geometry: &Object, model_name: &str) -> Result<Geometry, IoErro
         }
     }
     let normals = node.first_child_by_name("LayerElementNormal").and_then(|n| Layer::read(n, "Normals", "NormalsIndex", 3));
-    let uvs = node.first_child_by_name("LayerElementUV").and_then(|n| Layer::read(n, "UV", "UVIndex", 2));
+    let uvs = node.children_by_name("LayerElementUV").filter_map(|n| Layer::read(n, "UV", "UVIndex", 2)).collect();
+    let colors = node.children_by_name("LayerElementColor").filter_map(|n| Layer::read(n, "Colors", "ColorIndex", 4)).collect();
     let slot_of_polygon = match node.first_child_by_name("LayerElementMaterial") {
         Some(m) if child_string(m, "MappingInformationType") == Some("ByPolygon") => {
             let slots = child_i32s(m, "Materials").unwrap_or_default();
@@ -194,7 +197,7 @@ fn read_geometry(geometry: &Object, model_name: &str) -> Result<Geometry, IoErro
         }
         _ => vec![0; polygons.len()],
     };
-    Ok(Geometry { points, polygons, normals, uvs, slot_of_polygon })
+    Ok(Geometry { points, polygons, normals, uvs, colors, slot_of_polygon })
 }
 
 impl Geometry {
@@ -233,20 +236,23 @@ impl Geometry {
             let corners: Vec<u32> = self.polygons[p]
                 .iter()
                 .map(|&(corner, cp)| {
-                    let n =
-                        self.normals.as_ref().and_then(|l| l.row(corner, cp)).and_then(|r| self.normals.as_ref().map(|l| l.value::<3>(r)));
-                    let uv = self.uvs.as_ref().and_then(|l| l.row(corner, cp)).and_then(|r| self.uvs.as_ref().map(|l| l.value::<2>(r)));
-                    // Corners share a vertex when their control point, normal and UV agree.
-                    *vertex_of.entry((cp, n.map(|x| x.map(f64::to_bits)), uv.map(|x| x.map(f64::to_bits)))).or_insert_with(|| {
+                    let n = self.normals.as_ref().and_then(|l| Some(l.value::<3>(l.row(corner, cp)?)));
+                    let uvs: Vec<Option<[f64; 2]>> = self.uvs.iter().map(|l| Some(l.value::<2>(l.row(corner, cp)?))).collect();
+                    let colors: Vec<Option<[f64; 4]>> = self.colors.iter().map(|l| Some(l.value::<4>(l.row(corner, cp)?))).collect();
+                    // Corners share a vertex when their control point, normal, UVs and colours agree.
+                    let key = (
+                        cp,
+                        n.map(|x| x.map(f64::to_bits)),
+                        uvs.iter().map(|t| t.map(|x| x.map(f64::to_bits))).collect(),
+                        colors.iter().map(|c| c.map(|x| x.map(f64::to_bits))).collect(),
+                    );
+                    *vertex_of.entry(key).or_insert_with(|| {
                         let q = ours_from_geometry.transform_point(&Point3::from(self.points[cp]));
                         let normal = n.map(|n| (normal_matrix * Vector3::from(n)).normalize()).filter(|n| n.iter().all(|x| x.is_finite()));
-                        let t = uv.unwrap_or([0.0, 0.0]);
-                        v.push(
-                            cp,
-                            [q.x as f32, q.y as f32, q.z as f32],
-                            normal.map_or([0.0, 1.0, 0.0], |n| [n.x as f32, n.y as f32, n.z as f32]),
-                            [t[0] as f32, 1.0 - t[1] as f32],
-                        )
+                        let uvs = uvs.iter().map(|t| t.map_or([0.0, 0.0], |t| [t[0] as f32, 1.0 - t[1] as f32])).collect();
+                        let colors = colors.iter().map(|c| c.map_or([1.0; 4], |c| c.map(|x| x as f32))).collect();
+                        let normal = normal.map_or([0.0, 1.0, 0.0], |n| [n.x as f32, n.y as f32, n.z as f32]);
+                        v.push(cp, [q.x as f32, q.y as f32, q.z as f32], normal, uvs, colors)
                     })
                 })
                 .collect();
@@ -255,27 +261,31 @@ impl Geometry {
             }
         }
         v.sort_by_control_point_if_unsplit(&mut triangles);
-        let v0 = mesh.positions.len() as u32;
-        let t0 = mesh.triangles.len() as u32;
-        mesh.positions.extend(&v.positions);
-        mesh.normals.extend(&v.normals);
-        mesh.uvs.extend(&v.uvs);
-        mesh.triangles.extend(triangles.iter().map(|t| t.map(|i| i + v0)));
-        mesh.parts.push(Part {
-            name,
-            group,
-            material,
-            vertices: v0..mesh.positions.len() as u32,
-            triangles: t0..mesh.triangles.len() as u32,
-            skinned,
-            morph_targets: vec![],
-        });
+        let (vertices, tris) = (v.positions.len() as u32, triangles.len() as u32);
+        let mut sets = v.uvs.into_iter();
+        let mut colors = v.colors.into_iter();
+        let piece = Mesh {
+            positions: v.positions,
+            normals: v.normals,
+            // Set 0 for every part: the caller clears it when no geometry had UVs.
+            uvs: sets.next().unwrap_or_else(|| vec![[0.0, 0.0]; vertices as usize]),
+            extra_uvs: sets.collect(),
+            colors: colors.next().unwrap_or_default(),
+            extra_colors: colors.collect(),
+            triangles,
+            parts: vec![Part { name, group: 0, material, vertices: 0..vertices, triangles: 0..tris, skinned, morph_targets: vec![] }],
+            groups: vec![],
+        };
+        mesh.append(&piece);
+        if let Some(last) = mesh.parts.last_mut() {
+            last.group = group;
+        }
         v.control_point
     }
 }
 
-/// What makes two polygon corners one vertex: control point, normal bits, UV bits.
-type CornerKey = (usize, Option<[u64; 3]>, Option<[u64; 2]>);
+/// What makes two polygon corners one vertex: control point, normal bits, each UV and colour set's bits.
+type CornerKey = (usize, Option<[u64; 3]>, Vec<Option<[u64; 2]>>, Vec<Option<[u64; 4]>>);
 
 /// A part's vertices while it is built.
 #[derive(Default)]
@@ -283,15 +293,21 @@ struct LocalVertices {
     control_point: Vec<usize>,
     positions: Vec<[f32; 3]>,
     normals: Vec<[f32; 3]>,
-    uvs: Vec<[f32; 2]>,
+    /// Per UV layer, per vertex.
+    uvs: Vec<Vec<[f32; 2]>>,
+    /// Per colour layer, per vertex.
+    colors: Vec<Vec<[f32; 4]>>,
 }
 
 impl LocalVertices {
-    fn push(&mut self, cp: usize, p: [f32; 3], n: [f32; 3], uv: [f32; 2]) -> u32 {
+    fn push(&mut self, cp: usize, p: [f32; 3], n: [f32; 3], uvs: Vec<[f32; 2]>, colors: Vec<[f32; 4]>) -> u32 {
         self.control_point.push(cp);
         self.positions.push(p);
         self.normals.push(n);
-        self.uvs.push(uv);
+        self.uvs.resize(uvs.len(), Vec::new());
+        self.uvs.iter_mut().zip(uvs).for_each(|(set, t)| set.push(t));
+        self.colors.resize(colors.len(), Vec::new());
+        self.colors.iter_mut().zip(colors).for_each(|(set, c)| set.push(c));
         self.positions.len() as u32 - 1
     }
 
@@ -308,7 +324,8 @@ impl LocalVertices {
         self.control_point = order.iter().map(|&i| self.control_point[i]).collect();
         self.positions = order.iter().map(|&i| self.positions[i]).collect();
         self.normals = order.iter().map(|&i| self.normals[i]).collect();
-        self.uvs = order.iter().map(|&i| self.uvs[i]).collect();
+        self.uvs.iter_mut().for_each(|set| *set = order.iter().map(|&i| set[i]).collect());
+        self.colors.iter_mut().for_each(|set| *set = order.iter().map(|&i| set[i]).collect());
         triangles.iter_mut().for_each(|t| *t = t.map(|i| new_index[i as usize]));
     }
 }

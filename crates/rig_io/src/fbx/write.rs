@@ -1,5 +1,5 @@
-//! Binary FBX 7.4 export: one Mesh model per part (with its geometry, material and a Skin
-//! deformer holding a cluster per deforming joint), the joints as LimbNode models, a bind
+//! Binary FBX 7.4 export: one Mesh model per mesh object (see `objects`: with its geometry,
+//! materials and a Skin deformer holding a cluster per deforming joint), the joints as LimbNode models, a bind
 //! pose, and every clip as an animation stack. Y-up, metres (UnitScaleFactor 100), as glTF.
 
 use nalgebra::{UnitQuaternion, Vector3};
@@ -7,6 +7,7 @@ use rig_core::animation::{Channel, ChannelValues, Clip, Interpolation};
 use rig_core::{Mat4, Part, Rig, Skeleton};
 
 use super::node::{object_name, prop, prop_enum, prop_f64, prop_int, prop_string, prop_time, prop_vec3, properties70, Attr, Node};
+use super::objects::MeshObject;
 use super::TICKS_PER_SECOND;
 use crate::error::IoError;
 
@@ -14,8 +15,8 @@ use crate::error::IoError;
 pub fn document(rig: &Rig) -> Result<(Vec<Node>, Vec<String>), IoError> {
     let mut doc = Doc::default();
     let joint_ids = doc.skeleton(rig);
-    for (p, part) in rig.mesh.parts.iter().enumerate() {
-        doc.part(rig, p, part, &joint_ids)?;
+    for object in super::objects::mesh_objects(rig) {
+        doc.mesh_object(rig, &object, &joint_ids)?;
     }
     doc.bind_pose(rig, &joint_ids);
     for clip in &rig.clips {
@@ -115,13 +116,9 @@ impl Doc {
         ids
     }
 
-    fn part(&mut self, rig: &Rig, index: usize, part: &Part, joint_ids: &[i64]) -> Result<(), IoError> {
+    fn mesh_object(&mut self, rig: &Rig, object: &MeshObject, joint_ids: &[i64]) -> Result<(), IoError> {
         let (model, geometry) = (self.id(), self.id());
-        let mut name = if part.name.is_empty() { format!("part_{index}") } else { part.name.clone() };
-        // Readers that key nodes by name (assimp) would bind a skin to a mesh named like a bone.
-        if rig.skeleton.find(&name).is_some() {
-            name.push_str("_mesh");
-        }
+        let parts: Vec<&Part> = object.parts.iter().map(|&p| &rig.mesh.parts[p]).collect();
         let props = vec![
             prop_vec3("Lcl Translation", "Lcl Translation", "", "A", [0.0; 3]),
             prop_vec3("Lcl Rotation", "Lcl Rotation", "", "A", [0.0; 3]),
@@ -129,17 +126,17 @@ impl Doc {
             prop_enum("InheritType", 1),
             prop_int("DefaultAttributeIndex", 0),
         ];
-        self.add("Model", model_node(model, &name, "Mesh", props));
-        self.add("Geometry", super::write_mesh::geometry(geometry, &name, &rig.mesh, part)?);
+        self.add("Model", model_node(model, &object.name, "Mesh", props));
+        self.add("Geometry", super::write_mesh::geometry(geometry, &object.name, &rig.mesh, &parts)?);
         self.connect(model, 0);
         self.connect(geometry, model);
         self.mesh_models.push(model);
-        if let Some(m) = part.material.filter(|&m| m < rig.materials.materials.len()) {
+        for m in parts.iter().filter_map(|p| p.material.filter(|&m| m < rig.materials.materials.len())) {
             let material = self.material(rig, m);
             self.connect(material, model);
         }
-        if part.skinned && !rig.skeleton.is_empty() {
-            self.skin(rig, part, geometry, joint_ids);
+        if parts.iter().all(|p| p.skinned) && !rig.skeleton.is_empty() {
+            self.skin(rig, &parts, geometry, joint_ids);
         }
         Ok(())
     }
@@ -194,8 +191,9 @@ impl Doc {
         texture
     }
 
-    /// A Skin deformer on `geometry` with one cluster per deforming joint.
-    fn skin(&mut self, rig: &Rig, part: &Part, geometry: i64, joint_ids: &[i64]) {
+    /// A Skin deformer on `geometry` (made of `parts`, their vertices in order) with one
+    /// cluster per deforming joint.
+    fn skin(&mut self, rig: &Rig, parts: &[&Part], geometry: i64, joint_ids: &[i64]) {
         let skin = self.id();
         let skin_node = Node::new("Deformer", vec![skin.into(), object_name("Skin", "Deformer"), "Skin".into()])
             .with(Node::leaf("Version", 101))
@@ -204,11 +202,12 @@ impl Doc {
         self.connect(skin, geometry);
         let joints = rig.skeleton.len();
         let (mut indexes, mut weights) = (vec![Vec::new(); joints], vec![Vec::new(); joints]);
-        for v in part.vertices.clone() {
+        let vertices = parts.iter().flat_map(|p| p.vertices.clone());
+        for (point, v) in vertices.enumerate() {
             let (js, ws) = rig.weights.row(v as usize);
             for (&j, &w) in js.iter().zip(ws) {
                 if w > 0.0 && (j as usize) < joints {
-                    indexes[j as usize].push((v - part.vertices.start) as i32);
+                    indexes[j as usize].push(point as i32);
                     weights[j as usize].push(w as f64);
                 }
             }

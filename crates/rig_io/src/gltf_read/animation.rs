@@ -19,7 +19,7 @@ pub fn read_all(acc: &Accessors, targets: &Targets, warnings: &mut Vec<String>) 
     for (a, anim) in acc.root.animations.iter().enumerate() {
         let name = anim.name.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| format!("animation_{a}"));
         let mut clip = Clip { name: name.clone(), ..Default::default() };
-        let mut skipped = 0;
+        let mut not_animatable = 0;
         for (c, ch) in anim.channels.iter().enumerate() {
             let label = format!("animation {name:?} channel {c}");
             let s = ch.sampler.value();
@@ -42,7 +42,6 @@ pub fn read_all(acc: &Accessors, targets: &Targets, warnings: &mut Vec<String>) 
             let (times, _) = acc.read_f32(sampler.input.value(), &[Type::Scalar])?;
             if times.iter().any(|t| !t.is_finite()) || times.windows(2).any(|w| w[1] < w[0]) {
                 warnings.push(format!("{label}: key times are not finite and increasing; channel skipped"));
-                skipped += 1;
                 continue;
             }
             let keys = times.len() * if interpolation == Interpolation::CubicSpline { 3 } else { 1 };
@@ -52,35 +51,34 @@ pub fn read_all(acc: &Accessors, targets: &Targets, warnings: &mut Vec<String>) 
             };
             if path == Property::MorphTargetWeights {
                 let Some((group, target_count)) = targets.node_group[node] else {
-                    skipped += 1;
+                    not_animatable += 1;
                     continue;
                 };
                 let (values, _) = acc.read_f32(sampler.output.value(), &[Type::Scalar])?;
                 if values.len() != keys * target_count {
                     warnings.push(format!("{label}: {} weights for {} keys x {target_count} targets; channel skipped", values.len(), keys));
-                    skipped += 1;
                     continue;
                 }
                 clip.morph_channels.push(MorphWeightsChannel { group, times, values, interpolation });
                 continue;
             }
             let Some(joint) = targets.node_joint[node] else {
-                skipped += 1;
+                not_animatable += 1;
                 continue;
             };
             let values = match read_values(acc, sampler.output.value(), path)? {
                 v if v.len() == keys => v,
                 v => {
                     warnings.push(format!("{label}: {} values for {keys} keys; channel skipped", v.len()));
-                    skipped += 1;
                     continue;
                 }
             };
             clip.channels.push(Channel { joint, times, values, interpolation });
         }
-        if skipped > 0 {
+        if not_animatable > 0 {
             warnings.push(format!(
-                "animation {name:?}: {skipped} channel(s) animate nodes that are neither joints nor meshes, or are malformed; not kept"
+                "{}animation {name:?}: {not_animatable} channel(s) animate nodes that are neither joints nor meshes with morph targets",
+                crate::NOT_KEPT
             ));
         }
         if clip.channels.is_empty() && clip.morph_channels.is_empty() {

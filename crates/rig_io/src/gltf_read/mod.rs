@@ -296,6 +296,8 @@ impl<'a> Builder<'a> {
             normals: d.normals,
             uvs: d.uvs,
             colors: d.colors,
+            extra_uvs: d.extra_uvs,
+            extra_colors: d.extra_colors,
             triangles: d.triangles,
             parts: vec![part],
             groups: vec![],

@@ -17,6 +17,10 @@ pub struct PrimitiveData {
     pub normals: Vec<[f32; 3]>,
     pub uvs: Vec<[f32; 2]>,
     pub colors: Vec<[f32; 4]>,
+    /// TEXCOORD_1, TEXCOORD_2, ... (the sets the primitive has, in order).
+    pub extra_uvs: Vec<Vec<[f32; 2]>>,
+    /// COLOR_1, COLOR_2, ...
+    pub extra_colors: Vec<Vec<[f32; 4]>>,
     pub triangles: Vec<[u32; 3]>,
     /// Per vertex: `(skin-local joint index, weight)` from every JOINTS_n/WEIGHTS_n set.
     pub influences: Vec<Vec<(u32, f32)>>,
@@ -39,7 +43,7 @@ pub fn read(acc: &Accessors, label: &str, p: &Primitive, warnings: &mut Vec<Stri
         Checked::Invalid => return Err(IoError::Invalid(format!("{label}: unknown primitive mode"))),
     };
     if matches!(mode, Mode::Points | Mode::Lines | Mode::LineLoop | Mode::LineStrip) {
-        warnings.push(format!("{label}: points/lines primitive skipped (only triangles are rigged)"));
+        warnings.push(format!("{}{label}: points/lines primitive (only triangles are rigged)", crate::NOT_KEPT));
         return Ok(None);
     }
     let pos = attr(p, Semantic::Positions).ok_or_else(|| IoError::Invalid(format!("{label} has no POSITION attribute")))?;
@@ -50,25 +54,31 @@ pub fn read(acc: &Accessors, label: &str, p: &Primitive, warnings: &mut Vec<Stri
     }
     let mut d = PrimitiveData { positions, ..Default::default() };
     d.normals = optional_vec3(acc, p, Semantic::Normals, n, label, warnings)?;
-    d.uvs = match attr(p, Semantic::TexCoords(0)) {
-        Some(i) => sized(chunks(acc.read_f32(i, &[Type::Vec2])?.0), n, label, "TEXCOORD_0", warnings),
-        None => Vec::new(),
-    };
-    d.colors = read_colors(acc, p, n, label, warnings)?;
+    d.uvs = read_uvs(acc, p, 0, n, label, warnings)?.unwrap_or_default();
+    d.colors = read_colors(acc, p, 0, n, label, warnings)?.unwrap_or_default();
+    for set in 1.. {
+        let Some(uvs) = read_uvs(acc, p, set, n, label, warnings)? else { break };
+        d.extra_uvs.push(uvs);
+    }
+    for set in 1.. {
+        let Some(colors) = read_colors(acc, p, set, n, label, warnings)? else { break };
+        d.extra_colors.push(colors);
+    }
     d.triangles = read_triangles(acc, p, mode, n, label)?;
     d.influences = read_influences(acc, p, n, label)?;
     d.targets = read_targets(acc, p, n, label, warnings)?;
+    let (uv_sets, color_sets) = (d.extra_uvs.len() as u32 + 1, d.extra_colors.len() as u32 + 1);
     let dropped: Vec<String> = p
         .attributes
         .keys()
         .filter_map(|k| match k {
-            Checked::Valid(Semantic::TexCoords(i)) if *i > 0 => Some(format!("TEXCOORD_{i}")),
-            Checked::Valid(Semantic::Colors(i)) if *i > 0 => Some(format!("COLOR_{i}")),
+            Checked::Valid(Semantic::TexCoords(i)) if *i >= uv_sets => Some(format!("TEXCOORD_{i}")),
+            Checked::Valid(Semantic::Colors(i)) if *i >= color_sets => Some(format!("COLOR_{i}")),
             _ => None,
         })
         .collect();
     if !dropped.is_empty() {
-        warnings.push(format!("{label}: attributes {} not kept", dropped.join(", ")));
+        warnings.push(format!("{}{label}: attributes {} (a set before them is missing)", crate::NOT_KEPT, dropped.join(", ")));
     }
     Ok(Some(d))
 }
@@ -100,11 +110,32 @@ fn optional_vec3(
     Ok(v)
 }
 
-fn read_colors(acc: &Accessors, p: &Primitive, n: usize, label: &str, warnings: &mut Vec<String>) -> Result<Vec<[f32; 4]>, IoError> {
-    let Some(i) = attr(p, Semantic::Colors(0)) else { return Ok(Vec::new()) };
+/// TEXCOORD_`set`, or `None` when the primitive has no such set.
+fn read_uvs(
+    acc: &Accessors,
+    p: &Primitive,
+    set: u32,
+    n: usize,
+    label: &str,
+    warnings: &mut Vec<String>,
+) -> Result<Option<Vec<[f32; 2]>>, IoError> {
+    let Some(i) = attr(p, Semantic::TexCoords(set)) else { return Ok(None) };
+    Ok(Some(sized(chunks(acc.read_f32(i, &[Type::Vec2])?.0), n, label, &format!("TEXCOORD_{set}"), warnings)))
+}
+
+/// COLOR_`set` as RGBA, or `None` when the primitive has no such set.
+fn read_colors(
+    acc: &Accessors,
+    p: &Primitive,
+    set: u32,
+    n: usize,
+    label: &str,
+    warnings: &mut Vec<String>,
+) -> Result<Option<Vec<[f32; 4]>>, IoError> {
+    let Some(i) = attr(p, Semantic::Colors(set)) else { return Ok(None) };
     let (flat, k) = acc.read_f32(i, &[Type::Vec3, Type::Vec4])?;
     let colors = flat.chunks_exact(k).map(|c| [c[0], c[1], c[2], if k == 4 { c[3] } else { 1.0 }]).collect();
-    Ok(sized(colors, n, label, "COLOR_0", warnings))
+    Ok(Some(sized(colors, n, label, &format!("COLOR_{set}"), warnings)))
 }
 
 fn read_triangles(acc: &Accessors, p: &Primitive, mode: Mode, n: usize, label: &str) -> Result<Vec<[u32; 3]>, IoError> {

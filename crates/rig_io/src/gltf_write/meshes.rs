@@ -87,6 +87,13 @@ fn primitive(
     if !m.colors.is_empty() {
         attributes["COLOR_0"] = json!(w.floats(&m.colors[r.clone()], "VEC4", false, Some(ARRAY_BUFFER)));
     }
+    // Further sets, numbered on from set 0 while there is no gap (materials refer to them by number).
+    for (k, set) in m.extra_uvs.iter().enumerate().take_while(|(_, s)| !s.is_empty() && !m.uvs.is_empty()) {
+        attributes[format!("TEXCOORD_{}", k + 1)] = json!(w.floats(&set[r.clone()], "VEC2", false, Some(ARRAY_BUFFER)));
+    }
+    for (k, set) in m.extra_colors.iter().enumerate().take_while(|(_, s)| !s.is_empty() && !m.colors.is_empty()) {
+        attributes[format!("COLOR_{}", k + 1)] = json!(w.floats(&set[r.clone()], "VEC4", false, Some(ARRAY_BUFFER)));
+    }
     if skinned {
         write_weights(rig, r.clone(), options, &skel.skin_index, w, &mut attributes, unweighted);
     }
