@@ -43,13 +43,19 @@ fi
 "$R" rig --input "$OUT/in" --output "$OUT/learned_bare" --method learned --backend cpu 2>/dev/null
 "$R" eval --pred "$OUT/learned_bare" --truth "$OUT/in" | skeleton "learned skeleton"
 
-# Skinning speed: the Quaternius fox subdivided to 75,096 vertices (46 joints).
-FOX="$ASSETS/quaternius_animal_fox/Fox.glb"
+# Skinning speed: the Khronos fox subdivided to 88,128 vertices (22 deforming joints), twice.
+# (Blender's bone heat finds no solution on the Quaternius animals and leaves every vertex
+# unweighted, so they cannot be timed against it.)
+FOX="$ASSETS/khronos_fox/Fox.glb"
 mkdir -p "$OUT/speed/fox"
 "$R" bench make --input "$FOX" --vertices 50000 --out "$OUT/speed/fox/Fox.glb" >/dev/null
-"$R" bench skin --input "$OUT/speed/fox/Fox.glb" --vertices 0 | awk '/^\(target/ {for (i = 1; i < NF; i++) if ($i == "skin:") s = $(i+1)}
-  /re-skin after/ {for (i = 1; i < NF; i++) if ($i ~ /^[0-9.]+$/ && $(i+1) ~ /^s/) {r = $i; break}}
-  END {printf "skin speed: %s s whole skin, %s s re-skin after moving one joint\n", s, r}'
+for run in 1 2; do
+  "$R" bench skin --input "$OUT/speed/fox/Fox.glb" --vertices 0 | awk -v run="$run" '/^\(target/ {for (i = 1; i < NF; i++) if ($i == "skin:") s = $(i+1); for (i = 1; i < NF; i++) if ($i == "for") v = $(i+1)}
+    /re-skin after/ {for (i = 1; i < NF; i++) if ($i ~ /^[0-9.]+$/ && $(i+1) ~ /^s/) {r = $i; break}}
+    END {printf "skin speed (run %s, %s vertices): %s s whole skin, %s s re-skin after moving one joint\n", run, v, s, r}'
+done
 if [ -n "${VALIDATORS_PY:-}" ] && [ -x "${VALIDATORS_PY}" ]; then
-  RIGSMITH="$R" "$VALIDATORS_PY" scripts/blender_autoweights.py --input "$OUT/speed" --output "$OUT/speed_blender" 2>&1 | grep -iE "seconds| s\b" | tail -1 | sed 's/^/skin speed (Blender): /'
+  for run in 1 2; do
+    RIGSMITH="$R" "$VALIDATORS_PY" scripts/blender_autoweights.py --input "$OUT/speed" --output "$OUT/speed_blender" 2>&1 | grep -E "^(ok|FAIL)" | sed "s/^/skin speed (Blender, run $run): /"
+  done
 fi

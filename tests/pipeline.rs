@@ -91,3 +91,26 @@ fn a_request_with_a_tighter_limit_writes_fewer_influences() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Blender writes a baseline's vertices where the file's scene shows the mesh; under an armature
+/// that turns it (three.js' SimpleSkinning) they are matched through the display transform.
+#[test]
+fn weights_given_where_the_scene_shows_the_mesh_are_matched() {
+    let truth = rig_io::load(&common::samples().join("threejs_simpleskinning/SimpleSkinning.gltf")).expect("sample").rig;
+    let display = truth.display_from_mesh();
+    assert!((display - rig_core::Mat4::identity()).abs().max() > 0.1, "the sample's armature turns its mesh");
+    let vertices: Vec<[f32; 3]> =
+        truth.mesh.positions.iter().map(|p| display.transform_point(&nalgebra::Point3::from(*p)).coords.into()).collect();
+    let weights: Vec<Vec<(String, f32)>> = (0..truth.mesh.vertex_count())
+        .map(|v| {
+            let (joints, ws) = truth.weights.row(v);
+            joints.iter().zip(ws).map(|(&j, &w)| (truth.skeleton.joints[j as usize].name.clone(), w)).collect()
+        })
+        .collect();
+    let path = temp_dir("shown").join("SimpleSkinning.weights.json");
+    std::fs::write(&path, serde_json::json!({"vertices": vertices, "weights": weights}).to_string()).expect("write");
+    let scores = rig_pipeline::eval::score_file(&truth, &path, 2);
+    assert!(scores.note.is_empty(), "{}", scores.note);
+    let skin = scores.skin.expect("skin compared");
+    assert!(skin.precision > 0.999 && skin.recall > 0.999 && skin.l1 < 1e-3, "{skin:?}");
+}

@@ -85,10 +85,17 @@ fn weights_json(truth: &Rig, path: &Path) -> Result<Rig, String> {
         .collect::<Option<_>>()
         .ok_or_else(parse_err)?;
     let diag = truth.mesh.bounds().map_or(1.0, |b| b.diagonal());
-    // Vertices the prediction lacks stay unweighted (and are counted as such).
-    let map = match_vertices_partial(&truth.mesh.positions, &positions, 1e-4 * diag);
+    // Vertices the prediction lacks stay unweighted (and are counted as such). Positions are
+    // the mesh as stored, or as the file's scene shows it (where another program puts it).
+    let display = truth.display_from_mesh();
+    let shown: Vec<[f32; 3]> =
+        truth.mesh.positions.iter().map(|p| display.transform_point(&nalgebra::Point3::from(*p)).coords.into()).collect();
+    let stored = match_vertices_partial(&truth.mesh.positions, &positions, 1e-4 * diag);
+    let as_shown = match_vertices_partial(&shown, &positions, 1e-4 * diag);
+    let matched = |m: &[Option<usize>]| m.iter().filter(|i| i.is_some()).count();
+    let map = if matched(&as_shown) > matched(&stored) { as_shown } else { stored };
     if map.iter().all(Option::is_none) {
-        return Err("no vertex position matches the truth mesh".into());
+        return Err("no vertex position matches the truth mesh, as stored or as its scene shows it".into());
     }
     let row_of = |i: Option<usize>| {
         i.map(|i| rows[i].iter().filter_map(|(n, w)| truth.skeleton.find(n).map(|j| (j as u32, *w))).collect()).unwrap_or_default()
