@@ -33,10 +33,10 @@ RIGSMITH_FILE_DIALOG=builtin show in_x "$R" edit "$FOX" --do "sleep 3000" --do "
   --do "screenshot $OUT/2-file-browser.png" --do quit
 echo "   look at $OUT/2-file-browser.png"
 
-section "3. a click on a joint's row in the tree selects it (xdotool clicks the fifth row)"
+section "3. a click on a joint's row in the tree selects it (xdotool clicks the name b_Spine02_03)"
 in_x sh -c "'$R' edit '$FOX' --do 'sleep 7000' --do 'wait 5' --do 'screenshot $OUT/3-tree-click.png' --do quit & \
-  sleep 5; xdotool mousemove 90 175 click 1; wait" >/dev/null 2>&1
-echo "   look at $OUT/3-tree-click.png (the row is highlighted, the Joint panel names it)"
+  sleep 5; xdotool mousemove 140 196 click 1; wait" >/dev/null 2>&1
+echo "   look at $OUT/3-tree-click.png (the row is highlighted, the Joint panel shows b_Spine02_03)"
 
 section "4. rig health on the artists' rigs and on rigs broken on purpose"
 cargo test --test health -- --nocapture --test-threads 1 2>&1 | grep -E "rigs, [0-9]+ findings|^test .*(found|findings)|test result" | sed 's/^/   | /'
@@ -112,7 +112,8 @@ for arm in d.get("armatures", []):
     at_child = sum(1 for b in with_kids if any(math.dist(b["tail"], k["head"]) < 1e-3 for k in kids[b["name"]]))
     root = next((b for b in arm["bones"] if not b.get("parent")), None)
     top = max(arm["bones"], key=lambda b: b["head"][2])
-    print(f"   | {sys.argv[1]}: {at_child} of {len(with_kids)} bones end at a child; highest joint {top[\"name\"]} at z {top[\"head\"][2]:.2f}, root at z {root[\"head\"][2]:.2f} (Blender: Z up)")
+    name, top_z, root_z = top["name"], top["head"][2], root["head"][2]
+    print(f"   | {sys.argv[1]}: {at_child} of {len(with_kids)} bones end at a child; highest joint {name} at z {top_z:.2f}, root at z {root_z:.2f} (Blender: Z up)")
 ' "$n"
   done
 else
@@ -121,5 +122,6 @@ fi
 
 section "9 and 10. exports Blender reads as the input: scripts/check_fbx.sh, scripts/check_exports.sh, scripts/check_blender_roundtrip.sh"
 
-section "11. rigsmith FILE opens the editor"
-show in_x "$R" "$FOX" --do quit
+section "11. rigsmith FILE opens the editor (still open after 15 s, then closed by timeout: exit 124)"
+show in_x timeout 15 "$R" "$FOX"
+grep -c "Creating new window" "$OUT/stderr" | sed 's/^/   | windows opened: /'

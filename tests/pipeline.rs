@@ -114,3 +114,28 @@ fn weights_given_where_the_scene_shows_the_mesh_are_matched() {
     let skin = scores.skin.expect("skin compared");
     assert!(skin.precision > 0.999 && skin.recall > 0.999 && skin.l1 < 1e-3, "{skin:?}");
 }
+
+/// A generated skeleton keeps the placement the file's scene gave the mesh (three.js'
+/// SimpleSkinning turns its mesh with its armature): the editor and other programs show the
+/// rigged character where they showed the input, before and after writing it.
+#[test]
+fn a_generated_skeleton_shows_the_mesh_where_the_file_did() {
+    use rig_pipeline::{apply, run_rig, Caches, SkeletonSource};
+    let input = rig_io::load(&common::samples().join("threejs_simpleskinning/SimpleSkinning.gltf")).expect("sample").rig;
+    let shown = input.display_from_mesh();
+    assert!((shown - rig_core::Mat4::identity()).abs().max() > 0.1, "the sample's armature turns its mesh");
+    let mut rig = input.clone();
+    let request = RigRequest::geometric(SkeletonSource::Generate(Default::default()), Default::default());
+    apply(&mut rig, run_rig(&input, 1, &request, &mut Caches::default(), rig_core::Task::silent()).expect("rigged"));
+    rig.validate().expect("a valid rig");
+    assert!((rig.display_from_mesh() - shown).abs().max() < 1e-4, "shown at {} instead of {shown}", rig.display_from_mesh());
+    let out = temp_dir("placed").join("generated.glb");
+    rig_io::save(&rig, &out, &rig_io::ExportOptions::default()).expect("export");
+    let back = rig_io::load(&out).expect("read back").rig;
+    let at = |r: &rig_core::Rig| -> Vec<nalgebra::Point3<f32>> {
+        let m = r.display_from_mesh();
+        r.mesh.positions.iter().map(|p| m.transform_point(&nalgebra::Point3::from(*p))).collect()
+    };
+    let worst = at(&input).iter().zip(at(&back)).map(|(p, q)| (p - q).norm()).fold(0.0f32, f32::max);
+    assert!(worst < 1e-4 * input.mesh.bounds().map_or(1.0, |b| b.diagonal()), "moved by {worst}");
+}

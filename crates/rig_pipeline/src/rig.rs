@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use rig_core::autorig::{self, AutoRigError, SkeletonSource};
 use rig_core::autoskin::SkinBinder;
-use rig_core::{Mesh, Rig, Skeleton, SkinWeights, Task};
+use rig_core::{Joint, Mat4, Mesh, Rig, Skeleton, SkinWeights, Task, Trs};
 use rig_model::backend::BackendChoice;
 use rig_model::rigging::{rig_learned, LearnedError, LearnedModels, LearnedReport};
 use rig_model::ModelError;
@@ -164,13 +164,47 @@ fn all_parts_skinned(mesh: &Mesh) -> Option<Mesh> {
     Some(m)
 }
 
-/// Puts a result into `rig`: its skeleton and weights, and for a new skeleton no clips and
-/// every part skinned.
+/// Puts a result into `rig`: its skeleton and weights, and for a new skeleton no clips, every
+/// part skinned, and the skeleton under an armature node that places it where the file's scene
+/// showed the mesh (a Z-up character under a turned node stays upright in other programs).
 pub fn apply(rig: &mut Rig, output: RigOutput) {
+    let (mut skeleton, mut weights) = (output.skeleton, output.weights);
     if output.generated_skeleton {
         rig.clips.clear();
         rig.mesh.parts.iter_mut().for_each(|p| p.skinned = true);
+        if let Some(placed) = under_armature(&skeleton, &rig.display_from_mesh()) {
+            // Every joint moved one place down, below the armature.
+            weights.remap_joints(&(1..=skeleton.len() as u32).collect::<Vec<u32>>());
+            skeleton = placed;
+        }
     }
-    rig.skeleton = output.skeleton;
-    rig.weights = output.weights;
+    rig.skeleton = skeleton;
+    rig.weights = weights;
+}
+
+/// `skeleton` (bound in mesh space) one joint down, under a non-deforming root whose transform
+/// is `display_from_mesh`, so that its rest pose shows the mesh there; `None` when that is the
+/// identity or does not decompose. Local transforms and inverse bind matrices are unchanged.
+fn under_armature(skeleton: &Skeleton, display_from_mesh: &Mat4) -> Option<Skeleton> {
+    display_from_mesh.try_inverse()?;
+    let armature = Trs::from_matrix(display_from_mesh)?;
+    if skeleton.is_empty() || (display_from_mesh - Mat4::identity()).abs().max() <= 1e-6 {
+        return None;
+    }
+    let mut skeleton = skeleton.clone();
+    for joint in &mut skeleton.joints {
+        joint.parent = Some(joint.parent.map_or(0, |p| p + 1));
+    }
+    let name = if skeleton.find("Armature").is_some() { "Armature_root" } else { "Armature" };
+    let root = Joint {
+        name: name.into(),
+        parent: None,
+        rest_local: armature,
+        // Bound where the mesh is stored, as the joints below it: the rest pose turns both.
+        joint_from_mesh: Mat4::identity(),
+        deform: false,
+        in_skin: false,
+    };
+    skeleton.joints.insert(0, root);
+    Some(skeleton)
 }

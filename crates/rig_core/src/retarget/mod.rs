@@ -36,9 +36,9 @@ const REQUIRED: [(Role, Side); 9] = [
     (Role::Shin, Side::Right),
 ];
 
-/// Plays `clips` (animating `source`) on `target`, a skeleton bound at its rest pose in mesh
-/// space (as generated). Both bind the same mesh; `up` is the mesh-space up (for the hip
-/// heights). Refused, saying which, when the names leave the hips or a limb without a partner.
+/// Plays `clips` (animating `source`) on `target`, a skeleton resting at its bind pose up to
+/// one placement of the whole (as generated, possibly under an armature node). Both bind the
+/// same mesh; `up` is the mesh-space up (for the hip heights). Refused, saying which, when the names leave the hips or a limb without a partner.
 pub fn retarget(source: &Skeleton, clips: &[Clip], target: &Skeleton, up: [f32; 3]) -> Result<Retargeted, String> {
     let pairs = pair(source, target)?;
     let frames = Frames::new(source, target, &pairs, Vector3::from(up));
@@ -98,6 +98,8 @@ struct Frames {
     /// Source joint of each target joint.
     partner: Vec<Option<usize>>,
     mesh_from_model: Mat4,
+    /// Where the target's rest pose shows the mesh (its model_from_mesh).
+    target_model_from_mesh: Mat4,
     /// Target joints' bind orientations (mesh space).
     target_bind: Vec<UnitQuaternion<f32>>,
     /// (target hips, source hips, source hips' bind position, target height / source height).
@@ -112,6 +114,10 @@ impl Frames {
         let rest = source.model_from_joints_rest();
         let model_from_mesh = rest.get(root).map_or_else(Mat4::identity, |m| m * source.joints[root].joint_from_mesh);
         let mesh_from_model = model_from_mesh.try_inverse().unwrap_or_else(Mat4::identity);
+        let target_root = (0..target.len()).find(|&j| target.joints[j].deform).unwrap_or(0);
+        let target_rest = target.model_from_joints_rest();
+        let target_model_from_mesh =
+            target_rest.get(target_root).map_or_else(Mat4::identity, |m| m * target.joints[target_root].joint_from_mesh);
         let target_model = target.model_from_joints_bind();
         let target_bind = target_model.iter().map(rotation).collect();
         let hips_of = |roles: Vec<Option<(Role, Side)>>| roles.iter().position(|r| *r == Some((Role::Hips, Side::Centre)));
@@ -125,7 +131,7 @@ impl Frames {
             let (ht, hs) = (height(&target_points, t), height(&source_points, s));
             (hs > 1e-9 && ht.is_finite()).then(|| (t, s, source_points[s], ht / hs))
         });
-        Frames { partner, mesh_from_model, target_bind, hips }
+        Frames { partner, mesh_from_model, target_model_from_mesh, target_bind, hips }
     }
 
     /// One clip on the target, keyed at every key time of the source clip.
@@ -145,7 +151,8 @@ impl Frames {
             local.iter().zip(&mut rotations).for_each(|(q, keys)| keys.push([q.i, q.j, q.k, q.w]));
             if let Some((th, sh, bound, ratio)) = self.hips {
                 let now = moved[sh].transform_point(&Point3::from(bound)).coords;
-                let at = rest_point(target, th) + (now - bound) * ratio;
+                let at_mesh = point(&target.model_from_joints_bind()[th]) + (now - bound) * ratio;
+                let at = self.target_model_from_mesh.transform_point(&Point3::from(at_mesh)).coords;
                 let parent_from_mesh = target.joints[th].parent.and_then(|p| posed_model(target, &local, p).try_inverse());
                 let local_at = parent_from_mesh.map_or(at, |m| m.transform_point(&Point3::from(at)).coords);
                 translations.push(local_at.into());
@@ -183,7 +190,7 @@ impl Frames {
         for (j, joint) in target.joints.iter().enumerate() {
             let parent_world = joint.parent.map_or(UnitQuaternion::identity(), |p| world[p]);
             let w = match self.partner[j] {
-                Some(s) => rotation(&moved[s]) * self.target_bind[j],
+                Some(s) => rotation(&self.target_model_from_mesh) * rotation(&moved[s]) * self.target_bind[j],
                 None => parent_world * rest.local[j].rotation,
             };
             local.push(parent_world.inverse() * w);
@@ -198,10 +205,6 @@ fn posed_model(target: &Skeleton, local: &[UnitQuaternion<f32>], p: usize) -> Ma
     let locals: Vec<Mat4> =
         target.joints.iter().zip(local).map(|(j, q)| crate::transform::Trs { rotation: *q, ..j.rest_local }.to_matrix()).collect();
     target.model_from_joints(&locals).get(p).copied().unwrap_or_else(Mat4::identity)
-}
-
-fn rest_point(skeleton: &Skeleton, j: usize) -> Vector3<f32> {
-    Vector3::from(skeleton.rest_positions()[j])
 }
 
 fn quat(q: &[f32; 4]) -> UnitQuaternion<f32> {
