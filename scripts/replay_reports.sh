@@ -96,7 +96,8 @@ fi
 
 section "7 and 8. generated skeletons: upright in the file's frame, bones whose tails reach their children (Blender)"
 if [ -n "${VALIDATORS_PY:-}" ] && [ -d "$ASSETS/khronos_cesiumman" ]; then
-  for c in khronos_cesiumman/CesiumMan.glb quaternius_char_basecharacter/BaseCharacter.glb khronos_fox/Fox.glb; do
+  for c in khronos_cesiumman/CesiumMan.glb quaternius_char_basecharacter/BaseCharacter.glb khronos_fox/Fox.glb \
+           quaternius_monster_flying_dragon_evolved/Dragon_Evolved.glb kaykit_knight/Knight.glb; do
     [ -f "$ASSETS/$c" ] || continue
     n=$(basename "$c" .glb)
     "$R" rig --input "$ASSETS/$c" --output "$OUT/gen_$n.glb" 2>/dev/null
