@@ -69,7 +69,11 @@ pub fn write(rig: &Rig, w: &mut BinWriter, nodes: &mut Vec<Value>) -> SkeletonOu
     let ibms: Vec<[f32; 16]> = joint_nodes.iter().map(|&j| column_major(&(s.joints[j].joint_from_mesh * mesh_from_armature))).collect();
     let ibm = w.mat4(&ibms);
     let mut skin = json!({ "name": format!("{}_skin", rig.name), "joints": joint_nodes, "inverseBindMatrices": ibm });
-    if !space.turned {
+    // A skeleton root that is not itself a joint (an armature node above sibling bones) makes
+    // Blender read the joints that rest away from their bind pose elsewhere than the file shows
+    // them (GreenSpikyBlob's head, 8 % of the diagonal): such a skin names none, as its input did.
+    let root_is_joint = skin_index.get(skeleton_root).is_some_and(Option::is_some);
+    if !space.turned && root_is_joint {
         skin["skeleton"] = json!(skeleton_root);
     }
     if armature_from_mesh.is_some() {
