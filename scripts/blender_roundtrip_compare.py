@@ -19,6 +19,9 @@ input:
   - artist influences (bone, weight > 0) of input vertices missing from the matched output vertex
     (counted only over input vertices whose rest match is within tolerance; the others are listed
     as "without a rest match").
+Input vertices that Blender reads without any weight in a mesh whose other vertices have weights
+(the file gives them NaN or negative weights, so glTF leaves them undefined and Blender puts them
+at the origin) are counted and left out of the comparison.
 PASS needs both deviations <= 1e-4, the same bones and parents, and no dropped influence.
 One line per (FILE, format); --json writes all results; exit 1 if any FAIL. A FILE that Blender
 itself cannot import is a SKIP. --self-test skips rigsmith and compares each FILE with itself
@@ -85,17 +88,23 @@ def pick_joints(parents, deform, n=3):
 
 
 def vertices(rest, posed):
-    """Rest positions, posed positions and weights of every mesh vertex, objects paired by name."""
+    """Rest positions, posed positions and weights of every mesh vertex, objects paired by name,
+    and the indices of vertices left without weight in an object whose other vertices have some
+    (a skinned mesh whose file gives them NaN or negative weights: glTF leaves their position
+    undefined, Blender puts them at the origin)."""
     posed_of = {m["object"]: m["vertex_list"] for m in posed["deformed"]}
-    r, p, w = [], [], []
+    r, p, w, invalid = [], [], [], []
     for m in rest["deformed"]:
         vl, pl = m["vertex_list"], posed_of.get(m["object"])
         if pl is None or len(pl) != len(vl):
             raise RuntimeError(f"Blender's rest and posed readings differ on object {m['object']!r}")
+        ws = [v.get("weights", {}) for v in vl]
+        if any(ws):
+            invalid += [len(w) + k for k, x in enumerate(ws) if not x]
         r += [v["deformed"] for v in vl]  # evaluated at the rest pose (what one sees)
         p += [v["deformed"] for v in pl]
-        w += [v.get("weights", {}) for v in vl]
-    return np.array(r, float).reshape(-1, 3), np.array(p, float).reshape(-1, 3), w
+        w += ws
+    return np.array(r, float).reshape(-1, 3), np.array(p, float).reshape(-1, 3), w, invalid
 
 
 def match(a_rest, a_pose, b_rest, b_pose, eps):
@@ -120,11 +129,16 @@ def compare(src, out, fmt, ref, work):
     if not rest["import"]["ok"]:
         raise RuntimeError(f"Blender cannot import our {fmt}: {rest['import']['error']}")
     posed = inspect(out, base + "-posed.json", ref["pose_args"])
-    o_rest, o_pose, o_w = vertices(rest, posed)
+    o_rest, o_pose, o_w, _ = vertices(rest, posed)
     i_rest, i_pose, i_w = ref["rest"], ref["posed"], ref["weights"]
     diag = ref["diag"]
     res = {"file": src, "format": fmt, "output": out, "joints": ref["joints"],
-           "vertices_in": len(i_rest), "vertices_out": len(o_rest)}
+           "vertices_in": len(i_rest), "vertices_out": len(o_rest), "invalid_weights_in": len(ref["invalid"])}
+    if ref["invalid"]:  # not compared; with equal counts the output's same vertices go too
+        keep = np.setdiff1d(np.arange(len(i_rest)), ref["invalid"])
+        if len(o_rest) == len(i_rest):
+            o_rest, o_pose, o_w = o_rest[keep], o_pose[keep], [o_w[k] for k in keep]
+        i_rest, i_pose, i_w = i_rest[keep], i_pose[keep], [i_w[k] for k in keep]
     ip, idf = ref["bones"]
     op, _ = bones(rest)
     res.update(bones_in=len(ip), bones_out=len(op), added=sorted(set(op) - set(ip)),
@@ -169,12 +183,12 @@ def reference(path, work):
     specs = [f"{j}={a},{b},{c}" for j, (a, b, c) in zip(joints, ANGLES)]
     pose_args = sum((["--pose-world", s] for s in specs), [])
     posed = inspect(path, stem + "-posed.json", pose_args or ["--deform"])
-    r, p, w = vertices(rest, posed)
+    r, p, w, invalid = vertices(rest, posed)
     if len(r) == 0:
         raise Skip("Blender finds no mesh vertex in it")
     diag = float(np.linalg.norm(r.max(0) - r.min(0)))
     return {"bones": (parents, deform), "joints": specs, "pose_args": pose_args or ["--deform"],
-            "rest": r, "posed": p, "weights": w, "diag": diag}
+            "rest": r, "posed": p, "weights": w, "invalid": invalid, "diag": diag}
 
 
 def line(res):
@@ -190,6 +204,8 @@ def line(res):
     if res["posed_joints_missing"]:
         s += f" posed joints missing {short(res['posed_joints_missing'])}"
     s += f"  dropped influences {res['dropped_influences']}/{res['influences_in']}"
+    if res.get("invalid_weights_in"):
+        s += f" ({res['invalid_weights_in']} input vertices with invalid weights not compared)"
     return s + (f" ({res['unmatched_vertices']} input vertices without a rest match)" if res["unmatched_vertices"] else "")
 
 

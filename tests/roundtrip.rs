@@ -71,8 +71,8 @@ fn limiting_to_four_influences_keeps_weights_normalised() {
 fn skin_joint_names(path: &Path) -> std::collections::BTreeSet<String> {
     let bytes = std::fs::read(path).expect("reads");
     let c = rig_io::gltf_read::Container::parse(&bytes, path.parent()).expect("parses");
-    // Unnamed nodes are read as `joint_N`, N the node's index in the source.
-    let name = |n: u64| c.raw["nodes"][n as usize]["name"].as_str().filter(|s| !s.is_empty()).map_or(format!("joint_{n}"), str::to_string);
+    // Unnamed nodes are read as `Node_N`, N the node's index in the source.
+    let name = |n: u64| c.raw["nodes"][n as usize]["name"].as_str().filter(|s| !s.is_empty()).map_or(format!("Node_{n}"), str::to_string);
     let skins = c.raw["skins"].as_array().cloned().unwrap_or_default();
     skins.iter().flat_map(|s| s["joints"].as_array().cloned().unwrap_or_default()).filter_map(|j| j.as_u64()).map(name).collect()
 }
@@ -90,5 +90,48 @@ fn exports_make_bones_of_the_source_skin_joints_only() {
         rig_io::save(&rig, &out, &ExportOptions::default()).expect("exports");
         assert_eq!(skin_joint_names(&out), skin_joint_names(&f), "{}: the nodes above the bones became bones", f.display());
     }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A GLB's first skin: whether it names a skeleton root, and each joint's name with its
+/// inverse bind matrix.
+fn skin_layout(path: &Path) -> (bool, Vec<(String, [[f32; 4]; 4])>) {
+    let bytes = std::fs::read(path).expect("reads");
+    let doc = gltf::Gltf::from_slice(&bytes).expect("parses");
+    let blob = doc.blob.clone();
+    let skin = doc.skins().next().expect("has a skin");
+    let ibms: Vec<[[f32; 4]; 4]> = skin.reader(|_| blob.as_deref()).read_inverse_bind_matrices().expect("has bind matrices").collect();
+    let names = skin.joints().map(|j| j.name().map_or(format!("Node_{}", j.index()), str::to_string));
+    (skin.skeleton().is_some(), names.zip(ibms).collect())
+}
+
+/// Blender binds a root bone at its inverse bind matrix when the skin names a skeleton root
+/// and where its node rests otherwise, and takes both at the file's scale: a converted GLB
+/// keeps the source's choice and its inverse bind matrices, so that it opens in the same bind
+/// pose (the Quaternius fish and dinosaurs opened with every vertex elsewhere).
+#[test]
+fn a_converted_glb_keeps_the_source_skins_root_and_bind_matrices() {
+    let dir = std::env::temp_dir().join(format!("rigsmith-skinroot-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut checked = 0;
+    for f in rig_io::files_under(&common::samples(), &["glb"]) {
+        let rig = rig_io::load(&f).expect("sample loads").rig;
+        if rig.skeleton.is_empty() {
+            continue;
+        }
+        let out = dir.join("out.glb");
+        rig_io::save(&rig, &out, &ExportOptions::default()).expect("exports");
+        let (src_named, src) = skin_layout(&f);
+        let (out_named, written) = skin_layout(&out);
+        assert_eq!(out_named, src_named, "{}: the skin's skeleton root", f.display());
+        for (name, m) in &src {
+            let (_, w) = written.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("{}: joint {name} written", f.display()));
+            let scale = m.iter().flatten().fold(1e-6f32, |a, x| a.max(x.abs()));
+            let dev = m.iter().flatten().zip(w.iter().flatten()).fold(0f32, |a, (x, y)| a.max((x - y).abs()));
+            assert!(dev <= 1e-4 * scale, "{}: joint {name}'s inverse bind matrix moved by {dev}", f.display());
+        }
+        checked += 1;
+    }
+    assert!(checked >= 3, "only {checked} rigged GLB samples");
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -104,7 +104,7 @@ impl Session {
                 in_skin: j.in_skin,
             })
             .collect();
-        Skeleton { joints }
+        Skeleton { joints, ..Default::default() }
     }
 
     /// Re-reads the source file and puts the session's edits on it. Fails with a message that

@@ -29,7 +29,7 @@ fn random_rig(rng: &mut StdRng) -> (Skeleton, SkinWeights, Vec<[f32; 3]>) {
             in_skin: true,
         });
     }
-    let mut skeleton = Skeleton { joints };
+    let mut skeleton = Skeleton { joints, ..Default::default() };
     skeleton.bind_to_rest();
     let positions: Vec<[f32; 3]> =
         (0..VERTICES).map(|_| [rng.gen_range(-1.0..1.0), rng.gen_range(0.0..2.0), rng.gen_range(-1.0..1.0)]).collect();

@@ -40,7 +40,7 @@ pub use material::{Image, Material, MaterialLibrary};
 pub use mesh::{Mesh, MeshGroup, MorphTarget, Part};
 pub use pose::Pose;
 pub use rig::Rig;
-pub use skeleton::{Joint, Skeleton};
+pub use skeleton::{Joint, Skeleton, SourceSkin};
 pub use task::{Cancelled, Task};
 pub use transform::Trs;
 pub use weights::SkinWeights;

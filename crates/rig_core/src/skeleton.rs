@@ -23,10 +23,29 @@ pub struct Joint {
     pub in_skin: bool,
 }
 
+/// Choices a glTF skin makes that glTF's skinning ignores but Blender's importer reads: the
+/// glTF writer makes the file's choices again, so that a converted file opens in Blender in
+/// the bind pose the original opens in. Blender binds the root bone at its inverse bind matrix
+/// (in the armature's space, scale dropped) when the skin names a skeleton root, and where its
+/// node rests otherwise; so both the root's naming and the scale of the inverse bind matrices
+/// move the mesh Blender shows at rest (the Quaternius dinosaurs' bind matrices scale by 1/3
+/// under a x300 armature: stored at another scale, the mesh came out 3.7 units lower).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SourceSkin {
+    /// The skin names its skeleton root (`skin.skeleton`).
+    pub names_root: bool,
+    /// The file's skinned-vertex space from the rig's mesh space (the scale the reader took
+    /// out when it stored the mesh at its skeleton's scale).
+    pub skin_from_mesh: Mat4,
+}
+
 /// A joint hierarchy, possibly a forest.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Skeleton {
     pub joints: Vec<Joint>,
+    /// How the glTF skin this skeleton was read from was laid out; `None` for a skeleton
+    /// built here or read from another format.
+    pub source_skin: Option<SourceSkin>,
 }
 
 impl Skeleton {
@@ -144,7 +163,7 @@ mod tests {
             deform: true,
             in_skin: true,
         };
-        let mut s = Skeleton { joints: vec![joint("root", None, 1.0), joint("mid", Some(0), 2.0), joint("tip", Some(1), 3.0)] };
+        let mut s = Skeleton { joints: vec![joint("root", None, 1.0), joint("mid", Some(0), 2.0), joint("tip", Some(1), 3.0)], ..Default::default() };
         s.bind_to_rest();
         s
     }

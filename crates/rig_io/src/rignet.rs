@@ -178,7 +178,7 @@ impl RigInfo {
                 }
             })
             .collect();
-        let mut skeleton = Skeleton { joints };
+        let mut skeleton = Skeleton { joints, ..Default::default() };
         skeleton.bind_to_rest();
         Ok((skeleton, index))
     }

@@ -286,6 +286,7 @@ fn build(tree: &JointTree, names: &[String]) -> Skeleton {
                 }
             })
             .collect(),
+        ..Default::default()
     };
     skeleton.bind_to_rest();
     skeleton

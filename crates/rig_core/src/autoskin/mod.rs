@@ -394,6 +394,7 @@ mod tests {
                 joint("leg_r", Some(0), [0.2, -0.2, 0.0]),
                 joint("foot_r", Some(3), [0.0, -1.9, 0.0]),
             ],
+            ..Default::default()
         };
         s.joints[0].deform = false;
         s.bind_to_rest();

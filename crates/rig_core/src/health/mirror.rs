@@ -100,7 +100,7 @@ mod tests {
             deform: true,
             in_skin: true,
         };
-        Skeleton { joints: names.iter().map(joint).collect() }
+        Skeleton { joints: names.iter().map(joint).collect(), ..Default::default() }
     }
 
     #[test]

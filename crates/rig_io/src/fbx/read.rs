@@ -180,7 +180,7 @@ impl Scene {
                 }
             })
             .collect();
-        SkeletonMap { skeleton: Skeleton { joints }, index, model_of_joint: order }
+        SkeletonMap { skeleton: Skeleton { joints, ..Default::default() }, index, model_of_joint: order }
     }
 }
 

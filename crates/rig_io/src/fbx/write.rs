@@ -615,7 +615,7 @@ mod tests {
                 in_skin: true,
             })
             .collect();
-        Skeleton { joints }
+        Skeleton { joints, ..Default::default() }
     }
 
     #[test]

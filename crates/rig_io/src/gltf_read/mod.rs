@@ -75,10 +75,17 @@ fn build_rig(c: &Container, name: &str, warnings: &mut Vec<String>) -> Result<Ri
     let targets = animation::Targets { node_joint: &setup.node_joint, node_group: &node_group };
     let clips = animation::read_all(&acc, &targets, warnings)?;
     let mut rig = Rig { name: name.to_string(), mesh, skeleton: setup.skeleton.clone(), weights, clips, materials, scene_from_mesh: None };
+    let mut skin_from_mesh = Mat4::identity();
     if let Some(mesh_from_armature) = written_mesh_space(&c.raw) {
-        rig.change_mesh_space(&mesh_from_armature);
+        if rig.change_mesh_space(&mesh_from_armature) {
+            skin_from_mesh = mesh_from_armature.try_inverse().unwrap_or_else(Mat4::identity);
+        }
     }
-    if let Some(scale) = rig.adopt_skeleton_scale() {
+    let adopted = rig.adopt_skeleton_scale();
+    if let Some(source) = &mut rig.skeleton.source_skin {
+        source.skin_from_mesh = skin_from_mesh * Mat4::new_scaling(1.0 / adopted.unwrap_or(1.0));
+    }
+    if let Some(scale) = adopted {
         warnings.push(format!(
             "the skin binds the mesh at 1/{scale:.4} of its skeleton's scale (its inverse bind matrices leave out a scale of the \
              nodes above the joints); the mesh is stored at the skeleton's scale, posed results are unchanged"
@@ -221,7 +228,14 @@ impl<'a> Builder<'a> {
             return Ok(Binding::Skinned { skin: s, mesh_from_skin: self.mesh_from_skin(s, warnings) });
         }
         let joint_node = self.forest.ancestors_or_self(node).find(|&a| self.setup.node_joint[a].is_some());
-        Ok(match joint_node {
+        // A mesh under a transform node that no clip moves (a prop beside the armature under
+        // the scene's root node) stays a static part: bound to that node, it would make a bone
+        // of it in every export (Blender read Quaternius' tank with two extra bones).
+        let carried = |jn: usize| {
+            let joint = &self.setup.skeleton.joints[self.setup.node_joint[jn].unwrap_or(0)];
+            joint.in_skin || self.forest.ancestors_or_self(jn).any(|a| self.animated(a))
+        };
+        Ok(match joint_node.filter(|&jn| carried(jn)) {
             Some(jn) => {
                 let joint = self.setup.node_joint[jn].unwrap_or(0);
                 let bind_from_joint = self.setup.skeleton.joints[joint].joint_from_mesh.try_inverse().unwrap_or_else(Mat4::identity);
@@ -230,6 +244,11 @@ impl<'a> Builder<'a> {
             }
             None => Binding::Static { model_from_node: self.forest.world[node] },
         })
+    }
+
+    /// Whether an animation channel targets this node.
+    fn animated(&self, node: usize) -> bool {
+        self.root().animations.iter().flat_map(|a| &a.channels).any(|c| c.target.node.value() == node)
     }
 
     /// The matrix that maps skin `s`'s mesh space into the skeleton's canonical bind space.

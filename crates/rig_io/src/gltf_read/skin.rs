@@ -2,7 +2,7 @@
 //! joints' ancestors, so that scale and orientation nodes above a rig are kept.
 
 use gltf::json::accessor::Type;
-use rig_core::{Joint, Mat4, Skeleton, Trs};
+use rig_core::{Joint, Mat4, Skeleton, SourceSkin, Trs};
 use serde_json::Value;
 
 use super::accessor::Accessors;
@@ -51,14 +51,18 @@ pub fn build(acc: &Accessors, raw: &Value, forest: &NodeForest, warnings: &mut V
     for &j in skin_nodes.iter().flatten() {
         forest.ancestors_or_self(j).filter(|&a| !is_synthetic(raw, a)).for_each(|a| include[a] = true);
     }
+    // A joint that several skins bind differently takes the last skin's bind, as Blender's
+    // importer does (it binds the bone there and re-binds the other skins' meshes to it), so
+    // that a converted file opens in Blender with every part where the original shows it.
     let mut canonical_ibm: Vec<Option<Mat4>> = vec![None; n];
     for (nodes, ibms) in skin_nodes.iter().zip(&skin_ibms) {
         for (&node, ibm) in nodes.iter().zip(ibms) {
-            canonical_ibm[node].get_or_insert(*ibm);
+            canonical_ibm[node] = Some(*ibm);
         }
     }
     let mut node_joint = vec![None; n];
-    let mut skeleton = Skeleton::default();
+    let source_skin = root.skins.first().map(|s| SourceSkin { names_root: s.skeleton.is_some(), skin_from_mesh: Mat4::identity() });
+    let mut skeleton = Skeleton { source_skin, ..Default::default() };
     let mut names = std::collections::HashSet::new();
     for &node in forest.order.iter().filter(|&&i| include[i]) {
         let parent_node = forest.ancestors_or_self(node).skip(1).find(|&a| include[a]);
@@ -88,7 +92,9 @@ pub fn build(acc: &Accessors, raw: &Value, forest: &NodeForest, warnings: &mut V
 fn unique_name(names: &mut std::collections::HashSet<String>, name: Option<&str>, node: usize, warnings: &mut Vec<String>) -> String {
     let base = match name {
         Some(s) if !s.is_empty() => s.to_string(),
-        _ => format!("joint_{node}"),
+        // Blender's importer names an unnamed node `Node_N` (N its index): the same name here
+        // keeps the bones of a converted file named as Blender names the original's.
+        _ => format!("Node_{node}"),
     };
     let mut candidate = base.clone();
     let mut k = 1;

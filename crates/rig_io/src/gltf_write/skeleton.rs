@@ -64,22 +64,30 @@ pub fn write(rig: &Rig, w: &mut BinWriter, nodes: &mut Vec<Value>) -> SkeletonOu
     };
     let skeleton_root = lowest_common_node(rig, &joint_nodes).unwrap_or(scene_roots[0]);
     let space = armature_space(rig, &transform);
-    let armature_from_mesh = space.scale;
+    let armature_from_mesh = match s.source_skin {
+        Some(source) => (!source.skin_from_mesh.relative_eq(&Mat4::identity(), 1e-6, 1e-6)).then_some(source.skin_from_mesh),
+        None => space.scale,
+    };
     let mesh_from_armature = armature_from_mesh.and_then(|m| m.try_inverse()).unwrap_or_else(Mat4::identity);
     let ibms: Vec<[f32; 16]> = joint_nodes.iter().map(|&j| column_major(&(s.joints[j].joint_from_mesh * mesh_from_armature))).collect();
     let ibm = w.mat4(&ibms);
     let mut skin = json!({ "name": format!("{}_skin", rig.name), "joints": joint_nodes, "inverseBindMatrices": ibm });
-    // A skeleton root that is not itself a joint (an armature node above sibling bones) makes
-    // Blender read the joints that rest away from their bind pose elsewhere than the file shows
-    // them (GreenSpikyBlob's head, 8 % of the diagonal): such a skin names none, as its input did.
-    let root_is_joint = skin_index.get(skeleton_root).is_some_and(Option::is_some);
-    if !space.turned && root_is_joint {
+    if names_skeleton_root(s, &space, skin_index.get(skeleton_root).is_some_and(Option::is_some)) {
         skin["skeleton"] = json!(skeleton_root);
     }
     if armature_from_mesh.is_some() {
         skin["extras"]["rigsmith"][MESH_FROM_ARMATURE] = json!(column_major(&mesh_from_armature));
     }
     SkeletonOut { scene_roots, skin: Some(skin), skin_index, armature_from_mesh }
+}
+
+/// Whether the skin names its skeleton root: as the file it was read from did (see
+/// `SourceSkin`), else only when the root is a joint and the skin's space is the armature's.
+/// A root that is not a joint (an armature node above sibling bones) put GreenSpikyBlob's head
+/// 8 % of the diagonal off in Blender, and a skin bound in a space turned against the armature
+/// made mannequiny 0.316 tall.
+fn names_skeleton_root(s: &rig_core::Skeleton, space: &ArmatureSpace, root_is_joint: bool) -> bool {
+    s.source_skin.map_or(!space.turned && root_is_joint, |source| source.names_root)
 }
 
 /// How the skin's space relates to the transform node the bones hang from (the scene above a
