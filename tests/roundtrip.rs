@@ -93,9 +93,11 @@ fn exports_make_bones_of_the_source_skin_joints_only() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// A GLB's first skin: whether it names a skeleton root, and each joint's name with its
-/// inverse bind matrix.
-fn skin_layout(path: &Path) -> (bool, Vec<(String, [[f32; 4]; 4])>) {
+/// Each joint's name with its inverse bind matrix.
+type NamedBinds = Vec<(String, [[f32; 4]; 4])>;
+
+/// A GLB's first skin: whether it names a skeleton root, and its joints' bind matrices.
+fn skin_layout(path: &Path) -> (bool, NamedBinds) {
     let bytes = std::fs::read(path).expect("reads");
     let doc = gltf::Gltf::from_slice(&bytes).expect("parses");
     let blob = doc.blob.clone();

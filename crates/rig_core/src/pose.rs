@@ -68,7 +68,8 @@ mod tests {
             deform: true,
             in_skin: true,
         };
-        let mut s = Skeleton { joints: vec![joint(None, [0.0, 1.0, 0.0], 0.3), joint(Some(0), [0.0, 2.0, 0.0], -0.7)], ..Default::default() };
+        let mut s =
+            Skeleton { joints: vec![joint(None, [0.0, 1.0, 0.0], 0.3), joint(Some(0), [0.0, 2.0, 0.0], -0.7)], ..Default::default() };
         s.bind_to_rest();
         // Move the rest pose away from the bind pose: the bind pose must not follow it.
         s.joints[1].rest_local.rotation = UnitQuaternion::from_euler_angles(0.0, 1.0, 0.0);

@@ -297,8 +297,10 @@ mod tests {
             deform,
             in_skin: true,
         };
-        let mut skeleton =
-            Skeleton { joints: vec![joint("armature", None, [0.0; 3], 100.0, false), joint("hip", Some(0), [0.0, 0.01, 0.0], 1.0, true)], ..Default::default() };
+        let mut skeleton = Skeleton {
+            joints: vec![joint("armature", None, [0.0; 3], 100.0, false), joint("hip", Some(0), [0.0, 0.01, 0.0], 1.0, true)],
+            ..Default::default()
+        };
         skeleton.joints.push(joint("knee", Some(1), [0.0, 0.005, 0.0], 1.0, true));
         // Bind matrices of the chain without the armature's scale.
         skeleton.joints[1].joint_from_mesh = Mat4::new_translation(&Vector3::new(0.0, -0.01, 0.0));

@@ -163,7 +163,10 @@ mod tests {
             deform: true,
             in_skin: true,
         };
-        let mut s = Skeleton { joints: vec![joint("root", None, 1.0), joint("mid", Some(0), 2.0), joint("tip", Some(1), 3.0)], ..Default::default() };
+        let mut s = Skeleton {
+            joints: vec![joint("root", None, 1.0), joint("mid", Some(0), 2.0), joint("tip", Some(1), 3.0)],
+            ..Default::default()
+        };
         s.bind_to_rest();
         s
     }

@@ -102,7 +102,10 @@ mod tests {
             in_skin: true,
         };
         // root -> spine -> head, root -> leg
-        let s = Skeleton { joints: vec![joint("root", None), joint("spine", Some(0)), joint("head", Some(1)), joint("leg", Some(0))], ..Default::default() };
+        let s = Skeleton {
+            joints: vec![joint("root", None), joint("spine", Some(0)), joint("head", Some(1)), joint("leg", Some(0))],
+            ..Default::default()
+        };
         assert!(can_drop(&s, 2, 3), "head under leg");
         assert!(can_drop(&s, 3, 1), "leg under spine");
         assert!(!can_drop(&s, 1, 2), "spine under its own child");
