@@ -87,14 +87,20 @@ def pick_joints(parents, deform, n=3):
     return sorted(picked, key=key)
 
 
-def vertices(rest, posed):
+def vertices(rest, posed, order=None):
     """Rest positions, posed positions and weights of every mesh vertex, objects paired by name,
     and the indices of vertices left without weight in an object whose other vertices have some
     (a skinned mesh whose file gives them NaN or negative weights: glTF leaves their position
-    undefined, Blender puts them at the origin)."""
+    undefined, Blender puts them at the origin). `order`: object names in the order to take
+    them, used when it names exactly this reading's objects (an FBX lists objects in another
+    order than the GLB it came from; matching overlapping seams by position then swapped
+    vertices between objects)."""
     posed_of = {m["object"]: m["vertex_list"] for m in posed["deformed"]}
+    meshes = rest["deformed"]
+    if order is not None and sorted(order) == sorted(m["object"] for m in meshes):
+        meshes = sorted(meshes, key=lambda m: order.index(m["object"]))
     r, p, w, invalid = [], [], [], []
-    for m in rest["deformed"]:
+    for m in meshes:
         vl, pl = m["vertex_list"], posed_of.get(m["object"])
         if pl is None or len(pl) != len(vl):
             raise RuntimeError(f"Blender's rest and posed readings differ on object {m['object']!r}")
@@ -129,7 +135,7 @@ def compare(src, out, fmt, ref, work):
     if not rest["import"]["ok"]:
         raise RuntimeError(f"Blender cannot import our {fmt}: {rest['import']['error']}")
     posed = inspect(out, base + "-posed.json", ref["pose_args"])
-    o_rest, o_pose, o_w, _ = vertices(rest, posed)
+    o_rest, o_pose, o_w, _ = vertices(rest, posed, ref["objects"])
     i_rest, i_pose, i_w = ref["rest"], ref["posed"], ref["weights"]
     diag = ref["diag"]
     res = {"file": src, "format": fmt, "output": out, "joints": ref["joints"],
@@ -188,7 +194,8 @@ def reference(path, work):
         raise Skip("Blender finds no mesh vertex in it")
     diag = float(np.linalg.norm(r.max(0) - r.min(0)))
     return {"bones": (parents, deform), "joints": specs, "pose_args": pose_args or ["--deform"],
-            "rest": r, "posed": p, "weights": w, "invalid": invalid, "diag": diag}
+            "rest": r, "posed": p, "weights": w, "invalid": invalid, "diag": diag,
+            "objects": [m["object"] for m in rest["deformed"]]}
 
 
 def line(res):

@@ -90,6 +90,33 @@ impl Aabb {
 }
 
 impl Mesh {
+    /// Moves the vertices of the parts `which` picks by `new_from_mesh`, with their normals
+    /// (kept unit length) and morph deltas.
+    pub fn move_parts(&mut self, new_from_mesh: &crate::Mat4, which: impl Fn(&Part) -> bool) {
+        let linear = new_from_mesh.fixed_view::<3, 3>(0, 0).into_owned();
+        let normal = linear.try_inverse().map_or(linear, |i| i.transpose());
+        let point = |p: &mut [f32; 3]| *p = new_from_mesh.transform_point(&nalgebra::Point3::from(*p)).coords.into();
+        let vector = |m: &nalgebra::Matrix3<f32>, v: &mut [f32; 3]| *v = (m * nalgebra::Vector3::from(*v)).into();
+        let has_normals = self.normals.len() == self.positions.len();
+        for part in self.parts.iter_mut().filter(|p| which(p)) {
+            let range = part.vertices.start as usize..part.vertices.end as usize;
+            self.positions[range.clone()].iter_mut().for_each(point);
+            if has_normals {
+                for n in &mut self.normals[range] {
+                    vector(&normal, n);
+                    let len = nalgebra::Vector3::from(*n).norm();
+                    if len > 0.0 {
+                        n.iter_mut().for_each(|x| *x /= len);
+                    }
+                }
+            }
+            for t in &mut part.morph_targets {
+                t.position_deltas.iter_mut().for_each(|d| vector(&linear, d));
+                t.normal_deltas.iter_mut().for_each(|d| vector(&normal, d));
+            }
+        }
+    }
+
     pub fn vertex_count(&self) -> usize {
         self.positions.len()
     }

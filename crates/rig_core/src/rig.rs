@@ -57,8 +57,9 @@ impl Rig {
     /// vertices of skinned and rigidly bound parts (and their morph deltas) by that matrix's
     /// uniform scale and every inverse bind matrix by its inverse: posed positions do not
     /// change, and rotations between mesh and model space are left to
-    /// [`Rig::display_from_mesh`]. Returns the scale applied, or None when the root binds at
-    /// scale 1 (within 1e-3), which leaves the rig alone.
+    /// [`Rig::display_from_mesh`]. Static parts live in the same mesh space and scale with the
+    /// rest. Returns the scale applied, or None when the root binds at scale 1 (within 1e-3),
+    /// which leaves the rig alone.
     pub fn adopt_skeleton_scale(&mut self) -> Option<f32> {
         let s = &self.skeleton;
         let root = (0..s.len()).find(|&j| s.joints[j].deform)?;
@@ -68,7 +69,7 @@ impl Rig {
             return None;
         }
         let scaled = |v: &mut [f32; 3]| v.iter_mut().for_each(|x| *x *= scale);
-        for part in self.mesh.parts.iter_mut().filter(|p| p.skinned) {
+        for part in self.mesh.parts.iter_mut() {
             self.mesh.positions[part.vertices.start as usize..part.vertices.end as usize].iter_mut().for_each(scaled);
             part.morph_targets.iter_mut().for_each(|t| t.position_deltas.iter_mut().for_each(scaled));
         }
@@ -94,34 +95,14 @@ impl Rig {
         out
     }
 
-    /// Re-expresses the skinned parts in another space: their vertices (and normals and morph
-    /// deltas) move by `new_from_mesh`, every inverse bind matrix takes its inverse, so posed
-    /// results do not change. Static parts stay where they are. A singular matrix is refused
-    /// (returns false, nothing changed).
+    /// Re-expresses the mesh in another space: every vertex (and normal and morph delta; static
+    /// parts too, which share the mesh space and are shown through [`Rig::display_from_mesh`]
+    /// like the rest) moves by `new_from_mesh`, every inverse bind matrix takes its inverse, so
+    /// posed and shown results do not change. A singular matrix is refused (returns false,
+    /// nothing changed).
     pub fn change_mesh_space(&mut self, new_from_mesh: &Mat4) -> bool {
         let Some(mesh_from_new) = new_from_mesh.try_inverse() else { return false };
-        let linear = new_from_mesh.fixed_view::<3, 3>(0, 0).into_owned();
-        let normal = linear.try_inverse().map_or(linear, |i| i.transpose());
-        let point = |p: &mut [f32; 3]| *p = new_from_mesh.transform_point(&nalgebra::Point3::from(*p)).coords.into();
-        let vector = |m: &nalgebra::Matrix3<f32>, v: &mut [f32; 3]| *v = (m * nalgebra::Vector3::from(*v)).into();
-        let has_normals = self.mesh.normals.len() == self.mesh.positions.len();
-        for part in self.mesh.parts.iter_mut().filter(|p| p.skinned) {
-            let range = part.vertices.start as usize..part.vertices.end as usize;
-            self.mesh.positions[range.clone()].iter_mut().for_each(point);
-            if has_normals {
-                for n in &mut self.mesh.normals[range] {
-                    vector(&normal, n);
-                    let len = nalgebra::Vector3::from(*n).norm();
-                    if len > 0.0 {
-                        n.iter_mut().for_each(|x| *x /= len);
-                    }
-                }
-            }
-            for t in &mut part.morph_targets {
-                t.position_deltas.iter_mut().for_each(|d| vector(&linear, d));
-                t.normal_deltas.iter_mut().for_each(|d| vector(&normal, d));
-            }
-        }
+        self.mesh.move_parts(new_from_mesh, |_| true);
         for joint in &mut self.skeleton.joints {
             joint.joint_from_mesh *= mesh_from_new;
         }
@@ -345,5 +326,33 @@ mod tests {
         let at_rest = posed(&rig, 0.0);
         assert!(at_rest.iter().zip(&rig.mesh.positions).all(|(p, q)| (0..3).all(|k| (p[k] - q[k]).abs() < 1e-5)));
         assert_eq!(rig.adopt_skeleton_scale(), None, "a second call finds nothing to do");
+    }
+
+    #[test]
+    fn a_static_part_stays_where_it_is_shown_through_changes_of_mesh_space() {
+        let mut rig = centimetre_armature();
+        let (base, tris) = (rig.mesh.positions.len() as u32, rig.mesh.triangles.len() as u32);
+        rig.mesh.positions.extend([[0.002, 0.0, 0.0], [0.0, 0.003, 0.0]]);
+        rig.mesh.normals.extend([[0.0, 0.0, 1.0]; 2]);
+        rig.mesh.triangles.push([base, base + 1, base + 1]);
+        let prop = crate::mesh::Part {
+            name: "prop".into(),
+            vertices: base..base + 2,
+            triangles: tris..tris + 1,
+            skinned: false,
+            ..rig.mesh.parts[0].clone()
+        };
+        rig.mesh.parts.push(prop);
+        rig.weights = SkinWeights::from_rows(vec![vec![(1, 1.0)], vec![(2, 1.0)], vec![], vec![]]);
+        let shown = |r: &Rig| -> Vec<nalgebra::Point3<f32>> {
+            let m = r.display_from_mesh();
+            r.mesh.positions.iter().map(|p| m.transform_point(&(*p).into())).collect()
+        };
+        let before = shown(&rig);
+        rig.adopt_skeleton_scale();
+        assert!(rig.change_mesh_space(&Mat4::from_euler_angles(0.3, -1.1, 0.2).append_translation(&Vector3::new(0.5, 0.0, 2.0))));
+        for (p, q) in before.iter().zip(&shown(&rig)) {
+            assert!((p - q).norm() < 1e-5, "shown at {q} after, {p} before");
+        }
     }
 }

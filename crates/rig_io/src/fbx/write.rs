@@ -92,7 +92,7 @@ impl Doc {
     /// its bones cannot (a LimbNode root scaled by 0.3 came back with every bone misplaced).
     fn skeleton(&mut self, rig: &Rig) -> Vec<i64> {
         self.clustered_joints = clustered_joints(&rig.skeleton);
-        self.null_joints = helper_roots(rig, &self.clustered_joints);
+        self.null_joints = helper_roots(rig);
         let mut ids = Vec::with_capacity(rig.skeleton.len());
         for (index, j) in rig.skeleton.joints.iter().enumerate() {
             let (model, attr) = (self.id(), self.id());
@@ -424,13 +424,15 @@ fn clustered_joints(skeleton: &Skeleton) -> Vec<bool> {
     clustered
 }
 
-/// Joints written as Null models: roots and chains from a root that neither deform, carry
-/// weights nor need a cluster (`clustered`, from `clustered_joints`).
-fn helper_roots(rig: &Rig, clustered: &[bool]) -> Vec<bool> {
+/// Joints written as Null models: roots and chains from a root that are not bones (transform
+/// nodes above the skin, `in_skin` false) and carry no weights. Such a Null may still get a
+/// cluster (`clustered_joints`) for the FBX SDK: Blender reads clusters of LimbNodes only, so
+/// it still makes the Null its armature object rather than a bone.
+fn helper_roots(rig: &Rig) -> Vec<bool> {
     let weighted = rig.weights.vertices_per_joint(rig.skeleton.len());
     let mut null = vec![false; rig.skeleton.len()];
     for (j, joint) in rig.skeleton.joints.iter().enumerate() {
-        null[j] = !clustered[j] && weighted[j] == 0 && joint.parent.is_none_or(|p| null[p]);
+        null[j] = !joint.in_skin && !joint.deform && weighted[j] == 0 && joint.parent.is_none_or(|p| null[p]);
     }
     null
 }
@@ -616,6 +618,18 @@ mod tests {
             })
             .collect();
         Skeleton { joints, ..Default::default() }
+    }
+
+    #[test]
+    fn an_armature_node_stays_a_null_even_when_it_joins_the_clusters() {
+        // armature(0, not a bone) -> hips(1) -> spine(2); armature -> ik_target(3, a bone, no weights)
+        let mut s = skeleton(&[(None, false), (Some(0), true), (Some(1), true), (Some(0), true)]);
+        s.joints[0].in_skin = false;
+        let rig = Rig { skeleton: s, ..Default::default() };
+        let clustered = clustered_joints(&rig.skeleton);
+        assert!(clustered[0], "the armature joins the two subtrees for the FBX SDK");
+        // Blender makes bones of LimbNodes only: the armature must be a Null, the IK target a bone.
+        assert_eq!(helper_roots(&rig), vec![true, false, false, false]);
     }
 
     #[test]

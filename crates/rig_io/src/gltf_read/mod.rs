@@ -75,6 +75,7 @@ fn build_rig(c: &Container, name: &str, warnings: &mut Vec<String>) -> Result<Ri
     let targets = animation::Targets { node_joint: &setup.node_joint, node_group: &node_group };
     let clips = animation::read_all(&acc, &targets, warnings)?;
     let mut rig = Rig { name: name.to_string(), mesh, skeleton: setup.skeleton.clone(), weights, clips, materials, scene_from_mesh: None };
+    static_parts_into_mesh_space(&mut rig);
     let mut skin_from_mesh = Mat4::identity();
     if let Some(mesh_from_armature) = written_mesh_space(&c.raw) {
         if rig.change_mesh_space(&mesh_from_armature) {
@@ -97,6 +98,19 @@ fn build_rig(c: &Container, name: &str, warnings: &mut Vec<String>) -> Result<Ri
         warnings.push(format!("{unweighted} skinned vertices have no weight and will not follow the skeleton"));
     }
     Ok(rig)
+}
+
+/// Static parts are read where the scene places them; the rig keeps every part in its mesh
+/// space, which [`Rig::display_from_mesh`] shows as the scene does, so they move by its inverse.
+fn static_parts_into_mesh_space(rig: &mut Rig) {
+    if rig.mesh.parts.iter().all(|p| p.skinned) {
+        return;
+    }
+    let Some(mesh_from_scene) = rig.display_from_mesh().try_inverse() else { return };
+    if (mesh_from_scene - Mat4::identity()).abs().max() <= 1e-7 {
+        return;
+    }
+    rig.mesh.move_parts(&mesh_from_scene, |p| !p.skinned);
 }
 
 /// The map back to the rig's own mesh space that Rigsmith's writer records on a skin it wrote

@@ -26,6 +26,10 @@ pub fn write(
 ) -> MeshesOut {
     let mut out = MeshesOut { meshes: vec![], nodes: vec![], group_nodes: vec![vec![]; rig.mesh.groups.len()] };
     let mut unweighted = 0;
+    // Skinned vertices are written in the armature's space (see `SkeletonOut::armature_from_mesh`),
+    // static ones where the scene shows them.
+    let shown = rig.display_from_mesh();
+    let static_frame = ((shown - Mat4::identity()).abs().max() > 1e-7).then_some(shown);
     for (g, group) in rig.mesh.groups.iter().enumerate() {
         for skinned in [true, false] {
             let parts: Vec<&Part> =
@@ -33,7 +37,9 @@ pub fn write(
             if parts.is_empty() {
                 continue;
             }
-            let primitives: Vec<Value> = parts.iter().map(|p| primitive(rig, p, skinned, options, skel, w, &mut unweighted)).collect();
+            let frame = if skinned { skel.armature_from_mesh } else { static_frame };
+            let primitives: Vec<Value> =
+                parts.iter().map(|p| primitive(rig, p, (skinned, frame), options, skel, w, &mut unweighted)).collect();
             let name = if skinned || !rig.mesh.parts.iter().any(|p| p.group == g && p.skinned) {
                 group.name.clone()
             } else {
@@ -65,7 +71,7 @@ pub fn write(
 fn primitive(
     rig: &Rig,
     p: &Part,
-    skinned: bool,
+    (skinned, frame): (bool, Option<Mat4>),
     options: &ExportOptions,
     skel: &SkeletonOut,
     w: &mut BinWriter,
@@ -73,8 +79,7 @@ fn primitive(
 ) -> Value {
     let m = &rig.mesh;
     let r = p.vertices.start as usize..p.vertices.end as usize;
-    // Skinned vertices are written in the armature's space (see `SkeletonOut::armature_from_mesh`).
-    let frame = skel.armature_from_mesh.filter(|_| skinned).map(Frame::new);
+    let frame = frame.map(Frame::new);
     let positions = frame.as_ref().map_or_else(|| m.positions[r.clone()].to_vec(), |f| f.points(&m.positions[r.clone()]));
     let mut attributes = json!({ "POSITION": w.floats(&positions, "VEC3", true, Some(ARRAY_BUFFER)) });
     if !m.normals.is_empty() {
