@@ -20,6 +20,7 @@ pub mod limit;
 pub mod material;
 pub mod mesh;
 pub mod metrics;
+pub mod motion;
 pub mod paint;
 pub mod pose;
 pub mod retarget;
