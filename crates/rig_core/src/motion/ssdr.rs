@@ -2,8 +2,7 @@
 //! bones with one rigid transform per frame and per-vertex weights (non-negative, summing to
 //! one, at most K per vertex) whose linear blend skinning reproduces every frame.
 //!
-//! Bones start as clusters of vertices that move rigidly together (k-means on trajectories,
-//! then each vertex moved to the cluster whose per-frame rigid fit explains it best). Then
+//! Bones start as clusters of vertices that move together (k-means on trajectories). Then
 //! per-frame bone transforms (a weighted Procrustes fit per bone against what the other bones
 //! leave unexplained) and per-vertex weights (non-negative least squares over the bones that
 //! explain the vertex best) alternate until the error stops improving.
@@ -146,9 +145,10 @@ fn welded_problem(seq: &MeshSequence, map: &[usize], welded: usize) -> Problem {
     }
 }
 
-/// Clusters of vertices that move together: k-means on the stacked positions over all frames
-/// (seeded by farthest points), then rounds of moving each vertex to the cluster whose
-/// per-frame rigid fit reproduces its trajectory best.
+/// Clusters of vertices that move together: k-means on the stacked positions over all frames,
+/// seeded by farthest points. (Moving each vertex on to the cluster whose rigid fit explains it
+/// best, tried too, left slivers of blended vertices at the joints as clusters of their own:
+/// on a three-bone tube it ended five times further from the truth.)
 fn initial_clusters(p: &Problem, bones: usize, seed: usize) -> Vec<usize> {
     let n = p.rest.len();
     let feature = |i: usize| -> Vec<f64> { p.frames.iter().flat_map(|f| f[i].iter().copied()).collect() };
@@ -176,35 +176,7 @@ fn initial_clusters(p: &Problem, bones: usize, seed: usize) -> Vec<usize> {
             }
         }
     }
-    for _ in 0..10 {
-        let rows: Rows = labels.iter().map(|&b| vec![(b, 1.0)]).collect();
-        let transforms = fit_transforms(p, &rows, bones, None);
-        let errors: Vec<Vec<f64>> = (0..n).into_par_iter().map(|i| bone_errors(p, &transforms, i)).collect();
-        let next: Vec<usize> = errors.iter().map(|e| (0..bones).min_by(|&a, &b| e[a].total_cmp(&e[b])).unwrap_or(0)).collect();
-        let changed = next != labels;
-        labels = next;
-        reseed_empty(&mut labels, &errors, bones);
-        if !changed {
-            break;
-        }
-    }
     labels
-}
-
-/// Gives each bone without a vertex the vertex its own bone explains worst.
-fn reseed_empty(labels: &mut [usize], errors: &[Vec<f64>], bones: usize) {
-    for b in 0..bones {
-        if labels.contains(&b) {
-            continue;
-        }
-        let counts = |labels: &[usize], c: usize| labels.iter().filter(|&&l| l == c).count();
-        let worst = (0..labels.len())
-            .filter(|&i| counts(labels, labels[i]) > 1)
-            .max_by(|&a, &b| errors[a][labels[a]].total_cmp(&errors[b][labels[b]]));
-        if let Some(i) = worst {
-            labels[i] = b;
-        }
-    }
 }
 
 /// Squared error of vertex `i` over all frames if bone `b` alone carried it, for every bone.
@@ -341,9 +313,9 @@ mod tests {
         let (seq, _) = bent_tube(3, 24);
         let options = SsdrOptions { bones: 3, max_influences: 4, iterations: 60, seed: 0 };
         let result = decompose(&seq, &options, &Task::silent()).expect("decomposes");
-        // The goal is 0.01 %: plain alternation converges linearly in the blend zones
-        // and is at 0.16 % after 60 iterations (0.035 % when started from the true clusters).
-        assert!(result.rmse_percent < 0.25, "RMSE {:.5} % of the diagonal; history {:?}", result.rmse_percent, result.history);
+        // The goal is 0.01 %: plain alternation converges linearly in the blend zones (0.032 %
+        // after 60 iterations, 2 % less each iteration at the end).
+        assert!(result.rmse_percent < 0.05, "RMSE {:.5} % of the diagonal; history {:?}", result.rmse_percent, result.history);
         for row in &result.weights {
             let sum: f32 = row.iter().map(|e| e.1).sum();
             assert!((sum - 1.0).abs() < 1e-5 && row.len() <= 4 && row.iter().all(|e| e.1 >= 0.0), "{row:?}");
