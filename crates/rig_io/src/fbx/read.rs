@@ -7,7 +7,7 @@ use std::io::Cursor;
 use fbxcel::tree::any::AnyTree;
 use rig_core::{Joint, Rig, Skeleton, Trs};
 
-use super::doc::{child_numbers, invalid, Doc, Object};
+use super::doc::{child_i32s, child_numbers, invalid, Doc, Object};
 use super::transform::{local_matrix, ours_from_file, M4};
 use super::{read_anim, read_mesh};
 use crate::error::IoError;
@@ -122,7 +122,18 @@ impl Scene {
     }
 
     fn skeleton(&self, doc: &Doc) -> SkeletonMap {
-        let linked: Vec<i64> = doc.of_kind("Deformer").filter(|o| o.class == "Cluster").flat_map(|c| cluster_models(doc, c)).collect();
+        // A Null model linked by an empty cluster (Rigsmith links the armature above two
+        // deforming subtrees so that the FBX SDK sees one skeleton) is no bone: Blender makes
+        // it the armature object, and so does this reader.
+        let null = |m: i64| doc.get(m).is_some_and(|o| matches!(o.class, "Null" | "Root"));
+        let linked: Vec<i64> = doc
+            .of_kind("Deformer")
+            .filter(|o| o.class == "Cluster")
+            .flat_map(|c| {
+                let weighted = child_i32s(c.node, "Indexes").is_some_and(|i| !i.is_empty());
+                cluster_models(doc, c).into_iter().filter(move |&m| weighted || !null(m))
+            })
+            .collect();
         let is_bone = |o: &Object| o.kind == "Model" && (o.class == "LimbNode" || linked.contains(&o.id));
         // Null models above the bones (an armature, a scaled group) are helper joints, as the
         // glTF reader keeps the non-joint nodes above a skin's joints.

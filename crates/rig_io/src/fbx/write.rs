@@ -202,15 +202,29 @@ impl Doc {
         self.connect(skin, geometry);
         let joints = rig.skeleton.len();
         let (mut indexes, mut weights) = (vec![Vec::new(); joints], vec![Vec::new(); joints]);
+        // A skinned vertex without weight is bound to the root joint, as the glTF export does:
+        // left out of every cluster, readers divide by a zero weight sum (FBX2glTF wrote NaN).
+        let root = (0..joints).find(|&j| self.clustered_joints[j] && rig.skeleton.joints[j].deform);
+        let mut unweighted = 0;
         let vertices = parts.iter().flat_map(|p| p.vertices.clone());
         for (point, v) in vertices.enumerate() {
             let (js, ws) = rig.weights.row(v as usize);
+            let before = indexes.iter().map(Vec::len).sum::<usize>();
             for (&j, &w) in js.iter().zip(ws) {
                 if w > 0.0 && (j as usize) < joints {
                     indexes[j as usize].push(point as i32);
                     weights[j as usize].push(w as f64);
                 }
             }
+            if let Some(r) = root.filter(|_| indexes.iter().map(Vec::len).sum::<usize>() == before) {
+                indexes[r].push(point as i32);
+                weights[r].push(1.0);
+                unweighted += 1;
+            }
+        }
+        if unweighted > 0 {
+            let name = root.map_or("", |r| rig.skeleton.joints[r].name.as_str());
+            self.warnings.push(format!("{unweighted} skinned vertices had no weight; bound to the root joint {name:?} in the file"));
         }
         for (j, joint) in rig.skeleton.joints.iter().enumerate() {
             if !self.clustered_joints[j] && indexes[j].is_empty() {
@@ -630,6 +644,45 @@ mod tests {
         assert!(clustered[0], "the armature joins the two subtrees for the FBX SDK");
         // Blender makes bones of LimbNodes only: the armature must be a Null, the IK target a bone.
         assert_eq!(helper_roots(&rig), vec![true, false, false, false]);
+    }
+
+    /// armature (a transform node) -> hips -> spine, armature -> ik (a bone without weights);
+    /// a triangle on hips and spine, and a fourth vertex without weight.
+    fn armature_rig() -> Rig {
+        let mut skeleton = skeleton(&[(None, false), (Some(0), true), (Some(1), true), (Some(0), true)]);
+        skeleton.joints[0].in_skin = false;
+        for (j, y) in [(1, 1.0), (2, 1.0), (3, 0.5)] {
+            skeleton.joints[j].rest_local.translation.y = y;
+        }
+        skeleton.bind_to_rest();
+        let mesh = rig_core::Mesh {
+            positions: vec![[0.0, 1.0, 0.0], [0.1, 2.0, 0.0], [-0.1, 2.0, 0.0], [0.0, 1.5, 0.1]],
+            triangles: vec![[0, 1, 2], [0, 2, 3]],
+            parts: vec![Part {
+                name: "body".into(),
+                group: 0,
+                material: None,
+                vertices: 0..4,
+                triangles: 0..2,
+                skinned: true,
+                morph_targets: vec![],
+            }],
+            groups: vec![rig_core::MeshGroup { name: "body".into(), ..Default::default() }],
+            ..Default::default()
+        };
+        let weights = rig_core::SkinWeights::from_rows(vec![vec![(1, 1.0)], vec![(2, 1.0)], vec![(1, 0.5), (2, 0.5)], vec![]]);
+        Rig { mesh, skeleton, weights, ..Default::default() }
+    }
+
+    #[test]
+    fn an_armature_read_back_is_no_bone_and_an_unweighted_vertex_follows_the_root() {
+        let (top, warnings) = document(&armature_rig()).expect("writes");
+        assert!(warnings.iter().any(|w| w.contains("1 skinned vertices had no weight")), "{warnings:?}");
+        let back = crate::fbx::from_bytes(&super::super::node::to_binary(&top).expect("encodes"), "t").expect("reads").rig;
+        let armature = &back.skeleton.joints[back.skeleton.find("j0").expect("armature kept")];
+        assert!(!armature.deform && !armature.in_skin, "{armature:?}");
+        let hips = back.skeleton.find("j1").expect("hips") as u32;
+        assert_eq!(back.weights.row_pairs(3), vec![(hips, 1.0)]);
     }
 
     #[test]
