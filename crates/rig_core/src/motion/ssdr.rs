@@ -90,6 +90,9 @@ type Rows = Vec<Vec<(usize, f64)>>;
 /// against the others' latest transforms, so a few passes settle what one leaves half done.
 const TRANSFORM_SWEEPS: usize = 5;
 
+/// How far past the least-squares weights each weight update goes (1 = plain alternation).
+const RELAXATION: f64 = 1.8;
+
 /// Decomposes `seq` into bones, weights and per-frame transforms.
 pub fn decompose(seq: &MeshSequence, options: &SsdrOptions, task: &Task) -> Result<SsdrResult, SsdrError> {
     seq.validate()?;
@@ -112,11 +115,25 @@ pub fn decompose(seq: &MeshSequence, options: &SsdrOptions, task: &Task) -> Resu
             &format!("iteration {} of at most {}", iteration + 1, options.iterations),
             iteration as f32 / options.iterations as f32,
         )?;
-        weights = fit_weights(&problem, &transforms, &weights, options.max_influences);
-        for _ in 0..TRANSFORM_SWEEPS {
-            transforms = fit_transforms(&problem, &weights, options.bones, Some(&transforms));
+        let fitted = fit_weights(&problem, &transforms, &weights, options.max_influences);
+        // Over-relaxed weights once the clusters have settled (the alternation creeps along the
+        // blend bands); the plain least-squares weights when that made the error grow.
+        let beta = if iteration < 2 { 1.0 } else { RELAXATION };
+        let relaxed = over_relax(&weights, &fitted, beta, options.max_influences);
+        let step = |w: Rows| {
+            let mut t = transforms.clone();
+            for _ in 0..TRANSFORM_SWEEPS {
+                t = fit_transforms(&problem, &w, options.bones, Some(&t));
+            }
+            let e = 100.0 * rmse(&problem, &w, &t) / diagonal;
+            (w, t, e)
+        };
+        let mut next = step(relaxed);
+        if history.last().is_some_and(|&last| next.2 > last) {
+            next = step(fitted);
         }
-        let error = 100.0 * rmse(&problem, &weights, &transforms) / diagonal;
+        let (w, t, error) = next;
+        (weights, transforms) = (w, t);
         let settled = history.last().is_some_and(|&last: &f64| last - error <= 1e-4 * last);
         history.push(error);
         if settled {
@@ -269,6 +286,29 @@ fn fit_weights(p: &Problem, transforms: &[Vec<BoneTransform>], current: &Rows, k
         .collect()
 }
 
+/// Each vertex's weights moved `beta` times the step from `old` to `new` (clipped at zero, the
+/// largest `k` kept, summing to one).
+fn over_relax(old: &Rows, new: &Rows, beta: f64, k: usize) -> Rows {
+    let get = |r: &[(usize, f64)], b: usize| r.iter().find(|e| e.0 == b).map_or(0.0, |e| e.1);
+    old.iter()
+        .zip(new)
+        .map(|(o, n)| {
+            let mut bones: Vec<usize> = o.iter().chain(n).map(|e| e.0).collect();
+            bones.sort_unstable();
+            bones.dedup();
+            let mut row: Vec<(usize, f64)> =
+                bones.iter().map(|&b| (b, (get(o, b) + beta * (get(n, b) - get(o, b))).max(0.0))).filter(|e| e.1 > 1e-6).collect();
+            row.sort_by(|a, b| b.1.total_cmp(&a.1));
+            row.truncate(k);
+            let sum: f64 = row.iter().map(|e| e.1).sum();
+            if sum <= 0.0 {
+                return n.clone();
+            }
+            row.iter().map(|&(b, w)| (b, w / sum)).collect()
+        })
+        .collect()
+}
+
 /// Non-negative weights over `bones` for vertex `i`, with a stiff penalty holding their sum at one.
 fn solve_weights(p: &Problem, transforms: &[Vec<BoneTransform>], i: usize, bones: &[usize]) -> DVector<f64> {
     let c = bones.len();
@@ -313,9 +353,9 @@ mod tests {
         let (seq, _) = bent_tube(3, 24);
         let options = SsdrOptions { bones: 3, max_influences: 4, iterations: 60, seed: 0 };
         let result = decompose(&seq, &options, &Task::silent()).expect("decomposes");
-        // The goal is 0.01 %: plain alternation converges linearly in the blend zones (0.032 %
-        // after 60 iterations, 2 % less each iteration at the end).
-        assert!(result.rmse_percent < 0.05, "RMSE {:.5} % of the diagonal; history {:?}", result.rmse_percent, result.history);
+        // The goal is 0.01 %: alternation converges linearly in the blend bands (0.0145 % after
+        // 60 iterations with over-relaxed weights, 0.032 % without).
+        assert!(result.rmse_percent < 0.02, "RMSE {:.5} % of the diagonal; history {:?}", result.rmse_percent, result.history);
         for row in &result.weights {
             let sum: f32 = row.iter().map(|e| e.1).sum();
             assert!((sum - 1.0).abs() < 1e-5 && row.len() <= 4 && row.iter().all(|e| e.1 >= 0.0), "{row:?}");
