@@ -57,7 +57,7 @@ struct Doc {
     counts: Vec<(&'static str, i32)>,
     mesh_models: Vec<i64>,
     /// Joints that get a cluster (see `clustered_joints`) and joints written as Null models
-    /// (see `helper_roots`); both set by `skeleton`.
+    /// (see `Rig::transform_nodes`); both set by `skeleton`.
     clustered_joints: Vec<bool>,
     null_joints: Vec<bool>,
     clip_end_ticks: i64,
@@ -92,7 +92,10 @@ impl Doc {
     /// its bones cannot (a LimbNode root scaled by 0.3 came back with every bone misplaced).
     fn skeleton(&mut self, rig: &Rig) -> Vec<i64> {
         self.clustered_joints = clustered_joints(&rig.skeleton);
-        self.null_joints = helper_roots(rig);
+        // Transform nodes (`Rig::transform_nodes`) are Null models. Such a Null may still get a
+        // cluster (`clustered_joints`) for the FBX SDK: Blender reads clusters of LimbNodes only,
+        // so it still makes the Null its armature object rather than a bone.
+        self.null_joints = rig.transform_nodes();
         let mut ids = Vec::with_capacity(rig.skeleton.len());
         for (index, j) in rig.skeleton.joints.iter().enumerate() {
             let (model, attr) = (self.id(), self.id());
@@ -438,19 +441,6 @@ fn clustered_joints(skeleton: &Skeleton) -> Vec<bool> {
     clustered
 }
 
-/// Joints written as Null models: roots and chains from a root that are not bones (transform
-/// nodes above the skin, `in_skin` false) and carry no weights. Such a Null may still get a
-/// cluster (`clustered_joints`) for the FBX SDK: Blender reads clusters of LimbNodes only, so
-/// it still makes the Null its armature object rather than a bone.
-fn helper_roots(rig: &Rig) -> Vec<bool> {
-    let weighted = rig.weights.vertices_per_joint(rig.skeleton.len());
-    let mut null = vec![false; rig.skeleton.len()];
-    for (j, joint) in rig.skeleton.joints.iter().enumerate() {
-        null[j] = !joint.in_skin && !joint.deform && weighted[j] == 0 && joint.parent.is_none_or(|p| null[p]);
-    }
-    null
-}
-
 /// The joint's world matrix at bind time: the inverse of its inverse bind matrix when it is
 /// a deforming joint with a usable one, else its parent's bind matrix times its rest local.
 fn bind_matrix(rig: &Rig, joint: usize) -> Mat4 {
@@ -643,7 +633,7 @@ mod tests {
         let clustered = clustered_joints(&rig.skeleton);
         assert!(clustered[0], "the armature joins the two subtrees for the FBX SDK");
         // Blender makes bones of LimbNodes only: the armature must be a Null, the IK target a bone.
-        assert_eq!(helper_roots(&rig), vec![true, false, false, false]);
+        assert_eq!(rig.transform_nodes(), vec![true, false, false, false]);
     }
 
     /// armature (a transform node) -> hips -> spine, armature -> ik (a bone without weights);
