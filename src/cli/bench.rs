@@ -61,6 +61,22 @@ enum Stage {
         #[arg(long, value_enum, default_value = "auto")]
         backend: BackendArg,
     },
+    /// Time rig from motion on a procedural creature moved by random joint motion (its true
+    /// rig made the frames): vertices, frames and bones as given; prints the solve time, the
+    /// errors and the peak memory.
+    Motion {
+        #[arg(long, default_value_t = 5_000)]
+        vertices: usize,
+        #[arg(long, default_value_t = 100)]
+        frames: usize,
+        #[arg(long, default_value_t = 30)]
+        bones: usize,
+        #[arg(long, default_value_t = 3)]
+        seed: u64,
+        /// Also write the frames as OBJ into this folder (to time another solver on them).
+        #[arg(long)]
+        frames_out: Option<PathBuf>,
+    },
     /// Start a skeleton generation on the editor's worker thread, press Cancel after each of
     /// the given delays, and time how long the worker takes to stop.
     Cancel {
@@ -81,6 +97,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         }
         Stage::Skin { input, vertices, falloff } => skin(&input, &vertices, falloff),
         Stage::Cancel { file, after_ms } => cancel(&file, &after_ms),
+        Stage::Motion { vertices, frames, bones, seed, frames_out } => motion(vertices, frames, bones, seed, frames_out.as_deref()),
         Stage::Learned { input, vertices, model, backend } => learned(&input, vertices, model.as_deref(), backend),
         Stage::Export { file } => {
             let rig = rig_io::load(&file).with_context(|| format!("{}", file.display()))?.rig;
@@ -103,6 +120,29 @@ fn report(stage: &str, t: Instant, rig: &Rig) {
         rig.skeleton.len(),
         peak_rss_kib().map_or("?".into(), |k| (k / 1024).to_string())
     );
+}
+
+fn motion(vertices: usize, frames: usize, bones: usize, seed: u64, frames_out: Option<&Path>) -> anyhow::Result<()> {
+    use rig_core::motion::{rig_from_motion, MotionOptions, SsdrOptions};
+    let seq = rig_pipeline::bench::creature_sequence(vertices, frames, seed)?;
+    if let Some(dir) = frames_out {
+        rig_io::sequence::write_obj_frames(&seq, dir).with_context(|| format!("{}", dir.display()))?;
+    }
+    let options = MotionOptions { ssdr: SsdrOptions { bones, ..Default::default() }, ..Default::default() };
+    let t = Instant::now();
+    let result = rig_from_motion(&seq, &options, &rig_core::Task::silent())?;
+    println!(
+        "rig from motion: {:.3} s for {} vertices x {} frames x {} bones ({} iterations); free bones RMSE {:.4} %, skeleton RMSE {:.4} % of the diagonal; peak resident memory {} MiB",
+        t.elapsed().as_secs_f64(),
+        seq.rest.len(),
+        seq.frames.len(),
+        bones,
+        result.history.len(),
+        result.free_rmse_percent,
+        result.hierarchy_rmse_percent.unwrap_or(f64::NAN),
+        peak_rss_kib().map_or("?".into(), |k| (k / 1024).to_string())
+    );
+    Ok(())
 }
 
 fn make(input: &Path, vertices: usize, out: &Path) -> anyhow::Result<()> {

@@ -23,6 +23,10 @@ pub struct Args {
     /// File type: glb, gltf or fbx.
     #[arg(long, default_value = "glb")]
     format: String,
+    /// Also give each creature a clip of random smooth joint motion with this many frames
+    /// (24 per second), for rig from motion.
+    #[arg(long)]
+    motion_frames: Option<usize>,
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
@@ -30,7 +34,10 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let options = CreatureOptions { resolution: a.resolution.clamp(16, 512), ..Default::default() };
     let bar = super::files::progress_bar(a.count);
     for seed in a.seed..a.seed + a.count as u64 {
-        let rig = creature(seed, &options);
+        let mut rig = creature(seed, &options);
+        if let Some(frames) = a.motion_frames {
+            rig.clips.push(rig_core::creature::motion::random_motion(&rig.skeleton, seed, frames.max(2), 24.0));
+        }
         let path = a.output.join(format!("{}.{}", rig.name, a.format));
         rig_io::save(&rig, &path, &rig_io::ExportOptions::default()).with_context(|| format!("{}", path.display()))?;
         bar.suspend(|| eprintln!("{}: {} vertices, {} joints", path.display(), rig.mesh.vertex_count(), rig.skeleton.len()));

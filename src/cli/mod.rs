@@ -9,6 +9,7 @@ mod eval;
 mod files;
 mod inspect;
 mod learned;
+mod motion;
 mod pose;
 mod rig;
 mod tokenize;
@@ -50,6 +51,8 @@ enum Command {
     Train(train::Args),
     /// Round-trip skins through the skin tokenizer and score the reconstruction.
     Tokenize(tokenize::Args),
+    /// Recover a skeleton, skin weights and a clip from a mesh sequence (OBJ frames or a baked clip).
+    RigFromMotion(motion::Args),
     /// Write procedural creatures (random skeleton, grown surface, weights from the construction).
     Creatures(creatures::Args),
 }
@@ -69,6 +72,7 @@ pub fn run() -> ExitCode {
         Command::Train(a) => train::run(a),
         Command::Tokenize(a) => tokenize::run(a),
         Command::Creatures(a) => creatures::run(a),
+        Command::RigFromMotion(a) => motion::run(a),
     };
     finish(result)
 }

@@ -63,6 +63,33 @@ pub struct MorphWeightsChannel {
     pub interpolation: Interpolation,
 }
 
+impl MorphWeightsChannel {
+    /// The `targets` weights at `time_secs`.
+    pub fn sample(&self, time_secs: f32, targets: usize) -> Vec<f32> {
+        let cubic = self.interpolation == Interpolation::CubicSpline;
+        let stride = if cubic { 3 * targets } else { targets };
+        let at = |key: usize, slot: usize| -> Vec<f32> {
+            let base = key * stride + if cubic { slot * targets } else { 0 };
+            (0..targets).map(|k| self.values.get(base + k).copied().unwrap_or(0.0)).collect()
+        };
+        if targets == 0 || self.times.is_empty() {
+            return vec![0.0; targets];
+        }
+        let (i, f) = segment(&self.times, time_secs);
+        let a = at(i, 1);
+        if f == 0.0 || i + 1 >= self.times.len() || self.interpolation == Interpolation::Step {
+            return a;
+        }
+        let b = at(i + 1, 1);
+        if cubic {
+            let dt = self.times[i + 1] - self.times[i];
+            let (out_a, in_b) = (at(i, 2), at(i + 1, 0));
+            return (0..targets).map(|k| hermite(a[k], out_a[k] * dt, b[k], in_b[k] * dt, f)).collect();
+        }
+        a.iter().zip(&b).map(|(x, y)| x + (y - x) * f).collect()
+    }
+}
+
 /// A named animation.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Clip {
@@ -84,6 +111,16 @@ impl Clip {
         let joint_start = self.channels.iter().filter_map(|c| c.times.first().copied());
         let morph_start = self.morph_channels.iter().filter_map(|c| c.times.first().copied());
         joint_start.chain(morph_start).reduce(f32::min).unwrap_or(0.0)
+    }
+
+    /// Every key time of every channel, sorted, without repeats.
+    pub fn key_times(&self) -> Vec<f32> {
+        let joint = self.channels.iter().flat_map(|c| c.times.iter().copied());
+        let morph = self.morph_channels.iter().flat_map(|c| c.times.iter().copied());
+        let mut times: Vec<f32> = joint.chain(morph).filter(|t| t.is_finite()).collect();
+        times.sort_by(f32::total_cmp);
+        times.dedup_by(|a, b| (*a - *b).abs() <= 1e-6);
+        times
     }
 
     /// Writes the animated components at `time_secs` into `pose` (others keep their values).

@@ -12,6 +12,7 @@ pub mod gltf_read;
 pub mod gltf_write;
 pub mod obj;
 pub mod rignet;
+pub mod sequence;
 
 use std::path::Path;
 

@@ -183,3 +183,21 @@ pub fn cancel_latency(rig: &Rig, request: &RigRequest, delays: &[Duration]) -> R
     }
     Ok((full, out))
 }
+
+/// A procedural creature (seed `seed`) grown to about `vertices` vertices and moved by random
+/// joint motion for `frames` frames, baked to a mesh sequence: the input `bench motion` times.
+pub fn creature_sequence(vertices: usize, frames: usize, seed: u64) -> Result<rig_core::motion::MeshSequence, rig_core::motion::BakeError> {
+    use rig_core::creature::{creature, motion::random_motion, CreatureOptions};
+    let mut resolution = 64usize;
+    let mut rig = creature(seed, &CreatureOptions { resolution, ..Default::default() });
+    for _ in 0..3 {
+        let n = rig.mesh.vertex_count().max(1);
+        if n.abs_diff(vertices) * 20 <= vertices {
+            break;
+        }
+        resolution = ((resolution as f64 * (vertices as f64 / n as f64).sqrt()).round() as usize).clamp(16, 512);
+        rig = creature(seed, &CreatureOptions { resolution, ..Default::default() });
+    }
+    rig.clips = vec![random_motion(&rig.skeleton, seed, frames.max(2), 24.0)];
+    rig_core::motion::bake_clip(&rig, 0)
+}

@@ -8,6 +8,7 @@
 pub mod bench;
 pub mod eval;
 pub mod files;
+pub mod motion;
 pub mod request;
 pub mod rig;
 pub mod training;

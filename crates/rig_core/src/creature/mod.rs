@@ -4,6 +4,7 @@
 //! blended with the bones that meet it at a joint by how much nearer that bone's capsule is.
 
 pub mod body;
+pub mod motion;
 pub mod surface;
 
 use nalgebra::Vector3;

@@ -1,8 +1,16 @@
 //! Rig from motion: mesh sequences of one topology, and the smooth skinning decomposition that
 //! recovers bones, weights and per-frame bone transforms from them ([`ssdr`]).
 
+pub mod bake;
+pub mod hierarchy;
 mod nnls;
+pub mod recover;
 pub mod ssdr;
+mod weight_fit;
+
+pub use bake::{bake_clip, BakeError};
+pub use recover::{rest_mesh, rig_from_motion, to_rig, MotionOptions, MotionResult};
+pub use ssdr::{SsdrError, SsdrOptions};
 
 use thiserror::Error;
 

@@ -1,0 +1,95 @@
+//! A rig's clip baked to vertex positions: one frame per key time, morph targets and linear
+//! blend skinning applied, in the space the file's scene shows the mesh. This is how mesh
+//! sequences with a known rig (to test and train rig from motion) are made from characters.
+
+use thiserror::Error;
+
+use super::MeshSequence;
+use crate::animation::Clip;
+use crate::pose::Pose;
+use crate::Rig;
+
+#[derive(Debug, Error, PartialEq)]
+pub enum BakeError {
+    #[error("{0} has no animation to bake into frames: give a file with a skinned or morph-target clip, or a folder of OBJ frames")]
+    NoClips(String),
+    #[error("clip '{clip}' has {keys} key time(s): a sequence needs at least 2 frames")]
+    TooFewKeys { clip: String, keys: usize },
+}
+
+/// Every key time of `rig.clips[clip]` as a frame (the first is the rest pose).
+pub fn bake_clip(rig: &Rig, clip: usize) -> Result<MeshSequence, BakeError> {
+    let Some(c) = rig.clips.get(clip) else { return Err(BakeError::NoClips(rig.name.clone())) };
+    let times = c.key_times();
+    if times.len() < 2 {
+        return Err(BakeError::TooFewKeys { clip: c.name.clone(), keys: times.len() });
+    }
+    let frames: Vec<Vec<[f32; 3]>> = times.iter().map(|&t| posed_positions(rig, c, t)).collect();
+    Ok(MeshSequence::from_frames(frames, times, rig.mesh.triangles.clone()))
+}
+
+/// The rig's vertices at `time_secs` of `clip`: morph weights, then skinning; vertices that
+/// follow no joint are placed where the scene shows the mesh.
+pub fn posed_positions(rig: &Rig, clip: &Clip, time_secs: f32) -> Vec<[f32; 3]> {
+    let positions = morphed_positions(rig, clip, time_secs);
+    let display = rig.display_from_mesh();
+    let mut out = if rig.skeleton.is_empty() {
+        positions.clone()
+    } else {
+        let mut pose = Pose::rest(&rig.skeleton);
+        clip.apply(time_secs, &mut pose);
+        crate::lbs::skin_positions(&positions, &rig.weights, &pose.skinning_matrices(&rig.skeleton))
+    };
+    for (i, o) in out.iter_mut().enumerate() {
+        if i >= rig.weights.vertex_count() || rig.weights.row(i).0.is_empty() {
+            let p = display.transform_point(&nalgebra::Point3::from(positions[i]));
+            *o = [p.x, p.y, p.z];
+        }
+    }
+    out
+}
+
+/// The rig's vertices in its bind pose, where the scene shows them (`None` without a skeleton).
+pub fn bind_pose(rig: &Rig) -> Option<Vec<[f32; 3]>> {
+    if rig.skeleton.is_empty() {
+        return None;
+    }
+    let still = Clip::default();
+    let mut positions = posed_positions(rig, &still, 0.0);
+    let skinning = Pose::bind(&rig.skeleton).skinning_matrices(&rig.skeleton);
+    let skinned = crate::lbs::skin_positions(&rig.mesh.positions, &rig.weights, &skinning);
+    for (i, p) in positions.iter_mut().enumerate() {
+        if i < rig.weights.vertex_count() && !rig.weights.row(i).0.is_empty() {
+            *p = skinned[i];
+        }
+    }
+    Some(positions)
+}
+
+/// Mesh positions with the clip's morph weights (or each mesh's default weights) applied.
+fn morphed_positions(rig: &Rig, clip: &Clip, time_secs: f32) -> Vec<[f32; 3]> {
+    let mut positions = rig.mesh.positions.clone();
+    for part in &rig.mesh.parts {
+        if part.morph_targets.is_empty() {
+            continue;
+        }
+        let targets = part.morph_targets.len();
+        let group = rig.mesh.groups.get(part.group);
+        let mut weights = group.map_or_else(Vec::new, |g| g.morph_default_weights.clone());
+        weights.resize(targets, 0.0);
+        if let Some(channel) = clip.morph_channels.iter().find(|c| c.group == part.group) {
+            weights = channel.sample(time_secs, targets);
+        }
+        for (target, &w) in part.morph_targets.iter().zip(&weights) {
+            if w == 0.0 {
+                continue;
+            }
+            for (k, d) in target.position_deltas.iter().enumerate() {
+                if let Some(p) = positions.get_mut(part.vertices.start as usize + k) {
+                    (0..3).for_each(|a| p[a] += w * d[a]);
+                }
+            }
+        }
+    }
+    positions
+}
