@@ -133,3 +133,70 @@ fn unusable_sequences_and_settings_are_refused_with_one_line_each() {
     assert!(!common::repo().join("x.glb").exists(), "nothing written on failure");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_command_line_and_the_editors_worker_recover_the_same_rig() {
+    use rig_core::motion::{MotionOptions, SsdrOptions};
+    use rig_pipeline::{RigRequest, Worker, WorkerEvent};
+    let dir = scratch("same");
+    let (cli, worker_out) = (dir.join("cli.glb"), dir.join("worker.glb"));
+    let o = rigsmith(&[
+        "rig-from-motion",
+        "--input",
+        fox().to_str().expect("path"),
+        "--clip",
+        "2",
+        "--bones",
+        "8",
+        "--output",
+        cli.to_str().expect("path"),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut rig = rig_io::load(&fox()).expect("loads").rig;
+    let mut worker = Worker::spawn();
+    let options = MotionOptions { ssdr: SsdrOptions { bones: 8, ..Default::default() }, ..Default::default() };
+    worker.submit(1, std::sync::Arc::new(rig.clone()), RigRequest::motion(2, options)).expect("queued");
+    let output = match worker.wait(|_, _| {}) {
+        Some(WorkerEvent::Done { result: Ok(done), .. }) => done.output,
+        other => panic!("the worker did not finish: {other:?}"),
+    };
+    assert!(output.motion.as_ref().is_some_and(|m| m.frames > 2), "a motion report");
+    rig_pipeline::apply(&mut rig, output);
+    rig_io::save(&rig, &worker_out, &rig_io::ExportOptions::default()).expect("writes");
+    let (a, b) = (std::fs::read(&cli).expect("cli output"), std::fs::read(&worker_out).expect("worker output"));
+    assert!(a == b, "the command line wrote {} bytes, the worker {} bytes, not the same", a.len(), b.len());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn cancel_stops_rig_from_motion_on_the_worker() {
+    use rig_core::motion::{MotionOptions, SsdrOptions};
+    use rig_pipeline::{RigRequest, Worker, WorkerEvent};
+    use std::time::{Duration, Instant};
+    let mut rig = rig_core::creature::creature(3, &Default::default());
+    rig.clips = vec![rig_core::creature::motion::random_motion(&rig.skeleton, 3, 80, 24.0)];
+    let mut worker = Worker::spawn();
+    let options = MotionOptions { ssdr: SsdrOptions { bones: 30, iterations: 500, ..Default::default() }, ..Default::default() };
+    worker.submit(1, std::sync::Arc::new(rig), RigRequest::motion(0, options)).expect("queued");
+    let started = Instant::now();
+    let mut pressed: Option<Instant> = None;
+    while started.elapsed() < Duration::from_secs(120) {
+        for event in worker.poll() {
+            match event {
+                WorkerEvent::Progress { stage, .. } if pressed.is_none() && stage.starts_with("iteration 2 ") => {
+                    worker.cancel();
+                    pressed = Some(Instant::now());
+                }
+                WorkerEvent::Cancelled { .. } => {
+                    let after = pressed.expect("cancelled only once asked").elapsed();
+                    assert!(after < Duration::from_secs(2), "stopped {after:?} after Cancel");
+                    return;
+                }
+                WorkerEvent::Done { result, .. } => panic!("finished instead of stopping: {:?}", result.map(|d| d.seconds)),
+                WorkerEvent::Progress { .. } => {}
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    panic!("no Cancelled event");
+}

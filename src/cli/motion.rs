@@ -83,14 +83,11 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     eprintln!("{}: {} vertices, {} frames, clip {:?}", a.input.display(), seq.rest.len(), seq.frames.len(), loaded.clip_name);
     let report = |stage: &str, _: f32| eprintln!("  {stage}");
     let out = run_rig_from_motion(&loaded, &motion, &Task::reporting(&report))?;
-    let r = &out.result;
+    let r = &out.report;
     eprintln!("free bones RMSE {:.4} % of the diagonal ({} iterations)", r.free_rmse_percent, r.history.len());
-    if let (Some(e), Some(h)) = (r.hierarchy_rmse_percent, &r.hierarchy) {
-        let sliding = h.parent.iter().zip(&h.connected).filter(|(p, c)| p.is_some() && !**c).count();
-        eprintln!(
-            "skeleton RMSE   {e:.4} % of the diagonal ({sliding} of {} child joints also translate)",
-            h.parent.len().saturating_sub(1)
-        );
+    if let Some(e) = r.skeleton_rmse_percent {
+        let children = out.rig.skeleton.joints.iter().filter(|j| j.parent.is_some() && j.deform).count();
+        eprintln!("skeleton RMSE   {e:.4} % of the diagonal ({} of {children} child joints also translate)", r.translating_joints);
     }
     if r.dropped_bones > 0 {
         eprintln!("note: {} of {} bones moved no vertex and were dropped", r.dropped_bones, a.bones);
@@ -98,7 +95,10 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     eprintln!("solved in {:.2} s", out.seconds);
     let joints = joint_scores(&loaded, &out.rig);
     if let Some(j) = joints {
-        eprintln!("joints against the file's, posed at the first frame: CD-J2J {:.2}, CD-J2B {:.2}, CD-B2B {:.2}", j.cd_j2j, j.cd_j2b, j.cd_b2b);
+        eprintln!(
+            "joints against the file's, posed at the first frame: CD-J2J {:.2}, CD-J2B {:.2}, CD-B2B {:.2}",
+            j.cd_j2j, j.cd_j2b, j.cd_b2b
+        );
     }
     let mut written_rmse = None;
     if let Some(path) = &a.output {
@@ -113,14 +113,14 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         let json = serde_json::json!({
             "input": a.input.display().to_string(),
             "clip": loaded.clip_name,
-            "vertices": out.vertices,
-            "frames": out.frames,
-            "bones": out.rig.skeleton.len(),
+            "vertices": r.vertices,
+            "frames": r.frames,
+            "bones": out.rig.skeleton.joints.iter().filter(|j| j.deform).count(),
             "max_influences": a.max_influences,
             "iterations": r.history.len(),
             "free_rmse_percent": r.free_rmse_percent,
-            "skeleton_rmse_percent": r.hierarchy_rmse_percent,
-            "translating_joints": r.hierarchy.as_ref().map(|h| h.parent.iter().zip(&h.connected).filter(|(p, c)| p.is_some() && !**c).count()),
+            "skeleton_rmse_percent": r.skeleton_rmse_percent,
+            "translating_joints": r.translating_joints,
             "written_rmse_percent": written_rmse,
             "history": r.history,
             "cd_j2j": joints.map(|j| j.cd_j2j),

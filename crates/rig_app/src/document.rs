@@ -171,7 +171,15 @@ impl Document {
 
     /// Puts a worker result into the rig as one undo step.
     pub fn apply_job(&mut self, label: &str, out: JobOutput) {
-        let status = format!("{label}: {} joints in {:.2} s", out.output.skeleton.len(), out.seconds);
+        let mut status = format!("{label}: {} joints in {:.2} s", out.output.skeleton.len(), out.seconds);
+        if let Some(m) = &out.output.motion {
+            status.push_str(&format!(
+                "; the clip plays the input at {:.3} % of the diagonal (free bones {:.3} %), {} frames",
+                m.rmse_percent(),
+                m.free_rmse_percent,
+                m.frames
+            ));
+        }
         let selected = self.selected_joint.and_then(|j| Some(self.rig.as_ref()?.skeleton.joints.get(j)?.name.clone()));
         self.edit(label, |rig| {
             rig_pipeline::apply(rig, out.output);

@@ -1,6 +1,7 @@
 //! Scripted editor sessions for checks and demos: `rigsmith edit FILE --do "generate" --do
-//! "select upperarm_l" --do "overlay heat" --do "screenshot out.png" --do quit`. One step runs
-//! per frame, and a step waits while a generation job is running, so a script sees results
+//! "select upperarm_l" --do "overlay heat" --do "screenshot out.png" --do quit`
+//! (`rig-from-motion CLIP BONES` runs Rig from motion). One step runs per frame, and a step
+//! waits while a generation job is running (unless written `during STEP`), so a script sees results
 //! the way a user would. `--frame-log FILE` writes every frame's duration (and whether a job
 //! was running) for the responsiveness check.
 
@@ -132,10 +133,13 @@ fn run_steps(mut script: ResMut<Script>, mut t: Targets, mut commands: Commands,
         eprintln!("script: {step}");
         return;
     }
-    if script.capturing || t.worker.running.is_some() {
+    // `during STEP` runs STEP while a job is running (a screenshot of its progress).
+    let during = script.steps.front().is_some_and(|s| s.starts_with("during "));
+    if script.capturing || (t.worker.running.is_some() && !during) {
         return;
     }
     let Some(step) = script.steps.pop_front() else { return };
+    let step = step.strip_prefix("during ").map(str::to_string).unwrap_or(step);
     let words: Vec<&str> = step.split_whitespace().collect();
     eprintln!("script: {step}");
     let result = match words.as_slice() {
@@ -147,6 +151,15 @@ fn run_steps(mut script: ResMut<Script>, mut t: Targets, mut commands: Commands,
             generate::start(&mut t.doc, &mut t.worker, &t.settings, false);
             Ok(())
         }
+        ["rig-from-motion", clip, bones] => match (clip.parse(), bones.parse()) {
+            (Ok(clip), Ok(bones)) => {
+                t.settings.motion_clip = clip;
+                t.settings.motion_bones = bones;
+                generate::start_motion(&mut t.doc, &mut t.worker, &t.settings);
+                Ok(())
+            }
+            _ => Err("rig-from-motion CLIP_INDEX BONES".into()),
+        },
         ["method", "learned"] => {
             t.settings.method = generate::Method::Learned;
             Ok(())

@@ -9,7 +9,11 @@ pub use rig_pipeline::worker::{JobOutput, Running, WorkerEvent};
 pub struct Worker(pub rig_pipeline::Worker);
 
 /// Applies worker events to the document: progress to the status, results as an undoable edit.
-pub fn drain_events(mut worker: ResMut<Worker>, mut doc: ResMut<crate::document::Document>) {
+pub fn drain_events(
+    mut worker: ResMut<Worker>,
+    mut doc: ResMut<crate::document::Document>,
+    mut playback: Option<ResMut<crate::playback::Playback>>,
+) {
     for event in worker.poll() {
         let current = worker.running.as_ref().map(|r| r.id);
         match event {
@@ -28,7 +32,16 @@ pub fn drain_events(mut worker: ResMut<Worker>, mut doc: ResMut<crate::document:
             WorkerEvent::Done { job, result } if Some(job) == current => {
                 let label = worker.running.take().map_or("Generate", |r| r.label);
                 match result {
-                    Ok(out) => doc.apply_job(label, out),
+                    Ok(out) => {
+                        let motion = out.output.motion.is_some();
+                        doc.apply_job(label, out);
+                        if let (true, Some(p)) = (motion, playback.as_deref_mut()) {
+                            // The recovered clip plays at once.
+                            p.motion = crate::playback::Motion::Clip(0);
+                            p.time = 0.0;
+                            p.playing = true;
+                        }
+                    }
                     Err(e) => doc.error = Some(format!("{label} failed: {e}")),
                 }
             }

@@ -4,37 +4,97 @@
 
 use std::time::Instant;
 
-use rig_core::motion::{rest_mesh, rig_from_motion, to_rig, MeshSequence, MotionOptions, MotionResult, SsdrError};
-use rig_core::{Rig, Task};
+use rig_core::motion::{bake_clip_in_mesh_space, rest_mesh, rig_from_motion, to_rig, MeshSequence, MotionOptions, MotionResult};
+use rig_core::{Clip, Rig, Task};
 use rig_io::sequence::LoadedSequence;
+
+use crate::rig::{PipelineError, RigOutput};
+
+/// What rig from motion on a rig's clip adds to its [`RigOutput`].
+#[derive(Debug, Clone)]
+pub struct MotionReport {
+    /// The recovered clip (joint indices of the output's skeleton).
+    pub clip: Clip,
+    pub free_rmse_percent: f64,
+    pub skeleton_rmse_percent: Option<f64>,
+    /// Child joints that translate as well as turn.
+    pub translating_joints: usize,
+    /// The free bones' error after each iteration.
+    pub history: Vec<f64>,
+    /// Bones the solver left without vertices (dropped).
+    pub dropped_bones: usize,
+    pub vertices: usize,
+    pub frames: usize,
+}
+
+impl MotionReport {
+    fn of(result: &MotionResult, clip: Clip, seq: &MeshSequence) -> MotionReport {
+        let h = result.hierarchy.as_ref();
+        MotionReport {
+            clip,
+            free_rmse_percent: result.free_rmse_percent,
+            skeleton_rmse_percent: result.hierarchy_rmse_percent,
+            translating_joints: h.map_or(0, |h| h.parent.iter().zip(&h.connected).filter(|(p, c)| p.is_some() && !**c).count()),
+            history: result.history.clone(),
+            dropped_bones: result.dropped_bones,
+            vertices: seq.rest.len(),
+            frames: seq.frames.len(),
+        }
+    }
+
+    /// The error of the rig that is written: the skeleton's when one was built.
+    pub fn rmse_percent(&self) -> f64 {
+        self.skeleton_rmse_percent.unwrap_or(self.free_rmse_percent)
+    }
+}
+
+/// Rig from motion on `rig`'s clip `clip`, as the editor and `rig-from-motion` on a file run it:
+/// the frames are brought back into the mesh's space and the stored mesh is the rest pose, so
+/// the result is a new skeleton, weights and one clip for the same mesh ([`crate::apply`] puts
+/// the skeleton under the file's placement, as for a generated one).
+pub fn run_on_clip(rig: &Rig, clip: usize, options: &MotionOptions, task: Task) -> Result<RigOutput, PipelineError> {
+    task.stage("baking the clip to frames", 0.0)?;
+    let seq = bake_clip_in_mesh_space(rig, clip)?;
+    let result = rig_from_motion(&seq, options, &task)?;
+    let name = rig.clips.get(clip).map_or("motion", |c| c.name.as_str());
+    let recovered = to_rig(&rig.name, &seq, &result, rest_mesh(&seq, None), Default::default(), name);
+    let report = MotionReport::of(&result, recovered.clips.into_iter().next().unwrap_or_default(), &seq);
+    Ok(RigOutput {
+        skeleton: recovered.skeleton,
+        weights: recovered.weights,
+        generated_skeleton: true,
+        learned: None,
+        motion: Some(Box::new(report)),
+    })
+}
 
 /// A finished rig from motion.
 #[derive(Debug, Clone)]
 pub struct MotionOutput {
     pub rig: Rig,
-    pub result: MotionResult,
-    /// Vertices and frames of the input.
-    pub vertices: usize,
-    pub frames: usize,
+    pub report: MotionReport,
     pub seconds: f32,
 }
 
-impl MotionOutput {
-    /// The error of the rig the output carries: the skeleton's when one was built.
-    pub fn rmse_percent(&self) -> f64 {
-        self.result.hierarchy_rmse_percent.unwrap_or(self.result.free_rmse_percent)
-    }
-}
-
-/// Solves `loaded` and builds the rig: the source's parts, UVs and materials when the sequence
-/// keeps its vertices, the bare rest pose otherwise.
-pub fn run_rig_from_motion(loaded: &LoadedSequence, options: &MotionOptions, task: &Task) -> Result<MotionOutput, SsdrError> {
+/// Rig from motion on a loaded sequence: a file's clip through [`run_on_clip`] (the file's
+/// mesh, materials and placement kept, its skeleton and clips replaced); an OBJ folder with its
+/// first frame as the rest pose and mesh.
+pub fn run_rig_from_motion(loaded: &LoadedSequence, options: &MotionOptions, task: &Task) -> Result<MotionOutput, PipelineError> {
     let started = Instant::now();
+    if let Some(clip) = loaded.clip {
+        let mut out = run_on_clip(&loaded.source, clip, options, *task)?;
+        let report = *out.motion.clone().ok_or(PipelineError::Cancelled)?;
+        let mut rig = loaded.source.clone();
+        out.learned = None;
+        crate::rig::apply(&mut rig, out);
+        return Ok(MotionOutput { rig, report, seconds: started.elapsed().as_secs_f32() });
+    }
     let seq = &loaded.sequence;
     let result = rig_from_motion(seq, options, task)?;
     let mesh = rest_mesh(seq, Some(&loaded.source.mesh));
     let rig = to_rig(&loaded.source.name, seq, &result, mesh, loaded.source.materials.clone(), &loaded.clip_name);
-    Ok(MotionOutput { rig, result, vertices: seq.rest.len(), frames: seq.frames.len(), seconds: started.elapsed().as_secs_f32() })
+    let report = MotionReport::of(&result, rig.clips.first().cloned().unwrap_or_default(), seq);
+    Ok(MotionOutput { rig, report, seconds: started.elapsed().as_secs_f32() })
 }
 
 /// Root mean square distance between `rig`'s clip played at the sequence's frame times and the
@@ -54,21 +114,27 @@ pub fn playback_rmse_percent(rig: &Rig, seq: &MeshSequence) -> f64 {
 
 /// The recovered skeleton against the one that made the frames (a baked clip of a skinned
 /// file): CD-J2J, CD-J2B and CD-B2B (`rigsmith eval`'s measures, x 100 of the mesh's longest
-/// side) with the file's joints posed at the clip's first key, where the recovered rig rests.
-/// `None` for a sequence without a source skeleton.
+/// side), both skeletons posed by their clips at the first frame. `None` for a sequence without
+/// a source skeleton.
 pub fn joint_scores(loaded: &LoadedSequence, recovered: &Rig) -> Option<rig_core::metrics::SkeletonScores> {
     let source = &loaded.source;
-    let clip = source.clips.get(loaded.clip?)?;
-    if source.skeleton.is_empty() {
+    let start = loaded.sequence.times.first().copied().unwrap_or(0.0);
+    let truth = posed_as_bound(source, source.clips.get(loaded.clip?)?, start)?;
+    let pred = posed_as_bound(recovered, recovered.clips.first()?, start)?;
+    let bounds = rig_core::mesh::Aabb::of_points(loaded.sequence.frames.first()?)?;
+    Some(rig_core::metrics::skeleton_scores(&pred, &truth, &bounds))
+}
+
+/// `rig`'s skeleton with its bind pose moved to where `clip` puts the joints at `time`.
+fn posed_as_bound(rig: &Rig, clip: &Clip, time: f32) -> Option<rig_core::Skeleton> {
+    if rig.skeleton.is_empty() {
         return None;
     }
-    let start = loaded.sequence.times.first().copied().unwrap_or(0.0);
-    let mut pose = rig_core::Pose::rest(&source.skeleton);
-    clip.apply(start, &mut pose);
-    let mut truth = source.skeleton.clone();
-    for (joint, model_from_joint) in truth.joints.iter_mut().zip(pose.model_from_joints(&source.skeleton)) {
+    let mut pose = rig_core::Pose::rest(&rig.skeleton);
+    clip.apply(time, &mut pose);
+    let mut skeleton = rig.skeleton.clone();
+    for (joint, model_from_joint) in skeleton.joints.iter_mut().zip(pose.model_from_joints(&rig.skeleton)) {
         joint.joint_from_mesh = model_from_joint.try_inverse().unwrap_or_else(rig_core::Mat4::identity);
     }
-    let bounds = rig_core::mesh::Aabb::of_points(&loaded.sequence.rest)?;
-    Some(rig_core::metrics::skeleton_scores(&recovered.skeleton, &truth, &bounds))
+    Some(skeleton)
 }

@@ -18,6 +18,8 @@ pub enum Method {
     Geometric,
     /// The learned generator and skin tokenizer.
     Learned(LearnedSettings),
+    /// Skeleton, weights and clip recovered from how the rig's clip `clip` moves the mesh.
+    Motion { clip: usize, options: rig_core::motion::MotionOptions },
 }
 
 /// Settings of the learned method.
@@ -113,9 +115,23 @@ impl RigRequest {
         Some(AutoSkeletonOptions { up: o.up.or(Some(up)), ..o.clone() })
     }
 
+    /// Rig from motion on the rig's clip `clip` (the skeleton is always new).
+    pub fn motion(clip: usize, options: rig_core::motion::MotionOptions) -> RigRequest {
+        // The solver keeps its own limit; no share is too small to keep.
+        let limit = InfluenceLimit { max_influences: options.ssdr.max_influences, min_weight: 0.0 };
+        RigRequest {
+            method: Method::Motion { clip, options },
+            skeleton: SkeletonSource::Generate(AutoSkeletonOptions::default()),
+            skin: AutoSkinOptions::default(),
+            limit,
+        }
+    }
+
     /// What the editor calls the job.
     pub fn label(&self) -> &'static str {
-        if self.generates_skeleton() {
+        if matches!(self.method, Method::Motion { .. }) {
+            "Rig from motion"
+        } else if self.generates_skeleton() {
             "Generate"
         } else {
             "Re-skin"

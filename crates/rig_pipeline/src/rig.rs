@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use rig_core::autorig::{self, AutoRigError, SkeletonSource};
 use rig_core::autoskin::SkinBinder;
-use rig_core::{Joint, Mat4, Mesh, Rig, Skeleton, SkinWeights, Task, Trs};
+use rig_core::{Clip, Joint, Mat4, Mesh, Rig, Skeleton, SkinWeights, Task, Trs};
 use rig_model::backend::BackendChoice;
 use rig_model::rigging::{rig_learned, LearnedError, LearnedModels, LearnedReport};
 use rig_model::ModelError;
@@ -23,8 +23,21 @@ pub enum PipelineError {
     Learned(LearnedError),
     #[error("cannot load the learned models from {dir}: {source} (give the models folder, or use the geometric method)")]
     Models { dir: PathBuf, source: ModelError },
+    #[error(transparent)]
+    Motion(rig_core::motion::SsdrError),
+    #[error(transparent)]
+    Bake(#[from] rig_core::motion::BakeError),
     #[error("cancelled")]
     Cancelled,
+}
+
+impl From<rig_core::motion::SsdrError> for PipelineError {
+    fn from(e: rig_core::motion::SsdrError) -> Self {
+        match e {
+            rig_core::motion::SsdrError::Cancelled => PipelineError::Cancelled,
+            e => PipelineError::Motion(e),
+        }
+    }
 }
 
 impl From<AutoRigError> for PipelineError {
@@ -63,6 +76,8 @@ pub struct RigOutput {
     pub generated_skeleton: bool,
     /// The learned method's report (skeleton score, joints moved inside, joints left out).
     pub learned: Option<LearnedReport>,
+    /// Rig from motion: the recovered clip (it replaces the rig's clips) and the errors.
+    pub motion: Option<Box<crate::motion::MotionReport>>,
 }
 
 /// What stays between jobs: the skin binder of the last mesh (voxels and per-bone distance
@@ -126,8 +141,10 @@ pub fn run_rig(rig: &Rig, mesh_key: u64, request: &RigRequest, caches: &mut Cach
                 weights: work.weights,
                 generated_skeleton: request.generates_skeleton(),
                 learned: Some(report),
+                motion: None,
             })
         }
+        Method::Motion { clip, options } => crate::motion::run_on_clip(rig, *clip, options, task),
     }
 }
 
@@ -150,7 +167,7 @@ fn run_geometric(rig: &Rig, mesh_key: u64, request: &RigRequest, caches: &mut Ca
     let options = request.skin_options();
     let binder = caches.binder(mesh_key, mesh, request, task)?;
     let weights = autorig::skin_weights(binder, mesh, &skeleton, &options, task)?;
-    Ok(RigOutput { skeleton, weights, generated_skeleton: generated, learned: None })
+    Ok(RigOutput { skeleton, weights, generated_skeleton: generated, learned: None, motion: None })
 }
 
 /// A generated skeleton skins every part (static parts included): a copy with all parts
@@ -172,11 +189,14 @@ pub fn apply(rig: &mut Rig, output: RigOutput) {
     if output.generated_skeleton {
         rig.clips.clear();
         rig.mesh.parts.iter_mut().for_each(|p| p.skinned = true);
+        let mut clips: Vec<Clip> = output.motion.map(|m| vec![m.clip]).unwrap_or_default();
         if let Some(placed) = under_armature(&skeleton, &rig.display_from_mesh()) {
             // Every joint moved one place down, below the armature.
             weights.remap_joints(&(1..=skeleton.len() as u32).collect::<Vec<u32>>());
+            clips.iter_mut().flat_map(|c| c.channels.iter_mut()).for_each(|c| c.joint += 1);
             skeleton = placed;
         }
+        rig.clips = clips;
     }
     rig.skeleton = skeleton;
     rig.weights = weights;

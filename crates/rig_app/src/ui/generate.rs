@@ -7,6 +7,7 @@ use bevy::prelude::*;
 use bevy_egui::egui;
 use rig_core::autoskel::{AutoSkeletonOptions, SkeletonKind};
 use rig_core::autoskin::{AutoSkinOptions, SkinMethod};
+use rig_core::motion::{MotionOptions, SsdrOptions};
 use rig_core::InfluenceLimit;
 use rig_model::decode::SamplingOptions;
 use rig_pipeline::{LearnedSettings, RigRequest, SkeletonSource};
@@ -34,6 +35,9 @@ pub struct GenerateSettings {
     pub joint_spacing: f32,
     /// Re-skin on the worker after every skeleton edit.
     pub auto_reskin: bool,
+    /// Rig from motion: which of the rig's clips, and how many bones.
+    pub motion_clip: usize,
+    pub motion_bones: usize,
 }
 
 impl Default for GenerateSettings {
@@ -47,6 +51,8 @@ impl Default for GenerateSettings {
             max_influences: 4,
             joint_spacing: AutoSkeletonOptions::default().spacing,
             auto_reskin: false,
+            motion_clip: 0,
+            motion_bones: rig_core::motion::SsdrOptions::default().bones,
         }
     }
 }
@@ -78,6 +84,32 @@ impl GenerateSettings {
         };
         request.limit = self.limit();
         request
+    }
+}
+
+impl GenerateSettings {
+    /// The pipeline request for Rig from motion on the open rig's clip: the same request
+    /// `rigsmith rig-from-motion --input FILE --clip N` runs.
+    pub fn motion_request(&self) -> RigRequest {
+        let ssdr = SsdrOptions {
+            bones: self.motion_bones.max(1),
+            max_influences: self.max_influences.clamp(1, 8),
+            seed: self.seed,
+            ..Default::default()
+        };
+        RigRequest::motion(self.motion_clip, MotionOptions { ssdr, ..Default::default() })
+    }
+}
+
+/// Sends Rig from motion on the open rig's chosen clip to the worker; errors go to the document.
+pub fn start_motion(doc: &mut Document, worker: &mut Worker, settings: &GenerateSettings) {
+    let Some(rig) = doc.rig.as_ref() else { return };
+    if rig.clips.get(settings.motion_clip).is_none() {
+        doc.error = Some("Rig from motion needs a clip: open a file with a skinned or morph-target animation".into());
+        return;
+    }
+    if let Err(e) = worker.submit(doc.mesh_id, Arc::new(rig.clone()), settings.motion_request()) {
+        doc.error = Some(e);
     }
 }
 
@@ -144,12 +176,40 @@ pub fn show(ui: &mut egui::Ui, doc: &mut Document, worker: &mut Worker, settings
         }
     });
     ui.checkbox(&mut settings.auto_reskin, "auto re-skin after edits");
+    motion_section(ui, doc, worker, settings, has_rig && !busy);
     if let Some(r) = worker.running.clone() {
         ui.add(egui::ProgressBar::new(r.fraction).text(format!("{}: {} ({:.1} s)", r.label, r.stage, r.started.elapsed().as_secs_f32())));
         if ui.button("Cancel").clicked() {
             worker.cancel();
         }
         ui.ctx().request_repaint();
+    }
+}
+
+/// Rig from motion: a clip of the open rig, the bone count, and the button.
+fn motion_section(ui: &mut egui::Ui, doc: &mut Document, worker: &mut Worker, settings: &mut GenerateSettings, enabled: bool) {
+    let clips: Vec<String> = doc.rig.as_ref().map(|r| r.clips.iter().map(|c| c.name.clone()).collect()).unwrap_or_default();
+    ui.separator();
+    ui.label("Rig from motion").on_hover_text(
+        "a new skeleton, skin and clip recovered from how the chosen clip moves the mesh (skinned or morph-target animation)",
+    );
+    if clips.is_empty() {
+        ui.weak("the open file has no clip to learn from");
+        return;
+    }
+    settings.motion_clip = settings.motion_clip.min(clips.len() - 1);
+    ui.horizontal(|ui| {
+        ui.label("clip");
+        egui::ComboBox::from_id_salt("motion_clip").selected_text(clips[settings.motion_clip].clone()).show_ui(ui, |ui| {
+            for (i, name) in clips.iter().enumerate() {
+                ui.selectable_value(&mut settings.motion_clip, i, name);
+            }
+        });
+        ui.label("bones");
+        ui.add(egui::DragValue::new(&mut settings.motion_bones).range(1..=100));
+    });
+    if ui.add_enabled(enabled, egui::Button::new("Rig from motion")).clicked() {
+        start_motion(doc, worker, settings);
     }
 }
 

@@ -15,6 +15,8 @@ pub enum BakeError {
     NoClips(String),
     #[error("clip '{clip}' has {keys} key time(s): a sequence needs at least 2 frames")]
     TooFewKeys { clip: String, keys: usize },
+    #[error("the file places its mesh with a transform that has no inverse: rig from motion cannot bring the frames back to the mesh")]
+    Placement,
 }
 
 /// Every key time of `rig.clips[clip]` as a frame (the first is the rest pose).
@@ -26,6 +28,22 @@ pub fn bake_clip(rig: &Rig, clip: usize) -> Result<MeshSequence, BakeError> {
     }
     let frames: Vec<Vec<[f32; 3]>> = times.iter().map(|&t| posed_positions(rig, c, t)).collect();
     Ok(MeshSequence::from_frames(frames, times, rig.mesh.triangles.clone()))
+}
+
+/// The clip's frames brought back into the rig's mesh space, with the stored mesh (its bind
+/// pose, morph targets at their default weights) as the rest pose: a skeleton recovered from
+/// it binds the mesh as it is stored, and goes under the file's placement like a generated one.
+pub fn bake_clip_in_mesh_space(rig: &Rig, clip: usize) -> Result<MeshSequence, BakeError> {
+    let mut seq = bake_clip(rig, clip)?;
+    let mesh_from_display = rig.display_from_mesh().try_inverse().ok_or(BakeError::Placement)?;
+    for frame in &mut seq.frames {
+        for p in frame.iter_mut() {
+            let q = mesh_from_display.transform_point(&nalgebra::Point3::from(*p));
+            *p = [q.x, q.y, q.z];
+        }
+    }
+    seq.rest = morphed_positions(rig, &Clip::default(), 0.0);
+    Ok(seq)
 }
 
 /// The rig's vertices at `time_secs` of `clip`: morph weights, then skinning; vertices that

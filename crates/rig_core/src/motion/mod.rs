@@ -8,7 +8,7 @@ pub mod recover;
 pub mod ssdr;
 mod weight_fit;
 
-pub use bake::{bake_clip, BakeError};
+pub use bake::{bake_clip, bake_clip_in_mesh_space, BakeError};
 pub use recover::{rest_mesh, rig_from_motion, to_rig, MotionOptions, MotionResult};
 pub use ssdr::{SsdrError, SsdrOptions};
 
@@ -70,9 +70,11 @@ impl MeshSequence {
         Ok(())
     }
 
-    /// The rest pose's bounding-box diagonal (1 when it is degenerate).
+    /// The first frame's bounding-box diagonal (errors are given in % of it; 1 when it is
+    /// degenerate).
     pub fn diagonal(&self) -> f64 {
-        crate::mesh::Aabb::of_points(&self.rest).map_or(1.0, |b| b.diagonal() as f64).max(1e-12)
+        let first = self.frames.first().unwrap_or(&self.rest);
+        crate::mesh::Aabb::of_points(first).map_or(1.0, |b| b.diagonal() as f64).max(1e-12)
     }
 }
 

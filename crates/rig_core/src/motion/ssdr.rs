@@ -56,7 +56,7 @@ pub struct SsdrResult {
     pub weights: Vec<Vec<(u32, f32)>>,
     /// `transforms[t][b]`: bone `b` at frame `t`.
     pub transforms: Vec<Vec<BoneTransform>>,
-    /// Root mean square vertex error over all frames, in % of the rest pose's diagonal.
+    /// Root mean square vertex error over all frames, in % of the first frame's diagonal.
     pub rmse_percent: f64,
     /// The error after each iteration, in % of the diagonal.
     pub history: Vec<f64>,
@@ -85,7 +85,7 @@ pub(super) struct Problem {
     pub multiplicity: Vec<f64>,
     /// Each input vertex's welded vertex.
     pub map: Vec<usize>,
-    /// The rest pose's bounding-box diagonal.
+    /// The first frame's bounding-box diagonal.
     pub diagonal: f64,
     /// Welded vertices sharing a triangle with each welded vertex (empty without triangles).
     pub neighbours: Vec<Vec<usize>>,
@@ -352,14 +352,15 @@ fn over_relax(old: &Rows, new: &Rows, beta: f64, k: usize) -> Rows {
 }
 
 pub(super) fn rmse(p: &Problem, weights: &Rows, transforms: &[Vec<BoneTransform>]) -> f64 {
-    let total: f64 = p
+    // Per-frame sums in parallel, added in frame order: the same figure on any thread count.
+    let per_frame: Vec<f64> = p
         .frames
         .par_iter()
         .zip(transforms)
         .map(|(f, t)| (0..p.rest.len()).map(|i| p.multiplicity[i] * (blend(t, &weights[i], &p.rest[i]) - f[i]).norm_squared()).sum::<f64>())
-        .sum();
+        .collect();
     let count = p.multiplicity.iter().sum::<f64>() * p.frames.len() as f64;
-    (total / count.max(1.0)).sqrt()
+    (per_frame.iter().sum::<f64>() / count.max(1.0)).sqrt()
 }
 
 #[cfg(test)]
