@@ -7,8 +7,8 @@ RIG is what `rigsmith rig-from-motion --output` wrote; FRAMES_DIR is Rigsmith's 
 that file, one OBJ per key (`rigsmith rig-from-motion --input RIG --frames-out FRAMES_DIR`),
 in glTF's Y-up frame. Blender 5 imports RIG with its own importer; key i of the imported action
 is frame i. At the first, a middle and the last key (--keys) the deformed mesh (depsgraph,
-armature modifier) is compared with the frame, vertices paired by their rest position against
-frame 0 (the recovered rig rests at the first frame). Prints one JSON line per key and exits 1
+armature modifier) is compared with the frame, vertices paired by their rest position (the
+bind pose FRAMES_DIR/bind/frame_0000.obj when there, else frame 0). Prints one JSON line per key and exits 1
 when a vertex is further than 1e-4 of the diagonal from Rigsmith's.
 """
 import argparse
@@ -78,7 +78,10 @@ def main():
     if len(keys) != len(files):
         print(json.dumps({"error": f"Blender reads {len(keys)} keys, the sequence has {len(files)} frames"}))
         sys.exit(1)
-    first = read_obj(files[0])
+    # Blender's undeformed mesh is the file's bind pose: `--frames-out` writes Rigsmith's
+    # reading of it to bind/frame_0000.obj (a rig from OBJ frames rests at its first frame).
+    bind = os.path.join(a.frames, "bind", "frame_0000.obj")
+    first = read_obj(bind if os.path.exists(bind) else files[0])
     diag = float(np.linalg.norm(first.max(0) - first.min(0)))
     bl_rest = world_vertices(False)
     # Each Blender vertex: the input vertices at its rest position.

@@ -14,6 +14,7 @@ mod pose;
 mod rig;
 mod tokenize;
 mod train;
+mod train_motion;
 
 use std::process::ExitCode;
 

@@ -6,12 +6,20 @@ use anyhow::{bail, Context};
 use rig_core::motion::{MotionOptions, SsdrOptions};
 use rig_core::Task;
 use rig_io::sequence::{load_sequence, write_obj_frames, SequenceOptions};
-use rig_pipeline::motion::{joint_scores, playback_rmse_percent, run_rig_from_motion};
+use rig_pipeline::motion::{joint_scores, playback_rmse_percent, run_rig_from_motion, weight_roughness};
 
 #[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
 enum OnOff {
     On,
     Off,
+}
+
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+enum Init {
+    /// Clusters of vertex trajectories.
+    Trajectories,
+    /// Clusters of the learned initialiser's vertex embeddings (models/motion_init).
+    Learned,
 }
 
 #[derive(clap::Args)]
@@ -35,6 +43,13 @@ pub struct Args {
     /// on: a joint tree whose children turn about their joints; off: free bones, each a root.
     #[arg(long, value_enum, default_value = "on")]
     hierarchy: OnOff,
+    /// Pull of each vertex's weights toward its neighbours' on the surface (0: none; 1e-6
+    /// smooths a little at some cost in error).
+    #[arg(long, default_value_t = 0.0)]
+    smoothness: f64,
+    /// How the first bones are drawn.
+    #[arg(long, value_enum, default_value = "trajectories")]
+    init: Init,
     /// Seed of the first cluster.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -75,14 +90,20 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         }
     }
     let motion = MotionOptions {
-        ssdr: SsdrOptions { bones: a.bones, max_influences: a.max_influences, iterations: a.iterations, seed: a.seed },
+        ssdr: SsdrOptions {
+            bones: a.bones,
+            max_influences: a.max_influences,
+            iterations: a.iterations,
+            seed: a.seed,
+            smoothness: a.smoothness,
+        },
         hierarchy: a.hierarchy == OnOff::On,
         ..Default::default()
     };
     let seq = &loaded.sequence;
     eprintln!("{}: {} vertices, {} frames, clip {:?}", a.input.display(), seq.rest.len(), seq.frames.len(), loaded.clip_name);
     let report = |stage: &str, _: f32| eprintln!("  {stage}");
-    let out = run_rig_from_motion(&loaded, &motion, &Task::reporting(&report))?;
+    let out = run_rig_from_motion(&loaded, &motion, a.init == Init::Learned, &Task::reporting(&report))?;
     let r = &out.report;
     eprintln!("free bones RMSE {:.4} % of the diagonal ({} iterations)", r.free_rmse_percent, r.history.len());
     if let Some(e) = r.skeleton_rmse_percent {
@@ -123,6 +144,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             "translating_joints": r.translating_joints,
             "written_rmse_percent": written_rmse,
             "history": r.history,
+            "weight_roughness": weight_roughness(&out.rig),
             "cd_j2j": joints.map(|j| j.cd_j2j),
             "cd_j2b": joints.map(|j| j.cd_j2b),
             "cd_b2b": joints.map(|j| j.cd_b2b),
@@ -139,6 +161,9 @@ fn check(a: &Args) -> anyhow::Result<()> {
     }
     if a.max_influences == 0 {
         bail!("--max-influences 0 binds no vertex: ask for at least 1 (4 is usual)");
+    }
+    if !(a.smoothness.is_finite() && a.smoothness >= 0.0) {
+        bail!("--smoothness {} makes no sense: give 0 or a small positive number such as 1e-6", a.smoothness);
     }
     if a.iterations == 0 {
         bail!("--iterations 0 would write the first guess unsolved: ask for at least 1 (30 is usual)");

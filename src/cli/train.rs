@@ -26,6 +26,9 @@ enum What {
     Tokenizer,
     /// The autoregressive skeleton + skin generator (needs the tokenizer in the models folder).
     Generator,
+    /// Rig from motion's learned initialiser: clips of the rigged files (and procedural
+    /// creatures) baked to frames; --epochs counts hundreds of steps.
+    MotionInit,
 }
 
 /// Where `train` runs its steps (`--backend`).
@@ -178,6 +181,9 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
+    if let What::MotionInit = a.what {
+        return super::train_motion::run(&a.data, a.out.as_deref(), a.epochs, a.lr);
+    }
     let t = Instant::now();
     let on = match a.backend {
         TrainOn::Cpu => BackendChoice::Cpu,
@@ -199,7 +205,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         What::Generator if a.init.is_some() || a.l1_weight > 0.0 || a.support_weight > 0.0 => {
             bail!("--init, --l1-weight and --support-weight are for `train tokenizer`")
         }
-        What::Generator => None,
+        What::Generator | What::MotionInit => None,
     };
     let files = learned::rigged_files(&a.data);
     if files.is_empty() {

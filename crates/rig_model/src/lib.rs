@@ -18,6 +18,7 @@ pub mod fsq;
 pub mod gen_data;
 pub mod gen_train;
 pub mod generator;
+pub mod motion_init;
 pub mod plot;
 pub mod refine;
 pub mod rigging;

@@ -19,7 +19,8 @@ pub enum Method {
     /// The learned generator and skin tokenizer.
     Learned(LearnedSettings),
     /// Skeleton, weights and clip recovered from how the rig's clip `clip` moves the mesh.
-    Motion { clip: usize, options: rig_core::motion::MotionOptions },
+    /// With `learned`, the learned initialiser (models/motion_init) seeds the bones.
+    Motion { clip: usize, options: rig_core::motion::MotionOptions, learned: bool },
 }
 
 /// Settings of the learned method.
@@ -120,11 +121,19 @@ impl RigRequest {
         // The solver keeps its own limit; no share is too small to keep.
         let limit = InfluenceLimit { max_influences: options.ssdr.max_influences, min_weight: 0.0 };
         RigRequest {
-            method: Method::Motion { clip, options },
+            method: Method::Motion { clip, options, learned: false },
             skeleton: SkeletonSource::Generate(AutoSkeletonOptions::default()),
             skin: AutoSkinOptions::default(),
             limit,
         }
+    }
+
+    /// Rig from motion seeded by the learned initialiser instead of trajectory clusters.
+    pub fn with_learned_init(mut self) -> RigRequest {
+        if let Method::Motion { learned, .. } = &mut self.method {
+            *learned = true;
+        }
+        self
     }
 
     /// What the editor calls the job.

@@ -144,7 +144,7 @@ pub fn run_rig(rig: &Rig, mesh_key: u64, request: &RigRequest, caches: &mut Cach
                 motion: None,
             })
         }
-        Method::Motion { clip, options } => crate::motion::run_on_clip(rig, *clip, options, task),
+        Method::Motion { clip, options, learned } => crate::motion::run_on_clip(rig, *clip, options, *learned, task),
     }
 }
 

@@ -206,6 +206,7 @@ pub(super) fn solve(
     weights: &Rows,
     free: &[Vec<BoneTransform>],
     k: usize,
+    smoothness: f64,
     rounds: usize,
 ) -> (Rows, Vec<Vec<BoneTransform>>, Vec<f64>) {
     let mut weights = weights.clone();
@@ -214,7 +215,7 @@ pub(super) fn solve(
     transforms = fit(p, h, &weights, &transforms);
     let mut history = vec![100.0 * rmse(p, &weights, &transforms) / p.diagonal];
     for _ in 0..rounds {
-        let w = fit_weights(p, &transforms, &weights, k, false);
+        let w = fit_weights(p, &transforms, &weights, k, false, smoothness);
         let t = fit(p, h, &w, &transforms);
         let e = 100.0 * rmse(p, &w, &t) / p.diagonal;
         let last = *history.last().unwrap_or(&f64::MAX);

@@ -9,7 +9,7 @@ pub mod ssdr;
 mod weight_fit;
 
 pub use bake::{bake_clip, bake_clip_in_mesh_space, BakeError};
-pub use recover::{rest_mesh, rig_from_motion, to_rig, MotionOptions, MotionResult};
+pub use recover::{rest_mesh, rig_from_motion, rig_from_motion_seeded, to_rig, MotionOptions, MotionResult};
 pub use ssdr::{SsdrError, SsdrOptions};
 
 use thiserror::Error;

@@ -65,7 +65,18 @@ pub struct MotionResult {
 
 /// Recovers bones, weights and per-frame transforms (and the joint tree) from `seq`.
 pub fn rig_from_motion(seq: &MeshSequence, options: &MotionOptions, task: &Task) -> Result<MotionResult, SsdrError> {
-    let mut solution = ssdr::solve(seq, &options.ssdr, task)?;
+    rig_from_motion_seeded(seq, options, None, task)
+}
+
+/// [`rig_from_motion`] with the first clusters drawn from `embeddings` (one per vertex, a
+/// learned initialiser's) instead of the vertices' trajectories.
+pub fn rig_from_motion_seeded(
+    seq: &MeshSequence,
+    options: &MotionOptions,
+    embeddings: Option<&[Vec<f32>]>,
+    task: &Task,
+) -> Result<MotionResult, SsdrError> {
+    let mut solution = ssdr::solve(seq, &options.ssdr, embeddings, task)?;
     let free_rmse_percent = solution.rmse_percent();
     let dropped_bones = drop_unused_bones(&mut solution.weights, &mut solution.transforms);
     let mut result = MotionResult {
@@ -81,8 +92,15 @@ pub fn rig_from_motion(seq: &MeshSequence, options: &MotionOptions, task: &Task)
         task.stage("joint tree: centres and rotations about the joints", 0.95)?;
         let mut h = Hierarchy::build(&solution.problem, &solution.weights, &solution.transforms);
         let k = options.ssdr.max_influences;
-        let (mut w, mut t, mut history) =
-            hierarchy::solve(&solution.problem, &h, &solution.weights, &solution.transforms, k, options.hierarchy_rounds);
+        let (mut w, mut t, mut history) = hierarchy::solve(
+            &solution.problem,
+            &h,
+            &solution.weights,
+            &solution.transforms,
+            k,
+            options.ssdr.smoothness,
+            options.hierarchy_rounds,
+        );
         // Joints whose parent and child disagree most translate too, a quarter of those left
         // at a time, until the skeleton is within the budget of the free bones' error.
         for _ in 0..RELEASES {
@@ -93,7 +111,15 @@ pub fn rig_from_motion(seq: &MeshSequence, options: &MotionOptions, task: &Task)
             }
             task.check()?;
             h.release_widest(connected.div_ceil(4));
-            (w, t, history) = hierarchy::solve(&solution.problem, &h, &solution.weights, &solution.transforms, k, options.hierarchy_rounds);
+            (w, t, history) = hierarchy::solve(
+                &solution.problem,
+                &h,
+                &solution.weights,
+                &solution.transforms,
+                k,
+                options.ssdr.smoothness,
+                options.hierarchy_rounds,
+            );
         }
         (solution.weights, solution.transforms) = (w, t);
         result.hierarchy_rmse_percent = history.last().copied();
@@ -317,5 +343,28 @@ mod tests {
         let rig = to_rig("tube", &seq, &result, rest_mesh(&seq, None), MaterialLibrary::default(), "motion");
         let played = rig_error_percent(&seq, &rig);
         assert!((played - result.free_rmse_percent).abs() < 0.01, "{played} vs {}", result.free_rmse_percent);
+    }
+
+    #[test]
+    fn smoothness_evens_out_weights_across_the_surface() {
+        let mut rig = crate::creature::creature(5, &crate::creature::CreatureOptions { resolution: 24, ..Default::default() });
+        rig.clips = vec![crate::creature::motion::random_motion(&rig.skeleton, 5, 20, 24.0)];
+        let seq = crate::motion::bake_clip(&rig, 0).expect("bakes");
+        let roughness = |smoothness: f64| {
+            let ssdr = SsdrOptions { bones: 8, smoothness, ..Default::default() };
+            let result =
+                rig_from_motion(&seq, &MotionOptions { ssdr, hierarchy: false, ..Default::default() }, &Task::silent()).expect("solves");
+            let get = |v: u32, b: u32| result.weights[v as usize].iter().find(|e| e.0 == b).map_or(0.0, |e| e.1);
+            let mut total = 0.0;
+            for t in &seq.triangles {
+                for (a, b) in [(t[0], t[1]), (t[1], t[2]), (t[2], t[0])] {
+                    total += (0..8).map(|j| (get(a, j) - get(b, j)).abs()).sum::<f32>();
+                }
+            }
+            (total / (3 * seq.triangles.len()) as f32, result.free_rmse_percent)
+        };
+        let ((rough, e0), (smooth, e1)) = (roughness(0.0), roughness(1e-5));
+        assert!(smooth < rough, "roughness {smooth} with smoothness, {rough} without");
+        assert!(e1 < 2.0 * e0 + 0.05, "error {e1} % with smoothness, {e0} % without");
     }
 }

@@ -42,11 +42,14 @@ pub struct SsdrOptions {
     pub iterations: usize,
     /// Picks the first cluster seed; the rest follow from it.
     pub seed: u64,
+    /// Pull of each vertex's weights toward its neighbours' (0: none; 1e-6 smooths a little at
+    /// some cost in error, see docs/motion.md).
+    pub smoothness: f64,
 }
 
 impl Default for SsdrOptions {
     fn default() -> Self {
-        SsdrOptions { bones: 20, max_influences: 4, iterations: 30, seed: 0 }
+        SsdrOptions { bones: 20, max_influences: 4, iterations: 30, seed: 0, smoothness: 0.0 }
     }
 }
 
@@ -115,12 +118,15 @@ const FULL_SCAN_EVERY: usize = 5;
 /// Frames whose positions make the trajectories the first clusters are drawn from.
 const KMEANS_FRAMES: usize = 24;
 
+/// Weight of the rest position (in diagonals) beside a learned embedding (unit length).
+const EMBEDDING_PLACE: f64 = 0.5;
+
 /// How far past the least-squares weights each weight update goes (1 = plain alternation).
 const RELAXATION: f64 = 1.8;
 
 /// Decomposes `seq` into bones, weights and per-frame transforms.
 pub fn decompose(seq: &MeshSequence, options: &SsdrOptions, task: &Task) -> Result<SsdrResult, SsdrError> {
-    let solution = solve(seq, options, task)?;
+    let solution = solve(seq, options, None, task)?;
     let rmse_percent = solution.rmse_percent();
     let weights = solution.input_weights();
     Ok(SsdrResult { weights, transforms: solution.transforms, rmse_percent, history: solution.history })
@@ -139,7 +145,13 @@ impl Solution {
 }
 
 /// Checks the input, welds it and runs the alternation.
-pub(super) fn solve(seq: &MeshSequence, options: &SsdrOptions, task: &Task) -> Result<Solution, SsdrError> {
+/// `embeddings` (one per input vertex) seed the first clusters in place of the trajectories.
+pub(super) fn solve(
+    seq: &MeshSequence,
+    options: &SsdrOptions,
+    embeddings: Option<&[Vec<f32>]>,
+    task: &Task,
+) -> Result<Solution, SsdrError> {
     seq.validate()?;
     if options.bones == 0 || options.max_influences == 0 {
         return Err(SequenceError::Empty.into());
@@ -151,7 +163,10 @@ pub(super) fn solve(seq: &MeshSequence, options: &SsdrOptions, task: &Task) -> R
     }
     let problem = welded_problem(seq, map, welded, diagonal);
     task.stage("clustering vertex trajectories", 0.0)?;
-    let labels = initial_clusters(&problem, options.bones, options.seed as usize);
+    if embeddings.is_some_and(|e| e.len() != seq.rest.len()) {
+        return Err(SequenceError::VertexCount { frame: 0, found: embeddings.map_or(0, <[_]>::len), expected: seq.rest.len() }.into());
+    }
+    let labels = initial_clusters(&problem, options.bones, options.seed as usize, embeddings);
     let mut weights: Rows = labels.iter().map(|&b| vec![(b, 1.0)]).collect();
     let mut transforms = fit_transforms(&problem, &weights, options.bones, None);
     let mut history = Vec::new();
@@ -162,7 +177,7 @@ pub(super) fn solve(seq: &MeshSequence, options: &SsdrOptions, task: &Task) -> R
             iteration as f32 / options.iterations as f32,
         )?;
         let scan = iteration < 3 || iteration % FULL_SCAN_EVERY == 0;
-        let fitted = fit_weights(&problem, &transforms, &weights, options.max_influences, scan);
+        let fitted = fit_weights(&problem, &transforms, &weights, options.max_influences, scan, options.smoothness);
         // Over-relaxed weights once the clusters have settled (the alternation creeps along the
         // blend bands); the plain least-squares weights when that made the error grow.
         let beta = if iteration < 2 { 1.0 } else { RELAXATION };
@@ -234,12 +249,27 @@ fn neighbours(triangles: &[[u32; 3]], map: &[usize], welded: usize) -> Vec<Vec<u
 /// seeded by farthest points. (Moving each vertex on to the cluster whose rigid fit explains it
 /// best, tried too, left slivers of blended vertices at the joints as clusters of their own:
 /// on a three-bone tube it ended five times further from the truth.)
-fn initial_clusters(p: &Problem, bones: usize, seed: usize) -> Vec<usize> {
+fn initial_clusters(p: &Problem, bones: usize, seed: usize, embeddings: Option<&[Vec<f32>]>) -> Vec<usize> {
     let n = p.rest.len();
-    // Trajectories over at most KMEANS_FRAMES frames spread over the sequence.
-    let step = p.frames.len().div_ceil(KMEANS_FRAMES).max(1);
-    let feature = |i: usize| -> Vec<f64> { p.frames.iter().step_by(step).flat_map(|f| f[i].iter().copied()).collect() };
-    let features: Vec<Vec<f64>> = (0..n).map(feature).collect();
+    let features: Vec<Vec<f64>> = match embeddings {
+        // A learned embedding per input vertex (the welded vertex takes its first vertex's),
+        // with the rest position, so that far-apart parts that move alike stay apart.
+        Some(e) => {
+            let mut first = vec![usize::MAX; n];
+            p.map.iter().enumerate().rev().for_each(|(i, &w)| first[w] = i);
+            (0..n)
+                .map(|w| {
+                    let r = p.rest[w] / p.diagonal * EMBEDDING_PLACE;
+                    e[first[w]].iter().map(|&x| x as f64).chain([r.x, r.y, r.z]).collect()
+                })
+                .collect()
+        }
+        None => {
+            // Trajectories over at most KMEANS_FRAMES frames spread over the sequence.
+            let step = p.frames.len().div_ceil(KMEANS_FRAMES).max(1);
+            (0..n).map(|i| p.frames.iter().step_by(step).flat_map(|f| f[i].iter().copied()).collect()).collect()
+        }
+    };
     let dist2 = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>();
     let mut centres = vec![features[seed % n].clone()];
     let mut nearest: Vec<f64> = features.iter().map(|f| dist2(f, &centres[0])).collect();
@@ -372,7 +402,7 @@ mod tests {
     #[test]
     fn a_sequence_skinned_from_a_known_rig_is_recovered() {
         let (seq, _) = bent_tube(3, 24);
-        let options = SsdrOptions { bones: 3, max_influences: 4, iterations: 30, seed: 0 };
+        let options = SsdrOptions { bones: 3, max_influences: 4, iterations: 30, seed: 0, ..Default::default() };
         let result = decompose(&seq, &options, &Task::silent()).expect("decomposes");
         assert!(result.rmse_percent < 0.01, "RMSE {:.5} % of the diagonal; history {:?}", result.rmse_percent, result.history);
         for row in &result.weights {
@@ -401,7 +431,8 @@ mod tests {
             .collect();
         let seq = MeshSequence::from_frames(frames, (0..10).map(|t| t as f32).collect(), vec![]);
         let result =
-            decompose(&seq, &SsdrOptions { bones: 3, max_influences: 2, iterations: 10, seed: 5 }, &Task::silent()).expect("decomposes");
+            decompose(&seq, &SsdrOptions { bones: 3, max_influences: 2, iterations: 10, seed: 5, ..Default::default() }, &Task::silent())
+                .expect("decomposes");
         assert!(result.rmse_percent < 1e-4, "RMSE {} %", result.rmse_percent);
         for piece in result.weights.chunks(8) {
             let bone = piece[0][0].0;
