@@ -3,6 +3,7 @@
 //   mode 0  shaded: the file's material
 //   mode 1  heat map of the selected joint's weight (blue 0 -> red 1)
 //   mode 2  every joint in its own colour, blended by weight
+//   mode 3  rig from motion's error at this frame (blue 0 -> red 1 % of the diagonal)
 // Vertices with no weight show magenta in modes 1 and 2.
 
 #import bevy_pbr::{
@@ -32,6 +33,7 @@ struct Vertex {
     @location(9) joints_b: vec4<u32>,
     @location(10) weights_a: vec4<f32>,
     @location(11) weights_b: vec4<f32>,
+    @location(12) motion_error: f32,
 };
 
 // Blue -> cyan -> green -> yellow -> red ("jet").
@@ -64,6 +66,9 @@ fn overlay(v: Vertex) -> vec4<f32> {
     let total = dot(v.weights_a, vec4(1.0)) + dot(v.weights_b, vec4(1.0));
     if rig_view.mode == 0u {
         return vec4(1.0);
+    }
+    if rig_view.mode == 3u {
+        return vec4(heat(v.motion_error), 1.0);
     }
     if total <= 0.0 {
         return vec4(1.0, 0.0, 1.0, 1.0);

@@ -161,11 +161,33 @@ fn the_command_line_and_the_editors_worker_recover_the_same_rig() {
         other => panic!("the worker did not finish: {other:?}"),
     };
     assert!(output.motion.as_ref().is_some_and(|m| m.frames > 2), "a motion report");
+    let report = output.motion.as_deref().cloned().expect("a motion report");
     rig_pipeline::apply(&mut rig, output);
+    the_error_overlay_agrees_with_the_report(&rig, &report);
     rig_io::save(&rig, &worker_out, &rig_io::ExportOptions::default()).expect("writes");
     let (a, b) = (std::fs::read(&cli).expect("cli output"), std::fs::read(&worker_out).expect("worker output"));
     assert!(a == b, "the command line wrote {} bytes, the worker {} bytes, not the same", a.len(), b.len());
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The editor's error overlay (per-vertex distance at the frame nearest the playback time)
+/// summed over the input's frames gives the report's error.
+fn the_error_overlay_agrees_with_the_report(rig: &rig_core::Rig, report: &rig_pipeline::motion::MotionReport) {
+    use rig_pipeline::motion::{nearest_frame, vertex_errors_percent};
+    let input = &report.input;
+    assert_eq!(input.rest.len(), rig.mesh.vertex_count(), "the overlay compares vertex for vertex");
+    let mut squares = 0.0f64;
+    let mut count = 0usize;
+    for (f, &time) in input.times.iter().enumerate() {
+        assert_eq!(nearest_frame(&input.times, time + 1e-4), f, "frame {f} is found by its time");
+        let posed = rig_core::motion::bake::posed_positions(rig, &rig.clips[0], time);
+        let errors = vertex_errors_percent(&posed, &input.frames[f], input.diagonal());
+        squares += errors.iter().map(|&e| (e as f64).powi(2)).sum::<f64>();
+        count += errors.len();
+    }
+    let overlay = (squares / count as f64).sqrt();
+    let reported = report.rmse_percent();
+    assert!((overlay - reported).abs() <= 0.02 * reported + 1e-4, "overlay {overlay} % against the report's {reported} %");
 }
 
 #[test]

@@ -70,6 +70,8 @@ pub struct Document {
     pub needs_reskin: bool,
     /// Mesh positions to highlight (from the health panel).
     pub highlight: Vec<[f32; 3]>,
+    /// The frames the last Rig from motion recovered the rig from (the error overlay's input).
+    pub motion_input: Option<std::sync::Arc<rig_core::motion::MeshSequence>>,
 }
 
 impl Document {
@@ -100,6 +102,7 @@ impl Document {
         self.selected_joint = None;
         self.history.clear();
         self.highlight.clear();
+        self.motion_input = None;
         self.needs_reskin = false;
         self.mesh_id += 1;
         self.dirty = false;
@@ -173,6 +176,7 @@ impl Document {
     pub fn apply_job(&mut self, label: &str, out: JobOutput) {
         let mut status = format!("{label}: {} joints in {:.2} s", out.output.skeleton.len(), out.seconds);
         if let Some(m) = &out.output.motion {
+            self.motion_input = Some(m.input.clone());
             status.push_str(&format!(
                 "; the clip plays the input at {:.3} % of the diagonal (free bones {:.3} %), {} frames",
                 m.rmse_percent(),

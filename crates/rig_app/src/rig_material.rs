@@ -27,6 +27,9 @@ pub const JOINTS_B: MeshVertexAttribute = MeshVertexAttribute::new("Rig_JointsB"
 pub const WEIGHTS_A: MeshVertexAttribute = MeshVertexAttribute::new("Rig_WeightsA", 0x5249_4703, VertexFormat::Float32x4);
 pub const WEIGHTS_B: MeshVertexAttribute = MeshVertexAttribute::new("Rig_WeightsB", 0x5249_4704, VertexFormat::Float32x4);
 
+/// Rig from motion's error at the current frame, 0 (none) to 1 (1 % of the diagonal or more).
+pub const MOTION_ERROR: MeshVertexAttribute = MeshVertexAttribute::new("Rig_MotionError", 0x5249_4705, VertexFormat::Float32);
+
 /// The extension's bindings (see `shaders/lbs.wgsl` and `shaders/rig_material.wgsl`).
 #[derive(Asset, AsBindGroup, Reflect, Debug, Clone)]
 #[bind_group_data(RigSkinKey)]
@@ -92,6 +95,7 @@ impl MaterialExtension for RigSkin {
             JOINTS_B.at_shader_location(9),
             WEIGHTS_A.at_shader_location(10),
             WEIGHTS_B.at_shader_location(11),
+            MOTION_ERROR.at_shader_location(12),
         ])?;
         descriptor.vertex.buffers = vec![vertex_layout];
         // The overlay colour travels in the vertex colour slot.
@@ -113,6 +117,9 @@ pub enum Overlay {
     Heat,
     /// Every joint in its own colour, blended by weight.
     Bones,
+    /// Rig from motion: each vertex's distance from the input frame, blue (0) to red (1 % of
+    /// the diagonal or more).
+    Error,
 }
 
 impl Overlay {
@@ -121,6 +128,7 @@ impl Overlay {
             Overlay::Shaded => 0,
             Overlay::Heat => 1,
             Overlay::Bones => 2,
+            Overlay::Error => 3,
         }
     }
 }

@@ -12,7 +12,8 @@ use rig_core::{Rig, SkinWeights};
 use crate::document::Document;
 use crate::playback::PosedJoints;
 use crate::rig_material::{
-    matrix_bytes, view_bytes, RigBuffers, RigMaterial, RigSkin, ViewSettings, JOINTS_A, JOINTS_B, WEIGHTS_A, WEIGHTS_B,
+    matrix_bytes, view_bytes, Overlay, RigBuffers, RigMaterial, RigSkin, ViewSettings, JOINTS_A, JOINTS_B, MOTION_ERROR, WEIGHTS_A,
+    WEIGHTS_B,
 };
 
 /// Influences per vertex the GPU skins with.
@@ -32,12 +33,16 @@ pub struct ScenePlugin;
 
 impl Plugin for ScenePlugin {
     fn build(&self, app: &mut App) {
-        app.init_resource::<BuiltRevision>().init_resource::<ViewSettings>().init_resource::<crate::textures::PartTextures>().add_systems(
-            Update,
-            (crate::textures::load_textures, rebuild_parts, write_buffers, place_parts, apply_display_mode)
-                .chain()
-                .after(crate::playback::PoseSet),
-        );
+        app.init_resource::<BuiltRevision>()
+            .init_resource::<ViewSettings>()
+            .init_resource::<MotionErrorNow>()
+            .init_resource::<crate::textures::PartTextures>()
+            .add_systems(
+                Update,
+                (crate::textures::load_textures, rebuild_parts, write_buffers, write_motion_error, place_parts, apply_display_mode)
+                    .chain()
+                    .after(crate::playback::PoseSet),
+            );
     }
 }
 
@@ -97,6 +102,7 @@ pub fn part_mesh(rig: &Rig, part: usize) -> Mesh {
     mesh.insert_attribute(JOINTS_B, jb);
     mesh.insert_attribute(WEIGHTS_A, wa);
     mesh.insert_attribute(WEIGHTS_B, wb);
+    mesh.insert_attribute(MOTION_ERROR, vec![0.0f32; p.vertices.len()]);
     mesh
 }
 
@@ -170,6 +176,55 @@ fn write_buffers(
     }
     write_if_changed(&mut buffers, &rb.skinning, matrix_bytes(&posed.skinning(rig), rb.capacity));
     write_if_changed(&mut buffers, &rb.view, view_bytes(view.overlay, doc.selected_joint, rig.skeleton.len()));
+}
+
+/// Rig from motion's error at the current frame, in % of the diagonal: root mean square and
+/// largest (shown in the Generate panel while the error overlay is on).
+#[derive(Resource, Debug, Clone, Default)]
+pub struct MotionErrorNow {
+    pub percent: Option<(f32, f32)>,
+    /// The skinned positions and weights revision the figures were computed for.
+    computed_for: Option<(Vec<[f32; 3]>, u64)>,
+}
+
+/// With the error overlay on, writes each vertex's distance from the input frame nearest the
+/// playback time into the parts' error attribute (the mesh skinned on the CPU by this frame's
+/// matrices, as the GPU skins it).
+fn write_motion_error(
+    doc: Res<Document>,
+    posed: Res<PosedJoints>,
+    playback: Res<crate::playback::Playback>,
+    view: Res<ViewSettings>,
+    parts: Query<(&Mesh3d, &RigPart)>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut now: ResMut<MotionErrorNow>,
+) {
+    let (Some(rig), Some(input)) = (doc.rig.as_ref(), doc.motion_input.as_ref()) else {
+        now.percent = None;
+        return;
+    };
+    let playing_the_recovered_clip = matches!(playback.motion, crate::playback::Motion::Clip(0));
+    let comparable = posed.mesh_from_joint.len() == rig.skeleton.len() && input.rest.len() == rig.mesh.vertex_count();
+    if view.overlay != Overlay::Error || !playing_the_recovered_clip || !comparable {
+        now.percent = None;
+        return;
+    }
+    let skinned = rig_core::lbs::skin_positions(&rig.mesh.positions, &rig.weights, &posed.skinning(rig));
+    let fresh = Some((skinned.clone(), doc.weights_revision));
+    if now.computed_for == fresh && now.percent.is_some() {
+        return;
+    }
+    let frame = rig_pipeline::motion::nearest_frame(&input.times, playback.time);
+    let errors = rig_pipeline::motion::vertex_errors_percent(&skinned, &input.frames[frame], input.diagonal());
+    let rms = (errors.iter().map(|e| e * e).sum::<f32>() / errors.len().max(1) as f32).sqrt();
+    now.percent = Some((rms, errors.iter().copied().fold(0.0, f32::max)));
+    for (mesh, part) in &parts {
+        let Some(range) = rig.mesh.parts.get(part.part).map(|p| p.vertices.start as usize..p.vertices.end as usize) else { continue };
+        if let Some(mut m) = meshes.get_mut(&mesh.0) {
+            m.insert_attribute(MOTION_ERROR, errors[range].iter().map(|e| e.min(1.0)).collect::<Vec<f32>>());
+        }
+    }
+    now.computed_for = fresh;
 }
 
 /// Opacity of the mesh in X-ray mode.

@@ -323,7 +323,8 @@ fn overlay(mode: &str) -> Result<Overlay, String> {
         "shaded" => Ok(Overlay::Shaded),
         "heat" => Ok(Overlay::Heat),
         "bones" => Ok(Overlay::Bones),
-        _ => Err("overlay is shaded, heat or bones".into()),
+        "error" => Ok(Overlay::Error),
+        _ => Err("overlay is shaded, heat, bones or error".into()),
     }
 }
 

@@ -25,6 +25,9 @@ pub struct MotionReport {
     pub dropped_bones: usize,
     pub vertices: usize,
     pub frames: usize,
+    /// The frames the rig was recovered from, in the rig's mesh space (the editor's error
+    /// overlay compares the recovered clip with them).
+    pub input: std::sync::Arc<MeshSequence>,
 }
 
 impl MotionReport {
@@ -39,6 +42,7 @@ impl MotionReport {
             dropped_bones: result.dropped_bones,
             vertices: seq.rest.len(),
             frames: seq.frames.len(),
+            input: std::sync::Arc::new(seq.clone()),
         }
     }
 
@@ -280,4 +284,16 @@ fn resample(clip: &Clip, times: &[f32], skeleton: &rig_core::Skeleton) -> Clip {
         });
     }
     Clip { name: clip.name.clone(), channels, morph_channels: clip.morph_channels.clone() }
+}
+
+/// Each vertex's distance from `frame` at the same time, in % of the frame's diagonal, for
+/// vertices `posed` by the recovered rig (both in the rig's mesh space).
+pub fn vertex_errors_percent(posed: &[[f32; 3]], frame: &[[f32; 3]], diagonal: f64) -> Vec<f32> {
+    let scale = 100.0 / diagonal.max(1e-12) as f32;
+    posed.iter().zip(frame).map(|(a, b)| ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt() * scale).collect()
+}
+
+/// The index of the frame whose time is nearest `time`.
+pub fn nearest_frame(times: &[f32], time: f32) -> usize {
+    (0..times.len()).min_by(|&a, &b| (times[a] - time).abs().total_cmp(&(times[b] - time).abs())).unwrap_or(0)
 }

@@ -121,7 +121,8 @@ pub fn start(doc: &mut Document, worker: &mut Worker, settings: &GenerateSetting
     }
 }
 
-pub fn show(ui: &mut egui::Ui, doc: &mut Document, worker: &mut Worker, settings: &mut GenerateSettings) {
+/// `motion_error`: the error overlay's figures at this frame (root mean square, largest).
+pub fn show(ui: &mut egui::Ui, doc: &mut Document, worker: &mut Worker, settings: &mut GenerateSettings, motion_error: Option<(f32, f32)>) {
     ui.heading("Generate");
     ui.horizontal(|ui| {
         ui.label("method");
@@ -177,6 +178,9 @@ pub fn show(ui: &mut egui::Ui, doc: &mut Document, worker: &mut Worker, settings
     });
     ui.checkbox(&mut settings.auto_reskin, "auto re-skin after edits");
     motion_section(ui, doc, worker, settings, has_rig && !busy);
+    if let Some((rms, max)) = motion_error {
+        ui.label(format!("error at this frame: {rms:.3} % of the diagonal (largest {max:.3} %)"));
+    }
     if let Some(r) = worker.running.clone() {
         ui.add(egui::ProgressBar::new(r.fraction).text(format!("{}: {} ({:.1} s)", r.label, r.stage, r.started.elapsed().as_secs_f32())));
         if ui.button("Cancel").clicked() {

@@ -136,6 +136,10 @@ pub fn show(
             ui.radio_value(&mut view.overlay, Overlay::Shaded, "Shaded (1)");
             ui.radio_value(&mut view.overlay, Overlay::Heat, "Selected joint's weights (2)");
             ui.radio_value(&mut view.overlay, Overlay::Bones, "All joints' colours (3)");
+            ui.add_enabled_ui(doc.motion_input.is_some(), |ui| {
+                ui.radio_value(&mut view.overlay, Overlay::Error, "Rig from motion's error at this frame (4)")
+                    .on_disabled_hover_text("after Rig from motion: each vertex's distance from the input frame");
+            });
             ui.checkbox(&mut view.show_skeleton, "Skeleton");
             ui.checkbox(&mut view.show_grid, "Grid and axes");
             ui.checkbox(&mut view.xray, "X-ray (see-through mesh)  (X)");

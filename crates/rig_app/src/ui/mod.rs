@@ -50,6 +50,7 @@ struct Editor<'w> {
     settings: ResMut<'w, GenerateSettings>,
     playback: ResMut<'w, Playback>,
     view: ResMut<'w, ViewSettings>,
+    motion_error: Res<'w, crate::scene::MotionErrorNow>,
     autosave: ResMut<'w, Autosave>,
     paint: ResMut<'w, crate::paint::PaintSettings>,
     gizmo: ResMut<'w, crate::gizmo::GizmoMode>,
@@ -75,7 +76,7 @@ fn panels(
     egui::Panel::left("hierarchy").resizable(true).default_size(220.0).show(&mut root, |ui| hierarchy::show(ui, &mut e.doc));
     egui::Panel::right("inspector").resizable(true).default_size(300.0).show(&mut root, |ui| {
         egui::ScrollArea::vertical().show(ui, |ui| {
-            generate::show(ui, &mut e.doc, &mut e.worker, &mut e.settings);
+            generate::show(ui, &mut e.doc, &mut e.worker, &mut e.settings, e.motion_error.percent);
             ui.separator();
             joint::show(ui, &mut e.doc, &mut state.joint_form, &mut e.gizmo);
             ui.separator();
@@ -155,7 +156,13 @@ fn shortcuts(keys: Res<ButtonInput<KeyCode>>, mut open: MessageWriter<OpenFile>,
         }
         return;
     }
-    for (key, overlay) in [(KeyCode::Digit1, Overlay::Shaded), (KeyCode::Digit2, Overlay::Heat), (KeyCode::Digit3, Overlay::Bones)] {
+    let overlays = [
+        (KeyCode::Digit1, Overlay::Shaded),
+        (KeyCode::Digit2, Overlay::Heat),
+        (KeyCode::Digit3, Overlay::Bones),
+        (KeyCode::Digit4, Overlay::Error),
+    ];
+    for (key, overlay) in overlays {
         if keys.just_pressed(key) {
             e.view.overlay = overlay;
         }
