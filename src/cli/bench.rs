@@ -77,6 +77,51 @@ enum Stage {
         #[arg(long)]
         frames_out: Option<PathBuf>,
     },
+    /// Time rig inversion: a file's clip (the mesh subdivided to at least N vertices) baked to
+    /// meshes and solved back to joint rotations; prints frames per second after the first.
+    Invert {
+        #[arg(long, default_value = "assets/samples/khronos_fox/Fox.glb")]
+        input: PathBuf,
+        #[arg(long, default_value_t = 10_000)]
+        vertices: usize,
+        /// The clip's name or index.
+        #[arg(long, default_value = "0")]
+        clip: String,
+    },
+    /// Every clip of every rigged file in a folder's subfolders, baked and inverted: exact
+    /// targets, targets with Gaussian noise, dual-quaternion targets; one table row per clip.
+    /// EA's learned inversion of a black-box rig, side by side: the approximation's error, the
+    /// inverse trained through it with a mesh loss, gradient descent through it, and the inverse
+    /// trained on controls (each a mean vertex distance through the true rig).
+    InvertLearned {
+        /// cube: EA's toy (8 vertices, 6 controls); arm: a two-bone arm skinned with dual
+        /// quaternions plus corrective shapes driven by its joint angles (288 vertices, 6 controls).
+        #[arg(long, value_enum, default_value = "cube")]
+        rig: BlackBox,
+        /// Most training epochs of each network.
+        #[arg(long, default_value_t = 1000)]
+        epochs: usize,
+        /// Random control samples (the last 10 % held out).
+        #[arg(long, default_value_t = 1000)]
+        samples: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Hidden layer widths of the approximation.
+        #[arg(long, value_delimiter = ',', default_value = "1024,1024")]
+        widths: Vec<usize>,
+        /// Write the figures as JSON here too.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+    InvertSweep {
+        dir: PathBuf,
+        /// Noise standard deviation per coordinate, fraction of the diagonal.
+        #[arg(long, default_value_t = 0.005)]
+        noise: f32,
+        /// Write the rows as JSON lines here too.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// Start a skeleton generation on the editor's worker thread, press Cancel after each of
     /// the given delays, and time how long the worker takes to stop.
     Cancel {
@@ -98,6 +143,11 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         Stage::Skin { input, vertices, falloff } => skin(&input, &vertices, falloff),
         Stage::Cancel { file, after_ms } => cancel(&file, &after_ms),
         Stage::Motion { vertices, frames, bones, seed, frames_out } => motion(vertices, frames, bones, seed, frames_out.as_deref()),
+        Stage::Invert { input, vertices, clip } => invert(&input, vertices, &clip),
+        Stage::InvertSweep { dir, noise, json } => invert_sweep(&dir, noise, json.as_deref()),
+        Stage::InvertLearned { rig, epochs, samples, seed, widths, json } => {
+            invert_learned(rig, epochs, samples, seed, widths, json.as_deref())
+        }
         Stage::Learned { input, vertices, model, backend } => learned(&input, vertices, model.as_deref(), backend),
         Stage::Export { file } => {
             let rig = rig_io::load(&file).with_context(|| format!("{}", file.display()))?.rig;
@@ -142,6 +192,158 @@ fn motion(vertices: usize, frames: usize, bones: usize, seed: u64, frames_out: O
         result.hierarchy_rmse_percent.unwrap_or(f64::NAN),
         peak_rss_kib().map_or("?".into(), |k| (k / 1024).to_string())
     );
+    Ok(())
+}
+
+fn invert(input: &Path, vertices: usize, clip: &str) -> anyhow::Result<()> {
+    let mut rig = rig_io::load(input).with_context(|| format!("{}", input.display()))?.rig;
+    subdivide_to(&mut rig, vertices).map_err(|e| anyhow::anyhow!("{}: {e}", input.display()))?;
+    let index = clip.parse::<usize>().ok().or_else(|| rig.clips.iter().position(|c| c.name == clip));
+    let Some(index) = index.filter(|&i| i < rig.clips.len()) else {
+        anyhow::bail!("{} has no clip '{clip}' ({} clips)", input.display(), rig.clips.len());
+    };
+    let seq = rig_core::motion::bake_clip(&rig, index)?;
+    let options = rig_core::invert::InvertOptions::default();
+    let t = Instant::now();
+    let inv = rig_core::invert::invert(&rig, &seq.frames, &options, &rig_core::Task::silent())?;
+    let total = t.elapsed().as_secs_f64();
+    let after_first: f32 = inv.frame_seconds.iter().skip(1).sum();
+    println!(
+        "rig inversion: {} vertices, {} joints solved, {} frames of '{}': first frame {:.1} ms, then {:.0} frames/s ({:.2} ms a frame); {:.3} s in all; mean error {:.2e} of the diagonal; {} threads",
+        rig.mesh.vertex_count(),
+        inv.rotated.len(),
+        seq.frames.len(),
+        rig.clips[index].name,
+        1000.0 * inv.frame_seconds.first().copied().unwrap_or(0.0),
+        (seq.frames.len().saturating_sub(1)) as f32 / after_first.max(1e-9),
+        1000.0 * after_first / (seq.frames.len().saturating_sub(1)).max(1) as f32,
+        total,
+        inv.mean_error(),
+        rayon::current_num_threads()
+    );
+    Ok(())
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum BlackBox {
+    Cube,
+    Arm,
+}
+
+fn invert_learned(
+    which: BlackBox,
+    epochs: usize,
+    samples: usize,
+    seed: u64,
+    widths: Vec<usize>,
+    json: Option<&Path>,
+) -> anyhow::Result<()> {
+    use rig_core::invert::blackbox::{ControlRig, CorrectiveArm, CubeToy};
+    use rig_pipeline::invert_learned::{run_learned, LearnedSetup};
+    let rig: Box<dyn ControlRig> = match which {
+        BlackBox::Cube => Box::new(CubeToy),
+        BlackBox::Arm => Box::new(CorrectiveArm::default()),
+    };
+    let mut setup = LearnedSetup { samples, validation: samples / 10, approximation_widths: widths, seed, ..LearnedSetup::default() };
+    setup.approximation.max_epochs = epochs;
+    setup.inverse.max_epochs = epochs;
+    let bar = crate::cli::files::progress_bar(1000);
+    let say = |stage: &str, fraction: f32| {
+        bar.set_position((fraction * 1000.0).round() as u64);
+        bar.set_message(stage.to_string());
+    };
+    let r = run_learned(rig.as_ref(), &setup, &rig_core::Task::reporting(&say))?;
+    bar.finish_and_clear();
+    println!("{}: {} vertices, {} controls, {} samples ({} held out), {}-frame test animation; mean vertex distance through the true rig (mesh radius {:.4})", r.rig, r.vertices, r.controls, samples, setup.validation, setup.frames, r.mesh_radius);
+    println!(
+        "  approximation on the animation's controls  {:.4}  ({} epochs, {:.1} s)",
+        r.approximation, r.approximation_epochs, r.approximation_seconds
+    );
+    println!("  inverse trained with mesh loss (EA)        {:.4}  ({:.1} s)", r.mesh_loss_inverse, r.mesh_loss_seconds);
+    println!("  gradient descent through the approximation {:.4}  ({:.1} s)", r.direct, r.direct_seconds);
+    println!("  inverse trained with control loss          {:.4}  ({:.1} s)", r.control_loss_inverse, r.control_loss_seconds);
+    if let Some(path) = json {
+        let value = serde_json::json!({
+            "rig": r.rig, "vertices": r.vertices, "controls": r.controls, "samples": samples, "seed": seed,
+            "approximation": r.approximation, "approximation_epochs": r.approximation_epochs, "approximation_seconds": r.approximation_seconds,
+            "mesh_loss_inverse": r.mesh_loss_inverse, "mesh_loss_seconds": r.mesh_loss_seconds,
+            "direct": r.direct, "direct_seconds": r.direct_seconds,
+            "control_loss_inverse": r.control_loss_inverse, "control_loss_seconds": r.control_loss_seconds, "mesh_radius": r.mesh_radius,
+        });
+        std::fs::write(path, serde_json::to_string_pretty(&value)?).with_context(|| format!("{}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn invert_sweep(dir: &Path, noise: f32, json: Option<&Path>) -> anyhow::Result<()> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("{}", dir.display()))? {
+        let sub = entry?.path();
+        if !sub.is_dir() {
+            continue;
+        }
+        for f in std::fs::read_dir(&sub)? {
+            let f = f?.path();
+            let ext = f.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+            if ["glb", "gltf", "fbx", "vrm"].contains(&ext.as_str()) {
+                files.push(f);
+            }
+        }
+    }
+    files.sort();
+    let mut lines = Vec::new();
+    println!("| file | clip | frames | joints | moves joints | exact mean (max) | angle mean / p95 deg | frames/s | noise | noisy fit (vs clean) | DQS: clip pose / fit |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    for file in &files {
+        let Ok(imported) = rig_io::load(file) else {
+            eprintln!("{}: not readable, left out", file.display());
+            continue;
+        };
+        let rig = imported.rig;
+        if rig.clips.is_empty() || rig.skeleton.is_empty() {
+            continue;
+        }
+        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        for clip in 0..rig.clips.len() {
+            let row = match rig_pipeline::invert::sweep_clip(&rig, clip, noise, 7 + clip as u64) {
+                Ok(r) => r,
+                Err(e) => {
+                    println!("| {name} | {} | | | | {e} | | | | | |", rig.clips[clip].name);
+                    continue;
+                }
+            };
+            let moves = match (row.translates_joints, row.scales_joints) {
+                (true, true) => "translates, scales",
+                (true, false) => "translates",
+                (false, true) => "scales",
+                _ => "",
+            };
+            println!(
+                "| {name} | {} | {} | {} | {moves} | {:.1e} ({:.1e}) | {:.3} / {:.3} | {:.0} | {:.2e} | {:.2e} ({:.2e}) | {:.2e} / {:.2e} |",
+                row.clip, row.frames, row.joints_solved, row.exact, row.exact_max, row.angle_mean_deg, row.angle_p95_deg,
+                row.frames_per_second, row.noise, row.noisy_fit, row.noisy_fit_clean, row.dqs_true_pose, row.dqs_fit
+            );
+            lines.push(serde_json::json!({
+                "file": name, "clip": row.clip, "frames": row.frames, "vertices": row.vertices, "joints": row.joints_solved,
+                "translates_joints": row.translates_joints, "scales_joints": row.scales_joints, "exact": row.exact,
+                "exact_max": row.exact_max, "angle_mean_deg": row.angle_mean_deg, "angle_p95_deg": row.angle_p95_deg,
+                "frames_per_second": row.frames_per_second, "noise": row.noise, "noisy_fit": row.noisy_fit,
+                "noisy_fit_clean": row.noisy_fit_clean, "dqs_true_pose": row.dqs_true_pose, "dqs_fit": row.dqs_fit,
+            }));
+        }
+    }
+    if let Some(path) = json {
+        let text: String = lines
+            .iter()
+            .map(|l| {
+                format!(
+                    "{l}
+"
+                )
+            })
+            .collect();
+        std::fs::write(path, text).with_context(|| format!("{}", path.display()))?;
+    }
     Ok(())
 }
 

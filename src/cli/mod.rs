@@ -8,6 +8,7 @@ mod edit;
 mod eval;
 mod files;
 mod inspect;
+mod invert;
 mod learned;
 mod motion;
 mod pose;
@@ -54,6 +55,8 @@ enum Command {
     Tokenize(tokenize::Args),
     /// Recover a skeleton, skin weights and a clip from a mesh sequence (OBJ frames or a baked clip).
     RigFromMotion(motion::Args),
+    /// Solve an existing rig's controls (joints, morph weights) that reproduce target meshes, as one clip.
+    Invert(invert::Args),
     /// Write procedural creatures (random skeleton, grown surface, weights from the construction).
     Creatures(creatures::Args),
 }
@@ -74,6 +77,7 @@ pub fn run() -> ExitCode {
         Command::Tokenize(a) => tokenize::run(a),
         Command::Creatures(a) => creatures::run(a),
         Command::RigFromMotion(a) => motion::run(a),
+        Command::Invert(a) => invert::run(a),
     };
     finish(result)
 }

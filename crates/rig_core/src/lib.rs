@@ -15,6 +15,7 @@ pub mod creature;
 pub mod edit;
 pub mod error;
 pub mod health;
+pub mod invert;
 pub mod lbs;
 pub mod limit;
 pub mod material;

@@ -117,6 +117,13 @@ impl SplitMix {
     pub fn signed(&mut self) -> f32 {
         2.0 * self.unit() - 1.0
     }
+
+    /// Standard normal (Box-Muller).
+    pub fn gaussian(&mut self) -> f32 {
+        let u = (self.unit() as f64).max(1e-12);
+        let v = self.unit() as f64;
+        ((-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()) as f32
+    }
 }
 
 /// Skeleton Chamfer distances, in units of the normalised mesh (longest side 1), x 100.

@@ -21,6 +21,7 @@ pub mod generator;
 pub mod motion_init;
 pub mod plot;
 pub mod refine;
+pub mod rig_inverse;
 pub mod rigging;
 pub mod run;
 pub mod sequence;

@@ -8,6 +8,8 @@
 pub mod bench;
 pub mod eval;
 pub mod files;
+pub mod invert;
+pub mod invert_learned;
 pub mod motion;
 pub mod request;
 pub mod rig;

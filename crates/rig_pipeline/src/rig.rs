@@ -27,8 +27,19 @@ pub enum PipelineError {
     Motion(rig_core::motion::SsdrError),
     #[error(transparent)]
     Bake(#[from] rig_core::motion::BakeError),
+    #[error(transparent)]
+    Invert(rig_core::invert::InvertError),
     #[error("cancelled")]
     Cancelled,
+}
+
+impl From<rig_core::invert::InvertError> for PipelineError {
+    fn from(e: rig_core::invert::InvertError) -> Self {
+        match e {
+            rig_core::invert::InvertError::Cancelled => PipelineError::Cancelled,
+            e => PipelineError::Invert(e),
+        }
+    }
 }
 
 impl From<rig_core::motion::SsdrError> for PipelineError {

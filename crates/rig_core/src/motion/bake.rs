@@ -49,13 +49,19 @@ pub fn bake_clip_in_mesh_space(rig: &Rig, clip: usize) -> Result<MeshSequence, B
 /// The rig's vertices at `time_secs` of `clip`: morph weights, then skinning; vertices that
 /// follow no joint are placed where the scene shows the mesh.
 pub fn posed_positions(rig: &Rig, clip: &Clip, time_secs: f32) -> Vec<[f32; 3]> {
-    let positions = morphed_positions(rig, clip, time_secs);
+    let mut pose = Pose::rest(&rig.skeleton);
+    clip.apply(time_secs, &mut pose);
+    posed_with(rig, &pose, &morph_weights_at(rig, clip, time_secs))
+}
+
+/// The rig's vertices in `pose` with `morph_weights` (one list per mesh group, as
+/// [`morph_weights_at`] gives): what a clip keyed with them plays.
+pub fn posed_with(rig: &Rig, pose: &Pose, morph_weights: &[Vec<f32>]) -> Vec<[f32; 3]> {
+    let positions = morphed_with(rig, morph_weights);
     let display = rig.display_from_mesh();
     let mut out = if rig.skeleton.is_empty() {
         positions.clone()
     } else {
-        let mut pose = Pose::rest(&rig.skeleton);
-        clip.apply(time_secs, &mut pose);
         crate::lbs::skin_positions(&positions, &rig.weights, &pose.skinning_matrices(&rig.skeleton))
     };
     for (i, o) in out.iter_mut().enumerate() {
@@ -84,21 +90,36 @@ pub fn bind_pose(rig: &Rig) -> Option<Vec<[f32; 3]>> {
     Some(positions)
 }
 
-/// Mesh positions with the clip's morph weights (or each mesh's default weights) applied.
-fn morphed_positions(rig: &Rig, clip: &Clip, time_secs: f32) -> Vec<[f32; 3]> {
+/// Each mesh group's morph weights at `time_secs` of `clip` (the group's default weights
+/// where the clip does not animate it).
+pub fn morph_weights_at(rig: &Rig, clip: &Clip, time_secs: f32) -> Vec<Vec<f32>> {
+    let mut targets = vec![0usize; rig.mesh.groups.len()];
+    for part in &rig.mesh.parts {
+        if let Some(t) = targets.get_mut(part.group) {
+            *t = (*t).max(part.morph_targets.len());
+        }
+    }
+    rig.mesh
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(g, group)| match clip.morph_channels.iter().find(|c| c.group == g) {
+            Some(channel) => channel.sample(time_secs, targets[g]),
+            None => {
+                let mut w = group.morph_default_weights.clone();
+                w.resize(targets[g], 0.0);
+                w
+            }
+        })
+        .collect()
+}
+
+/// Mesh positions with `morph_weights` (one list per mesh group) applied.
+pub fn morphed_with(rig: &Rig, morph_weights: &[Vec<f32>]) -> Vec<[f32; 3]> {
     let mut positions = rig.mesh.positions.clone();
     for part in &rig.mesh.parts {
-        if part.morph_targets.is_empty() {
-            continue;
-        }
-        let targets = part.morph_targets.len();
-        let group = rig.mesh.groups.get(part.group);
-        let mut weights = group.map_or_else(Vec::new, |g| g.morph_default_weights.clone());
-        weights.resize(targets, 0.0);
-        if let Some(channel) = clip.morph_channels.iter().find(|c| c.group == part.group) {
-            weights = channel.sample(time_secs, targets);
-        }
-        for (target, &w) in part.morph_targets.iter().zip(&weights) {
+        let Some(weights) = morph_weights.get(part.group) else { continue };
+        for (target, &w) in part.morph_targets.iter().zip(weights) {
             if w == 0.0 {
                 continue;
             }
@@ -110,4 +131,9 @@ fn morphed_positions(rig: &Rig, clip: &Clip, time_secs: f32) -> Vec<[f32; 3]> {
         }
     }
     positions
+}
+
+/// Mesh positions with the clip's morph weights (or each mesh's default weights) applied.
+fn morphed_positions(rig: &Rig, clip: &Clip, time_secs: f32) -> Vec<[f32; 3]> {
+    morphed_with(rig, &morph_weights_at(rig, clip, time_secs))
 }
