@@ -114,7 +114,7 @@ fn known_blendshape_weights_are_recovered() {
         .collect();
     let truth: Vec<Vec<f32>> = (0..4).map(|_| (0..shapes).map(|_| if rng.unit() < 0.4 { 0.0 } else { rng.unit() }).collect()).collect();
     let rest = Pose::rest(&rig.skeleton);
-    let targets: Vec<Vec<[f32; 3]>> = truth.iter().map(|w| posed_with(&rig, &rest, &[w.clone()])).collect();
+    let targets: Vec<Vec<[f32; 3]>> = truth.iter().map(|w| posed_with(&rig, &rest, std::slice::from_ref(w))).collect();
     let inv = invert(&rig, &targets, &InvertOptions::default(), &Task::silent()).expect("solves");
     for (f, w) in truth.iter().enumerate() {
         let worst = w.iter().zip(&inv.morph_weights[f][0]).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
