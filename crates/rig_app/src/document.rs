@@ -70,8 +70,20 @@ pub struct Document {
     pub needs_reskin: bool,
     /// Mesh positions to highlight (from the health panel).
     pub highlight: Vec<[f32; 3]>,
-    /// The frames the last Rig from motion recovered the rig from (the error overlay's input).
-    pub motion_input: Option<std::sync::Arc<rig_core::motion::MeshSequence>>,
+    /// The frames a clip was solved to reproduce (by Rig from motion or Match targets): the
+    /// error overlay and the target ghost compare that clip with them.
+    pub clip_input: Option<ClipInput>,
+    /// Match targets: the sequence chosen to solve on the open rig.
+    pub targets: Option<PathBuf>,
+}
+
+/// Input frames, in the rig's mesh space, and the clip that plays them.
+#[derive(Debug, Clone)]
+pub struct ClipInput {
+    pub clip: usize,
+    /// Solved by Match targets (else recovered by Rig from motion).
+    pub matched: bool,
+    pub frames: std::sync::Arc<rig_core::motion::MeshSequence>,
 }
 
 impl Document {
@@ -102,7 +114,8 @@ impl Document {
         self.selected_joint = None;
         self.history.clear();
         self.highlight.clear();
-        self.motion_input = None;
+        self.clip_input = None;
+        self.targets = None;
         self.needs_reskin = false;
         self.mesh_id += 1;
         self.dirty = false;
@@ -172,11 +185,13 @@ impl Document {
         }
     }
 
-    /// Puts a worker result into the rig as one undo step.
-    pub fn apply_job(&mut self, label: &str, out: JobOutput) {
+    /// Puts a worker result into the rig as one undo step. Returns the clip it solved (Rig from
+    /// motion's or Match targets'), if any, for the timeline to play.
+    pub fn apply_job(&mut self, label: &str, out: JobOutput) -> Option<usize> {
         let mut status = format!("{label}: {} joints in {:.2} s", out.output.skeleton.len(), out.seconds);
+        let mut input = None;
         if let Some(m) = &out.output.motion {
-            self.motion_input = Some(m.input.clone());
+            input = Some(m.input.clone());
             status.push_str(&format!(
                 "; the clip plays the input at {:.3} % of the diagonal (free bones {:.3} %), {} frames",
                 m.rmse_percent(),
@@ -184,7 +199,22 @@ impl Document {
                 m.frames
             ));
         }
+        if let Some(m) = &out.output.matched {
+            input = Some(m.input.clone());
+            status = format!(
+                "{label}: clip '{}' of {} frames in {:.2} s, mean error {:.2e} of the diagonal (worst frame {:.2e})",
+                m.clip.name,
+                m.frame_errors.len(),
+                out.seconds,
+                m.mean_error,
+                m.frame_errors.iter().map(|e| e.0).fold(0.0, f64::max)
+            );
+            if let Some(w) = &m.warning {
+                self.warnings.push(w.clone());
+            }
+        }
         let selected = self.selected_joint.and_then(|j| Some(self.rig.as_ref()?.skeleton.joints.get(j)?.name.clone()));
+        let matched = out.output.matched.is_some();
         self.edit(label, |rig| {
             rig_pipeline::apply(rig, out.output);
             Ok::<(), std::convert::Infallible>(())
@@ -192,6 +222,11 @@ impl Document {
         self.needs_reskin = false;
         self.selected_joint = selected.and_then(|n| self.rig.as_ref()?.skeleton.find(&n));
         self.status = Some(status);
+        // A recovered clip is the rig's only clip; a matched one comes after the rig's own.
+        let clip = if matched { self.rig.as_ref().map_or(0, |r| r.clips.len().saturating_sub(1)) } else { 0 };
+        let frames = input?;
+        self.clip_input = Some(ClipInput { clip, matched, frames });
+        Some(clip)
     }
 
     pub fn undo(&mut self) {

@@ -3,12 +3,13 @@
 //! Plugins, one concern each: [`document`] (the open rig, undo, loading), [`worker`] (the
 //! generation thread), [`playback`] (the pose on screen), [`scene`] and [`rig_material`] (the
 //! mesh, skinned on the GPU, with influence overlays), [`camera`], [`picking`] (select and drag
-//! joints), [`gizmo`] (move and rotate handles on the selected joint), [`skeleton_view`], [`ui`] (one egui panel per file), [`autosave`] / [`session`]
+//! joints), [`gizmo`] (move and rotate handles on the selected joint), [`ghost`] (the target a solved clip reproduces), [`skeleton_view`], [`ui`] (one egui panel per file), [`autosave`] / [`session`]
 //! (recovery and session files), [`script`] and [`screenshot`] (scripted and headless runs).
 
 pub mod autosave;
 pub mod camera;
 pub mod document;
+pub mod ghost;
 pub mod gizmo;
 pub mod history;
 pub mod paint;
@@ -69,6 +70,7 @@ pub fn run(launch: Launch) -> AppExit {
         camera::CameraPlugin,
         picking::PickingPlugin,
         gizmo::GizmoPlugin,
+        ghost::GhostPlugin,
         paint::PaintPlugin,
         skeleton_view::SkeletonViewPlugin,
         ui::UiPlugin,

@@ -143,11 +143,13 @@ pub struct ViewSettings {
     pub xray: bool,
     /// Triangle edges only (skinned and coloured like the shaded mesh).
     pub wireframe: bool,
+    /// The input frame a solved clip reproduces, drawn see-through over the rig while it plays.
+    pub show_ghost: bool,
 }
 
 impl Default for ViewSettings {
     fn default() -> Self {
-        ViewSettings { overlay: Overlay::Shaded, show_skeleton: true, show_grid: true, xray: false, wireframe: false }
+        ViewSettings { overlay: Overlay::Shaded, show_skeleton: true, show_grid: true, xray: false, wireframe: false, show_ghost: true }
     }
 }
 

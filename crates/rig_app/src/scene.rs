@@ -178,8 +178,9 @@ fn write_buffers(
     write_if_changed(&mut buffers, &rb.view, view_bytes(view.overlay, doc.selected_joint, rig.skeleton.len()));
 }
 
-/// Rig from motion's error at the current frame, in % of the diagonal: root mean square and
-/// largest (shown in the Generate panel while the error overlay is on).
+/// The solved clip's error at the current frame (Rig from motion, Match targets), in % of the
+/// diagonal: root mean square and largest (shown in the Generate panel while the error overlay
+/// is on).
 #[derive(Resource, Debug, Clone, Default)]
 pub struct MotionErrorNow {
     pub percent: Option<(f32, f32)>,
@@ -188,8 +189,8 @@ pub struct MotionErrorNow {
 }
 
 /// With the error overlay on, writes each vertex's distance from the input frame nearest the
-/// playback time into the parts' error attribute (the mesh skinned on the CPU by this frame's
-/// matrices, as the GPU skins it).
+/// playback time into the parts' error attribute (the mesh skinned on the CPU by the clip at
+/// that frame's time, with the matrices the GPU skins with).
 fn write_motion_error(
     doc: Res<Document>,
     posed: Res<PosedJoints>,
@@ -199,22 +200,25 @@ fn write_motion_error(
     mut meshes: ResMut<Assets<Mesh>>,
     mut now: ResMut<MotionErrorNow>,
 ) {
-    let (Some(rig), Some(input)) = (doc.rig.as_ref(), doc.motion_input.as_ref()) else {
+    let (Some(rig), Some(solved)) = (doc.rig.as_ref(), doc.clip_input.as_ref()) else {
         now.percent = None;
         return;
     };
-    let playing_the_recovered_clip = matches!(playback.motion, crate::playback::Motion::Clip(0));
+    let input = &solved.frames;
+    let playing_the_recovered_clip = playback.motion == crate::playback::Motion::Clip(solved.clip) && solved.clip < rig.clips.len();
     let comparable = posed.mesh_from_joint.len() == rig.skeleton.len() && input.rest.len() == rig.mesh.vertex_count();
     if view.overlay != Overlay::Error || !playing_the_recovered_clip || !comparable {
         now.percent = None;
         return;
     }
-    let skinned = rig_core::lbs::skin_positions(&rig.mesh.positions, &rig.weights, &posed.skinning(rig));
+    // The clip at the input frame's own time: between keys the playing pose is an
+    // interpolation the input never had.
+    let frame = rig_pipeline::motion::nearest_frame(&input.times, playback.time);
+    let skinned = clip_at_key(rig, solved.clip, input.times[frame]);
     let fresh = Some((skinned.clone(), doc.weights_revision));
     if now.computed_for == fresh && now.percent.is_some() {
         return;
     }
-    let frame = rig_pipeline::motion::nearest_frame(&input.times, playback.time);
     let errors = rig_pipeline::motion::vertex_errors_percent(&skinned, &input.frames[frame], input.diagonal());
     let rms = (errors.iter().map(|e| e * e).sum::<f32>() / errors.len().max(1) as f32).sqrt();
     now.percent = Some((rms, errors.iter().copied().fold(0.0, f32::max)));
@@ -225,6 +229,15 @@ fn write_motion_error(
         }
     }
     now.computed_for = fresh;
+}
+
+/// The stored mesh skinned by `clip` at `time`, in mesh space (as the viewport skins it).
+fn clip_at_key(rig: &Rig, clip: usize, time: f32) -> Vec<[f32; 3]> {
+    let mut pose = rig_core::Pose::rest(&rig.skeleton);
+    rig.clips[clip].apply(time, &mut pose);
+    let mesh_from_display = rig.display_from_mesh().try_inverse().unwrap_or_else(rig_core::Mat4::identity);
+    let skinning: Vec<rig_core::Mat4> = pose.skinning_matrices(&rig.skeleton).iter().map(|m| mesh_from_display * m).collect();
+    rig_core::lbs::skin_positions(&rig.mesh.positions, &rig.weights, &skinning)
 }
 
 /// Opacity of the mesh in X-ray mode.

@@ -1,6 +1,7 @@
 //! Scripted editor sessions for checks and demos: `rigsmith edit FILE --do "generate" --do
 //! "select upperarm_l" --do "overlay heat" --do "screenshot out.png" --do quit`
-//! (`rig-from-motion CLIP BONES` runs Rig from motion). One step runs per frame, and a step
+//! (`rig-from-motion CLIP BONES` runs Rig from motion, `targets PATH` then `match-targets
+//! [nearest] [all] [smooth W]` runs Match targets). One step runs per frame, and a step
 //! waits while a generation job is running (unless written `during STEP`), so a script sees results
 //! the way a user would. `--frame-log FILE` writes every frame's duration (and whether a job
 //! was running) for the responsiveness check.
@@ -114,6 +115,7 @@ struct Targets<'w> {
     paint: ResMut<'w, crate::paint::PaintSettings>,
     gizmo: Option<ResMut<'w, crate::gizmo::GizmoMode>>,
     dialogs: Option<ResMut<'w, crate::ui::dialogs::Dialogs>>,
+    matching: Option<ResMut<'w, crate::ui::match_targets::MatchSettings>>,
 }
 
 fn run_steps(mut script: ResMut<Script>, mut t: Targets, mut commands: Commands, mut exit: MessageWriter<AppExit>) {
@@ -160,6 +162,11 @@ fn run_steps(mut script: ResMut<Script>, mut t: Targets, mut commands: Commands,
             }
             _ => Err("rig-from-motion CLIP_INDEX BONES".into()),
         },
+        ["targets", path] => {
+            t.doc.targets = Some(PathBuf::from(path));
+            Ok(())
+        }
+        ["match-targets", options @ ..] => match_step(&mut t, options),
         ["method", "learned"] => {
             t.settings.method = generate::Method::Learned;
             Ok(())
@@ -178,6 +185,7 @@ fn run_steps(mut script: ResMut<Script>, mut t: Targets, mut commands: Commands,
         ["grid", on] => on_off(on).map(|v| t.view.show_grid = v),
         ["xray", on] => on_off(on).map(|v| t.view.xray = v),
         ["wireframe", on] => on_off(on).map(|v| t.view.wireframe = v),
+        ["ghost", on] => on_off(on).map(|v| t.view.show_ghost = v),
         ["gizmo", mode] => gizmo_mode(mode).and_then(|m| t.gizmo.as_mut().map(|g| **g = m).ok_or_else(|| "no gizmo in this app".into())),
         ["pose", name, x, y, z] => pose_step(&t.doc, &mut t.playback, name, [x, y, z]),
         ["overlay", mode] => overlay(mode).map(|o| t.view.overlay = o),
@@ -316,6 +324,27 @@ fn on_off(word: &str) -> Result<bool, String> {
         "off" => Ok(false),
         _ => Err("say on or off".into()),
     }
+}
+
+/// `match-targets [nearest] [all] [scales] [smooth W] [clip NAME]`: Match targets on the chosen targets.
+fn match_step(t: &mut Targets, options: &[&str]) -> Result<(), String> {
+    let mut settings = t.matching.as_deref().cloned().unwrap_or_default();
+    let mut words = options.iter();
+    while let Some(word) = words.next() {
+        match *word {
+            "nearest" => settings.matching = rig_pipeline::invert::Matching::Nearest,
+            "all" => settings.translations = rig_core::invert::Translations::All,
+            "scales" => settings.scales = true,
+            "smooth" => settings.smooth = words.next().and_then(|w| w.parse().ok()).ok_or("smooth needs a number")?,
+            "clip" => settings.clip = words.next().ok_or("clip needs the targets file's clip name or number")?.to_string(),
+            other => return Err(format!("match-targets [nearest] [all] [scales] [smooth W] [clip NAME]: unknown option '{other}'")),
+        }
+    }
+    crate::ui::match_targets::start(&mut t.doc, &mut t.worker, &settings);
+    if let Some(m) = t.matching.as_deref_mut() {
+        *m = settings;
+    }
+    Ok(())
 }
 
 fn overlay(mode: &str) -> Result<Overlay, String> {

@@ -33,11 +33,9 @@ pub fn drain_events(
                 let label = worker.running.take().map_or("Generate", |r| r.label);
                 match result {
                     Ok(out) => {
-                        let motion = out.output.motion.is_some();
-                        doc.apply_job(label, out);
-                        if let (true, Some(p)) = (motion, playback.as_deref_mut()) {
-                            // The recovered clip plays at once.
-                            p.motion = crate::playback::Motion::Clip(0);
+                        if let (Some(clip), Some(p)) = (doc.apply_job(label, out), playback.as_deref_mut()) {
+                            // The solved clip plays at once.
+                            p.motion = crate::playback::Motion::Clip(clip);
                             p.time = 0.0;
                             p.playing = true;
                         }

@@ -342,3 +342,50 @@ fn row_difference(a: &rig_core::SkinWeights, b: &rig_core::SkinWeights, v: usize
     joints.dedup();
     joints.iter().map(|&k| (a.weight(v, k) - b.weight(v, k)).abs()).sum()
 }
+
+/// Match targets as a user runs it: choose the targets (the Fox's own Run clip), solve on the
+/// worker, the clip is added and plays, the error overlay shows the fit, undo takes it away.
+#[test]
+fn match_targets_adds_a_clip_that_plays_the_targets_and_undoes() {
+    use rig_app::playback::{Motion, Playback};
+    use rig_app::rig_material::{Overlay, ViewSettings};
+    let mut app = app();
+    let fox = sample("khronos_fox/Fox.glb");
+    open(&mut app, fox.clone());
+    let clips = doc(&app).rig.as_ref().unwrap().clips.len();
+    let settings = rig_app::ui::match_targets::MatchSettings { clip: "Run".into(), ..Default::default() };
+    // Without targets the panel asks for them and nothing runs.
+    app.world_mut().resource_scope(|world, mut worker: Mut<rig_app::worker::Worker>| {
+        rig_app::ui::match_targets::start(&mut world.resource_mut::<Document>(), &mut worker, &settings);
+    });
+    assert!(doc(&app).error.as_deref().is_some_and(|e| e.contains("choose the target meshes")), "{:?}", doc(&app).error);
+    assert!(app.world().resource::<rig_app::worker::Worker>().running.is_none());
+    doc_mut(&mut app).error = None;
+    doc_mut(&mut app).targets = Some(fox);
+    app.world_mut().resource_scope(|world, mut worker: Mut<rig_app::worker::Worker>| {
+        rig_app::ui::match_targets::start(&mut world.resource_mut::<Document>(), &mut worker, &settings);
+    });
+    assert!(app.world().resource::<rig_app::worker::Worker>().running.is_some(), "Match targets runs on the worker");
+    finish_job(&mut app);
+    let d = doc(&app);
+    assert!(d.error.is_none(), "{:?}", d.error);
+    let rig = d.rig.as_ref().unwrap();
+    assert_eq!(rig.clips.len(), clips + 1, "the solved clip comes after the file's");
+    assert_eq!(rig.clips[clips].name, "Run");
+    let input = d.clip_input.clone().expect("the targets are kept for the overlay and the ghost");
+    assert_eq!(input.clip, clips);
+    assert!(d.status.as_deref().is_some_and(|s| s.contains("mean error")), "{:?}", d.status);
+    assert_eq!(app.world().resource::<Playback>().motion, Motion::Clip(clips), "the solved clip plays");
+    // The error overlay at a few frames: the solved clip lands on the targets.
+    app.world_mut().resource_mut::<ViewSettings>().overlay = Overlay::Error;
+    for f in [0, input.frames.times.len() / 2, input.frames.times.len() - 1] {
+        let mut playback = app.world_mut().resource_mut::<Playback>();
+        playback.playing = false;
+        playback.time = input.frames.times[f];
+        app.update();
+        let (rms, max) = app.world().resource::<rig_app::scene::MotionErrorNow>().percent.expect("the overlay's figures");
+        assert!(rms < 1e-3 && max < 1e-2, "frame {f}: error {rms} % (largest {max} %) of the diagonal");
+    }
+    doc_mut(&mut app).undo();
+    assert_eq!(doc(&app).rig.as_ref().unwrap().clips.len(), clips, "undo removes the solved clip");
+}

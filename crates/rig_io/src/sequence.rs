@@ -43,7 +43,12 @@ pub fn load_sequence(path: &Path, options: &SequenceOptions) -> Result<LoadedSeq
     if path.is_dir() {
         return load_obj_folder(path, options.fps);
     }
-    let imported = crate::load(path)?;
+    bake_loaded(crate::load(path)?, path, options)
+}
+
+/// Bakes a read file's clip (`options.clip`, else the first) into frames; `path` names it in
+/// errors.
+pub fn bake_loaded(imported: crate::Imported, path: &Path, options: &SequenceOptions) -> Result<LoadedSequence, IoError> {
     let rig = imported.rig;
     if rig.clips.is_empty() {
         return Err(IoError::Invalid(format!(

@@ -1,13 +1,17 @@
 //! Rig inversion as a job: target meshes matched to the rig's vertices, the controls solved
 //! frame by frame, the rig returned with one clip that plays them.
 
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use rayon::prelude::*;
 use rig_core::invert::{invert, to_clip, Inversion, InvertOptions};
 use rig_core::motion::MeshSequence;
 use rig_core::{Pose, Rig, Task};
+use rig_io::sequence::LoadedSequence;
 
+use crate::rig::RigOutput;
 use crate::PipelineError;
 
 /// How target vertices are paired with the rig's.
@@ -76,6 +80,104 @@ pub fn run_invert(
     Ok(InvertOutput { rig: out, inversion, seconds: started.elapsed().as_secs_f32(), warning })
 }
 
+/// Match targets as the editor runs it: a sequence file and how to solve it on the open rig.
+#[derive(Debug, Clone)]
+pub struct MatchSettings {
+    /// A folder of OBJ frames, a .glb/.gltf/.fbx whose clip is baked to one frame per key, or
+    /// one mesh (see [`load_targets`]).
+    pub targets: PathBuf,
+    pub sequence: rig_io::sequence::SequenceOptions,
+    pub matching: Matching,
+    pub options: InvertOptions,
+}
+
+/// What Match targets adds to its [`RigOutput`]: the solved clip (appended to the rig's clips
+/// by [`crate::apply`]) and how close each frame came.
+#[derive(Debug, Clone)]
+pub struct MatchReport {
+    pub clip: rig_core::Clip,
+    /// Per frame: mean and largest vertex distance, fractions of the diagonal.
+    pub frame_errors: Vec<(f64, f64)>,
+    pub mean_error: f64,
+    pub rotated: usize,
+    pub translated: usize,
+    pub morphs_solved: bool,
+    pub warning: Option<String>,
+    /// The targets as frames of the rig's vertices in its mesh space (the error overlay and the
+    /// ghost compare the solved clip with them).
+    pub input: Arc<MeshSequence>,
+}
+
+/// Reads inversion targets: a folder of OBJ frames, a file's clip baked to one frame per key, or
+/// one mesh (an .obj, or a file without animation: a scan, a sculpted pose) as a single frame
+/// where its scene shows it.
+pub fn load_targets(path: &std::path::Path, options: &rig_io::sequence::SequenceOptions) -> Result<LoadedSequence, PipelineError> {
+    let err = |source| PipelineError::Targets { path: path.to_path_buf(), source };
+    if path.is_dir() {
+        return rig_io::sequence::load_sequence(path, options).map_err(err);
+    }
+    let imported = rig_io::load(path).map_err(err)?;
+    let is_obj = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("obj"));
+    if !is_obj && !imported.rig.clips.is_empty() {
+        return rig_io::sequence::bake_loaded(imported, path, options).map_err(err);
+    }
+    if let Some(clip) = &options.clip {
+        return Err(err(rig_io::IoError::Invalid(format!("no clip {clip:?}: the file is one mesh without animation"))));
+    }
+    let rig = imported.rig;
+    let frame = rig_core::motion::bake::posed_positions(&rig, &rig_core::Clip::default(), 0.0);
+    let name = path.file_stem().map_or("target".to_string(), |s| s.to_string_lossy().into_owned());
+    Ok(LoadedSequence {
+        sequence: MeshSequence::from_frames(vec![frame], vec![0.0], rig.mesh.triangles.clone()),
+        source: rig,
+        clip_name: name,
+        clip: None,
+        warnings: imported.warnings,
+    })
+}
+
+/// Reads `settings.targets`, solves them on `rig` as [`run_invert`] does and returns the rig's
+/// skeleton and weights unchanged with the solved clip in the report (the editor's job).
+pub fn run_match(rig: &Rig, settings: &MatchSettings, task: &Task) -> Result<RigOutput, PipelineError> {
+    task.stage("reading the targets", 0.0)?;
+    let loaded = load_targets(&settings.targets, &settings.sequence)?;
+    let (frames, warning) = match_targets(rig, &loaded.sequence, settings.matching);
+    let inv = invert(rig, &frames, &settings.options, task)?;
+    let clip = to_clip(rig, &inv, &loaded.sequence.times, &loaded.clip_name);
+    let input = in_mesh_space(rig, frames, loaded.sequence.times.clone())?;
+    let report = MatchReport {
+        clip,
+        frame_errors: inv.errors.iter().map(|e| (e.mean, e.max)).collect(),
+        mean_error: inv.mean_error(),
+        rotated: inv.rotated.len(),
+        translated: inv.translated.len(),
+        morphs_solved: inv.morphs_solved,
+        warning,
+        input: Arc::new(input),
+    };
+    Ok(RigOutput {
+        skeleton: rig.skeleton.clone(),
+        weights: rig.weights.clone(),
+        generated_skeleton: false,
+        learned: None,
+        motion: None,
+        matched: Some(Box::new(report)),
+    })
+}
+
+/// Frames where the scene shows the mesh, brought into the rig's mesh space (where the editor
+/// skins), with the stored mesh as rest pose.
+fn in_mesh_space(rig: &Rig, mut frames: Vec<Vec<[f32; 3]>>, times: Vec<f32>) -> Result<MeshSequence, PipelineError> {
+    let mesh_from_display = rig.display_from_mesh().try_inverse().ok_or(rig_core::motion::BakeError::Placement)?;
+    for p in frames.iter_mut().flatten() {
+        let q = mesh_from_display.transform_point(&nalgebra::Point3::from(*p));
+        *p = [q.x, q.y, q.z];
+    }
+    let mut seq = MeshSequence::from_frames(frames, times, rig.mesh.triangles.clone());
+    seq.rest = rig.mesh.positions.clone();
+    Ok(seq)
+}
+
 /// One clip of a rigged file baked and inverted three ways (exact targets, targets with
 /// Gaussian noise, targets deformed by dual-quaternion skinning).
 #[derive(Debug, Clone)]
@@ -86,7 +188,7 @@ pub struct ClipSweep {
     pub joints_solved: usize,
     /// The clip moves joints other than the roots (solved with every joint translating).
     pub translates_joints: bool,
-    /// The clip scales joints that move vertices (LBS rotations cannot follow that exactly).
+    /// The clip scales joints that move vertices (solved with every joint scaling).
     pub scales_joints: bool,
     /// Mean vertex distance over frames, fraction of the diagonal.
     pub exact: f64,
@@ -147,9 +249,18 @@ fn clip_moves(rig: &Rig, clip: usize, diagonal: f32) -> (bool, bool) {
     (translates, scales)
 }
 
+/// The rotation of a joint's model matrix: its scale divided out of the columns, then the
+/// nearest rotation (a bounded number of steps: a sheared matrix never converges exactly).
 fn rotation_of(m: &rig_core::Mat4) -> nalgebra::UnitQuaternion<f32> {
-    let linear: nalgebra::Matrix3<f32> = m.fixed_view::<3, 3>(0, 0).into_owned();
-    nalgebra::UnitQuaternion::from_rotation_matrix(&nalgebra::Rotation3::from_matrix(&linear))
+    let mut linear: nalgebra::Matrix3<f64> = m.fixed_view::<3, 3>(0, 0).into_owned().cast();
+    for mut c in linear.column_iter_mut() {
+        let n = c.norm();
+        if n > 1e-12 {
+            c /= n;
+        }
+    }
+    let r = nalgebra::Rotation3::from_matrix_eps(&linear, 1e-12, 100, nalgebra::Rotation3::identity());
+    nalgebra::UnitQuaternion::from_rotation_matrix(&r).cast()
 }
 
 fn angle_errors(rig: &Rig, inversion: &Inversion, truths: &[(Pose, Vec<Vec<f32>>)]) -> (f64, f64) {
@@ -193,6 +304,7 @@ pub fn sweep_clip(rig: &Rig, clip: usize, noise: f32, seed: u64) -> Result<ClipS
     let (translates, scales) = clip_moves(rig, clip, diagonal as f32);
     let options = InvertOptions {
         translations: if translates { rig_core::invert::Translations::All } else { rig_core::invert::Translations::Roots },
+        scales,
         ..Default::default()
     };
     let truths = truth(rig, clip, &seq.times);

@@ -156,6 +156,151 @@ pub fn run_learned(rig: &dyn ControlRig, setup: &LearnedSetup, task: &Task) -> R
     })
 }
 
+/// A rig known only by samples, inverted on target meshes: the approximation is trained on the
+/// samples (the last tenth held out), then each target's controls descend the mesh loss through
+/// it (EA's direct optimisation, their best figure on the toy).
+#[derive(Debug, Clone)]
+pub struct SampledSetup {
+    pub widths: Vec<usize>,
+    pub schedule: Schedule,
+    pub direct_steps: usize,
+}
+
+impl Default for SampledSetup {
+    fn default() -> Self {
+        SampledSetup {
+            widths: vec![256, 256],
+            schedule: Schedule { learning_rate: 1e-3, max_epochs: 300, ..Schedule::default() },
+            direct_steps: 500,
+        }
+    }
+}
+
+/// The controls found for each target and how far the approximation puts them.
+#[derive(Debug, Clone)]
+pub struct SampledInversion {
+    pub control_names: Vec<String>,
+    pub controls: Vec<Vec<f32>>,
+    /// Per target: mean vertex distance of the approximation's mesh at the found controls,
+    /// fraction of the targets' diagonal (the true rig is not at hand to measure through).
+    pub frame_errors: Vec<f64>,
+    /// The approximation on the held-out samples: mean vertex distance, fraction of the diagonal
+    /// (how far to trust `frame_errors`).
+    pub validation_error: f64,
+    pub epochs: usize,
+    pub seconds: f32,
+}
+
+/// Reads a samples file: JSON with `controls` (one list of numbers in [0, 1] per sample),
+/// `meshes` (per sample, its vertices as `[x, y, z]`), and optionally `control_names` and `name`.
+pub fn read_samples(path: &std::path::Path) -> Result<SampledRig, PipelineError> {
+    let bad = |reason: String| PipelineError::Samples { path: path.to_path_buf(), reason };
+    let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(format!("not JSON: {e}")))?;
+    let numbers = |v: &serde_json::Value, what: &str| -> Result<Vec<f32>, PipelineError> {
+        v.as_array()
+            .ok_or_else(|| bad(format!("{what} is not a list")))?
+            .iter()
+            .map(|x| x.as_f64().map(|x| x as f32).ok_or_else(|| bad(format!("{what} holds something other than a number"))))
+            .collect()
+    };
+    let list = |key: &str| json.get(key).and_then(|v| v.as_array()).ok_or_else(|| bad(format!("no \"{key}\" list")));
+    let controls =
+        list("controls")?.iter().enumerate().map(|(i, c)| numbers(c, &format!("controls[{i}]"))).collect::<Result<Vec<_>, _>>()?;
+    let meshes = list("meshes")?
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let flat = m.as_array().ok_or_else(|| bad(format!("meshes[{i}] is not a list of vertices")))?;
+            flat.iter()
+                .map(|p| {
+                    let p = numbers(p, &format!("a vertex of meshes[{i}]"))?;
+                    <[f32; 3]>::try_from(p.as_slice()).map_err(|_| bad(format!("a vertex of meshes[{i}] is not [x, y, z]")))
+                })
+                .collect::<Result<Vec<[f32; 3]>, _>>()
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let count = controls.first().map_or(0, Vec::len);
+    let control_names = match json.get("control_names").and_then(|v| v.as_array()) {
+        Some(names) => names.iter().map(|n| n.as_str().unwrap_or_default().to_string()).collect(),
+        None => (0..count).map(|c| format!("control_{c}")).collect(),
+    };
+    let name = json.get("name").and_then(|v| v.as_str()).unwrap_or("samples").to_string();
+    let rig = SampledRig { name, control_names, controls, meshes };
+    rig.check().map_err(|e| bad(e.to_string()))?;
+    if rig.control_names.len() != count {
+        return Err(bad(format!("{} control names for {count} controls", rig.control_names.len())));
+    }
+    if rig.controls.len() < 10 {
+        return Err(bad(format!("{} samples: give at least 10 (EA use 1,000)", rig.controls.len())));
+    }
+    Ok(rig)
+}
+
+/// Inverts `targets` (each with the samples' vertex count) through an approximation trained on
+/// `samples`.
+pub fn invert_samples(
+    samples: &SampledRig,
+    targets: &[Vec<[f32; 3]>],
+    setup: &SampledSetup,
+    task: &Task,
+) -> Result<SampledInversion, PipelineError> {
+    if targets.is_empty() {
+        return Err(PipelineError::Invert(rig_core::invert::InvertError::NoFrames));
+    }
+    let vertices = samples.meshes.first().map_or(0, Vec::len);
+    if let Some((f, t)) = targets.iter().enumerate().find(|(_, t)| t.len() != vertices) {
+        return Err(PipelineError::Invert(rig_core::invert::InvertError::VertexCount { frame: f, found: t.len(), expected: vertices }));
+    }
+    if let Some(f) = targets.iter().position(|t| t.iter().flatten().any(|v| !v.is_finite())) {
+        let vertex = targets[f].iter().position(|p| p.iter().any(|v| !v.is_finite())).unwrap_or(0);
+        return Err(PipelineError::Invert(rig_core::invert::InvertError::NotFinite { frame: f, vertex }));
+    }
+    let started = Instant::now();
+    let device = Default::default();
+    let validation = (samples.controls.len() / 10).max(1);
+    let epochs = setup.schedule.max_epochs;
+    let mut report = |epoch: usize, train: f32, _valid: f32| {
+        task.stage(
+            &format!("training the rig approximation: epoch {}, loss {train:.2e}", epoch + 1),
+            0.8 * (epoch + 1) as f32 / epochs.max(1) as f32,
+        )
+        .is_ok()
+    };
+    let approx = train_approximation::<CpuTrainBackend>(
+        &samples.controls,
+        &samples.meshes,
+        validation,
+        &setup.widths,
+        &setup.schedule,
+        &device,
+        &mut report,
+    )
+    .map_err(|e| PipelineError::Invert(rig_core::invert::InvertError::Learned(e.to_string())))?;
+    task.check()?;
+    let split = samples.controls.len() - validation;
+    let diagonal = rig_core::invert::diagonal(targets.first().map_or(&[][..], |t| t.as_slice())).max(1e-12);
+    let held_out = approx.meshes(&samples.controls[split..], &device);
+    let validation_error = mean_vertex_distance(&held_out, &samples.meshes[split..]) / diagonal;
+    task.stage("optimising each target's controls through the approximation", 0.8)?;
+    let neutral = vec![0.5; samples.control_names.len()];
+    let controls = optimise_controls::<CpuTrainBackend>(&approx, targets, &neutral, setup.direct_steps, 0.05, &device);
+    let reached = approx.meshes(&controls, &device);
+    let frame_errors = reached
+        .iter()
+        .zip(targets)
+        .map(|(a, b)| mean_vertex_distance(std::slice::from_ref(a), std::slice::from_ref(b)) / diagonal)
+        .collect();
+    Ok(SampledInversion {
+        control_names: samples.control_names.clone(),
+        controls,
+        frame_errors,
+        validation_error,
+        epochs: approx.report.epochs,
+        seconds: started.elapsed().as_secs_f32(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -69,6 +69,7 @@ pub fn run_on_clip(rig: &Rig, clip: usize, options: &MotionOptions, learned: boo
         generated_skeleton: true,
         learned: None,
         motion: Some(Box::new(report)),
+        matched: None,
     })
 }
 

@@ -21,6 +21,9 @@ pub enum Method {
     /// Skeleton, weights and clip recovered from how the rig's clip `clip` moves the mesh.
     /// With `learned`, the learned initialiser (models/motion_init) seeds the bones.
     Motion { clip: usize, options: rig_core::motion::MotionOptions, learned: bool },
+    /// Rig inversion: the rig's controls that reproduce a sequence of target meshes, solved as a
+    /// new clip; the skeleton and weights stay as they are.
+    Match(Box<crate::invert::MatchSettings>),
 }
 
 /// Settings of the learned method.
@@ -136,10 +139,22 @@ impl RigRequest {
         self
     }
 
+    /// Match targets on the rig as it is (`rigsmith invert` as a job).
+    pub fn match_targets(settings: crate::invert::MatchSettings) -> RigRequest {
+        RigRequest {
+            method: Method::Match(Box::new(settings)),
+            skeleton: SkeletonSource::Keep { weighted_only: false },
+            skin: AutoSkinOptions::default(),
+            limit: AutoSkinOptions::default().limit,
+        }
+    }
+
     /// What the editor calls the job.
     pub fn label(&self) -> &'static str {
         if matches!(self.method, Method::Motion { .. }) {
             "Rig from motion"
+        } else if matches!(self.method, Method::Match(_)) {
+            "Match targets"
         } else if self.generates_skeleton() {
             "Generate"
         } else {

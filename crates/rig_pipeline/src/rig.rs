@@ -29,8 +29,20 @@ pub enum PipelineError {
     Bake(#[from] rig_core::motion::BakeError),
     #[error(transparent)]
     Invert(rig_core::invert::InvertError),
+    #[error("samples file {}: {reason}", path.display())]
+    Samples { path: PathBuf, reason: String },
+    #[error("{}", targets_message(path, source))]
+    Targets { path: PathBuf, source: rig_io::IoError },
     #[error("cancelled")]
     Cancelled,
+}
+
+/// The targets' path once: read errors name it already.
+fn targets_message(path: &Path, source: &rig_io::IoError) -> String {
+    match source {
+        rig_io::IoError::Read { .. } | rig_io::IoError::Text { .. } => format!("targets: {source}"),
+        _ => format!("targets {}: {source}", path.display()),
+    }
 }
 
 impl From<rig_core::invert::InvertError> for PipelineError {
@@ -86,9 +98,11 @@ pub struct RigOutput {
     /// every part becomes skinned.
     pub generated_skeleton: bool,
     /// The learned method's report (skeleton score, joints moved inside, joints left out).
-    pub learned: Option<LearnedReport>,
+    pub learned: Option<Box<LearnedReport>>,
     /// Rig from motion: the recovered clip (it replaces the rig's clips) and the errors.
     pub motion: Option<Box<crate::motion::MotionReport>>,
+    /// Match targets: the solved clip (added to the rig's clips) and the errors.
+    pub matched: Option<Box<crate::invert::MatchReport>>,
 }
 
 /// What stays between jobs: the skin binder of the last mesh (voxels and per-bone distance
@@ -151,11 +165,13 @@ pub fn run_rig(rig: &Rig, mesh_key: u64, request: &RigRequest, caches: &mut Cach
                 skeleton: work.skeleton,
                 weights: work.weights,
                 generated_skeleton: request.generates_skeleton(),
-                learned: Some(report),
+                learned: Some(Box::new(report)),
                 motion: None,
+                matched: None,
             })
         }
         Method::Motion { clip, options, learned } => crate::motion::run_on_clip(rig, *clip, options, *learned, task),
+        Method::Match(settings) => crate::invert::run_match(rig, settings, &task),
     }
 }
 
@@ -178,7 +194,7 @@ fn run_geometric(rig: &Rig, mesh_key: u64, request: &RigRequest, caches: &mut Ca
     let options = request.skin_options();
     let binder = caches.binder(mesh_key, mesh, request, task)?;
     let weights = autorig::skin_weights(binder, mesh, &skeleton, &options, task)?;
-    Ok(RigOutput { skeleton, weights, generated_skeleton: generated, learned: None, motion: None })
+    Ok(RigOutput { skeleton, weights, generated_skeleton: generated, learned: None, motion: None, matched: None })
 }
 
 /// A generated skeleton skins every part (static parts included): a copy with all parts
@@ -192,9 +208,10 @@ fn all_parts_skinned(mesh: &Mesh) -> Option<Mesh> {
     Some(m)
 }
 
-/// Puts a result into `rig`: its skeleton and weights, and for a new skeleton no clips, every
-/// part skinned, and the skeleton under an armature node that places it where the file's scene
-/// showed the mesh (a Z-up character under a turned node stays upright in other programs).
+/// Puts a result into `rig`: its skeleton and weights, a matched clip after its clips, and for
+/// a new skeleton no clips but a recovered one, every part skinned, and the skeleton under an
+/// armature node that places it where the file's scene showed the mesh (a Z-up character under
+/// a turned node stays upright in other programs).
 pub fn apply(rig: &mut Rig, output: RigOutput) {
     let (mut skeleton, mut weights) = (output.skeleton, output.weights);
     if output.generated_skeleton {
@@ -208,6 +225,9 @@ pub fn apply(rig: &mut Rig, output: RigOutput) {
             skeleton = placed;
         }
         rig.clips = clips;
+    }
+    if let Some(m) = output.matched {
+        rig.clips.push(m.clip);
     }
     rig.skeleton = skeleton;
     rig.weights = weights;

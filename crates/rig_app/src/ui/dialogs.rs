@@ -19,10 +19,17 @@ pub enum Purpose {
     OpenSession,
     SaveSession,
     Export,
+    /// Match targets: a file whose clip is baked to target meshes.
+    OpenTargets,
+    /// Match targets: a folder of OBJ frames.
+    OpenTargetFolder,
 }
 
 /// The formats the editor opens.
 pub const OPEN_EXTENSIONS: [&str; 5] = ["glb", "gltf", "obj", "fbx", "txt"];
+
+/// The files Match targets reads: a clip baked to target meshes, or one mesh.
+pub const TARGET_EXTENSIONS: [&str; 5] = ["glb", "gltf", "fbx", "vrm", "obj"];
 
 /// Which dialogs the editor uses, and the in-window one while it is open.
 #[derive(Resource)]
@@ -67,7 +74,8 @@ impl Dialogs {
             Some(reason) => {
                 let mut dialog = in_window(purpose, suggested_name, reason);
                 match purpose {
-                    Purpose::OpenRig | Purpose::OpenSession => dialog.pick_file(),
+                    Purpose::OpenRig | Purpose::OpenSession | Purpose::OpenTargets => dialog.pick_file(),
+                    Purpose::OpenTargetFolder => dialog.pick_directory(),
                     Purpose::SaveSession | Purpose::Export => dialog.save_file(),
                 }
                 self.open = Some((purpose, dialog));
@@ -102,6 +110,8 @@ fn title(purpose: Purpose) -> &'static str {
         Purpose::OpenSession => "Open a session",
         Purpose::SaveSession => "Save the session",
         Purpose::Export => "Export glTF / GLB / FBX",
+        Purpose::OpenTargets => "Target meshes: a file whose clip is baked, one frame per key, or one mesh",
+        Purpose::OpenTargetFolder => "Target meshes: a folder of OBJ frames",
     }
 }
 
@@ -110,6 +120,8 @@ fn native(purpose: Purpose, suggested_name: &str) -> Option<PathBuf> {
     match purpose {
         Purpose::OpenRig => dialog.add_filter("Meshes and rigs", &OPEN_EXTENSIONS).pick_file(),
         Purpose::OpenSession => dialog.add_filter("Rigsmith session", &[SESSION_EXTENSION]).pick_file(),
+        Purpose::OpenTargets => dialog.add_filter("Animated meshes", &TARGET_EXTENSIONS).pick_file(),
+        Purpose::OpenTargetFolder => dialog.pick_folder(),
         Purpose::SaveSession => dialog.add_filter("Rigsmith session", &[SESSION_EXTENSION]).set_file_name(suggested_name).save_file(),
         Purpose::Export => dialog
             .add_filter("glTF binary", &["glb"])
@@ -132,6 +144,10 @@ fn in_window(purpose: Purpose, suggested_name: &str, reason: &str) -> FileDialog
         Purpose::OpenSession => {
             dialog.add_file_filter_extensions("Rigsmith session", vec![SESSION_EXTENSION]).default_file_filter("Rigsmith session")
         }
+        Purpose::OpenTargets => {
+            dialog.add_file_filter_extensions("Animated meshes", TARGET_EXTENSIONS.to_vec()).default_file_filter("Animated meshes")
+        }
+        Purpose::OpenTargetFolder => dialog,
         Purpose::SaveSession => dialog
             .add_save_extension("Rigsmith session", SESSION_EXTENSION)
             .default_save_extension("Rigsmith session")

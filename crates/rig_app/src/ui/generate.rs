@@ -181,13 +181,19 @@ pub fn show(ui: &mut egui::Ui, doc: &mut Document, worker: &mut Worker, settings
     if let Some((rms, max)) = motion_error {
         ui.label(format!("error at this frame: {rms:.3} % of the diagonal (largest {max:.3} %)"));
     }
-    if let Some(r) = worker.running.clone() {
-        ui.add(egui::ProgressBar::new(r.fraction).text(format!("{}: {} ({:.1} s)", r.label, r.stage, r.started.elapsed().as_secs_f32())));
-        if ui.button("Cancel").clicked() {
-            worker.cancel();
-        }
-        ui.ctx().request_repaint();
+    if worker.running.as_ref().is_some_and(|r| r.label != super::match_targets::LABEL) {
+        progress(ui, worker);
     }
+}
+
+/// The running job's progress bar (its stage and time) and Cancel.
+pub fn progress(ui: &mut egui::Ui, worker: &mut Worker) {
+    let Some(r) = worker.running.clone() else { return };
+    ui.add(egui::ProgressBar::new(r.fraction).text(format!("{}: {} ({:.1} s)", r.label, r.stage, r.started.elapsed().as_secs_f32())));
+    if ui.button("Cancel").clicked() {
+        worker.cancel();
+    }
+    ui.ctx().request_repaint();
 }
 
 /// Rig from motion: a clip of the open rig, the bone count, and the button.

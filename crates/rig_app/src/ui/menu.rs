@@ -35,7 +35,7 @@ pub fn suggested_name(purpose: Purpose, doc: &Document) -> String {
                 + "."
                 + SESSION_EXTENSION
         }
-        Purpose::OpenRig | Purpose::OpenSession => String::new(),
+        Purpose::OpenRig | Purpose::OpenSession | Purpose::OpenTargets | Purpose::OpenTargetFolder => String::new(),
     }
 }
 
@@ -53,6 +53,10 @@ pub fn act_on_path(purpose: Purpose, path: &Path, doc: &mut Document, open: &mut
         }
         Purpose::Export => {
             export(doc, path, limit);
+        }
+        Purpose::OpenTargets | Purpose::OpenTargetFolder => {
+            doc.status = Some(format!("Targets: {} (Match targets solves them on the open rig)", path.display()));
+            doc.targets = Some(path.to_path_buf());
         }
     }
 }
@@ -136,14 +140,15 @@ pub fn show(
             ui.radio_value(&mut view.overlay, Overlay::Shaded, "Shaded (1)");
             ui.radio_value(&mut view.overlay, Overlay::Heat, "Selected joint's weights (2)");
             ui.radio_value(&mut view.overlay, Overlay::Bones, "All joints' colours (3)");
-            ui.add_enabled_ui(doc.motion_input.is_some(), |ui| {
-                ui.radio_value(&mut view.overlay, Overlay::Error, "Rig from motion's error at this frame (4)")
-                    .on_disabled_hover_text("after Rig from motion: each vertex's distance from the input frame");
+            ui.add_enabled_ui(doc.clip_input.is_some(), |ui| {
+                ui.radio_value(&mut view.overlay, Overlay::Error, "Error against the input at this frame (4)")
+                    .on_disabled_hover_text("after Rig from motion or Match targets: each vertex's distance from the input frame");
             });
             ui.checkbox(&mut view.show_skeleton, "Skeleton");
             ui.checkbox(&mut view.show_grid, "Grid and axes");
             ui.checkbox(&mut view.xray, "X-ray (see-through mesh)  (X)");
             ui.checkbox(&mut view.wireframe, "Wireframe (triangle edges)  (W)");
+            ui.checkbox(&mut view.show_ghost, "Target ghost (the input a solved clip plays)  (G)");
         });
         let title = doc
             .path

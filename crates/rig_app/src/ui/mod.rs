@@ -7,6 +7,7 @@ pub mod generate;
 mod health;
 mod hierarchy;
 mod joint;
+pub mod match_targets;
 pub mod menu;
 pub mod paint;
 mod stats;
@@ -30,6 +31,7 @@ pub struct UiPlugin;
 impl Plugin for UiPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<GenerateSettings>()
+            .init_resource::<match_targets::MatchSettings>()
             .init_resource::<dialogs::Dialogs>()
             .add_systems(EguiPrimaryContextPass, panels)
             .add_systems(Update, (open_dropped_files, shortcuts, generate::shortcuts, generate::auto_reskin));
@@ -48,6 +50,7 @@ struct Editor<'w> {
     doc: ResMut<'w, Document>,
     worker: ResMut<'w, Worker>,
     settings: ResMut<'w, GenerateSettings>,
+    matching: ResMut<'w, match_targets::MatchSettings>,
     playback: ResMut<'w, Playback>,
     view: ResMut<'w, ViewSettings>,
     motion_error: Res<'w, crate::scene::MotionErrorNow>,
@@ -76,7 +79,12 @@ fn panels(
     egui::Panel::left("hierarchy").resizable(true).default_size(220.0).show(&mut root, |ui| hierarchy::show(ui, &mut e.doc));
     egui::Panel::right("inspector").resizable(true).default_size(300.0).show(&mut root, |ui| {
         egui::ScrollArea::vertical().show(ui, |ui| {
-            generate::show(ui, &mut e.doc, &mut e.worker, &mut e.settings, e.motion_error.percent);
+            // The error overlay's figures at this frame go under the job that made the clip.
+            let matched = e.doc.clip_input.as_ref().is_some_and(|c| c.matched);
+            let (motion_error, match_error) = if matched { (None, e.motion_error.percent) } else { (e.motion_error.percent, None) };
+            generate::show(ui, &mut e.doc, &mut e.worker, &mut e.settings, motion_error);
+            ui.separator();
+            match_targets::show(ui, &mut e.doc, &mut e.worker, &mut e.dialogs, &mut open, &mut e.matching, limit, match_error);
             ui.separator();
             joint::show(ui, &mut e.doc, &mut state.joint_form, &mut e.gizmo);
             ui.separator();
@@ -133,7 +141,7 @@ fn open_dropped_files(mut dropped: MessageReader<FileDragAndDrop>, mut open: Mes
 }
 
 /// Ctrl+O open, Ctrl+S save session, Ctrl+E export, Ctrl+Z undo, Ctrl+Shift+Z / Ctrl+Y redo,
-/// 1 / 2 / 3 overlays, X x-ray, W wireframe, T / E move / rotate gizmo, Space play / pause. Keys typed into a text field are egui's.
+/// 1 / 2 / 3 / 4 overlays, X x-ray, W wireframe, G target ghost, T / E move / rotate gizmo, Space play / pause. Keys typed into a text field are egui's.
 fn shortcuts(keys: Res<ButtonInput<KeyCode>>, mut open: MessageWriter<OpenFile>, mut e: Editor, mut contexts: EguiContexts) {
     let typing = contexts.ctx_mut().is_ok_and(|c| c.egui_wants_keyboard_input());
     if typing {
@@ -172,6 +180,9 @@ fn shortcuts(keys: Res<ButtonInput<KeyCode>>, mut open: MessageWriter<OpenFile>,
     }
     if keys.just_pressed(KeyCode::KeyW) {
         e.view.wireframe = !e.view.wireframe;
+    }
+    if keys.just_pressed(KeyCode::KeyG) {
+        e.view.show_ghost = !e.view.show_ghost;
     }
     if keys.just_pressed(KeyCode::KeyT) {
         *e.gizmo = crate::gizmo::GizmoMode::Move;

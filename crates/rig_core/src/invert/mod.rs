@@ -48,6 +48,8 @@ pub struct InvertOptions {
     /// rest pose.
     pub joints: Option<Vec<String>>,
     pub translations: Translations,
+    /// Every solved joint's scale too, along its own axes (for clips that scale joints).
+    pub scales: bool,
     /// Pull of each frame towards the previous one, relative to the vertex error (0: none).
     pub smooth: f64,
     /// Huber threshold in fractions of the diagonal: vertices farther than this from the target
@@ -65,6 +67,7 @@ impl Default for InvertOptions {
             method: Method::Auto,
             joints: None,
             translations: Translations::Roots,
+            scales: false,
             smooth: 0.0,
             robust: None,
             sparsity: 0.0,
@@ -120,6 +123,7 @@ pub struct Inversion {
     pub errors: Vec<FrameError>,
     pub rotated: Vec<usize>,
     pub translated: Vec<usize>,
+    pub scaled: Vec<usize>,
     pub morphs_solved: bool,
     pub diagonal: f64,
     /// Levenberg-Marquardt steps per frame.
@@ -176,8 +180,8 @@ fn check_frames(rig: &Rig, frames: &[Vec<[f32; 3]>]) -> Result<(), InvertError> 
     Ok(())
 }
 
-/// The joints solved: the named ones, or every joint that carries weights; and those that
-/// also translate.
+/// The joints solved: the named ones, or every joint that carries weights; those that also
+/// translate, and those that also scale.
 fn layout(rig: &Rig, options: &InvertOptions) -> Result<Layout, InvertError> {
     let skeleton = &rig.skeleton;
     let moves = rig.weights.vertices_per_joint(skeleton.len());
@@ -201,6 +205,7 @@ fn layout(rig: &Rig, options: &InvertOptions) -> Result<Layout, InvertError> {
             out
         }
     };
+    let scaled = if options.scales { rotated.clone() } else { Vec::new() };
     let translated = rotated
         .iter()
         .copied()
@@ -210,7 +215,11 @@ fn layout(rig: &Rig, options: &InvertOptions) -> Result<Layout, InvertError> {
         })
         .collect();
     let parents: Vec<Option<usize>> = skeleton.joints.iter().map(|j| j.parent).collect();
-    Ok(Layout::new(&parents, rotated, translated))
+    Ok(Layout::new(&parents, rotated, translated, scaled))
+}
+
+fn parents_of(rig: &Rig) -> Vec<Option<usize>> {
+    rig.skeleton.joints.iter().map(|j| j.parent).collect()
 }
 
 /// Per vertex, the linear map that carries a morph delta to the posed mesh: the blended
@@ -235,6 +244,9 @@ struct Solver<'a> {
     options: &'a InvertOptions,
     skeleton: SkeletonF64,
     layout: Option<Layout>,
+    /// With scales solved: the same joints without them, solved first so the scales start
+    /// from a pose that already turns the right way.
+    unscaled: Option<Layout>,
     morphs: Option<MorphControls>,
     vertices: Vec<usize>,
     /// The pair moments when they do not change between frames (no morph weights solved).
@@ -297,6 +309,11 @@ impl Solver<'_> {
                         TargetMoments::gather(&rest, target, &self.rig.weights, &self.vertices, self.rig.skeleton.len(), rho.as_deref());
                     let max_iterations = if first { self.options.iterations * 4 } else { self.options.iterations };
                     let stop = lbs::Stopping { max_iterations, floor: self.floor, min_gain: 1e-4 };
+                    if let Some(turning) = &self.unscaled {
+                        let fit = lbs::solve_frame(&self.skeleton, turning, pairs, &tm, pose, self.smooth, stop);
+                        *pose = fit.pose;
+                        steps += fit.iterations;
+                    }
                     let fit = lbs::solve_frame(&self.skeleton, layout, pairs, &tm, pose, self.smooth, stop);
                     *pose = fit.pose;
                     steps += fit.iterations;
@@ -361,6 +378,10 @@ pub fn invert(rig: &Rig, frames: &[Vec<[f32; 3]>], options: &InvertOptions, task
             let rest = morphed_with(rig, &morph_weights_at(rig, &Clip::default(), 0.0));
             PairMoments::gather(&rest, &rig.weights, &vertices, None)
         }),
+        unscaled: layout
+            .as_ref()
+            .filter(|l| !l.scaled.is_empty())
+            .map(|l| Layout::new(&parents_of(rig), l.rotated.clone(), l.translated.clone(), Vec::new())),
         layout,
         morphs,
         vertices,
@@ -374,6 +395,7 @@ pub fn invert(rig: &Rig, frames: &[Vec<[f32; 3]>], options: &InvertOptions, task
         errors: Vec::new(),
         rotated: solver.layout.as_ref().map_or_else(Vec::new, |l| l.rotated.clone()),
         translated: solver.layout.as_ref().map_or_else(Vec::new, |l| l.translated.clone()),
+        scaled: solver.layout.as_ref().map_or_else(Vec::new, |l| l.scaled.clone()),
         morphs_solved: solver.morphs.is_some(),
         diagonal,
         iterations: Vec::new(),
@@ -397,7 +419,8 @@ pub fn invert(rig: &Rig, frames: &[Vec<[f32; 3]>], options: &InvertOptions, task
 }
 
 /// The solved controls as a clip keyed at `times`: a rotation curve per turned joint, a
-/// translation curve per moved joint, morph weights per mesh group when they were solved.
+/// translation curve per moved joint, a scale curve per scaled joint, morph weights per mesh
+/// group when they were solved.
 pub fn to_clip(rig: &Rig, inversion: &Inversion, times: &[f32], name: &str) -> Clip {
     let mut channels = Vec::new();
     for &j in &inversion.rotated {
@@ -424,6 +447,15 @@ pub fn to_clip(rig: &Rig, inversion: &Inversion, times: &[f32], name: &str) -> C
             joint: j,
             times: times.to_vec(),
             values: ChannelValues::Translation(keys),
+            interpolation: Interpolation::Linear,
+        });
+    }
+    for &j in &inversion.scaled {
+        let keys = inversion.poses.iter().map(|p| p.local[j].scale.into()).collect();
+        channels.push(Channel {
+            joint: j,
+            times: times.to_vec(),
+            values: ChannelValues::Scale(keys),
             interpolation: Interpolation::Linear,
         });
     }
