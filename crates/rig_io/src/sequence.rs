@@ -62,7 +62,8 @@ pub fn bake_loaded(imported: crate::Imported, path: &Path, options: &SequenceOpt
     Ok(LoadedSequence { sequence, source: rig, clip_name, clip: Some(index), warnings: imported.warnings })
 }
 
-fn pick_clip(rig: &Rig, wanted: Option<&str>) -> Result<usize, IoError> {
+/// The clip `wanted` names (by name, else by number), or the first.
+pub fn pick_clip(rig: &Rig, wanted: Option<&str>) -> Result<usize, IoError> {
     let Some(wanted) = wanted else { return Ok(0) };
     let names: Vec<String> = rig.clips.iter().enumerate().map(|(i, c)| format!("{i}: {:?}", c.name)).collect();
     rig.clips

@@ -108,9 +108,9 @@ pub struct MatchReport {
     pub input: Arc<MeshSequence>,
 }
 
-/// Reads inversion targets: a folder of OBJ frames, a file's clip baked to one frame per key, or
-/// one mesh (an .obj, or a file without animation: a scan, a sculpted pose) as a single frame
-/// where its scene shows it.
+/// Reads inversion targets: a folder of OBJ frames, a file's clip baked to one frame per key (a
+/// one-key clip is its one pose), or one mesh (an .obj, or a file without animation: a scan, a
+/// sculpted pose) as a single frame where its scene shows it.
 pub fn load_targets(path: &std::path::Path, options: &rig_io::sequence::SequenceOptions) -> Result<LoadedSequence, PipelineError> {
     let err = |source| PipelineError::Targets { path: path.to_path_buf(), source };
     if path.is_dir() {
@@ -118,22 +118,37 @@ pub fn load_targets(path: &std::path::Path, options: &rig_io::sequence::Sequence
     }
     let imported = rig_io::load(path).map_err(err)?;
     let is_obj = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("obj"));
+    let mut clip = None;
     if !is_obj && !imported.rig.clips.is_empty() {
-        return rig_io::sequence::bake_loaded(imported, path, options).map_err(err);
-    }
-    if let Some(clip) = &options.clip {
-        return Err(err(rig_io::IoError::Invalid(format!("no clip {clip:?}: the file is one mesh without animation"))));
+        let index = rig_io::sequence::pick_clip(&imported.rig, options.clip.as_deref()).map_err(err)?;
+        if imported.rig.clips[index].key_times().len() >= 2 {
+            return rig_io::sequence::bake_loaded(imported, path, options).map_err(err);
+        }
+        clip = Some(index);
+    } else if let Some(wanted) = &options.clip {
+        return Err(err(rig_io::IoError::Invalid(format!("no clip {wanted:?}: the file is one mesh without animation"))));
     }
     let rig = imported.rig;
-    let frame = rig_core::motion::bake::posed_positions(&rig, &rig_core::Clip::default(), 0.0);
-    let name = path.file_stem().map_or("target".to_string(), |s| s.to_string_lossy().into_owned());
-    Ok(LoadedSequence {
-        sequence: MeshSequence::from_frames(vec![frame], vec![0.0], rig.mesh.triangles.clone()),
-        source: rig,
-        clip_name: name,
-        clip: None,
-        warnings: imported.warnings,
-    })
+    let name = clip
+        .map_or_else(|| path.file_stem().map_or("target".to_string(), |s| s.to_string_lossy().into_owned()), |c| rig.clips[c].name.clone());
+    Ok(LoadedSequence { sequence: single_frame(&rig, clip), source: rig, clip_name: name, clip, warnings: imported.warnings })
+}
+
+/// One target: the pose of a one-key clip, or the mesh as its scene shows it.
+fn single_frame(rig: &Rig, clip: Option<usize>) -> MeshSequence {
+    let still = rig_core::Clip::default();
+    let c = clip.and_then(|c| rig.clips.get(c)).unwrap_or(&still);
+    let time = c.key_times().first().copied().unwrap_or(0.0);
+    let frame = rig_core::motion::bake::posed_positions(rig, c, time);
+    MeshSequence::from_frames(vec![frame], vec![time], rig.mesh.triangles.clone())
+}
+
+/// A clip's frames to invert: one per key, or the one pose of a one-key clip.
+fn clip_frames(rig: &Rig, clip: usize) -> Result<MeshSequence, PipelineError> {
+    match rig.clips.get(clip) {
+        Some(c) if c.key_times().len() == 1 => Ok(single_frame(rig, Some(clip))),
+        _ => Ok(rig_core::motion::bake_clip(rig, clip)?),
+    }
 }
 
 /// Reads `settings.targets`, solves them on `rig` as [`run_invert`] does and returns the rig's
@@ -299,7 +314,7 @@ fn mean_against(rig: &Rig, inversion: &Inversion, frames: &[Vec<[f32; 3]>]) -> f
 /// Bakes `rig.clips[clip]` and inverts it exactly, with noise of `noise` (standard deviation
 /// per coordinate, fraction of the diagonal, seeded) and as dual-quaternion targets.
 pub fn sweep_clip(rig: &Rig, clip: usize, noise: f32, seed: u64) -> Result<ClipSweep, PipelineError> {
-    let seq = rig_core::motion::bake_clip(rig, clip)?;
+    let seq = clip_frames(rig, clip)?;
     let diagonal = rig_core::invert::diagonal(&seq.frames[0]);
     let (translates, scales) = clip_moves(rig, clip, diagonal as f32);
     let options = InvertOptions {
