@@ -47,12 +47,12 @@ pub struct Args {
     /// "controls": [[c, ...], ...] in [0, 1], "meshes": [[[x, y, z], ...], ...]}.
     #[arg(long)]
     samples: Option<PathBuf>,
-    /// With --method learned: training epochs of the rig approximation.
-    #[arg(long, default_value_t = 300)]
-    epochs: usize,
-    /// With --method learned: hidden layer widths of the rig approximation.
-    #[arg(long, value_delimiter = ',', default_value = "256,256")]
-    widths: Vec<usize>,
+    /// With --method learned: training epochs of the rig approximation (default 300).
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// With --method learned: hidden layer widths of the rig approximation (default 256,256).
+    #[arg(long, value_delimiter = ',')]
+    widths: Option<Vec<usize>>,
     /// The target meshes: a folder of OBJ frames (sorted by name), a .glb/.gltf/.fbx whose clip
     /// is baked to one frame per key, or one mesh (an .obj, or a file without animation) as a
     /// single frame. Each frame has the rig's vertices in its order (or see --match nearest).
@@ -127,8 +127,30 @@ fn check(a: &Args) -> anyhow::Result<()> {
     if learned && a.output.as_ref().is_some_and(|o| o.extension().is_none_or(|e| e != "json")) {
         bail!("with --method learned the output is each frame's controls: give --output FILE.json");
     }
-    if a.epochs == 0 || a.widths.is_empty() || a.widths.contains(&0) {
+    if learned {
+        let rig_only = [
+            ("--joints", a.joints.is_some()),
+            ("--translations all", a.translations == TranslationsArg::All),
+            ("--scales", a.scales),
+            ("--smooth", a.smooth > 0.0),
+            ("--robust", a.robust.is_some()),
+            ("--sparsity", a.sparsity > 0.0),
+            ("--match nearest", a.matching == MatchArg::Nearest),
+        ];
+        if let Some((name, _)) = rig_only.iter().find(|(_, given)| *given) {
+            bail!("{name} solves a rig file's controls; --method learned has only --epochs and --widths");
+        }
+    } else if a.epochs.is_some() || a.widths.is_some() {
+        bail!("--epochs and --widths train the learned method: give them with --method learned --samples FILE");
+    }
+    if a.epochs == Some(0) || a.widths.as_ref().is_some_and(|w| w.is_empty() || w.contains(&0)) {
         bail!("--epochs and --widths need values of 1 or more");
+    }
+    if a.scales && a.method == MethodArg::Blendshapes {
+        bail!("--scales solves joint scales; --method blendshapes solves only morph weights");
+    }
+    if a.clip.is_some() && a.targets.is_dir() {
+        bail!("--clip picks a clip of a targets file; {} is a folder of OBJ frames", a.targets.display());
     }
     Ok(())
 }
@@ -230,9 +252,9 @@ fn run_learned(a: &Args, samples: &std::path::Path, targets: &rig_io::sequence::
     );
     let defaults = SampledSetup::default();
     let setup = SampledSetup {
-        widths: a.widths.clone(),
-        schedule: rig_model::rig_inverse::Schedule { max_epochs: a.epochs, ..defaults.schedule },
-        ..defaults
+        widths: a.widths.clone().unwrap_or(defaults.widths),
+        schedule: rig_model::rig_inverse::Schedule { max_epochs: a.epochs.unwrap_or(defaults.schedule.max_epochs), ..defaults.schedule },
+        ..SampledSetup::default()
     };
     let bar = crate::cli::files::progress_bar(1000);
     let report = |stage: &str, f: f32| {

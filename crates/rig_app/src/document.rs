@@ -81,9 +81,26 @@ pub struct Document {
 #[derive(Debug, Clone)]
 pub struct ClipInput {
     pub clip: usize,
+    /// The clip's name and key count when it was solved: after an undo or another job the
+    /// index may name another clip, and then the frames are not its input.
+    clip_name: String,
+    keys: usize,
     /// Solved by Match targets (else recovered by Rig from motion).
     pub matched: bool,
     pub frames: std::sync::Arc<rig_core::motion::MeshSequence>,
+}
+
+impl ClipInput {
+    fn new(rig: &Rig, clip: usize, matched: bool, frames: std::sync::Arc<rig_core::motion::MeshSequence>) -> Option<ClipInput> {
+        let c = rig.clips.get(clip)?;
+        Some(ClipInput { clip, clip_name: c.name.clone(), keys: c.key_times().len(), matched, frames })
+    }
+
+    /// Whether `rig`'s clip `self.clip` is still the one solved from these frames, for the same mesh.
+    pub fn belongs_to(&self, rig: &Rig) -> bool {
+        rig.clips.get(self.clip).is_some_and(|c| c.name == self.clip_name && c.key_times().len() == self.keys)
+            && self.frames.rest.len() == rig.mesh.vertex_count()
+    }
 }
 
 impl Document {
@@ -188,33 +205,20 @@ impl Document {
     /// Puts a worker result into the rig as one undo step. Returns the clip it solved (Rig from
     /// motion's or Match targets'), if any, for the timeline to play.
     pub fn apply_job(&mut self, label: &str, out: JobOutput) -> Option<usize> {
+        if out.output.matched.is_some() {
+            return self.apply_match(label, out);
+        }
         let mut status = format!("{label}: {} joints in {:.2} s", out.output.skeleton.len(), out.seconds);
-        let mut input = None;
-        if let Some(m) = &out.output.motion {
-            input = Some(m.input.clone());
+        let input = out.output.motion.as_ref().map(|m| {
             status.push_str(&format!(
                 "; the clip plays the input at {:.3} % of the diagonal (free bones {:.3} %), {} frames",
                 m.rmse_percent(),
                 m.free_rmse_percent,
                 m.frames
             ));
-        }
-        if let Some(m) = &out.output.matched {
-            input = Some(m.input.clone());
-            status = format!(
-                "{label}: clip '{}' of {} frames in {:.2} s, mean error {:.2e} of the diagonal (worst frame {:.2e})",
-                m.clip.name,
-                m.frame_errors.len(),
-                out.seconds,
-                m.mean_error,
-                m.frame_errors.iter().map(|e| e.0).fold(0.0, f64::max)
-            );
-            if let Some(w) = &m.warning {
-                self.warnings.push(w.clone());
-            }
-        }
+            m.input.clone()
+        });
         let selected = self.selected_joint.and_then(|j| Some(self.rig.as_ref()?.skeleton.joints.get(j)?.name.clone()));
-        let matched = out.output.matched.is_some();
         self.edit(label, |rig| {
             rig_pipeline::apply(rig, out.output);
             Ok::<(), std::convert::Infallible>(())
@@ -222,10 +226,44 @@ impl Document {
         self.needs_reskin = false;
         self.selected_joint = selected.and_then(|n| self.rig.as_ref()?.skeleton.find(&n));
         self.status = Some(status);
-        // A recovered clip is the rig's only clip; a matched one comes after the rig's own.
-        let clip = if matched { self.rig.as_ref().map_or(0, |r| r.clips.len().saturating_sub(1)) } else { 0 };
         let frames = input?;
-        self.clip_input = Some(ClipInput { clip, matched, frames });
+        // The recovered clip is the rig's only clip.
+        self.clip_input = self.rig.as_ref().and_then(|r| ClipInput::new(r, 0, false, frames));
+        Some(0)
+    }
+
+    /// Match targets' clip goes after the rig's own; the skeleton and weights stay as they are
+    /// now. A skeleton edited while the job ran (its clip names other joints) is refused.
+    fn apply_match(&mut self, label: &str, out: JobOutput) -> Option<usize> {
+        let m = out.output.matched.as_deref()?;
+        let same_joints = self.rig.as_ref().is_some_and(|r| {
+            r.skeleton.len() == out.output.skeleton.len()
+                && r.skeleton.joints.iter().zip(&out.output.skeleton.joints).all(|(a, b)| a.name == b.name && a.parent == b.parent)
+        });
+        if !same_joints {
+            self.error = Some(format!("{label}: the skeleton changed while it ran, so its clip would drive other joints; run it again"));
+            return None;
+        }
+        let worst = m.frame_errors.iter().map(|e| e.0).fold(0.0, f64::max);
+        let status = format!(
+            "{label}: clip '{}' of {} frames in {:.2} s, mean error {:.2e} of the diagonal (worst frame's mean {worst:.2e})",
+            m.clip.name,
+            m.frame_errors.len(),
+            out.seconds,
+            m.mean_error,
+        );
+        self.warnings.extend(m.warning.iter().cloned());
+        let frames = m.input.clone();
+        let needs_reskin = self.needs_reskin;
+        self.edit(label, |rig| {
+            rig_pipeline::apply(rig, out.output);
+            Ok::<(), std::convert::Infallible>(())
+        });
+        self.needs_reskin = needs_reskin;
+        self.status = Some(status);
+        let rig = self.rig.as_ref()?;
+        let clip = rig.clips.len().checked_sub(1)?;
+        self.clip_input = ClipInput::new(rig, clip, true, frames);
         Some(clip)
     }
 

@@ -32,8 +32,8 @@ impl Plugin for GhostPlugin {
 /// The input frame to draw now, or `None` when no solved clip is playing or the ghost is off.
 fn frame_now<'a>(doc: &'a Document, playback: &Playback, view: &ViewSettings) -> Option<(&'a Arc<MeshSequence>, usize)> {
     let (rig, input) = (doc.rig.as_ref()?, doc.clip_input.as_ref()?);
-    let playing = playback.motion == Motion::Clip(input.clip) && input.clip < rig.clips.len();
-    if !view.show_ghost || !playing || input.frames.rest.len() != rig.mesh.vertex_count() {
+    let playing = playback.motion == Motion::Clip(input.clip) && input.belongs_to(rig);
+    if !view.show_ghost || !playing {
         return None;
     }
     Some((&input.frames, rig_pipeline::motion::nearest_frame(&input.frames.times, playback.time)))

@@ -205,7 +205,7 @@ fn write_motion_error(
         return;
     };
     let input = &solved.frames;
-    let playing_the_recovered_clip = playback.motion == crate::playback::Motion::Clip(solved.clip) && solved.clip < rig.clips.len();
+    let playing_the_recovered_clip = playback.motion == crate::playback::Motion::Clip(solved.clip) && solved.belongs_to(rig);
     let comparable = posed.mesh_from_joint.len() == rig.skeleton.len() && input.rest.len() == rig.mesh.vertex_count();
     if view.overlay != Overlay::Error || !playing_the_recovered_clip || !comparable {
         now.percent = None;

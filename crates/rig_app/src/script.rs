@@ -1,7 +1,7 @@
 //! Scripted editor sessions for checks and demos: `rigsmith edit FILE --do "generate" --do
 //! "select upperarm_l" --do "overlay heat" --do "screenshot out.png" --do quit`
 //! (`rig-from-motion CLIP BONES` runs Rig from motion, `targets PATH` then `match-targets
-//! [nearest] [all] [smooth W]` runs Match targets). One step runs per frame, and a step
+//! [nearest] [all] [scales] [smooth W] [clip NAME]` runs Match targets). One step runs per frame, and a step
 //! waits while a generation job is running (unless written `during STEP`), so a script sees results
 //! the way a user would. `--frame-log FILE` writes every frame's duration (and whether a job
 //! was running) for the responsiveness check.

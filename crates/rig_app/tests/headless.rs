@@ -388,4 +388,6 @@ fn match_targets_adds_a_clip_that_plays_the_targets_and_undoes() {
     }
     doc_mut(&mut app).undo();
     assert_eq!(doc(&app).rig.as_ref().unwrap().clips.len(), clips, "undo removes the solved clip");
+    app.update();
+    assert!(app.world().resource::<rig_app::scene::MotionErrorNow>().percent.is_none(), "no figures for a clip that is gone");
 }

@@ -114,7 +114,17 @@ pub struct MatchReport {
 pub fn load_targets(path: &std::path::Path, options: &rig_io::sequence::SequenceOptions) -> Result<LoadedSequence, PipelineError> {
     let err = |source| PipelineError::Targets { path: path.to_path_buf(), source };
     if path.is_dir() {
-        return rig_io::sequence::load_sequence(path, options).map_err(err);
+        let objs: Vec<std::path::PathBuf> = std::fs::read_dir(path)
+            .map_err(|source| err(rig_io::IoError::Read { path: path.to_path_buf(), source }))?
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_file() && p.extension().is_some_and(|x| x.eq_ignore_ascii_case("obj")))
+            .collect();
+        return match objs.as_slice() {
+            [] => Err(err(rig_io::IoError::Invalid(format!("{} holds no .obj frame: give OBJ frames of the rig's mesh", path.display())))),
+            [one] => load_targets(one, options),
+            _ => rig_io::sequence::load_sequence(path, options).map_err(err),
+        };
     }
     let imported = rig_io::load(path).map_err(err)?;
     let is_obj = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("obj"));
@@ -156,7 +166,9 @@ fn clip_frames(rig: &Rig, clip: usize) -> Result<MeshSequence, PipelineError> {
 pub fn run_match(rig: &Rig, settings: &MatchSettings, task: &Task) -> Result<RigOutput, PipelineError> {
     task.stage("reading the targets", 0.0)?;
     let loaded = load_targets(&settings.targets, &settings.sequence)?;
-    let (frames, warning) = match_targets(rig, &loaded.sequence, settings.matching);
+    let (frames, matched) = match_targets(rig, &loaded.sequence, settings.matching);
+    let notes: Vec<String> = loaded.warnings.iter().cloned().chain(matched).collect();
+    let warning = (!notes.is_empty()).then(|| notes.join("; "));
     let inv = invert(rig, &frames, &settings.options, task)?;
     let clip = to_clip(rig, &inv, &loaded.sequence.times, &loaded.clip_name);
     let input = in_mesh_space(rig, frames, loaded.sequence.times.clone())?;

@@ -221,8 +221,14 @@ pub fn read_samples(path: &std::path::Path) -> Result<SampledRig, PipelineError>
         })
         .collect::<Result<Vec<_>, _>>()?;
     let count = controls.first().map_or(0, Vec::len);
+    if count == 0 && !controls.is_empty() {
+        return Err(bad("the samples have no controls: each sample needs its control values".into()));
+    }
     let control_names = match json.get("control_names").and_then(|v| v.as_array()) {
-        Some(names) => names.iter().map(|n| n.as_str().unwrap_or_default().to_string()).collect(),
+        Some(names) => names
+            .iter()
+            .map(|n| n.as_str().map(str::to_string).ok_or_else(|| bad("control_names holds something other than a name".into())))
+            .collect::<Result<Vec<_>, _>>()?,
         None => (0..count).map(|c| format!("control_{c}")).collect(),
     };
     let name = json.get("name").and_then(|v| v.as_str()).unwrap_or("samples").to_string();

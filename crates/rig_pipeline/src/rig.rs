@@ -37,11 +37,13 @@ pub enum PipelineError {
     Cancelled,
 }
 
-/// The targets' path once: read errors name it already.
+/// The targets' path once: many reading errors name it already.
 fn targets_message(path: &Path, source: &rig_io::IoError) -> String {
-    match source {
-        rig_io::IoError::Read { .. } | rig_io::IoError::Text { .. } => format!("targets: {source}"),
-        _ => format!("targets {}: {source}", path.display()),
+    let text = source.to_string();
+    if text.contains(&path.display().to_string()) {
+        format!("targets: {text}")
+    } else {
+        format!("targets {}: {text}", path.display())
     }
 }
 
@@ -208,11 +210,16 @@ fn all_parts_skinned(mesh: &Mesh) -> Option<Mesh> {
     Some(m)
 }
 
-/// Puts a result into `rig`: its skeleton and weights, a matched clip after its clips, and for
-/// a new skeleton no clips but a recovered one, every part skinned, and the skeleton under an
+/// Puts a result into `rig`: a matched clip after its clips (nothing else), or its skeleton and
+/// weights, and for a new skeleton no clips but a recovered one, every part skinned, and the skeleton under an
 /// armature node that places it where the file's scene showed the mesh (a Z-up character under
 /// a turned node stays upright in other programs).
 pub fn apply(rig: &mut Rig, output: RigOutput) {
+    if let Some(m) = output.matched {
+        // Match targets changes nothing but the clips: the rig may have been edited meanwhile.
+        rig.clips.push(m.clip);
+        return;
+    }
     let (mut skeleton, mut weights) = (output.skeleton, output.weights);
     if output.generated_skeleton {
         rig.clips.clear();
@@ -225,9 +232,6 @@ pub fn apply(rig: &mut Rig, output: RigOutput) {
             skeleton = placed;
         }
         rig.clips = clips;
-    }
-    if let Some(m) = output.matched {
-        rig.clips.push(m.clip);
     }
     rig.skeleton = skeleton;
     rig.weights = weights;

@@ -1,5 +1,6 @@
-//! The Match targets panel: target meshes (a file's clip baked to frames, or a folder of OBJ
-//! frames) solved on the open rig as a new clip, on the worker: the job `rigsmith invert` runs.
+//! The Match targets panel: target meshes (a file's clip baked to frames, a folder of OBJ
+//! frames, or one mesh) solved on the open rig as a new clip, on the worker: the job
+//! `rigsmith invert` runs.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -62,7 +63,9 @@ impl MatchSettings {
 pub fn start(doc: &mut Document, worker: &mut Worker, settings: &MatchSettings) {
     let Some(rig) = doc.rig.as_ref() else { return };
     let Some(targets) = doc.targets.clone() else {
-        doc.error = Some("Match targets: choose the target meshes first (a .glb/.gltf/.fbx with a clip, or a folder of OBJ frames)".into());
+        doc.error = Some(
+            "Match targets: choose the target meshes first (a .glb/.gltf/.fbx with a clip, a folder of OBJ frames, or one mesh)".into(),
+        );
         return;
     };
     if let Err(e) = worker.submit(doc.mesh_id, Arc::new(rig.clone()), settings.request(&targets)) {

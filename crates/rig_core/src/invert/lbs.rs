@@ -138,8 +138,8 @@ impl Layout {
 }
 
 /// Penalty on the change from the frame's starting pose (the previous frame's solution):
-/// `rotation` per squared radian, `translation` per squared model unit, both in the units of
-/// the squared-distance energy.
+/// `rotation` per squared radian (and per squared step of a log-scale), `translation` per
+/// squared model unit, both in the units of the squared-distance energy.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Smoothness {
     pub rotation: f64,

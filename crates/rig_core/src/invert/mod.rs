@@ -1,5 +1,6 @@
-//! Rig inversion: the controls of an existing rig (joint rotations and translations, morph
-//! target weights) that reproduce target meshes, one solve per frame warm-started from the last.
+//! Rig inversion: the controls of an existing rig (joint rotations, translations and scales,
+//! morph target weights) that reproduce target meshes, one solve per frame warm-started from the
+//! last.
 
 pub mod blackbox;
 pub mod blendshapes;
@@ -244,8 +245,9 @@ struct Solver<'a> {
     options: &'a InvertOptions,
     skeleton: SkeletonF64,
     layout: Option<Layout>,
-    /// With scales solved: the same joints without them, solved first so the scales start
-    /// from a pose that already turns the right way.
+    /// With scales solved and no smoothing: the same joints without scales, solved first so
+    /// the scales start from a pose that already turns the right way (with smoothing the pull
+    /// towards the previous frame keeps them there, and a first pass would move its anchor).
     unscaled: Option<Layout>,
     morphs: Option<MorphControls>,
     vertices: Vec<usize>,
@@ -380,7 +382,7 @@ pub fn invert(rig: &Rig, frames: &[Vec<[f32; 3]>], options: &InvertOptions, task
         }),
         unscaled: layout
             .as_ref()
-            .filter(|l| !l.scaled.is_empty())
+            .filter(|l| !l.scaled.is_empty() && options.smooth == 0.0)
             .map(|l| Layout::new(&parents_of(rig), l.rotated.clone(), l.translated.clone(), Vec::new())),
         layout,
         morphs,
