@@ -20,6 +20,7 @@ pub mod scene;
 pub mod screenshot;
 pub mod script;
 pub mod session;
+pub mod session_clips;
 pub mod skeleton_view;
 pub mod startup;
 pub mod textures;

@@ -1,7 +1,8 @@
 //! Session files and crash recovery.
 //!
-//! A session is JSON: the source file's path, the edited skeleton and weights (the mesh and
-//! materials are re-read from the source), which parts are skinned, and view settings. It is
+//! A session is JSON: the source file's path, the edited skeleton and weights, the rig's clips
+//! (the mesh and materials are re-read from the source), which parts are skinned, and view
+//! settings. It is
 //! written atomically (temporary file, then rename). The editor autosaves the session to a
 //! recovery file shortly after every change and at least every minute while there are
 //! unsaved changes; a clean exit removes it, so a recovery file found at start-up means the
@@ -47,6 +48,9 @@ pub struct Session {
     pub weights: Vec<Vec<(u32, f32)>>,
     pub skinned: Vec<bool>,
     pub selected_joint: Option<usize>,
+    /// The rig's clips (absent in older sessions: the source's clips, remapped by joint name).
+    #[serde(default)]
+    pub clips: Option<Vec<crate::session_clips::SessionClip>>,
     /// Seconds since the Unix epoch when it was written.
     pub saved_at: u64,
 }
@@ -82,6 +86,7 @@ impl Session {
             weights: (0..rig.weights.vertex_count()).map(|v| rig.weights.row_pairs(v)).collect(),
             skinned: rig.mesh.parts.iter().map(|p| p.skinned).collect(),
             selected_joint,
+            clips: Some(rig.clips.iter().map(crate::session_clips::SessionClip::of).collect()),
             saved_at: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
         }
     }
@@ -127,7 +132,12 @@ impl Session {
         skeleton.validate().map_err(|e| format!("the session's skeleton is damaged: {e}"))?;
         let weights = SkinWeights::from_rows(self.weights.clone());
         weights.validate(rig.mesh.vertex_count(), skeleton.len()).map_err(|e| format!("the session's weights are damaged: {e}"))?;
-        remap_clips_by_name(&mut rig, &skeleton);
+        match &self.clips {
+            Some(clips) => {
+                rig.clips = clips.iter().map(|c| c.to_clip(skeleton.len(), rig.mesh.groups.len())).collect::<Result<_, _>>()?;
+            }
+            None => remap_clips_by_name(&mut rig, &skeleton),
+        }
         rig.skeleton = skeleton;
         rig.weights = weights;
         rig.mesh.parts.iter_mut().zip(&self.skinned).for_each(|(p, &s)| p.skinned = s);
