@@ -55,7 +55,7 @@ impl Trs {
             let s = scale[c];
             rot.column_mut(c).scale_mut(1.0 / s);
         }
-        let rotation = UnitQuaternion::from_rotation_matrix(&Rotation3::from_matrix(&rot));
+        let rotation = UnitQuaternion::from_rotation_matrix(&nearest_rotation(&rot));
         Some(Trs { translation, rotation, scale })
     }
 
@@ -64,6 +64,13 @@ impl Trs {
             && self.rotation.coords.iter().all(|v| v.is_finite())
             && self.scale.iter().all(|v| v.is_finite())
     }
+}
+
+/// The rotation nearest `m` (a rotation up to rounding, or a scaled or sheared one), by a
+/// bounded number of nalgebra's refinement steps: `Rotation3::from_matrix` has no bound and
+/// never ends on some scaled or sheared matrices.
+pub fn nearest_rotation<T: nalgebra::RealField + Copy>(m: &Matrix3<T>) -> Rotation3<T> {
+    Rotation3::from_matrix_eps(m, T::default_epsilon(), 100, Rotation3::identity())
 }
 
 #[cfg(test)]

@@ -276,18 +276,8 @@ fn clip_moves(rig: &Rig, clip: usize, diagonal: f32) -> (bool, bool) {
     (translates, scales)
 }
 
-/// The rotation of a joint's model matrix: its scale divided out of the columns, then the
-/// nearest rotation (a bounded number of steps: a sheared matrix never converges exactly).
 fn rotation_of(m: &rig_core::Mat4) -> nalgebra::UnitQuaternion<f32> {
-    let mut linear: nalgebra::Matrix3<f64> = m.fixed_view::<3, 3>(0, 0).into_owned().cast();
-    for mut c in linear.column_iter_mut() {
-        let n = c.norm();
-        if n > 1e-12 {
-            c /= n;
-        }
-    }
-    let r = nalgebra::Rotation3::from_matrix_eps(&linear, 1e-12, 100, nalgebra::Rotation3::identity());
-    nalgebra::UnitQuaternion::from_rotation_matrix(&r).cast()
+    rig_core::Trs::from_matrix(m).map_or_else(nalgebra::UnitQuaternion::identity, |t| t.rotation)
 }
 
 fn angle_errors(rig: &Rig, inversion: &Inversion, truths: &[(Pose, Vec<Vec<f32>>)]) -> (f64, f64) {

@@ -3,7 +3,7 @@
 //! way is not exactly reachable by linear blend skinning: inversion then finds the nearest LBS
 //! pose.
 
-use nalgebra::{Matrix3, Quaternion, Rotation3, UnitQuaternion, Vector3};
+use nalgebra::{Matrix3, Quaternion, UnitQuaternion, Vector3};
 
 use crate::weights::SkinWeights;
 use crate::Mat4;
@@ -19,7 +19,7 @@ impl DualQuat {
     /// The rotation and translation of an affine matrix (scale and shear dropped).
     fn of(m: &Mat4) -> DualQuat {
         let linear: Matrix3<f64> = m.fixed_view::<3, 3>(0, 0).into_owned().cast();
-        let rotation = UnitQuaternion::from_rotation_matrix(&Rotation3::from_matrix(&linear)).into_inner();
+        let rotation = UnitQuaternion::from_rotation_matrix(&crate::transform::nearest_rotation(&linear)).into_inner();
         let t = Quaternion::new(0.0, m[(0, 3)] as f64, m[(1, 3)] as f64, m[(2, 3)] as f64);
         DualQuat { real: rotation, dual: t * rotation * 0.5 }
     }

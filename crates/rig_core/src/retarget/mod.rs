@@ -7,7 +7,7 @@
 
 mod roles;
 
-use nalgebra::{Matrix3, Point3, Rotation3, UnitQuaternion, Vector3};
+use nalgebra::{Matrix3, Point3, UnitQuaternion, Vector3};
 
 use crate::animation::{Channel, ChannelValues, Clip, Interpolation};
 use crate::pose::Pose;
@@ -214,7 +214,7 @@ fn quat(q: &[f32; 4]) -> UnitQuaternion<f32> {
 /// The rotation of a matrix's upper 3x3 with its scale divided out.
 fn rotation(m: &Mat4) -> UnitQuaternion<f32> {
     let columns: Vec<Vector3<f32>> = m.fixed_view::<3, 3>(0, 0).column_iter().map(|c| c.normalize()).collect();
-    UnitQuaternion::from_rotation_matrix(&Rotation3::from_matrix(&Matrix3::from_columns(&columns)))
+    UnitQuaternion::from_rotation_matrix(&crate::transform::nearest_rotation(&Matrix3::from_columns(&columns)))
 }
 
 fn point(m: &Mat4) -> Vector3<f32> {
