@@ -184,8 +184,9 @@ fn write_buffers(
 #[derive(Resource, Debug, Clone, Default)]
 pub struct MotionErrorNow {
     pub percent: Option<(f32, f32)>,
-    /// The skinned positions and weights revision the figures were computed for.
-    computed_for: Option<(Vec<[f32; 3]>, u64)>,
+    /// What the figures were computed for: the document's revision (skeleton, weights and clips
+    /// as they were), the clip, the input frame and the input itself.
+    computed_for: Option<(u64, usize, usize, usize)>,
 }
 
 /// With the error overlay on, writes each vertex's distance from the input frame nearest the
@@ -214,11 +215,11 @@ fn write_motion_error(
     // The clip at the input frame's own time: between keys the playing pose is an
     // interpolation the input never had.
     let frame = rig_pipeline::motion::nearest_frame(&input.times, playback.time);
-    let skinned = clip_at_key(rig, solved.clip, input.times[frame]);
-    let fresh = Some((skinned.clone(), doc.weights_revision));
+    let fresh = Some((doc.revision, solved.clip, frame, std::sync::Arc::as_ptr(input) as usize));
     if now.computed_for == fresh && now.percent.is_some() {
         return;
     }
+    let skinned = clip_at_key(rig, solved.clip, input.times[frame]);
     let errors = rig_pipeline::motion::vertex_errors_percent(&skinned, &input.frames[frame], input.diagonal());
     let rms = (errors.iter().map(|e| e * e).sum::<f32>() / errors.len().max(1) as f32).sqrt();
     now.percent = Some((rms, errors.iter().copied().fold(0.0, f32::max)));

@@ -73,10 +73,9 @@ pub fn pick_clip(rig: &Rig, wanted: Option<&str>) -> Result<usize, IoError> {
         .ok_or_else(|| IoError::Invalid(format!("no clip {wanted:?}: the file has {}", names.join(", "))))
 }
 
-fn load_obj_folder(dir: &Path, fps: f32) -> Result<LoadedSequence, IoError> {
-    if !(fps.is_finite() && fps > 0.0) {
-        return Err(IoError::Invalid(format!("a frame rate of {fps} makes no sequence: give --fps above 0")));
-    }
+/// The .obj files directly in `dir` (any case of the extension), sorted by name: the frames of
+/// an OBJ folder.
+pub fn obj_frames(dir: &Path) -> Result<Vec<PathBuf>, IoError> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|source| IoError::Read { path: dir.to_path_buf(), source })?
         .flatten()
@@ -84,6 +83,14 @@ fn load_obj_folder(dir: &Path, fps: f32) -> Result<LoadedSequence, IoError> {
         .filter(|p| p.is_file() && p.extension().and_then(|x| x.to_str()).is_some_and(|x| x.eq_ignore_ascii_case("obj")))
         .collect();
     files.sort();
+    Ok(files)
+}
+
+fn load_obj_folder(dir: &Path, fps: f32) -> Result<LoadedSequence, IoError> {
+    if !(fps.is_finite() && fps > 0.0) {
+        return Err(IoError::Invalid(format!("a frame rate of {fps} makes no sequence: give --fps above 0")));
+    }
+    let files = obj_frames(dir)?;
     if files.len() < 2 {
         return Err(IoError::Invalid(format!(
             "{} holds {} .obj frame(s): rig from motion needs a folder of at least 2 OBJ frames of one mesh",

@@ -143,17 +143,8 @@ fn fit<B: AutodiffBackend>(
     let mut out = TrainingReport::default();
     for epoch in 0..schedule.max_epochs {
         order.shuffle(&mut rng);
-        let mut sum = 0.0;
-        for chunk in order.chunks(schedule.batch.max(1)) {
-            let x: Vec<Vec<f32>> = chunk.iter().map(|&i| train.0[i].clone()).collect();
-            let y: Vec<Vec<f32>> = chunk.iter().map(|&i| train.1[i].clone()).collect();
-            let (x, y) = (matrix::<B>(&x, device), matrix::<B>(&y, device));
-            let loss = loss_of(model.forward(x.clone()), y, x);
-            sum += loss.clone().into_scalar().elem::<f32>() * chunk.len() as f32;
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optim.step(lr, model, grads);
-        }
-        let train_loss = sum / order.len().max(1) as f32;
+        let train_loss;
+        (model, train_loss) = epoch_pass(model, &mut optim, &order, (train.0, Some(train.1)), schedule.batch, lr, device, loss_of);
         let valid = model.valid();
         let v = loss_of_inner(&valid, &vx, &vy);
         let go_on = report(epoch, train_loss, v);
@@ -180,6 +171,33 @@ fn fit<B: AutodiffBackend>(
     out.validation_loss = best.1;
     out.seconds = started.elapsed().as_secs_f32();
     (best.0, out)
+}
+
+/// One pass over the rows in `order`, in batches: an Adam step on each batch's `loss_of`
+/// (prediction, wanted rows, inputs; the wanted rows are the inputs themselves without `y`).
+/// Returns the model and the mean loss per row.
+#[allow(clippy::too_many_arguments)]
+fn epoch_pass<B: AutodiffBackend>(
+    mut model: Mlp<B>,
+    optim: &mut impl Optimizer<Mlp<B>, B>,
+    order: &[usize],
+    (x, y): (&[Vec<f32>], Option<&[Vec<f32>]>),
+    batch: usize,
+    lr: f64,
+    device: &B::Device,
+    loss_of: &dyn Fn(Tensor<B, 2>, Tensor<B, 2>, Tensor<B, 2>) -> Tensor<B, 1>,
+) -> (Mlp<B>, f32) {
+    let mut sum = 0.0;
+    let batch_rows = |rows: &[Vec<f32>], chunk: &[usize]| chunk.iter().map(|&i| rows[i].clone()).collect::<Vec<_>>();
+    for chunk in order.chunks(batch.max(1)) {
+        let input = matrix::<B>(&batch_rows(x, chunk), device);
+        let wanted = y.map_or_else(|| input.clone(), |y| matrix::<B>(&batch_rows(y, chunk), device));
+        let loss = loss_of(model.forward(input.clone()), wanted, input);
+        sum += loss.clone().into_scalar().elem::<f32>() * chunk.len() as f32;
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        model = optim.step(lr, model, grads);
+    }
+    (model, sum / order.len().max(1) as f32)
 }
 
 /// Mean squared error of a plain forward pass, on the inner backend.
@@ -312,16 +330,8 @@ fn fit_self<B: AutodiffBackend>(
     let mut out = TrainingReport::default();
     for epoch in 0..schedule.max_epochs {
         order.shuffle(&mut rng);
-        let mut sum = 0.0;
-        for chunk in order.chunks(schedule.batch.max(1)) {
-            let rows_: Vec<Vec<f32>> = chunk.iter().map(|&i| x[i].clone()).collect();
-            let input = matrix::<B>(&rows_, device);
-            let loss = loss_of(model.forward(input.clone()), input.clone(), input);
-            sum += loss.clone().into_scalar().elem::<f32>() * chunk.len() as f32;
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optim.step(lr, model, grads);
-        }
-        let loss = sum / x.len().max(1) as f32;
+        let loss;
+        (model, loss) = epoch_pass(model, &mut optim, &order, (x, None), schedule.batch, lr, device, loss_of);
         let go_on = report(epoch, loss, loss);
         out.epochs = epoch + 1;
         out.train_loss = loss;

@@ -114,13 +114,7 @@ pub struct MatchReport {
 pub fn load_targets(path: &std::path::Path, options: &rig_io::sequence::SequenceOptions) -> Result<LoadedSequence, PipelineError> {
     let err = |source| PipelineError::Targets { path: path.to_path_buf(), source };
     if path.is_dir() {
-        let objs: Vec<std::path::PathBuf> = std::fs::read_dir(path)
-            .map_err(|source| err(rig_io::IoError::Read { path: path.to_path_buf(), source }))?
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.is_file() && p.extension().is_some_and(|x| x.eq_ignore_ascii_case("obj")))
-            .collect();
-        return match objs.as_slice() {
+        return match rig_io::sequence::obj_frames(path).map_err(err)?.as_slice() {
             [] => Err(err(rig_io::IoError::Invalid(format!("{} holds no .obj frame: give OBJ frames of the rig's mesh", path.display())))),
             [one] => load_targets(one, options),
             _ => rig_io::sequence::load_sequence(path, options).map_err(err),
@@ -195,11 +189,7 @@ pub fn run_match(rig: &Rig, settings: &MatchSettings, task: &Task) -> Result<Rig
 /// Frames where the scene shows the mesh, brought into the rig's mesh space (where the editor
 /// skins), with the stored mesh as rest pose.
 fn in_mesh_space(rig: &Rig, mut frames: Vec<Vec<[f32; 3]>>, times: Vec<f32>) -> Result<MeshSequence, PipelineError> {
-    let mesh_from_display = rig.display_from_mesh().try_inverse().ok_or(rig_core::motion::BakeError::Placement)?;
-    for p in frames.iter_mut().flatten() {
-        let q = mesh_from_display.transform_point(&nalgebra::Point3::from(*p));
-        *p = [q.x, q.y, q.z];
-    }
+    rig_core::motion::bake::to_mesh_space(rig, &mut frames)?;
     let mut seq = MeshSequence::from_frames(frames, times, rig.mesh.triangles.clone());
     seq.rest = rig.mesh.positions.clone();
     Ok(seq)

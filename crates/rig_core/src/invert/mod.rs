@@ -424,6 +424,8 @@ pub fn invert(rig: &Rig, frames: &[Vec<[f32; 3]>], options: &InvertOptions, task
 /// translation curve per moved joint, a scale curve per scaled joint, morph weights per mesh
 /// group when they were solved.
 pub fn to_clip(rig: &Rig, inversion: &Inversion, times: &[f32], name: &str) -> Clip {
+    let channel =
+        |joint: usize, values: ChannelValues| Channel { joint, times: times.to_vec(), values, interpolation: Interpolation::Linear };
     let mut channels = Vec::new();
     for &j in &inversion.rotated {
         let mut keys: Vec<[f32; 4]> = Vec::with_capacity(times.len());
@@ -436,30 +438,13 @@ pub fn to_clip(rig: &Rig, inversion: &Inversion, times: &[f32], name: &str) -> C
             previous = Some(q);
             keys.push([q.i, q.j, q.k, q.w]);
         }
-        channels.push(Channel {
-            joint: j,
-            times: times.to_vec(),
-            values: ChannelValues::Rotation(keys),
-            interpolation: Interpolation::Linear,
-        });
+        channels.push(channel(j, ChannelValues::Rotation(keys)));
     }
     for &j in &inversion.translated {
-        let keys = inversion.poses.iter().map(|p| p.local[j].translation.into()).collect();
-        channels.push(Channel {
-            joint: j,
-            times: times.to_vec(),
-            values: ChannelValues::Translation(keys),
-            interpolation: Interpolation::Linear,
-        });
+        channels.push(channel(j, ChannelValues::Translation(inversion.poses.iter().map(|p| p.local[j].translation.into()).collect())));
     }
     for &j in &inversion.scaled {
-        let keys = inversion.poses.iter().map(|p| p.local[j].scale.into()).collect();
-        channels.push(Channel {
-            joint: j,
-            times: times.to_vec(),
-            values: ChannelValues::Scale(keys),
-            interpolation: Interpolation::Linear,
-        });
+        channels.push(channel(j, ChannelValues::Scale(inversion.poses.iter().map(|p| p.local[j].scale.into()).collect())));
     }
     let mut morph_channels = Vec::new();
     if inversion.morphs_solved {

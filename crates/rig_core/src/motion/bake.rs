@@ -35,15 +35,20 @@ pub fn bake_clip(rig: &Rig, clip: usize) -> Result<MeshSequence, BakeError> {
 /// it binds the mesh as it is stored, and goes under the file's placement like a generated one.
 pub fn bake_clip_in_mesh_space(rig: &Rig, clip: usize) -> Result<MeshSequence, BakeError> {
     let mut seq = bake_clip(rig, clip)?;
-    let mesh_from_display = rig.display_from_mesh().try_inverse().ok_or(BakeError::Placement)?;
-    for frame in &mut seq.frames {
-        for p in frame.iter_mut() {
-            let q = mesh_from_display.transform_point(&nalgebra::Point3::from(*p));
-            *p = [q.x, q.y, q.z];
-        }
-    }
+    to_mesh_space(rig, &mut seq.frames)?;
     seq.rest = morphed_positions(rig, &Clip::default(), 0.0);
     Ok(seq)
+}
+
+/// Frames where the rig's scene shows its mesh (as [`posed_positions`] gives them) brought into
+/// the space the mesh is stored in.
+pub fn to_mesh_space(rig: &Rig, frames: &mut [Vec<[f32; 3]>]) -> Result<(), BakeError> {
+    let mesh_from_display = rig.display_from_mesh().try_inverse().ok_or(BakeError::Placement)?;
+    for p in frames.iter_mut().flatten() {
+        let q = mesh_from_display.transform_point(&nalgebra::Point3::from(*p));
+        *p = [q.x, q.y, q.z];
+    }
+    Ok(())
 }
 
 /// The rig's vertices at `time_secs` of `clip`: morph weights, then skinning; vertices that
