@@ -39,7 +39,7 @@ fn worker_rig(input: &Path, out: &Path, request: RigRequest) {
         other => panic!("the worker did not finish: {other:?}"),
     };
     rig_pipeline::apply(&mut rig, output);
-    rig_io::save(&rig, out, &rig_io::ExportOptions { limit: Some(request.limit) }).expect("writes");
+    rig_io::save(&rig, out, &rig_io::ExportOptions { limit: Some(request.limit), ..Default::default() }).expect("writes");
 }
 
 #[cfg(feature = "editor")]

@@ -114,3 +114,31 @@ fn retargeted_onto_its_own_bind_pose_the_walk_is_the_same() {
     eprintln!("Knight onto its own bind pose: {:.4} % apart, motion {:.2} %", error * 100.0, motion * 100.0);
     assert!(error < 0.01 * motion, "{error} vs motion {motion}");
 }
+
+/// Another character's clips: the hands, feet and head follow the source's pose (relative to
+/// each limb's root, in % of the limb's length) far closer than a plain copy of the channels,
+/// between rigs of four conventions (Quaternius, KayKit, Godot's mannequin, GDQuest's robot).
+#[test]
+fn clips_from_another_character_follow_the_sources_pose_closer_than_a_plain_copy() {
+    let Some(dir) = common::shared_assets() else { return };
+    let pairs = [
+        ("quaternius_char_basecharacter/BaseCharacter.glb", "kaykit_knight/Knight.glb"),
+        ("godot_mannequiny/mannequiny.glb", "gdquest_gdbot/gdbot.glb"),
+        ("gdquest_gdbot/gdbot.glb", "godot_mannequiny/mannequiny.glb"),
+    ];
+    for (from, to) in pairs {
+        let source = rig_io::load(&dir.join(from)).expect("source").rig;
+        let target = rig_io::load(&dir.join(to)).expect("target").rig;
+        let (clips, report) = rig_pipeline::retarget::retarget_clips(&source, &target, &Default::default()).expect("retargets");
+        assert_eq!(clips.len(), source.clips.len());
+        let mean = |f: &dyn Fn(&rig_pipeline::retarget::ClipScore) -> Option<f32>| {
+            let v: Vec<f32> = report.clips.iter().filter_map(f).collect();
+            v.iter().sum::<f32>() / v.len().max(1) as f32
+        };
+        let (ours, copy) = (mean(&|c| c.error.map(|e| e[2])), mean(&|c| c.copy_error.map(|e| e[2])));
+        let (ours_h, copy_h) = (mean(&|c| c.error.map(|e| e[0])), mean(&|c| c.copy_error.map(|e| e[0])));
+        eprintln!("{from} -> {to}: limb {ours:.2} % (copy {copy:.2} %), height {ours_h:.2} % (copy {copy_h:.2} %)");
+        assert!(ours < 12.0 && ours < 0.5 * copy, "{from} -> {to}: {ours} % of limb length, copy {copy} %");
+        assert!(ours_h < copy_h, "{from} -> {to}: {ours_h} % of height, copy {copy_h} %");
+    }
+}

@@ -56,9 +56,11 @@ fn limiting_to_four_influences_keeps_weights_normalised() {
         (0..rig.mesh.vertex_count()).map(|v| (0..6).map(|k| (((v + k) % rig.skeleton.len()) as u32, 1.0 + k as f32)).collect()).collect();
     eight.weights = rig_core::SkinWeights::from_rows(rows);
     eight.weights.normalize(1e-3);
-    let (glb, _) =
-        rig_io::gltf_write::to_glb(&eight, &ExportOptions { limit: Some(rig_core::InfluenceLimit::max(4).expect("a valid limit")) })
-            .expect("exports");
+    let (glb, _) = rig_io::gltf_write::to_glb(
+        &eight,
+        &ExportOptions { limit: Some(rig_core::InfluenceLimit::max(4).expect("a valid limit")), ..Default::default() },
+    )
+    .expect("exports");
     let back = rig_io::gltf_read::load_bytes(&glb, None, "fox").expect("re-imports").rig;
     assert_eq!(back.weights.max_influences(), 4);
     assert!(back.weights.sums().iter().all(|s| (s - 1.0).abs() < 1e-5));

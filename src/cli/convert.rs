@@ -18,6 +18,9 @@ pub struct Args {
     /// is listed); without it such a conversion is refused.
     #[arg(long)]
     force: bool,
+    /// Rename the joints for this convention (the file's own is recognised and said).
+    #[arg(long, value_enum)]
+    preset: Option<super::files::PresetArg>,
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
@@ -29,8 +32,12 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         imported.losses().into_iter().map(String::from).chain(rig_io::export_losses(&imported.rig, &a.output)).collect();
     super::files::check_losses(&a.input, &a.output, &losses, a.force)?;
     let limit = a.max_influences.map(InfluenceLimit::max).transpose().map_err(|e| anyhow::anyhow!("--max-influences: {e}"))?;
-    let options = rig_io::ExportOptions { limit };
-    let warnings = rig_io::save(&imported.rig, &a.output, &options).with_context(|| format!("{}", a.output.display()))?;
+    let options = rig_io::ExportOptions { limit, ..Default::default() };
+    let mut rig = imported.rig;
+    if let Some(preset) = a.preset {
+        super::files::apply_preset(&mut rig, preset, &a.input);
+    }
+    let warnings = rig_io::save(&rig, &a.output, &options).with_context(|| format!("{}", a.output.display()))?;
     for w in &warnings {
         eprintln!("warning: {w}");
     }

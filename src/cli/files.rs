@@ -1,6 +1,4 @@
-//! Progress bars over files; finding and pairing them is the pipeline's.
-
-pub use rig_pipeline::files::{inputs_in, key};
+//! Progress bars over files (finding and pairing them is the pipeline's), `--preset`.
 
 /// A progress bar for `len` files: bar, count, elapsed time, current file.
 pub fn progress_bar(len: usize) -> indicatif::ProgressBar {
@@ -27,4 +25,47 @@ pub fn check_losses(input: &std::path::Path, output: &std::path::Path, losses: &
         output.display(),
         input.display()
     )
+}
+
+/// `--preset`: the joint names a rig is written with.
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+pub enum PresetArg {
+    /// As generated (Unreal mannequin names without a root) or as the file has them.
+    Generated,
+    /// mixamorig:Hips, mixamorig:LeftArm, ...
+    Mixamo,
+    /// root, pelvis, spine_01, upperarm_l, ...
+    Unreal,
+    /// Unity Humanoid's Hips, LeftUpperArm, ...
+    Unity,
+    /// VRM 1.0's hips, leftUpperArm, ... (a .vrm output also carries the VRMC_vrm humanoid)
+    Vrm,
+}
+
+impl From<PresetArg> for rig_core::naming::Preset {
+    fn from(p: PresetArg) -> Self {
+        use rig_core::naming::Preset;
+        match p {
+            PresetArg::Generated => Preset::Generated,
+            PresetArg::Mixamo => Preset::Mixamo,
+            PresetArg::Unreal => Preset::Unreal,
+            PresetArg::Unity => Preset::Unity,
+            PresetArg::Vrm => Preset::Vrm,
+        }
+    }
+}
+
+/// Renames `rig`'s joints for `preset` and says what it found, renamed and could not name.
+pub fn apply_preset(rig: &mut rig_core::Rig, preset: PresetArg, file: &std::path::Path) {
+    let preset = rig_core::naming::Preset::from(preset);
+    let before = rig_core::naming::recognise(&rig.skeleton);
+    let r = rig_core::naming::apply(&mut rig.skeleton, preset);
+    let was = before.map_or("no known convention".to_string(), |p| format!("{} names", p.label()));
+    eprintln!("note: {}: {} joints renamed for {} (the skeleton had {was})", file.display(), r.renamed, preset.label());
+    if !r.unmapped.is_empty() {
+        eprintln!("note: {} has no name for these deforming joints (kept): {}", preset.label(), r.unmapped.join(", "));
+    }
+    if !r.missing.is_empty() {
+        eprintln!("warning: no joint took {}'s {}", preset.label(), r.missing.join(", "));
+    }
 }

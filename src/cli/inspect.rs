@@ -44,7 +44,7 @@ fn as_json(s: &RigStats, imported: &rig_io::Imported) -> serde_json::Value {
         "unweighted_skinned_vertices": s.unweighted_skinned_vertices, "bounds_size": s.bounds_size,
         "morph_targets": s.morph_targets, "materials": imported.rig.materials.materials.len(), "images": imported.rig.materials.images.len(),
         "clips": s.clips.iter().map(|(n, a, b, c)| json!({ "name": n, "start_secs": a, "end_secs": b, "channels": c })).collect::<Vec<_>>(),
-        "skeleton": joints, "warnings": imported.warnings,
+        "skeleton": joints, "naming": rig_core::naming::recognise(&rig.skeleton).map(|p| p.label()), "warnings": imported.warnings,
     })
 }
 
@@ -57,7 +57,8 @@ fn print_text(s: &RigStats, imported: &rig_io::Imported) {
     if let Some(b) = s.bounds_size {
         println!("  size          {:.4} x {:.4} x {:.4}", b[0], b[1], b[2]);
     }
-    println!("  joints        {} ({} deform)", s.joints, s.deform_joints);
+    let naming = rig_core::naming::recognise(&rig.skeleton).map_or(String::new(), |p| format!(", {} names", p.label()));
+    println!("  joints        {} ({} deform{naming})", s.joints, s.deform_joints);
     let hist: Vec<String> = s.influences.iter().enumerate().filter(|(_, n)| **n > 0).map(|(k, n)| format!("{k}:{n}")).collect();
     println!("  influences    {} (influences:vertices)", hist.join(" "));
     println!(

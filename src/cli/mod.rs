@@ -10,8 +10,10 @@ mod files;
 mod inspect;
 mod invert;
 mod learned;
+mod merge;
 mod motion;
 mod pose;
+mod retarget;
 mod rig;
 mod tokenize;
 mod train;
@@ -55,6 +57,10 @@ enum Command {
     Tokenize(tokenize::Args),
     /// Recover a skeleton, skin weights and a clip from a mesh sequence (OBJ frames or a baked clip).
     RigFromMotion(motion::Args),
+    /// Join the manifests written by the shards of `rigsmith rig --shard I/N` into one.
+    MergeManifests(merge::Args),
+    /// Play another file's clips on a rig: joints paired by name, rest pose and facing corrected.
+    Retarget(retarget::Args),
     /// Solve an existing rig's controls (joints, morph weights) that reproduce target meshes, as one clip.
     Invert(invert::Args),
     /// Write procedural creatures (random skeleton, grown surface, weights from the construction).
@@ -78,6 +84,8 @@ pub fn run() -> ExitCode {
         Command::Creatures(a) => creatures::run(a),
         Command::RigFromMotion(a) => motion::run(a),
         Command::Invert(a) => invert::run(a),
+        Command::Retarget(a) => retarget::run(a),
+        Command::MergeManifests(a) => merge::run(a),
     };
     finish(result)
 }

@@ -10,6 +10,7 @@ use rig_core::{InfluenceLimit, Task};
 use rig_model::decode::SamplingOptions;
 use rig_model::features::SkinPrior;
 use rig_model::skin::DecodeOptions;
+use rig_pipeline::batch::{batch_inputs, write_manifest, Entry, Shard};
 use rig_pipeline::{apply, run_rig, Caches, LearnedSettings, Method, PipelineError, RigRequest, SkeletonSource};
 
 use super::files;
@@ -73,7 +74,8 @@ enum DeformJoints {
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// A mesh file, or a folder to rig every .glb/.gltf/.vrm/.obj in it.
+    /// A mesh file, a folder to rig every .glb/.gltf/.vrm/.obj in it, or a list (.txt: one
+    /// path per line, relative to the list's folder).
     #[arg(long)]
     input: PathBuf,
     /// Output file (.glb, .gltf or .fbx), or a folder (NAME.glb there; for a folder input, its layout mirrored as .glb).
@@ -187,15 +189,24 @@ pub struct Args {
     /// spine, neck, head, arms, legs; refused when the names do not pair hips, arms and legs).
     #[arg(long)]
     keep_clips: bool,
+    /// With a folder or list: rig only shard I of N (from 0: every N-th input from the I-th,
+    /// sorted by name) and write OUTPUT/manifest-I-of-N.json; `rigsmith merge-manifests
+    /// OUTPUT` joins the shards' manifests. For Slurm job arrays and Kubernetes Indexed Jobs.
+    #[arg(long)]
+    shard: Option<String>,
+    /// Joint names of the written rig (a .vrm output also carries VRM's humanoid bones).
+    #[arg(long, value_enum, default_value = "generated")]
+    preset: files::PresetArg,
 }
 
-/// What happens to what the input holds beyond the mesh.
+/// What happens to what the input holds beyond the mesh, and the names it is written with.
 #[derive(Clone, Copy)]
 struct Keep {
     /// Write even when the output leaves something out.
     force: bool,
     /// Retarget the clips onto a generated skeleton.
     clips: bool,
+    preset: files::PresetArg,
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
@@ -211,14 +222,19 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     if a.keep_clips && a.use_skeleton {
         bail!("--keep-clips retargets clips onto a generated skeleton; with --use-skeleton the file's clips are kept as they are");
     }
-    let keep = Keep { force: a.force, clips: a.keep_clips };
+    let keep = Keep { force: a.force, clips: a.keep_clips, preset: a.preset };
     let mut caches = Caches::default();
     if let Method::Learned(s) = &request.method {
         let models = caches.models(s.models.as_deref(), s.backend)?;
         eprintln!("learned models on {}", models.backend_note);
     }
-    if a.input.is_dir() {
-        return run_folder(&a.input, &a.output, &request, &mut caches, keep);
+    let shard = a.shard.as_deref().map(Shard::parse).transpose().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let is_list = a.input.extension().is_some_and(|e| e.eq_ignore_ascii_case("txt"));
+    if a.input.is_dir() || is_list {
+        return run_batch(&a.input, &a.output, shard.unwrap_or(Shard::WHOLE), (&request, &mut caches), keep);
+    }
+    if shard.is_some() {
+        bail!("--shard splits a folder or a list of inputs; {} is one file", a.input.display());
     }
     // A file rigged into an existing folder lands there as NAME.glb.
     let output = match a.output.is_dir() {
@@ -328,23 +344,33 @@ fn write_candidates(
     Ok(())
 }
 
-fn run_folder(input: &Path, output: &Path, request: &RigRequest, caches: &mut Caches, keep: Keep) -> anyhow::Result<()> {
-    let files = files::inputs_in(input);
-    if files.is_empty() {
+fn run_batch(input: &Path, output: &Path, shard: Shard, (request, caches): (&RigRequest, &mut Caches), keep: Keep) -> anyhow::Result<()> {
+    let all = batch_inputs(input).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if all.is_empty() {
         bail!("{} holds no .glb/.gltf/.vrm/.obj file", input.display());
     }
+    if output.is_file() {
+        bail!("--output {} is a file; a folder or list of inputs is rigged into a folder", output.display());
+    }
+    std::fs::create_dir_all(output).with_context(|| format!("{}", output.display()))?;
+    let files = shard.take(&all);
     let bar = files::progress_bar(files.len());
-    let mut failed = 0;
-    for f in &files {
+    let mut entries = Vec::with_capacity(files.len());
+    for (f, key) in &files {
         bar.set_message(f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
-        let out = output.join(format!("{}.glb", files::key(input, f)));
-        if let Err(e) = rig_file(f, &out, request, caches, false, keep) {
-            bar.suspend(|| eprintln!("error: {}: {e:#}", f.display()));
-            failed += 1;
+        let out = output.join(format!("{key}.glb"));
+        let t = Instant::now();
+        let result = rig_file(f, &out, request, caches, false, keep).map_err(|e| format!("{e:#}"));
+        if let Err(e) = &result {
+            bar.suspend(|| eprintln!("error: {}: {e}", f.display()));
         }
+        entries.push(Entry { input: f.clone(), output: out, seconds: t.elapsed().as_secs_f64(), result });
         bar.inc(1);
     }
     bar.finish_with_message("done");
+    let manifest = write_manifest(output, shard, all.len(), &entries).map_err(|e| anyhow::anyhow!("{e}"))?;
+    eprintln!("manifest: {}", manifest.display());
+    let failed = entries.iter().filter(|e| e.result.is_err()).count();
     if failed > 0 {
         bail!("{failed} of {} files failed", files.len());
     }
@@ -352,7 +378,15 @@ fn run_folder(input: &Path, output: &Path, request: &RigRequest, caches: &mut Ca
 }
 
 /// Rigs one file and writes it. Each file is its own mesh for the binder cache.
-fn rig_file(input: &Path, output: &Path, request: &RigRequest, caches: &mut Caches, show_progress: bool, keep: Keep) -> anyhow::Result<()> {
+/// Returns the written rig's figures (for a batch's manifest).
+fn rig_file(
+    input: &Path,
+    output: &Path,
+    request: &RigRequest,
+    caches: &mut Caches,
+    show_progress: bool,
+    keep: Keep,
+) -> anyhow::Result<serde_json::Value> {
     static NEXT_MESH: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
     let imported = rig_io::load(input).with_context(|| format!("{}", input.display()))?;
     let mut losses: Vec<String> =
@@ -420,10 +454,18 @@ fn rig_file(input: &Path, output: &Path, request: &RigRequest, caches: &mut Cach
             retargeted.pairs.len()
         );
     }
+    if keep.preset != files::PresetArg::Generated {
+        files::apply_preset(&mut rig, keep.preset, input);
+    }
     if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
     }
-    let export = rig_io::ExportOptions { limit: Some(request.limit) };
+    let export = rig_io::ExportOptions { limit: Some(request.limit), ..Default::default() };
     rig_io::save(&rig, output, &export).with_context(|| format!("{}", output.display()))?;
-    Ok(())
+    Ok(serde_json::json!({
+        "vertices": rig.mesh.positions.len(),
+        "joints": rig.skeleton.len(),
+        "deforming_joints": rig.skeleton.joints.iter().filter(|j| j.deform).count(),
+        "clips": rig.clips.len(),
+    }))
 }

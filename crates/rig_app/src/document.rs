@@ -75,6 +75,8 @@ pub struct Document {
     pub clip_input: Option<ClipInput>,
     /// Match targets: the sequence chosen to solve on the open rig.
     pub targets: Option<PathBuf>,
+    /// The joint names exports are written with (File > Joint names).
+    pub export_names: rig_core::naming::Preset,
 }
 
 /// Input frames, in the rig's mesh space, and the clip that plays them.

@@ -215,6 +215,14 @@ fn run_steps(mut script: ResMut<Script>, mut t: Targets, mut commands: Commands,
         ["export", path] => crate::ui::menu::export(&mut t.doc, std::path::Path::new(path), t.settings.limit())
             .then_some(())
             .ok_or_else(|| "export failed".into()),
+        ["retarget", path] => match crate::ui::menu::retarget_from(&mut t.doc, std::path::Path::new(path)) {
+            Some(clip) => {
+                t.playback.motion = crate::playback::Motion::Clip(clip);
+                t.playback.time = 0.0;
+                Ok(())
+            }
+            None => Err("retarget failed".into()),
+        },
         ["save-session", path] => {
             crate::ui::menu::save_session(&mut t.doc, std::path::Path::new(path)).then_some(()).ok_or_else(|| "save failed".into())
         }

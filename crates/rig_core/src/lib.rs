@@ -22,6 +22,7 @@ pub mod material;
 pub mod mesh;
 pub mod metrics;
 pub mod motion;
+pub mod naming;
 pub mod paint;
 pub mod pose;
 pub mod retarget;

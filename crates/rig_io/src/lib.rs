@@ -119,11 +119,16 @@ pub fn save(rig: &Rig, path: &Path, options: &ExportOptions) -> Result<Vec<Strin
         return Err(IoError::Unsupported(format!("{} is a folder: name the file to write (.glb, .gltf or .fbx)", path.display())));
     }
     match Format::from_path(path).map_err(|_| IoError::Unsupported(writes()))? {
+        Format::Glb if has_extension(path, "vrm") => gltf_write::save(rig, path, &ExportOptions { vrm: true, ..options.clone() }, true),
         Format::Glb => gltf_write::save(rig, path, options, true),
         Format::Gltf => gltf_write::save(rig, path, options, false),
         Format::Fbx => fbx::save(&with_limit(rig, options), path),
         _ => Err(IoError::Unsupported(writes())),
     }
+}
+
+fn has_extension(path: &Path, ext: &str) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case(ext))
 }
 
 /// The rig through `options.limit` (a copy only when it has one).

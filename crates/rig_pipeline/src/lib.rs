@@ -5,6 +5,7 @@
 //! Front ends (the `rigsmith` command line and the editor) build a request, run it here, and
 //! only parse arguments, print or draw. The same request gives the same rig everywhere.
 
+pub mod batch;
 pub mod bench;
 pub mod eval;
 pub mod files;
@@ -12,6 +13,7 @@ pub mod invert;
 pub mod invert_learned;
 pub mod motion;
 pub mod request;
+pub mod retarget;
 pub mod rig;
 pub mod training;
 pub mod worker;

@@ -23,7 +23,12 @@ pub enum Purpose {
     OpenTargets,
     /// Match targets: a folder of OBJ frames.
     OpenTargetFolder,
+    /// Another character's file whose clips are retargeted onto the open rig.
+    RetargetFrom,
 }
+
+/// Files whose clips File > Retarget clips reads.
+pub const CLIP_EXTENSIONS: [&str; 4] = ["glb", "gltf", "vrm", "fbx"];
 
 /// The formats the editor opens.
 pub const OPEN_EXTENSIONS: [&str; 5] = ["glb", "gltf", "obj", "fbx", "txt"];
@@ -74,7 +79,7 @@ impl Dialogs {
             Some(reason) => {
                 let mut dialog = in_window(purpose, suggested_name, reason);
                 match purpose {
-                    Purpose::OpenRig | Purpose::OpenSession | Purpose::OpenTargets => dialog.pick_file(),
+                    Purpose::OpenRig | Purpose::OpenSession | Purpose::OpenTargets | Purpose::RetargetFrom => dialog.pick_file(),
                     Purpose::OpenTargetFolder => dialog.pick_directory(),
                     Purpose::SaveSession | Purpose::Export => dialog.save_file(),
                 }
@@ -112,6 +117,7 @@ fn title(purpose: Purpose) -> &'static str {
         Purpose::Export => "Export glTF / GLB / FBX",
         Purpose::OpenTargets => "Target meshes: a file whose clip is baked, one frame per key, or one mesh",
         Purpose::OpenTargetFolder => "Target meshes: a folder of OBJ frames",
+        Purpose::RetargetFrom => "Retarget clips from another character's file",
     }
 }
 
@@ -122,11 +128,13 @@ fn native(purpose: Purpose, suggested_name: &str) -> Option<PathBuf> {
         Purpose::OpenSession => dialog.add_filter("Rigsmith session", &[SESSION_EXTENSION]).pick_file(),
         Purpose::OpenTargets => dialog.add_filter("Animated meshes", &TARGET_EXTENSIONS).pick_file(),
         Purpose::OpenTargetFolder => dialog.pick_folder(),
+        Purpose::RetargetFrom => dialog.add_filter("Animated rigs", &CLIP_EXTENSIONS).pick_file(),
         Purpose::SaveSession => dialog.add_filter("Rigsmith session", &[SESSION_EXTENSION]).set_file_name(suggested_name).save_file(),
         Purpose::Export => dialog
             .add_filter("glTF binary", &["glb"])
             .add_filter("glTF", &["gltf"])
             .add_filter("FBX", &["fbx"])
+            .add_filter("VRM 1.0 (humanoids)", &["vrm"])
             .set_file_name(suggested_name)
             .save_file(),
     }
@@ -148,6 +156,9 @@ fn in_window(purpose: Purpose, suggested_name: &str, reason: &str) -> FileDialog
             dialog.add_file_filter_extensions("Animated meshes", TARGET_EXTENSIONS.to_vec()).default_file_filter("Animated meshes")
         }
         Purpose::OpenTargetFolder => dialog,
+        Purpose::RetargetFrom => {
+            dialog.add_file_filter_extensions("Animated rigs", CLIP_EXTENSIONS.to_vec()).default_file_filter("Animated rigs")
+        }
         Purpose::SaveSession => dialog
             .add_save_extension("Rigsmith session", SESSION_EXTENSION)
             .default_save_extension("Rigsmith session")
@@ -156,6 +167,7 @@ fn in_window(purpose: Purpose, suggested_name: &str, reason: &str) -> FileDialog
             .add_save_extension("glTF binary", "glb")
             .add_save_extension("glTF", "gltf")
             .add_save_extension("FBX", "fbx")
+            .add_save_extension("VRM 1.0 (humanoids)", "vrm")
             .default_save_extension("glTF binary")
             .default_file_name(suggested_name),
     }

@@ -35,7 +35,7 @@ pub fn suggested_name(purpose: Purpose, doc: &Document) -> String {
                 + "."
                 + SESSION_EXTENSION
         }
-        Purpose::OpenRig | Purpose::OpenSession | Purpose::OpenTargets | Purpose::OpenTargetFolder => String::new(),
+        Purpose::OpenRig | Purpose::OpenSession | Purpose::OpenTargets | Purpose::OpenTargetFolder | Purpose::RetargetFrom => String::new(),
     }
 }
 
@@ -58,15 +58,66 @@ pub fn act_on_path(purpose: Purpose, path: &Path, doc: &mut Document, open: &mut
             doc.status = Some(format!("Targets: {} (Match targets solves them on the open rig)", path.display()));
             doc.targets = Some(path.to_path_buf());
         }
+        Purpose::RetargetFrom => {
+            retarget_from(doc, path);
+        }
     }
+}
+
+/// File > Retarget clips: another character's clips played on the open rig, added to its
+/// clips as one undo step (as `rigsmith retarget` writes them). Returns the first new clip.
+pub fn retarget_from(doc: &mut Document, path: &Path) -> Option<usize> {
+    use rig_pipeline::retarget::{retarget_clips, RetargetSettings};
+    let source = match rig_io::load(path) {
+        Ok(imported) => imported.rig,
+        Err(e) => {
+            doc.error = Some(format!("Retarget clips: cannot read {}: {e}", path.display()));
+            return None;
+        }
+    };
+    let first = doc.rig.as_ref()?.clips.len();
+    let report = doc.edit("Retarget clips", |rig| -> Result<_, String> {
+        let (clips, report) = retarget_clips(&source, rig, &RetargetSettings::default())?;
+        rig.clips.extend(clips);
+        Ok(report)
+    })?;
+    let errors: Vec<f32> = report.clips.iter().filter_map(|c| c.error.map(|e| e[2])).collect();
+    let mean = errors.iter().sum::<f32>() / errors.len().max(1) as f32;
+    doc.status = Some(format!(
+        "Retargeted {} clips from {} ({} joints paired; hands, feet and head {mean:.1} % of limb length from the source's pose on average)",
+        report.clips.len(),
+        path.display(),
+        report.pairs.len()
+    ));
+    if !report.unpaired.is_empty() {
+        doc.warnings.push(format!("Retarget clips: these animated joints of the source drive nothing: {}", report.unpaired.join(", ")));
+    }
+    Some(first)
 }
 
 /// Writes the rig to `path` (.glb, .gltf or .fbx by extension) through the influence limit
 /// (the one `rigsmith rig` applies), keeping the original materials and scale.
 pub fn export(doc: &mut Document, path: &Path, limit: InfluenceLimit) -> bool {
     let Some(rig) = doc.rig.as_ref() else { return false };
-    match rig_io::save(rig, path, &rig_io::ExportOptions { limit: Some(limit) }) {
-        Ok(notes) => {
+    let mut renamed = None;
+    let rig = match doc.export_names {
+        rig_core::naming::Preset::Generated => std::borrow::Cow::Borrowed(rig),
+        preset => {
+            let mut copy = rig.clone();
+            renamed = Some(rig_core::naming::apply(&mut copy.skeleton, preset));
+            std::borrow::Cow::Owned(copy)
+        }
+    };
+    match rig_io::save(&rig, path, &rig_io::ExportOptions { limit: Some(limit), ..Default::default() }) {
+        Ok(mut notes) => {
+            if let Some(r) = renamed.filter(|r| !r.unmapped.is_empty() || !r.missing.is_empty()) {
+                let preset = doc.export_names.label();
+                notes.push(format!(
+                    "{preset} names: kept {} (no {preset} name); none took {}",
+                    r.unmapped.join(", "),
+                    r.missing.join(", ")
+                ));
+            }
             doc.status = Some(format!(
                 "Exported {}{}",
                 path.display(),
@@ -184,6 +235,19 @@ fn file_menu(ui: &mut egui::Ui, doc: &mut Document, dialogs: &mut Dialogs, open:
     }
     if ui.add_enabled(doc.rig.is_some(), egui::Button::new("Export glTF / GLB / FBX...  (Ctrl+E)")).clicked() {
         clicked = Some(Purpose::Export);
+    }
+    ui.horizontal(|ui| {
+        ui.label("Joint names on export:");
+        egui::ComboBox::from_id_salt("export_names").selected_text(doc.export_names.label()).show_ui(ui, |ui| {
+            for p in rig_core::naming::Preset::ALL {
+                ui.selectable_value(&mut doc.export_names, p, p.label());
+            }
+        });
+    });
+    let rigged = doc.rig.as_ref().is_some_and(|r| !r.skeleton.is_empty());
+    let retarget = egui::Button::new("Retarget clips from file...");
+    if ui.add_enabled(rigged, retarget).on_hover_text("Another character's clips played on this rig (joints paired by name)").clicked() {
+        clicked = Some(Purpose::RetargetFrom);
     }
     ui.weak(limit_note(limit));
     if let Some(reason) = dialogs.builtin_reason() {

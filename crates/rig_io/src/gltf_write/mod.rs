@@ -28,6 +28,9 @@ pub struct ExportOptions {
     /// The influence limit applied on the way out ([`InfluenceLimit::limit_row`]). `None`
     /// keeps every influence, writing JOINTS_1/WEIGHTS_1 (and more) when a vertex has over four.
     pub limit: Option<InfluenceLimit>,
+    /// Write the VRM 1.0 extension (`VRMC_vrm`: the humanoid bones read from the joint names,
+    /// and meta); a `.vrm` path sets it.
+    pub vrm: bool,
 }
 
 /// Writes `rig` to `path` (GLB when `binary`, else .gltf with a .bin beside it).
@@ -76,23 +79,56 @@ pub fn to_document(rig: &Rig, options: &ExportOptions, bin_uri: Option<&str>) ->
         "meshes": mesh_out.meshes,
     });
     let obj = doc.as_object_mut().expect("literal object");
-    let mut put = |k: &str, v: Vec<Value>| {
+    let put = |obj: &mut serde_json::Map<String, Value>, k: &str, v: Vec<Value>| {
         if !v.is_empty() {
             obj.insert(k.into(), Value::Array(v));
         }
     };
-    put("skins", skel.skin.into_iter().collect());
-    put("animations", anims);
-    put("materials", mats.materials);
-    put("textures", mats.textures);
-    put("samplers", mats.samplers);
-    put("images", mats.images);
-    put("extensionsUsed", rig.materials.extensions_used.iter().map(|s| json!(s)).collect());
-    put("extensionsRequired", rig.materials.extensions_required.iter().map(|s| json!(s)).collect());
+    put(obj, "skins", skel.skin.into_iter().collect());
+    put(obj, "animations", anims);
+    put(obj, "materials", mats.materials);
+    put(obj, "textures", mats.textures);
+    put(obj, "samplers", mats.samplers);
+    put(obj, "images", mats.images);
+    let mut used: Vec<Value> = rig.materials.extensions_used.iter().map(|s| json!(s)).collect();
+    if options.vrm {
+        obj.insert("extensions".into(), json!({ "VRMC_vrm": vrm_extension(rig)? }));
+        used.push(json!("VRMC_vrm"));
+    }
+    put(obj, "extensionsUsed", used);
+    put(obj, "extensionsRequired", rig.materials.extensions_required.iter().map(|s| json!(s)).collect());
     if !w.bin.is_empty() {
-        put("buffers", vec![buffer]);
-        put("bufferViews", std::mem::take(&mut w.views));
-        put("accessors", std::mem::take(&mut w.accessors));
+        put(obj, "buffers", vec![buffer]);
+        put(obj, "bufferViews", std::mem::take(&mut w.views));
+        put(obj, "accessors", std::mem::take(&mut w.accessors));
     }
     Ok((doc, w.bin, warnings))
+}
+
+/// The `VRMC_vrm` extension: VRM 1.0 meta and the humanoid bones (node `j` is joint `j`).
+/// Refused, naming them, when the skeleton lacks a bone VRM requires.
+fn vrm_extension(rig: &Rig) -> Result<Value, IoError> {
+    let bones = rig_core::naming::vrm_humanoid(&rig.skeleton);
+    let missing: Vec<&str> = rig_core::naming::VRM_REQUIRED.iter().copied().filter(|r| !bones.iter().any(|(b, _)| b == r)).collect();
+    if !missing.is_empty() {
+        return Err(IoError::Unsupported(format!(
+            "cannot write VRM: no joint is named as VRM's {} (VRM needs a humanoid skeleton; rig it with --kind biped, or write .glb)",
+            missing.join(", ")
+        )));
+    }
+    let human_bones: serde_json::Map<String, Value> = bones.into_iter().map(|(b, j)| (b, json!({ "node": j }))).collect();
+    let name = if rig.name.is_empty() { "character" } else { rig.name.as_str() };
+    Ok(json!({
+        "specVersion": "1.0",
+        "meta": {
+            "name": name,
+            "authors": ["unknown (set in a VRM editor)"],
+            "licenseUrl": "https://vrm.dev/licenses/1.0/",
+            "avatarPermission": "onlyAuthor",
+            "commercialUsage": "personalNonProfit",
+            "allowRedistribution": false,
+            "modification": "prohibited",
+        },
+        "humanoid": { "humanBones": human_bones },
+    }))
 }

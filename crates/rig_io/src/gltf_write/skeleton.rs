@@ -142,8 +142,32 @@ fn lowest_common_node(rig: &Rig, joints: &[usize]) -> Option<usize> {
     common.checked_sub(1).map(|i| first[i])
 }
 
+/// An affine matrix in glTF's column-major order, its bottom row written as exactly (0, 0, 0, 1):
+/// glTF requires that of inverse bind matrices, and a product or inverse of floats leaves it a
+/// few ulps off (the Khronos validator's ACCESSOR_INVALID_IBM).
 fn column_major(m: &rig_core::Mat4) -> [f32; 16] {
     let mut out = [0.0; 16];
     out.copy_from_slice(m.as_slice());
+    [out[3], out[7], out[11], out[15]] = [0.0, 0.0, 0.0, 1.0];
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn inverse_bind_matrices_are_written_with_an_exact_bottom_row() {
+        // A generated joint's inverse bind matrix: the inverse of a turned, placed joint, whose
+        // bottom row comes out a few ulps off 0, 0, 0, 1.
+        let joint = rig_core::Trs {
+            translation: nalgebra::Vector3::new(0.13, 1.27, -0.04),
+            rotation: nalgebra::UnitQuaternion::from_euler_angles(0.3, -1.1, 2.0),
+            scale: nalgebra::Vector3::repeat(1.0),
+        };
+        let mut m = joint.to_matrix().try_inverse().expect("invertible") * joint.to_matrix().try_inverse().expect("invertible");
+        m[(3, 3)] = 1.000_000_1;
+        m[(3, 0)] = 1e-9;
+        let out = super::column_major(&m);
+        assert_eq!([out[3], out[7], out[11], out[15]], [0.0, 0.0, 0.0, 1.0]);
+        assert_eq!(out[12..15], m.as_slice()[12..15], "translation kept");
+    }
 }
