@@ -108,8 +108,7 @@ impl Frames {
         align: UnitQuaternion<f32>,
         corrections: &[UnitQuaternion<f32>],
     ) -> Frames {
-        let mut partner = vec![None; target.len()];
-        pairs.iter().for_each(|&(t, s)| partner[t] = Some(s));
+        let partner = partners(target.len(), pairs);
         let hips_of = |s: &Skeleton| roles(s).iter().position(|r| *r == Some((Role::Hips, Side::Centre)));
         let hips = hips_of(target).zip(hips_of(source)).and_then(|(t, s)| {
             let (ht, hs) = (bt.height(t), bs.height(s));
@@ -246,8 +245,7 @@ fn corrections(
     pairs: &[(usize, usize)],
     align: UnitQuaternion<f32>,
 ) -> Vec<UnitQuaternion<f32>> {
-    let mut partner = vec![None; target.len()];
-    pairs.iter().for_each(|&(t, s)| partner[t] = Some(s));
+    let partner = partners(target.len(), pairs);
     let target_roles = roles(target);
     let mut out: Vec<UnitQuaternion<f32>> = Vec::with_capacity(target.len());
     for j in 0..target.len() {
@@ -276,6 +274,13 @@ fn corrections(
         });
     }
     out
+}
+
+/// Each target joint's source joint.
+fn partners(len: usize, pairs: &[(usize, usize)]) -> Vec<Option<usize>> {
+    let mut partner = vec![None; len];
+    pairs.iter().for_each(|&(t, s)| partner[t] = Some(s));
+    partner
 }
 
 /// The nearest joints below `j` on each branch that have a partner, with their partners.
