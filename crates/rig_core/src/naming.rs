@@ -3,7 +3,7 @@
 //! [`Slot`], read from its current name by [`crate::retarget::roles`]). A skeleton's own
 //! convention is recognised; joints a preset has no name for keep theirs and are reported.
 
-use crate::retarget::{roles, Role, Side};
+use crate::retarget::{roles, Digit, Role, Side};
 use crate::skeleton::Skeleton;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -45,7 +45,11 @@ impl Preset {
         match self {
             Preset::Generated => unreal(slot).filter(|_| slot != Slot::Root),
             Preset::Unreal => unreal(slot),
-            Preset::Mixamo => humanoid(slot, ["Spine", "Spine1", "Spine2"], MIXAMO).map(|n| format!("mixamorig:{n}")),
+            Preset::Mixamo => match slot {
+                Slot::Part(Role::Finger(d, n), side) if n <= 4 => Some(format!("Hand{}{n}", finger(d, "Pinky"))).map(|f| sided(&f, side)),
+                _ => humanoid(slot, ["Spine", "Spine1", "Spine2"], MIXAMO),
+            }
+            .map(|n| format!("mixamorig:{n}")),
             Preset::Unity => humanoid(slot, ["Spine", "Chest", "UpperChest"], UNITY),
             Preset::Vrm => vrm_bone(slot),
         }
@@ -82,23 +86,48 @@ const UNITY: [(Role, &str); 11] = [
     (Role::Toe, "Toes"),
 ];
 
-/// Name in a `LeftUpperArm` style convention with three spine names.
+/// Name in a `LeftUpperArm` style convention with three spine names; fingers as Unity names
+/// them (`LeftIndexIntermediate`).
 fn humanoid(slot: Slot, spine: [&str; 3], parts: [(Role, &str); 11]) -> Option<String> {
     match slot {
         Slot::Root => None,
         Slot::Spine(i) => spine.get(i).map(|s| s.to_string()),
-        Slot::Part(role, side) => {
-            let base = parts.iter().find(|(r, _)| *r == role)?.1;
-            Some(match side {
-                Side::Centre => base.to_string(),
-                Side::Left => format!("Left{base}"),
-                Side::Right => format!("Right{base}"),
-            })
+        Slot::Part(Role::Finger(d, n), side) => {
+            let segment = ["Proximal", "Intermediate", "Distal"].get(usize::from(n).checked_sub(1)?)?;
+            Some(sided(&format!("{}{segment}", finger(d, "Little")), side))
         }
+        Slot::Part(role, side) => Some(sided(parts.iter().find(|(r, _)| *r == role)?.1, side)),
+    }
+}
+
+fn sided(base: &str, side: Side) -> String {
+    match side {
+        Side::Centre => base.to_string(),
+        Side::Left => format!("Left{base}"),
+        Side::Right => format!("Right{base}"),
+    }
+}
+
+/// A finger's name, the little finger's as given.
+fn finger(d: Digit, little: &'static str) -> &'static str {
+    match d {
+        Digit::Thumb => "Thumb",
+        Digit::Index => "Index",
+        Digit::Middle => "Middle",
+        Digit::Ring => "Ring",
+        Digit::Little => little,
     }
 }
 
 fn unreal(slot: Slot) -> Option<String> {
+    if let Slot::Part(Role::Finger(d, n), side) = slot {
+        let side = match side {
+            Side::Left => "l",
+            Side::Right => "r",
+            Side::Centre => return None,
+        };
+        return (1..=3).contains(&n).then(|| format!("{}_0{n}_{side}", finger(d, "Pinky").to_lowercase()));
+    }
     let part = |role| match role {
         Role::Hips => "pelvis",
         Role::Spine => "spine",
@@ -112,6 +141,7 @@ fn unreal(slot: Slot) -> Option<String> {
         Role::Shin => "calf",
         Role::Foot => "foot",
         Role::Toe => "ball",
+        Role::Finger(..) => "finger",
     };
     Some(match slot {
         Slot::Root => "root".into(),
@@ -123,9 +153,15 @@ fn unreal(slot: Slot) -> Option<String> {
     })
 }
 
-/// The VRM 1.0 humanoid bone of a slot (`hips`, `leftUpperArm`, ...).
+/// The VRM 1.0 humanoid bone of a slot (`hips`, `leftUpperArm`, `leftThumbMetacarpal`, ...).
 pub fn vrm_bone(slot: Slot) -> Option<String> {
-    let name = humanoid(slot, ["Spine", "Chest", "UpperChest"], UNITY)?;
+    let name = match slot {
+        // VRM 1.0's thumb: Metacarpal, Proximal, Distal.
+        Slot::Part(Role::Finger(Digit::Thumb, n), side) => {
+            sided(&format!("Thumb{}", ["Metacarpal", "Proximal", "Distal"].get(usize::from(n).checked_sub(1)?)?), side)
+        }
+        _ => humanoid(slot, ["Spine", "Chest", "UpperChest"], UNITY)?,
+    };
     let mut chars = name.chars();
     let first = chars.next()?.to_ascii_lowercase();
     Some(std::iter::once(first).chain(chars).collect())
@@ -151,7 +187,7 @@ pub const VRM_REQUIRED: [&str; 15] = [
 ];
 
 /// Each joint's slot: the roles the names give, spine links numbered from the hips up, and a
-/// root for a joint without a role that holds the hips and sits at its skeleton's top.
+/// root for the joint without a role that holds the hips.
 pub fn slots(skeleton: &Skeleton) -> Vec<Option<Slot>> {
     let roles = roles(skeleton);
     let mut out: Vec<Option<Slot>> = roles.iter().map(|r| r.map(|(role, side)| Slot::Part(role, side))).collect();
@@ -161,7 +197,7 @@ pub fn slots(skeleton: &Skeleton) -> Vec<Option<Slot>> {
         out[j] = Some(Slot::Spine(i));
     }
     if let Some(hips) = roles.iter().position(|r| *r == Some((Role::Hips, Side::Centre))) {
-        if let Some(p) = skeleton.joints[hips].parent.filter(|&p| roles[p].is_none() && skeleton.joints[p].parent.is_none()) {
+        if let Some(p) = skeleton.joints[hips].parent.filter(|&p| roles[p].is_none()) {
             out[p] = Some(Slot::Root);
         }
     }
@@ -301,12 +337,15 @@ mod tests {
         let unreal = rename(&s, Preset::Unreal);
         assert_eq!(&unreal.names[..7], ["root", "pelvis", "spine_01", "spine_02", "spine_03", "neck_01", "head"]);
         assert_eq!(unreal.names[9], "lowerarm_l");
-        assert_eq!(unreal.unmapped, ["mixamorig:LeftHandIndex1"]);
+        assert_eq!(unreal.names[11], "index_01_l", "fingers too");
+        assert!(unreal.unmapped.is_empty(), "{:?}", unreal.unmapped);
         assert!(unreal.missing.contains(&"upperarm_r".to_string()) && !unreal.missing.contains(&"upperarm_l".to_string()));
         let vrm = rename(&s, Preset::Vrm);
         assert_eq!(&vrm.names[1..5], ["hips", "spine", "chest", "upperChest"]);
         assert_eq!(vrm.names[15], "leftToes");
         assert_eq!(rename(&s, Preset::Unity).names[13], "LeftLowerLeg");
+        assert_eq!(rename(&s, Preset::Unity).names[11], "LeftIndexProximal");
+        assert_eq!(vrm.names[11], "leftIndexProximal");
         // Back to Mixamo: the names it had.
         let renamed = skeleton(&unreal.names.iter().map(String::as_str).collect::<Vec<_>>(), &parents);
         assert_eq!(recognise(&renamed), Some(Preset::Unreal));

@@ -19,7 +19,7 @@ use crate::skeleton::Skeleton;
 use crate::Mat4;
 use frames::Frames;
 pub use paths::{copy_by_name, effector_path_error, PathError};
-pub use roles::{roles, Role, Side};
+pub use roles::{roles, Digit, Role, Side};
 
 /// Clips retargeted onto another skeleton, and which joints drive which.
 #[derive(Debug, Clone)]

@@ -1,7 +1,9 @@
 //! What a joint's name says it is: hips, a link of the spine, neck, head, or on one side a
-//! clavicle, upper arm, forearm, hand, thigh, shin, foot or toe. Reads the usual conventions
-//! (Mixamo's `mixamorig:LeftForeArm`, Unreal's `lowerarm_l`, Blender's `forearm.L`, Quaternius'
-//! `LowerArm.L`, KayKit's `lowerarm.l`, Kenney's `arm-left`).
+//! clavicle, upper arm, forearm, hand, finger segment, thigh, shin, foot or toe. Reads the usual
+//! conventions (Mixamo's `mixamorig:LeftForeArm` and `mixamorig:LeftHandIndex2`, Unreal's
+//! `lowerarm_l` and `index_02_l`, Unity's and VRM's `LeftLowerArm` and `leftIndexIntermediate`,
+//! Blender's `forearm.L` and `f_index.02.L`, Quaternius' `LowerArm.L`, KayKit's `lowerarm.l`,
+//! Kenney's `arm-left`).
 
 use crate::skeleton::Skeleton;
 
@@ -27,6 +29,21 @@ pub enum Role {
     Shin,
     Foot,
     Toe,
+    /// Segment 1 (nearest the hand), 2, 3 (and Mixamo's 4, the tip) of a finger.
+    Finger(Digit, u8),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Digit {
+    Thumb,
+    Index,
+    Middle,
+    Ring,
+    Little,
+}
+
+impl Digit {
+    pub const ALL: [Digit; 5] = [Digit::Thumb, Digit::Index, Digit::Middle, Digit::Ring, Digit::Little];
 }
 
 /// A name's role before `leg` is resolved (Mixamo's `LeftLeg` is the shin below `LeftUpLeg`;
@@ -42,7 +59,9 @@ enum Read {
 /// except hands, where the furthest does (KayKit's `hand.l` below `wrist.l`: it carries the
 /// wrist's turn and its own, and what the hand holds), and spine links, which form a chain.
 pub fn roles(skeleton: &Skeleton) -> Vec<Option<(Role, Side)>> {
-    let read: Vec<Option<(Read, Side)>> = skeleton.joints.iter().map(|j| read(&j.name)).collect();
+    let fingers = fingers(skeleton);
+    let read: Vec<Option<(Read, Side)>> =
+        skeleton.joints.iter().zip(&fingers).map(|(j, f)| f.map(|(role, side)| (Read::Is(role), side)).or_else(|| read(&j.name))).collect();
     let has_thigh = |side: Side| read.iter().flatten().any(|&(r, s)| r == Read::Is(Role::Thigh) && s == side);
     let mut out: Vec<Option<(Role, Side)>> = read
         .iter()
@@ -69,6 +88,63 @@ pub fn roles(skeleton: &Skeleton) -> Vec<Option<(Role, Side)>> {
         }
     }
     out
+}
+
+/// Finger segments the names give. VRM names a thumb Metacarpal, Proximal, Distal where Unity
+/// says Proximal, Intermediate, Distal: a thumb with a metacarpal counts from it. Other fingers'
+/// metacarpals (OpenXR's hands, Unreal 5's) are not segments.
+fn fingers(skeleton: &Skeleton) -> Vec<Option<(Role, Side)>> {
+    let read: Vec<Option<(Digit, u8, Side)>> = skeleton.joints.iter().map(|j| read_finger(&j.name)).collect();
+    let metacarpal = |side: Side| read.iter().flatten().any(|&(d, n, s)| d == Digit::Thumb && n == 0 && s == side);
+    read.iter()
+        .map(|f| {
+            let (digit, n, side) = (*f)?;
+            let n = match (digit, n) {
+                (Digit::Thumb, 0) => 1,
+                (Digit::Thumb, 1) if metacarpal(side) => 2,
+                (_, 0) => return None,
+                (_, n) => n,
+            };
+            Some((Role::Finger(digit, n), side))
+        })
+        .collect()
+}
+
+/// A finger segment: (digit, segment, side); segment 0 is VRM's thumb metacarpal. A finger word
+/// needs a side and a segment (a number or proximal / intermediate / distal / metacarpal).
+fn read_finger(name: &str) -> Option<(Digit, u8, Side)> {
+    let lower = name.to_lowercase();
+    let base = lower.rsplit([':', '|', '/']).next().unwrap_or(&lower);
+    let words = [
+        ("thumb", Digit::Thumb),
+        ("index", Digit::Index),
+        ("middle", Digit::Middle),
+        ("ring", Digit::Ring),
+        ("pinky", Digit::Little),
+        ("little", Digit::Little),
+    ];
+    let (at, word, digit) = words.iter().find_map(|&(w, d)| base.find(w).map(|at| (at, w, d)))?;
+    let after = &base[at + word.len()..];
+    let number: String = after.chars().skip_while(|c| !c.is_ascii_alphanumeric()).take_while(|c| c.is_ascii_digit()).collect();
+    let segment = match number.parse::<u8>() {
+        Ok(n) if (1..=4).contains(&n) => n,
+        Ok(_) => return None,
+        Err(_) if after.contains("metacarpal") => 0,
+        Err(_) if after.contains("proximal") => 1,
+        Err(_) if after.contains("intermediate") => 2,
+        Err(_) if after.contains("distal") => 3,
+        Err(_) => return None,
+    };
+    let rest = format!("{}{}", &base[..at], &base[at + word.len()..]);
+    let tokens: Vec<&str> = rest.split(|c: char| !c.is_ascii_alphanumeric()).filter(|t| !t.is_empty()).collect();
+    let side = if tokens.iter().any(|t| matches!(*t, "l" | "left" | "lf") || t.starts_with("left")) {
+        Side::Left
+    } else if tokens.iter().any(|t| matches!(*t, "r" | "right" | "rt") || t.starts_with("right")) {
+        Side::Right
+    } else {
+        return None;
+    };
+    Some((digit, segment, side))
 }
 
 fn depths(skeleton: &Skeleton) -> Vec<usize> {
@@ -155,6 +231,49 @@ mod tests {
         assert_eq!(read("Fist.R"), Some((Read::Is(Role::Hand), Side::Right)));
         for name in ["index_01.l", "kneeIK.l", "handslot.l", "PoleTarget.L", "root", "Body", "hand"] {
             assert_eq!(read(name), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn finger_segments_read_the_same_across_conventions() {
+        let index_2_left = Some((Digit::Index, 2, Side::Left));
+        for name in ["mixamorig:LeftHandIndex2", "index_02_l", "LeftIndexIntermediate", "leftIndexIntermediate", "f_index.02.L", "Index2.L"]
+        {
+            assert_eq!(read_finger(name), index_2_left, "{name}");
+        }
+        assert_eq!(read_finger("mixamorig:RightHandPinky4"), Some((Digit::Little, 4, Side::Right)));
+        assert_eq!(read_finger("leftThumbMetacarpal"), Some((Digit::Thumb, 0, Side::Left)));
+        // OpenXR's hand (Unity names with metacarpals): thumb counted from its metacarpal, the
+        // other fingers' metacarpals left out, tips unread.
+        let names = [
+            "LeftHand",
+            "LeftThumbMetacarpal",
+            "LeftThumbProximal",
+            "LeftThumbDistal",
+            "LeftIndexMetacarpal",
+            "LeftIndexProximal",
+            "LeftIndexTip",
+        ];
+        let joints = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| crate::skeleton::Joint {
+                name: n.to_string(),
+                parent: i.checked_sub(1),
+                rest_local: Default::default(),
+                joint_from_mesh: crate::Mat4::identity(),
+                deform: true,
+                in_skin: true,
+            })
+            .collect();
+        let r = roles(&Skeleton { joints, source_skin: None });
+        let finger = |d, n| Some((Role::Finger(d, n), Side::Left));
+        assert_eq!(
+            r[1..],
+            [finger(Digit::Thumb, 1), finger(Digit::Thumb, 2), finger(Digit::Thumb, 3), None, finger(Digit::Index, 1), None]
+        );
+        for name in ["spring_bone", "ring_gear", "index", "earring.L", "Middle_finger_holder"] {
+            assert_eq!(read_finger(name), None, "{name}");
         }
     }
 }
