@@ -135,8 +135,10 @@ fn clips_from_another_character_follow_the_sources_pose_closer_than_a_plain_copy
             let v: Vec<f32> = report.clips.iter().filter_map(f).collect();
             v.iter().sum::<f32>() / v.len().max(1) as f32
         };
-        let (ours, copy) = (mean(&|c| c.error.map(|e| e[2])), mean(&|c| c.copy_error.map(|e| e[2])));
-        let (ours_h, copy_h) = (mean(&|c| c.error.map(|e| e[0])), mean(&|c| c.copy_error.map(|e| e[0])));
+        let limb = |e: &Option<rig_core::retarget::PathError>| e.as_ref().map(|e| e.limb_mean);
+        let height = |e: &Option<rig_core::retarget::PathError>| e.as_ref().map(|e| e.mean);
+        let (ours, copy) = (mean(&|c| limb(&c.error)), mean(&|c| limb(&c.copy_error)));
+        let (ours_h, copy_h) = (mean(&|c| height(&c.error)), mean(&|c| height(&c.copy_error)));
         eprintln!("{from} -> {to}: limb {ours:.2} % (copy {copy:.2} %), height {ours_h:.2} % (copy {copy_h:.2} %)");
         assert!(ours < 12.0 && ours < 0.5 * copy, "{from} -> {to}: {ours} % of limb length, copy {copy} %");
         assert!(ours_h < copy_h, "{from} -> {to}: {ours_h} % of height, copy {copy_h} %");

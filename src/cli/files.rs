@@ -55,8 +55,12 @@ impl From<PresetArg> for rig_core::naming::Preset {
     }
 }
 
-/// Renames `rig`'s joints for `preset` and says what it found, renamed and could not name.
+/// Renames `rig`'s joints for `preset` and says what it found, renamed and could not name
+/// (Generated keeps the names and says nothing).
 pub fn apply_preset(rig: &mut rig_core::Rig, preset: PresetArg, file: &std::path::Path) {
+    if preset == PresetArg::Generated {
+        return;
+    }
     let preset = rig_core::naming::Preset::from(preset);
     let before = rig_core::naming::recognise(&rig.skeleton);
     let r = rig_core::naming::apply(&mut rig.skeleton, preset);

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
+use rig_core::retarget::PathError;
 use rig_pipeline::retarget::{retarget_clips, RetargetMethod, RetargetReport, RetargetSettings};
 
 #[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
@@ -76,10 +77,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
 
 fn print_report(r: &RetargetReport, json: bool) {
     if json {
-        let pair = |e: Option<[f32; 4]>| {
-            e.map(|[mean, max, limb_mean, limb_max]| {
-                serde_json::json!({"mean": mean, "max": max, "limb_mean": limb_mean, "limb_max": limb_max})
-            })
+        let pair = |e: &Option<PathError>| {
+            e.as_ref().map(|e| serde_json::json!({"mean": e.mean, "max": e.max, "limb_mean": e.limb_mean, "limb_max": e.limb_max}))
         };
         let clips: Vec<serde_json::Value> = r
             .clips
@@ -87,7 +86,7 @@ fn print_report(r: &RetargetReport, json: bool) {
             .map(|c| {
                 serde_json::json!({
                     "name": c.name, "written_as": c.written_as, "duration_secs": c.duration_secs,
-                    "path_error_percent": pair(c.error), "copy_path_error_percent": pair(c.copy_error),
+                    "path_error_percent": pair(&c.error), "copy_path_error_percent": pair(&c.copy_error),
                 })
             })
             .collect();
@@ -109,17 +108,17 @@ fn print_report(r: &RetargetReport, json: bool) {
         "end-effector path error ({}), mean / max: % of height from the ground under the hips; % of limb length from the limb's root",
         r.effectors.join(", ")
     );
-    let height = |e: Option<[f32; 4]>| e.map_or("-".to_string(), |e| format!("{:.2} / {:.2}", e[0], e[1]));
-    let limb = |e: Option<[f32; 4]>| e.map_or("-".to_string(), |e| format!("{:.2} / {:.2}", e[2], e[3]));
+    let height = |e: &Option<PathError>| e.as_ref().map_or("-".to_string(), |e| format!("{:.2} / {:.2}", e.mean, e.max));
+    let limb = |e: &Option<PathError>| e.as_ref().map_or("-".to_string(), |e| format!("{:.2} / {:.2}", e.limb_mean, e.limb_max));
     eprintln!("  {:<32} {:>15} {:>15} {:>15} {:>15}", "clip", "height: written", "plain copy", "limb: written", "plain copy");
     for c in &r.clips {
         eprintln!(
             "  {:<32} {:>15} {:>15} {:>15} {:>15}",
             c.written_as,
-            height(c.error),
-            height(c.copy_error),
-            limb(c.error),
-            limb(c.copy_error)
+            height(&c.error),
+            height(&c.copy_error),
+            limb(&c.error),
+            limb(&c.copy_error)
         );
     }
 }

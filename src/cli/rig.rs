@@ -454,9 +454,7 @@ fn rig_file(
             retargeted.pairs.len()
         );
     }
-    if keep.preset != files::PresetArg::Generated {
-        files::apply_preset(&mut rig, keep.preset, input);
-    }
+    files::apply_preset(&mut rig, keep.preset, input);
     if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
     }

@@ -3,12 +3,12 @@
 //! [`Slot`], read from its current name by [`crate::retarget::roles`]). A skeleton's own
 //! convention is recognised; joints a preset has no name for keep theirs and are reported.
 
-use crate::retarget::{roles, Digit, Role, Side};
+use crate::retarget::{find_role, roles, Digit, Role, Side};
 use crate::skeleton::Skeleton;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Preset {
-    /// The names the templates write (Unreal's, without a root); renaming leaves names as they are.
+    /// The names as they are (the templates write Unreal's, without a root): renaming keeps them.
     #[default]
     Generated,
     Mixamo,
@@ -40,10 +40,10 @@ impl Preset {
         }
     }
 
-    /// This convention's name for `slot`, `None` where it has none.
+    /// This convention's name for `slot`, `None` where it has none (Generated names nothing).
     pub fn name(self, slot: Slot) -> Option<String> {
         match self {
-            Preset::Generated => unreal(slot).filter(|_| slot != Slot::Root),
+            Preset::Generated => None,
             Preset::Unreal => unreal(slot),
             Preset::Mixamo => match slot {
                 Slot::Part(Role::Finger(d, n), side) if n <= 4 => Some(format!("Hand{}{n}", finger(d, "Pinky"))).map(|f| sided(&f, side)),
@@ -196,7 +196,7 @@ pub fn slots(skeleton: &Skeleton) -> Vec<Option<Slot>> {
     for (i, &j) in spine.iter().enumerate() {
         out[j] = Some(Slot::Spine(i));
     }
-    if let Some(hips) = roles.iter().position(|r| *r == Some((Role::Hips, Side::Centre))) {
+    if let Some(hips) = find_role(&roles, (Role::Hips, Side::Centre)) {
         if let Some(p) = skeleton.joints[hips].parent.filter(|&p| roles[p].is_none()) {
             out[p] = Some(Slot::Root);
         }
@@ -216,10 +216,14 @@ pub struct Renaming {
     pub missing: Vec<String>,
 }
 
-/// Renames `skeleton`'s joints for `preset` (see [`Renaming`]); names stay unique.
+/// Renames `skeleton`'s joints for `preset` (see [`Renaming`]); names stay unique. Generated
+/// keeps every name.
 pub fn rename(skeleton: &Skeleton, preset: Preset) -> Renaming {
-    let slots = slots(skeleton);
     let mut names: Vec<String> = skeleton.joints.iter().map(|j| j.name.clone()).collect();
+    if preset == Preset::Generated {
+        return Renaming { names, renamed: 0, unmapped: Vec::new(), missing: Vec::new() };
+    }
+    let slots = slots(skeleton);
     let mut renamed = 0;
     let wanted: Vec<Option<String>> = slots.iter().map(|s| s.and_then(|s| preset.name(s))).collect();
     for (j, w) in wanted.iter().enumerate() {
@@ -239,12 +243,10 @@ pub fn rename(skeleton: &Skeleton, preset: Preset) -> Renaming {
     Renaming { names, renamed, unmapped, missing }
 }
 
-/// Renames the joints in place for `preset` (Generated leaves them).
+/// Renames the joints in place for `preset`.
 pub fn apply(skeleton: &mut Skeleton, preset: Preset) -> Renaming {
     let r = rename(skeleton, preset);
-    if preset != Preset::Generated {
-        skeleton.joints.iter_mut().zip(&r.names).for_each(|(j, n)| j.name.clone_from(n));
-    }
+    skeleton.joints.iter_mut().zip(&r.names).for_each(|(j, n)| j.name.clone_from(n));
     r
 }
 

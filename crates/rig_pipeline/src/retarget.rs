@@ -30,11 +30,10 @@ pub struct ClipScore {
     /// The name it has on the target (a suffix when the target has a clip of that name).
     pub written_as: String,
     pub duration_secs: f32,
-    /// End-effector path error of the written clip: (mean, max) % of height, and
-    /// (mean, max) % of limb length relative to the limb's root.
-    pub error: Option<[f32; 4]>,
+    /// End-effector path error of the written clip.
+    pub error: Option<PathError>,
     /// The same for a plain copy of the channels.
-    pub copy_error: Option<[f32; 4]>,
+    pub copy_error: Option<PathError>,
 }
 
 #[derive(Debug, Clone)]
@@ -73,7 +72,11 @@ pub fn retarget_clips(source: &Rig, target: &Rig, settings: &RetargetSettings) -
     let mut effectors = Vec::new();
     for (i, clip) in chosen.iter().enumerate() {
         let score = |c: &Clip| -> Option<PathError> { retarget::effector_path_error(cs, clip, ct, c).ok() };
-        let (ours, copy) = (score(&written.clips[i]), score(&copied.clips[i]));
+        let copy = score(&copied.clips[i]);
+        let ours = match settings.method {
+            RetargetMethod::Corrected => score(&corrected.clips[i]),
+            RetargetMethod::Copy => copy.clone(),
+        };
         if let Some(e) = &ours {
             effectors.clone_from(&e.effectors);
         }
@@ -84,8 +87,8 @@ pub fn retarget_clips(source: &Rig, target: &Rig, settings: &RetargetSettings) -
             name: clip.name.clone(),
             written_as: out.name.clone(),
             duration_secs: clip.duration_secs() - clip.start_secs(),
-            error: ours.map(|e| [e.mean, e.max, e.limb_mean, e.limb_max]),
-            copy_error: copy.map(|e| [e.mean, e.max, e.limb_mean, e.limb_max]),
+            error: ours,
+            copy_error: copy,
         });
         clips.push(out);
     }

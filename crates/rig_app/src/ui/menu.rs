@@ -81,7 +81,7 @@ pub fn retarget_from(doc: &mut Document, path: &Path) -> Option<usize> {
         rig.clips.extend(clips);
         Ok(report)
     })?;
-    let errors: Vec<f32> = report.clips.iter().filter_map(|c| c.error.map(|e| e[2])).collect();
+    let errors: Vec<f32> = report.clips.iter().filter_map(|c| c.error.as_ref().map(|e| e.limb_mean)).collect();
     let mean = errors.iter().sum::<f32>() / errors.len().max(1) as f32;
     doc.status = Some(format!(
         "Retargeted {} clips from {} ({} joints paired; hands, feet and head {mean:.1} % of limb length from the source's pose on average)",

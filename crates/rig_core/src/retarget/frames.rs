@@ -5,7 +5,7 @@
 
 use nalgebra::{Matrix3, Point3, UnitQuaternion, Vector3};
 
-use super::{point, posed_model, quat, roles, rotation, Character, Role, Side};
+use super::{find_role, point, posed_model, quat, roles, rotation, Character, Role, Side};
 use crate::animation::{Channel, ChannelValues, Clip, Interpolation};
 use crate::pose::Pose;
 use crate::skeleton::Skeleton;
@@ -49,14 +49,9 @@ struct Bound {
 
 impl Bound {
     fn new(c: Character) -> Bound {
-        let s = c.skeleton;
-        let model_from_mesh = c.model_from_mesh.unwrap_or_else(|| {
-            let root = (0..s.len()).find(|&j| s.joints[j].deform).unwrap_or(0);
-            s.model_from_joints_rest().get(root).map_or_else(Mat4::identity, |m| m * s.joints[root].joint_from_mesh)
-        });
-        let bind: Vec<Mat4> = s.model_from_joints_bind().iter().map(|m| model_from_mesh * m).collect();
-        let up = rotation(&model_from_mesh) * Vector3::from(c.up);
-        let up = if up.norm() > 1e-6 { up.normalize() } else { Vector3::y() };
+        let model_from_mesh = model_from_mesh(c);
+        let bind: Vec<Mat4> = c.skeleton.model_from_joints_bind().iter().map(|m| model_from_mesh * m).collect();
+        let up = up_in(c, &model_from_mesh);
         Bound { model_from_mesh, points: bind.iter().map(point).collect(), orientations: bind.iter().map(rotation).collect(), up }
     }
 
@@ -69,9 +64,8 @@ impl Bound {
     /// Columns left, up, front, from the upper arms (else the thighs) and the up direction.
     fn facing(&self, skeleton: &Skeleton) -> Option<Matrix3<f32>> {
         let roles = roles(skeleton);
-        let find = |want| roles.iter().position(|r| *r == Some(want));
         [Role::UpperArm, Role::Thigh].into_iter().find_map(|role| {
-            let (l, r) = (find((role, Side::Left))?, find((role, Side::Right))?);
+            let (l, r) = (find_role(&roles, (role, Side::Left))?, find_role(&roles, (role, Side::Right))?);
             let across = self.points[l] - self.points[r];
             let left = across - self.up * across.dot(&self.up);
             (left.norm() > 1e-3 * across.norm().max(1e-9)).then(|| {
@@ -109,7 +103,7 @@ impl Frames {
         corrections: &[UnitQuaternion<f32>],
     ) -> Frames {
         let partner = partners(target.len(), pairs);
-        let hips_of = |s: &Skeleton| roles(s).iter().position(|r| *r == Some((Role::Hips, Side::Centre)));
+        let hips_of = |s: &Skeleton| find_role(&roles(s), (Role::Hips, Side::Centre));
         let hips = hips_of(target).zip(hips_of(source)).and_then(|(t, s)| {
             let (ht, hs) = (bt.height(t), bs.height(s));
             (hs > 1e-9 && ht.is_finite()).then(|| Hips {
@@ -212,9 +206,28 @@ fn alignment(source: Character, bs: &Bound, target: Character, bt: &Bound) -> Re
     Ok(UnitQuaternion::from_rotation_matrix(&crate::transform::nearest_rotation(&(ft * fs.transpose()))))
 }
 
+/// Where a character's model frame shows its mesh: the file's placement, else the root joint's
+/// rest skinning matrix.
+fn model_from_mesh(c: Character) -> Mat4 {
+    let s = c.skeleton;
+    c.model_from_mesh.unwrap_or_else(|| {
+        let root = (0..s.len()).find(|&j| s.joints[j].deform).unwrap_or(0);
+        s.model_from_joints_rest().get(root).map_or_else(Mat4::identity, |m| m * s.joints[root].joint_from_mesh)
+    })
+}
+
 /// The up direction of a character's model frame.
 pub(super) fn model_up(c: Character) -> Vector3<f32> {
-    Bound::new(c).up
+    up_in(c, &model_from_mesh(c))
+}
+
+fn up_in(c: Character, model_from_mesh: &Mat4) -> Vector3<f32> {
+    let up = rotation(model_from_mesh) * Vector3::from(c.up);
+    if up.norm() > 1e-6 {
+        up.normalize()
+    } else {
+        Vector3::y()
+    }
 }
 
 /// The lowest joint above (or at) the target's hips that also holds every paired joint with a

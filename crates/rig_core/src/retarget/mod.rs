@@ -19,7 +19,7 @@ use crate::skeleton::Skeleton;
 use crate::Mat4;
 use frames::Frames;
 pub use paths::{copy_by_name, effector_path_error, PathError};
-pub use roles::{roles, Digit, Role, Side};
+pub use roles::{find_role, roles, Digit, Role, Side};
 
 /// Clips retargeted onto another skeleton, and which joints drive which.
 #[derive(Debug, Clone)]
@@ -86,11 +86,10 @@ pub fn retarget_between(source: Character, clips: &[Clip], target: Character) ->
 /// along the chain.
 pub(crate) fn pair(source: &Skeleton, target: &Skeleton) -> Result<Vec<(usize, usize)>, String> {
     let (rs, rt) = (roles(source), roles(target));
-    let find = |roles: &[Option<(Role, Side)>], want: (Role, Side)| roles.iter().position(|r| *r == Some(want));
     let missing = |roles: &[Option<(Role, Side)>]| -> Vec<String> {
         REQUIRED
             .iter()
-            .filter(|&&want| find(roles, want).is_none())
+            .filter(|&&want| find_role(roles, want).is_none())
             .map(|(role, side)| format!("{role:?}{}", if *side == Side::Centre { String::new() } else { format!(" {side:?}") }))
             .collect()
     };
@@ -108,7 +107,7 @@ pub(crate) fn pair(source: &Skeleton, target: &Skeleton) -> Result<Vec<(usize, u
     for (t, role) in rt.iter().enumerate().filter(|(t, _)| by_name[*t].is_none()) {
         match role {
             Some((Role::Spine, _)) | None => {}
-            Some(want) => pairs.extend(find(&rs, *want).map(|s| (t, s))),
+            Some(want) => pairs.extend(find_role(&rs, *want).map(|s| (t, s))),
         }
     }
     let chain = |roles: &[Option<(Role, Side)>]| -> Vec<usize> {

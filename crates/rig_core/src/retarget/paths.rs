@@ -9,7 +9,7 @@
 use nalgebra::Vector3;
 
 use super::frames::facing_alignment;
-use super::{pair, roles, Character, Retargeted, Role, Side};
+use super::{find_role, pair, roles, Character, Retargeted, Role, Side};
 use crate::animation::{Channel, ChannelValues, Clip};
 use crate::pose::Pose;
 use crate::skeleton::Skeleton;
@@ -38,22 +38,23 @@ const EFFECTORS: [(Role, Side); 5] =
 pub fn effector_path_error(source: Character, source_clip: &Clip, target: Character, target_clip: &Clip) -> Result<PathError, String> {
     let align = facing_alignment(source, target)?;
     let (rs, rt) = (roles(source.skeleton), roles(target.skeleton));
-    let find = |roles: &[Option<(Role, Side)>], want| roles.iter().position(|r| *r == Some(want));
-    let effectors: Vec<(usize, usize)> = EFFECTORS.iter().filter_map(|&e| find(&rs, e).zip(find(&rt, e))).collect();
-    if effectors.is_empty() {
+    // (source joint, target joint, role and side) of each effector both skeletons name.
+    let named: Vec<(usize, usize, (Role, Side))> =
+        EFFECTORS.iter().filter_map(|&e| Some((find_role(&rs, e)?, find_role(&rt, e)?, e))).collect();
+    if named.is_empty() {
         return Err("no hand, foot or head is named in both skeletons".into());
     }
-    let limbs: Vec<Option<(Limb, Limb)>> = EFFECTORS
+    let effectors: Vec<(usize, usize)> = named.iter().map(|&(s, t, _)| (s, t)).collect();
+    let limbs: Vec<Option<(Limb, Limb)>> = named
         .iter()
-        .filter(|&&e| find(&rs, e).zip(find(&rt, e)).is_some())
-        .map(|&(role, side)| {
+        .map(|&(s, t, (role, side))| {
             let root = match role {
                 Role::Hand => (Role::UpperArm, side),
                 Role::Foot => (Role::Thigh, side),
                 _ => (Role::Hips, Side::Centre),
             };
-            let limb = |c: Character, roles: &[Option<(Role, Side)>]| Limb::new(c.skeleton, find(roles, root)?, find(roles, (role, side))?);
-            limb(source, &rs).zip(limb(target, &rt))
+            let limb = |c: Character, roles: &[Option<(Role, Side)>], end: usize| Limb::new(c.skeleton, find_role(roles, root)?, end);
+            limb(source, &rs, s).zip(limb(target, &rt, t))
         })
         .collect();
     let (fs, ft) = (Footing::new(source)?, Footing::new(target)?);
@@ -133,7 +134,7 @@ impl Footing {
         let up = super::frames::model_up(c);
         let along: Vec<f32> = points.iter().map(|p| p.dot(&up)).collect();
         let (low, high) = along.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &a| (l.min(a), h.max(a)));
-        let hips = roles(s).iter().position(|r| *r == Some((Role::Hips, Side::Centre))).ok_or("the skeleton has no hips")?;
+        let hips = find_role(&roles(s), (Role::Hips, Side::Centre)).ok_or("the skeleton has no hips")?;
         let height = high - low;
         if height.is_nan() || height <= 1e-9 {
             return Err("the skeleton has no height".into());
@@ -150,7 +151,7 @@ impl Footing {
 /// translations of the hips), with no correction for rest pose, joint axes or proportions.
 pub fn copy_by_name(source: &Skeleton, clips: &[Clip], target: &Skeleton) -> Result<Retargeted, String> {
     let pairs = pair(source, target)?;
-    let hips = |s: &Skeleton| roles(s).iter().position(|r| *r == Some((Role::Hips, Side::Centre)));
+    let hips = |s: &Skeleton| find_role(&roles(s), (Role::Hips, Side::Centre));
     let (th, sh) = (hips(target), hips(source));
     let copy = |clip: &Clip| Clip {
         name: clip.name.clone(),

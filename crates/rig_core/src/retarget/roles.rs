@@ -147,6 +147,11 @@ fn read_finger(name: &str) -> Option<(Digit, u8, Side)> {
     Some((digit, segment, side))
 }
 
+/// The joint [`roles`] gave `want` (role and side), if any.
+pub fn find_role(roles: &[Option<(Role, Side)>], want: (Role, Side)) -> Option<usize> {
+    roles.iter().position(|r| *r == Some(want))
+}
+
 fn depths(skeleton: &Skeleton) -> Vec<usize> {
     let mut depth = vec![0; skeleton.len()];
     for (j, joint) in skeleton.joints.iter().enumerate() {
