@@ -205,3 +205,29 @@ fn a_string_longer_than_the_file_is_an_error_not_an_allocation() {
     let err = load_bytes(&bytes).expect_err("accepted");
     assert!(err.contains("truncated"), "{err}");
 }
+
+/// Blender builds its bones from the clusters' bind matrices without their scale. Where the
+/// skins place the mesh at different scales (RecursiveSkeletons: 84 instances, each under
+/// joints scaled 0.3 more than its parent's), the FBX keeps every bind matrix rigid, as the
+/// glTF file's own inverse bind matrices are, and poses as the input does.
+#[test]
+fn bind_matrices_stay_rigid_when_skins_bind_at_different_scales() {
+    let Some(dir) = common::shared_assets() else { return };
+    let input = rig_io::load(&dir.join("khronos_recursiveskeletons/RecursiveSkeletons.glb")).expect("RecursiveSkeletons").rig;
+    let out = temp_dir().join("recursive_scales.fbx");
+    rig_io::save(&input, &out, &ExportOptions::default()).expect("export");
+    let back = rig_io::load(&out).expect("re-import").rig;
+    let scaled: Vec<&str> = back
+        .skeleton
+        .joints
+        .iter()
+        .filter(|j| j.deform)
+        .filter(|j| {
+            let l = j.joint_from_mesh.fixed_view::<3, 3>(0, 0).into_owned();
+            ((l.transpose() * l) - nalgebra::Matrix3::identity()).abs().max() > 1e-3
+        })
+        .map(|j| j.name.as_str())
+        .collect();
+    assert!(scaled.is_empty(), "{} bind matrices carry a scale, e.g. {:?}", scaled.len(), &scaled[..scaled.len().min(3)]);
+    common::compare_rig_within(&rig_io::fbx::in_model_space(&input), &back, 1e-4).expect("same rig");
+}

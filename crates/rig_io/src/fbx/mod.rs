@@ -14,7 +14,7 @@ mod write_mesh;
 
 use std::path::Path;
 
-use rig_core::Rig;
+use rig_core::{Mat4, Rig};
 
 use crate::atomic::write_atomic;
 use crate::error::IoError;
@@ -46,9 +46,12 @@ pub fn from_bytes(bytes: &[u8], name: &str) -> Result<Imported, IoError> {
 /// take a cluster's TransformLink as the joint's global bind matrix and the geometry as placed
 /// by its model, so a mesh stored in another space (a glTF skin bound under a turned or
 /// scaled node: CesiumMan's Z_UP, an armature scaled by 100) must be moved there first.
+/// Blender builds its bones from those bind matrices without their scale: when the skins
+/// place the mesh at different scales (RecursiveSkeletons' instances under scaled joints),
+/// the move keeps only its rotation and translation if that leaves more bind matrices rigid.
 pub fn in_model_space(rig: &Rig) -> std::borrow::Cow<'_, Rig> {
-    let model_from_mesh = rig.display_from_mesh();
-    if rig.skeleton.is_empty() || (model_from_mesh - rig_core::Mat4::identity()).abs().max() <= 1e-6 {
+    let model_from_mesh = rigid_where_it_binds_better(rig, rig.display_from_mesh());
+    if rig.skeleton.is_empty() || (model_from_mesh - Mat4::identity()).abs().max() <= 1e-6 {
         return std::borrow::Cow::Borrowed(rig);
     }
     let mut moved = rig.clone();
@@ -56,4 +59,30 @@ pub fn in_model_space(rig: &Rig) -> std::borrow::Cow<'_, Rig> {
         return std::borrow::Cow::Borrowed(rig);
     }
     std::borrow::Cow::Owned(moved)
+}
+
+/// `model_from_mesh`, or its rotation and translation alone when with that move more
+/// deforming joints get a bind matrix without scale.
+fn rigid_where_it_binds_better(rig: &Rig, model_from_mesh: Mat4) -> Mat4 {
+    let linear = model_from_mesh.fixed_view::<3, 3>(0, 0).into_owned();
+    let scale = linear.determinant().abs().cbrt();
+    if !(scale.is_finite() && scale > 0.0) || (scale - 1.0).abs() <= 1e-4 {
+        return model_from_mesh;
+    }
+    let mut rigid = model_from_mesh;
+    rigid.fixed_view_mut::<3, 3>(0, 0).copy_from(&(linear / scale));
+    let rigid_binds = |m: &Mat4| {
+        let deforming = rig.skeleton.joints.iter().filter(|j| j.deform);
+        deforming.filter_map(|j| j.joint_from_mesh.try_inverse()).filter(|bind| is_rigid(&(m * bind))).count()
+    };
+    if rigid_binds(&rigid) > rigid_binds(&model_from_mesh) {
+        rigid
+    } else {
+        model_from_mesh
+    }
+}
+
+fn is_rigid(m: &Mat4) -> bool {
+    let l = m.fixed_view::<3, 3>(0, 0);
+    ((l.transpose() * l) - nalgebra::Matrix3::identity()).abs().max() <= 1e-3
 }
