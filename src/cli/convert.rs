@@ -21,6 +21,10 @@ pub struct Args {
     /// Rename the joints for this convention (the file's own is recognised and said).
     #[arg(long, value_enum)]
     preset: Option<super::files::PresetArg>,
+    /// Re-pose a biped's arms and bind there: t (level, Mixamo and VRM) or a (45 degrees
+    /// down, Unreal); the mesh follows by the rig's own skinning and clips play unchanged.
+    #[arg(long, value_enum, default_value = "keep")]
+    rest_pose: super::files::RestPoseArg,
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
@@ -34,6 +38,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let limit = a.max_influences.map(InfluenceLimit::max).transpose().map_err(|e| anyhow::anyhow!("--max-influences: {e}"))?;
     let options = rig_io::ExportOptions { limit, ..Default::default() };
     let mut rig = imported.rig;
+    super::files::apply_rest_pose(&mut rig, a.rest_pose, &a.input)?;
     if let Some(preset) = a.preset {
         super::files::apply_preset(&mut rig, preset, &a.input);
     }

@@ -16,7 +16,7 @@ pub struct Args {
     /// rig-from-motion CLIP BONES, targets PATH, match-targets [nearest] [all] [scales] [smooth W] [clip NAME],
     /// select NAME (or #INDEX), overlay shaded|heat|bones|error, skeleton on|off, grid on|off, xray on|off,
     /// wireframe on|off, ghost on|off, gizmo move|rotate, pose NAME RX RY RZ, move NAME X Y Z, nudge NAME DX DY DZ,
-    /// motion bind|flex|walk|clip:N, time SECONDS, play, wait FRAMES, sleep MS, undo, redo, retarget FILE (its
+    /// motion bind|flex|walk|clip:N, time SECONDS, play, wait FRAMES, sleep MS, undo, redo, rest-pose t|a (bind in a T- or A-pose), retarget FILE (its
     /// clips onto the rig; the first plays), export FILE,
     /// save-session FILE, recover, screenshot PNG, quit; `cancel-after MS` presses Cancel
     /// on the running job after MS milliseconds (it does not wait for the job).

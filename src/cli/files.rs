@@ -73,3 +73,37 @@ pub fn apply_preset(rig: &mut rig_core::Rig, preset: PresetArg, file: &std::path
         eprintln!("warning: no joint took {}'s {}", preset.label(), r.missing.join(", "));
     }
 }
+
+/// `--rest-pose`: the pose a biped is bound in.
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+pub enum RestPoseArg {
+    /// Bound as it is.
+    Keep,
+    /// Arms level and straight (Mixamo's and VRM's rest pose).
+    T,
+    /// Arms straight, 45 degrees down (Unreal's mannequin).
+    A,
+}
+
+/// Re-poses the arms into `pose` and binds there, saying how the arms moved; an error when the
+/// rig has no biped's arms or is not bound at rest.
+pub fn apply_rest_pose(rig: &mut rig_core::Rig, pose: RestPoseArg, file: &std::path::Path) -> anyhow::Result<()> {
+    use rig_core::repose::{bind_in_rest_pose, RestPose};
+    let pose = match pose {
+        RestPoseArg::Keep => return Ok(()),
+        RestPoseArg::T => RestPose::T,
+        RestPoseArg::A => RestPose::A,
+    };
+    let changes = bind_in_rest_pose(rig, pose).map_err(|e| anyhow::anyhow!("{}: --rest-pose: {e}", file.display()))?;
+    let arms: Vec<String> = changes
+        .iter()
+        .map(|c| {
+            format!(
+                "{} arm {:.0} -> {:.0} degrees below level, elbow bent {:.0} -> {:.0}",
+                c.side, c.before_degrees, c.after_degrees, c.elbow_before_degrees, c.elbow_after_degrees
+            )
+        })
+        .collect();
+    eprintln!("note: {}: bound in {} ({})", file.display(), pose.label(), arms.join("; "));
+    Ok(())
+}

@@ -197,6 +197,10 @@ pub struct Args {
     /// Joint names of the written rig (a .vrm output also carries VRM's humanoid bones).
     #[arg(long, value_enum, default_value = "generated")]
     preset: files::PresetArg,
+    /// Re-pose a biped's arms and bind there: t (level, Mixamo and VRM) or a (45 degrees
+    /// down, Unreal); the mesh follows by the rig's own skinning and clips play unchanged.
+    #[arg(long, value_enum, default_value = "keep")]
+    rest_pose: files::RestPoseArg,
 }
 
 /// What happens to what the input holds beyond the mesh, and the names it is written with.
@@ -207,6 +211,7 @@ struct Keep {
     /// Retarget the clips onto a generated skeleton.
     clips: bool,
     preset: files::PresetArg,
+    rest_pose: files::RestPoseArg,
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
@@ -222,7 +227,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     if a.keep_clips && a.use_skeleton {
         bail!("--keep-clips retargets clips onto a generated skeleton; with --use-skeleton the file's clips are kept as they are");
     }
-    let keep = Keep { force: a.force, clips: a.keep_clips, preset: a.preset };
+    let keep = Keep { force: a.force, clips: a.keep_clips, preset: a.preset, rest_pose: a.rest_pose };
     let mut caches = Caches::default();
     if let Method::Learned(s) = &request.method {
         let models = caches.models(s.models.as_deref(), s.backend)?;
@@ -454,6 +459,7 @@ fn rig_file(
             retargeted.pairs.len()
         );
     }
+    files::apply_rest_pose(&mut rig, keep.rest_pose, input)?;
     files::apply_preset(&mut rig, keep.preset, input);
     if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;

@@ -102,7 +102,7 @@ fn autosave(doc: Res<Document>, mut autosave: ResMut<Autosave>) {
     } else if now.duration_since(autosave.last_write) < PERIOD {
         return;
     }
-    let session = Session::of(rig, source, doc.selected_joint);
+    let session = Session::of(rig, source, doc.selected_joint).with_geometry(rig, doc.mesh_edited);
     // A full queue means two writes are pending already: this change goes in the next one.
     if autosave.writer.try_send((session, autosave.path.clone())).is_err() {
         return;

@@ -64,6 +64,8 @@ pub struct Document {
     pub weights_revision: u64,
     /// Bumped on every open: the worker keeps its voxel cache while this stays the same.
     pub mesh_id: u64,
+    /// An edit moved the mesh since it was opened: sessions then store its geometry.
+    pub mesh_edited: bool,
     /// Edits since the last save of the session.
     pub dirty: bool,
     /// The skeleton was edited since the last generation or re-skin.
@@ -137,6 +139,7 @@ impl Document {
         self.targets = None;
         self.needs_reskin = false;
         self.mesh_id += 1;
+        self.mesh_edited = false;
         self.dirty = false;
         self.touch(true);
     }
@@ -158,6 +161,30 @@ impl Document {
     /// is shown.
     pub fn edit<T, E: std::fmt::Display>(&mut self, label: &str, f: impl FnOnce(&mut Rig) -> Result<T, E>) -> Option<T> {
         self.edit_merging(label, false, f)
+    }
+
+    /// An edit that moves the mesh too (binding in another rest pose): one undo step that
+    /// restores the mesh; views rebuild their vertex data and the worker its caches.
+    pub fn edit_mesh<T, E: std::fmt::Display>(&mut self, label: &str, f: impl FnOnce(&mut Rig) -> Result<T, E>) -> Option<T> {
+        let rig = self.rig.as_mut()?;
+        let before = Snapshot::with_mesh(rig, label);
+        match f(rig) {
+            Ok(value) => {
+                self.history.push(before);
+                self.dirty = true;
+                self.status = Some(label.to_string());
+                self.mesh_id += 1;
+                self.mesh_edited = true;
+                self.stats = MeshStats::of(rig);
+                self.touch(true);
+                Some(value)
+            }
+            Err(e) => {
+                before.swap_into(rig);
+                self.error = Some(format!("{label}: {e}"));
+                None
+            }
+        }
     }
 
     /// A skeleton edit: like [`Document::edit`], and marks the skin as needing a re-skin.
@@ -270,8 +297,10 @@ impl Document {
     }
 
     pub fn undo(&mut self) {
+        let moves_mesh = self.history.next_moves_mesh(false);
         let Some(rig) = self.rig.as_mut() else { return };
         if let Some(label) = self.history.undo(rig) {
+            self.mesh_id += u64::from(moves_mesh);
             self.status = Some(format!("Undid {label}"));
             self.dirty = true;
             self.touch(true);
@@ -279,8 +308,10 @@ impl Document {
     }
 
     pub fn redo(&mut self) {
+        let moves_mesh = self.history.next_moves_mesh(true);
         let Some(rig) = self.rig.as_mut() else { return };
         if let Some(label) = self.history.redo(rig) {
+            self.mesh_id += u64::from(moves_mesh);
             self.status = Some(format!("Redid {label}"));
             self.dirty = true;
             self.touch(true);

@@ -1,12 +1,13 @@
 //! Undo and redo: every edit (joint edits, generation, re-skin, weight paint) stores the
 //! editable part of the rig as it was before, under a label shown in the Edit menu.
 
-use rig_core::{Clip, Rig, Skeleton, SkinWeights};
+use rig_core::{Clip, Mesh, Rig, Skeleton, SkinWeights};
 
 /// Entries kept; the oldest are dropped beyond this.
 const DEPTH: usize = 200;
 
-/// The parts of a rig that edits change (the mesh itself never changes in the editor).
+/// The parts of a rig that edits change; the mesh too for the edits that move it (binding in
+/// another rest pose).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
     pub label: String,
@@ -14,6 +15,8 @@ pub struct Snapshot {
     pub weights: SkinWeights,
     pub clips: Vec<Clip>,
     pub skinned: Vec<bool>,
+    /// The whole mesh, for an edit that moves it.
+    pub mesh: Option<Box<Mesh>>,
 }
 
 impl Snapshot {
@@ -24,12 +27,25 @@ impl Snapshot {
             weights: rig.weights.clone(),
             clips: rig.clips.clone(),
             skinned: rig.mesh.parts.iter().map(|p| p.skinned).collect(),
+            mesh: None,
         }
+    }
+
+    /// Like [`Snapshot::of`], with the mesh.
+    pub fn with_mesh(rig: &Rig, label: &str) -> Snapshot {
+        Snapshot { mesh: Some(Box::new(rig.mesh.clone())), ..Snapshot::of(rig, label) }
+    }
+
+    pub fn moves_mesh(&self) -> bool {
+        self.mesh.is_some()
     }
 
     /// Puts this snapshot into `rig` and returns what `rig` held (labelled the same).
     pub fn swap_into(self, rig: &mut Rig) -> Snapshot {
-        let current = Snapshot::of(rig, &self.label);
+        let current = if self.moves_mesh() { Snapshot::with_mesh(rig, &self.label) } else { Snapshot::of(rig, &self.label) };
+        if let Some(mesh) = self.mesh {
+            rig.mesh = *mesh;
+        }
         rig.skeleton = self.skeleton;
         rig.weights = self.weights;
         rig.clips = self.clips;
@@ -69,6 +85,12 @@ impl History {
         let label = after.label.clone();
         self.undo.push(after.swap_into(rig));
         Some(label)
+    }
+
+    /// Whether the next undo (or with `redo`, redo) puts another mesh in place.
+    pub fn next_moves_mesh(&self, redo: bool) -> bool {
+        let stack = if redo { &self.redo } else { &self.undo };
+        stack.last().is_some_and(Snapshot::moves_mesh)
     }
 
     pub fn undo_label(&self) -> Option<&str> {

@@ -223,6 +223,17 @@ fn run_steps(mut script: ResMut<Script>, mut t: Targets, mut commands: Commands,
             }
             None => Err("retarget failed".into()),
         },
+        ["rest-pose", which] => {
+            let pose = match *which {
+                "t" => Some(rig_core::repose::RestPose::T),
+                "a" => Some(rig_core::repose::RestPose::A),
+                _ => None,
+            };
+            match pose {
+                Some(pose) => crate::ui::menu::bind_in(&mut t.doc, pose).then_some(()).ok_or_else(|| "rest-pose failed".into()),
+                None => Err(format!("rest-pose {which}: t or a")),
+            }
+        }
         ["save-session", path] => {
             crate::ui::menu::save_session(&mut t.doc, std::path::Path::new(path)).then_some(()).ok_or_else(|| "save failed".into())
         }

@@ -53,6 +53,48 @@ pub struct Session {
     pub clips: Option<Vec<crate::session_clips::SessionClip>>,
     /// Seconds since the Unix epoch when it was written.
     pub saved_at: u64,
+    /// The mesh's geometry when an edit moved it (binding in another rest pose); absent: the
+    /// source's.
+    #[serde(default)]
+    pub geometry: Option<SessionGeometry>,
+}
+
+/// Vertex positions, normals and morph deltas (per part, per target) of a moved mesh.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SessionGeometry {
+    pub positions: Vec<[f32; 3]>,
+    pub normals: Vec<[f32; 3]>,
+    pub morph_deltas: Vec<Vec<Vec<[f32; 3]>>>,
+}
+
+impl SessionGeometry {
+    fn of(rig: &Rig) -> SessionGeometry {
+        SessionGeometry {
+            positions: rig.mesh.positions.clone(),
+            normals: rig.mesh.normals.clone(),
+            morph_deltas: rig.mesh.parts.iter().map(|p| p.morph_targets.iter().map(|t| t.position_deltas.clone()).collect()).collect(),
+        }
+    }
+
+    /// Puts the geometry on `rig`, or says why it does not fit.
+    fn apply(&self, rig: &mut Rig) -> Result<(), String> {
+        let m = &rig.mesh;
+        let deltas_fit = self.morph_deltas.len() == m.parts.len()
+            && self.morph_deltas.iter().zip(&m.parts).all(|(d, p)| {
+                d.len() == p.morph_targets.len() && d.iter().zip(&p.morph_targets).all(|(a, t)| a.len() == t.position_deltas.len())
+            });
+        let finite =
+            self.positions.iter().chain(&self.normals).chain(self.morph_deltas.iter().flatten().flatten()).flatten().all(|v| v.is_finite());
+        if self.positions.len() != m.positions.len() || self.normals.len() != m.normals.len() || !deltas_fit || !finite {
+            return Err("the session's moved mesh does not fit the source file (or is damaged)".into());
+        }
+        rig.mesh.positions = self.positions.clone();
+        rig.mesh.normals = self.normals.clone();
+        for (part, deltas) in rig.mesh.parts.iter_mut().zip(&self.morph_deltas) {
+            part.morph_targets.iter_mut().zip(deltas).for_each(|(t, d)| t.position_deltas = d.clone());
+        }
+        Ok(())
+    }
 }
 
 impl Session {
@@ -88,7 +130,14 @@ impl Session {
             selected_joint,
             clips: Some(rig.clips.iter().map(crate::session_clips::SessionClip::of).collect()),
             saved_at: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+            geometry: None,
         }
+    }
+
+    /// With the rig's geometry, for a mesh that an edit moved.
+    pub fn with_geometry(mut self, rig: &Rig, moved: bool) -> Session {
+        self.geometry = moved.then(|| SessionGeometry::of(rig));
+        self
     }
 
     /// The session's skeleton.
@@ -137,6 +186,9 @@ impl Session {
                 rig.clips = clips.iter().map(|c| c.to_clip(skeleton.len(), rig.mesh.groups.len())).collect::<Result<_, _>>()?;
             }
             None => remap_clips_by_name(&mut rig, &skeleton),
+        }
+        if let Some(geometry) = &self.geometry {
+            geometry.apply(&mut rig)?;
         }
         rig.skeleton = skeleton;
         rig.weights = weights;

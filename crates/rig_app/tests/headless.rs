@@ -398,3 +398,35 @@ fn match_targets_adds_a_clip_that_plays_the_targets_and_undoes() {
     app.update();
     assert!(app.world().resource::<rig_app::scene::MotionErrorNow>().percent.is_none(), "no figures for a clip that is gone");
 }
+
+/// Edit > Bind in T-pose on a generated biped: the arms and the mesh move, one undo step puts
+/// the mesh back, and a session keeps the moved mesh.
+#[test]
+fn binding_in_a_t_pose_moves_the_mesh_undoes_and_survives_a_session() {
+    let mut app = app();
+    let path = sample("kenney_mini_character/player.glb");
+    open(&mut app, path);
+    submit(&mut app, true);
+    finish_job(&mut app);
+    let generated = doc(&app).rig.as_ref().unwrap().clone();
+    let mesh_id = doc(&app).mesh_id;
+    assert!(rig_app::ui::menu::bind_in(&mut doc_mut(&mut app), rig_core::repose::RestPose::T), "{:?}", doc(&app).error);
+    let posed = doc(&app).rig.as_ref().unwrap().clone();
+    assert_ne!(posed.mesh.positions, generated.mesh.positions, "the mesh did not move");
+    assert_eq!(posed.weights, generated.weights);
+    assert!(doc(&app).mesh_id > mesh_id, "views and the worker keep the old mesh");
+    let file = std::env::temp_dir().join(format!("rigsmith-tpose-{}.rsession", std::process::id()));
+    assert!(rig_app::ui::menu::save_session(&mut doc_mut(&mut app), &file));
+    let mut other = self::app();
+    assert!(rig_app::ui::menu::open_session(&mut doc_mut(&mut other), &file), "{:?}", doc(&other).error);
+    let _ = std::fs::remove_file(&file);
+    let restored = doc(&other).rig.as_ref().unwrap();
+    assert_eq!(restored.mesh.positions, posed.mesh.positions);
+    assert_eq!(restored.mesh.normals, posed.mesh.normals);
+    doc_mut(&mut app).undo();
+    let undone = doc(&app).rig.as_ref().unwrap();
+    assert_eq!(undone.mesh, generated.mesh);
+    assert_eq!(undone.skeleton, generated.skeleton);
+    doc_mut(&mut app).redo();
+    assert_eq!(doc(&app).rig.as_ref().unwrap().mesh, posed.mesh);
+}

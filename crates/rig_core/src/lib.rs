@@ -25,6 +25,7 @@ pub mod motion;
 pub mod naming;
 pub mod paint;
 pub mod pose;
+pub mod repose;
 pub mod retarget;
 pub mod rig;
 pub mod skeleton;

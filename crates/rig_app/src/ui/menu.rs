@@ -95,6 +95,17 @@ pub fn retarget_from(doc: &mut Document, path: &Path) -> Option<usize> {
     Some(first)
 }
 
+/// Re-poses the arms into `pose` and binds there, one undo step; says how the arms moved or why
+/// it cannot.
+pub fn bind_in(doc: &mut Document, pose: rig_core::repose::RestPose) -> bool {
+    let label = format!("Bind in {}", pose.label());
+    let Some(changes) = doc.edit_mesh(&label, |rig| rig_core::repose::bind_in_rest_pose(rig, pose)) else { return false };
+    let arms: Vec<String> =
+        changes.iter().map(|c| format!("{} arm {:.0} -> {:.0} degrees below level", c.side, c.before_degrees, c.after_degrees)).collect();
+    doc.status = Some(format!("Bound in {} ({})", pose.label(), arms.join(", ")));
+    true
+}
+
 /// Writes the rig to `path` (.glb, .gltf or .fbx by extension) through the influence limit
 /// (the one `rigsmith rig` applies), keeping the original materials and scale.
 pub fn export(doc: &mut Document, path: &Path, limit: InfluenceLimit) -> bool {
@@ -136,7 +147,7 @@ pub fn export(doc: &mut Document, path: &Path, limit: InfluenceLimit) -> bool {
 /// Saves the session (source path + edited rig) to `path`.
 pub fn save_session(doc: &mut Document, path: &Path) -> bool {
     let (Some(rig), Some(source)) = (doc.rig.as_ref(), doc.path.as_ref()) else { return false };
-    match Session::of(rig, source, doc.selected_joint).save(path) {
+    match Session::of(rig, source, doc.selected_joint).with_geometry(rig, doc.mesh_edited).save(path) {
         Ok(()) => {
             doc.dirty = false;
             doc.status = Some(format!("Saved session {}", path.display()));
@@ -185,6 +196,15 @@ pub fn show(
             if ui.add_enabled(doc.history.redo_label().is_some(), egui::Button::new(redo)).clicked() {
                 doc.redo();
                 ui.close();
+            }
+            ui.separator();
+            let rigged = doc.rig.as_ref().is_some_and(|r| !r.skeleton.is_empty());
+            for pose in [rig_core::repose::RestPose::T, rig_core::repose::RestPose::A] {
+                let hint = "Arms straight, level (T) or 45 degrees down (A); the mesh follows by the skin and the rig is bound there";
+                if ui.add_enabled(rigged, egui::Button::new(format!("Bind in {}", pose.label()))).on_hover_text(hint).clicked() {
+                    bind_in(doc, pose);
+                    ui.close();
+                }
             }
         });
         ui.menu_button("View", |ui| {
