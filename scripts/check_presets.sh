@@ -27,7 +27,7 @@ expect = {  # (bone, parent) pairs each preset must show
                ("mixamorig:LeftForeArm", "mixamorig:LeftArm"), ("mixamorig:LeftHand", "mixamorig:LeftForeArm"),
                ("mixamorig:RightUpLeg", "mixamorig:Hips"), ("mixamorig:RightFoot", "mixamorig:RightLeg"),
                ("mixamorig:Head", "mixamorig:Neck")],
-    "unreal": [("spine_01", "pelvis"), ("upperarm_l", "clavicle_l"), ("lowerarm_l", "upperarm_l"),
+    "unreal": [("pelvis", "root"), ("spine_01", "pelvis"), ("upperarm_l", "clavicle_l"), ("lowerarm_l", "upperarm_l"),
                ("hand_l", "lowerarm_l"), ("thigh_r", "pelvis"), ("foot_r", "calf_r"), ("head", "neck_01")],
     "unity": [("Spine", "Hips"), ("LeftUpperArm", "LeftShoulder"), ("LeftLowerArm", "LeftUpperArm"),
               ("LeftHand", "LeftLowerArm"), ("RightUpperLeg", "Hips"), ("RightFoot", "RightLowerLeg"), ("Head", "Neck")],

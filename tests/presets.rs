@@ -82,6 +82,14 @@ fn a_generated_biped_takes_each_conventions_names_and_vrm_bones() {
             rig.skeleton.joints.iter().map(|j| &j.name).collect::<Vec<_>>()
         );
         assert_eq!(rig_core::naming::recognise(&rig.skeleton).map(|p| p.label()), Some(preset), "{preset} recognised");
+        if preset == "unreal" {
+            // Unreal's skeletons hang from a `root` on the ground under the pelvis.
+            let (root, pelvis) = (rig.skeleton.find("root").expect("a root"), rig.skeleton.find("pelvis").expect("pelvis"));
+            assert_eq!(rig.skeleton.joints[pelvis].parent, Some(root));
+            let rest = rig.skeleton.rest_positions();
+            let lowest = rig.mesh.positions.iter().map(|p| p[1]).fold(f32::MAX, f32::min);
+            assert!((rest[root][1] - lowest).abs() < 1e-4 && (rest[root][0] - rest[pelvis][0]).abs() < 1e-4, "{:?}", rest[root]);
+        }
     }
     let vrm = dir.join("figure.vrm");
     let o = rigsmith(&["rig", "--input", &obj.to_string_lossy(), "--output", &vrm.to_string_lossy(), "--kind", "biped", "--preset", "vrm"]);

@@ -63,7 +63,7 @@ pub fn apply_preset(rig: &mut rig_core::Rig, preset: PresetArg, file: &std::path
     }
     let preset = rig_core::naming::Preset::from(preset);
     let before = rig_core::naming::recognise(&rig.skeleton);
-    let r = rig_core::naming::apply(&mut rig.skeleton, preset);
+    let r = rig_core::naming::apply_to_rig(rig, preset);
     let was = before.map_or("no known convention".to_string(), |p| format!("{} names", p.label()));
     eprintln!("note: {}: {} joints renamed for {} (the skeleton had {was})", file.display(), r.renamed, preset.label());
     if !r.unmapped.is_empty() {

@@ -21,6 +21,8 @@ pub enum EditError {
     Cycle,
     #[error("a joint needs a name")]
     EmptyName,
+    #[error("joint {0} has a parent: a root goes above a root joint only")]
+    NotARoot(usize),
 }
 
 fn translation(m: &Mat4) -> Vector3<f32> {
@@ -88,6 +90,48 @@ pub fn add_child(rig: &mut Rig, parent: usize, position: [f32; 3], name: &str) -
     let j = rig.skeleton.len() - 1;
     rest_from_bind(&mut rig.skeleton, &[j]);
     Ok(j)
+}
+
+/// Puts a new non-deforming joint `name` on the ground under root joint `j` (the lowest point
+/// of the mesh as the rest pose shows it) and makes `j` its child: nothing moves, and clips
+/// keep their poses (`j`'s translation keys become relative to the new joint). Unreal expects
+/// such a `root` above the pelvis. Returns the new joint's index.
+pub fn add_ground_root(rig: &mut Rig, j: usize, name: &str) -> Result<usize, EditError> {
+    check(&rig.skeleton, j)?;
+    if name.trim().is_empty() {
+        return Err(EditError::EmptyName);
+    }
+    if rig.skeleton.joints[j].parent.is_some() {
+        return Err(EditError::NotARoot(j));
+    }
+    let model_from_mesh = rig.display_from_mesh();
+    let ground = rig.mesh.positions.iter().map(|p| model_from_mesh.transform_point(&(*p).into()).y).fold(f32::MAX, f32::min);
+    let above = rig.skeleton.joints[j].rest_local.translation;
+    let root_at = Vector3::new(above.x, if ground.is_finite() { ground } else { 0.0 }, above.z);
+    let root_model = Mat4::new_translation(&root_at);
+    rig.skeleton.joints.push(Joint {
+        name: name.to_string(),
+        parent: None,
+        rest_local: Trs { translation: root_at, ..Trs::IDENTITY },
+        joint_from_mesh: root_model.try_inverse().unwrap_or_else(Mat4::identity) * model_from_mesh,
+        deform: false,
+        in_skin: true,
+    });
+    let root = rig.skeleton.len() - 1;
+    let joint = &mut rig.skeleton.joints[j];
+    joint.parent = Some(root);
+    joint.rest_local.translation -= root_at;
+    for channel in rig.clips.iter_mut().flat_map(|c| c.channels.iter_mut()).filter(|c| c.joint == j) {
+        let cubic = channel.interpolation == crate::Interpolation::CubicSpline;
+        if let crate::ChannelValues::Translation(values) = &mut channel.values {
+            // Cubic splines hold (in-tangent, value, out-tangent) per key: only values move.
+            for (_, v) in values.iter_mut().enumerate().filter(|(k, _)| !cubic || k % 3 == 1) {
+                (0..3).for_each(|i| v[i] -= root_at[i]);
+            }
+        }
+    }
+    reorder_parents_first(rig);
+    Ok(rig.skeleton.find(name).unwrap_or(0))
 }
 
 /// Splits the bone from `j`'s parent to `j` at its midpoint: a new joint between them.
@@ -229,5 +273,76 @@ fn reorder_parents_first(rig: &mut Rig) {
     rig.weights.remap_joints(&new_of_old);
     for clip in &mut rig.clips {
         clip.channels.iter_mut().for_each(|c| c.joint = new_of_old[c.joint] as usize);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Channel, ChannelValues, Clip, Interpolation, Mesh, Part, Pose, SkinWeights};
+
+    /// Hips (a root, 1 m up) and a spine; the mesh reaches the ground at y = -0.1; a clip moves
+    /// the hips (linear keys) and turns the spine.
+    fn hips_and_spine() -> Rig {
+        let joint = |name: &str, parent, at: Vector3<f32>, world: Vector3<f32>| Joint {
+            name: name.into(),
+            parent,
+            rest_local: Trs { translation: at, ..Trs::IDENTITY },
+            joint_from_mesh: Mat4::new_translation(&-world),
+            deform: true,
+            in_skin: true,
+        };
+        let hips = Vector3::new(0.2, 1.0, 0.3);
+        let spine = hips + Vector3::new(0.0, 0.4, 0.0);
+        let skeleton = Skeleton {
+            joints: vec![joint("pelvis", None, hips, hips), joint("spine_01", Some(0), spine - hips, spine)],
+            ..Default::default()
+        };
+        let positions = vec![[0.2, -0.1, 0.3], [0.2, 1.2, 0.3], [0.2, 1.6, 0.3]];
+        let part =
+            Part { name: "b".into(), group: 0, material: None, vertices: 0..3, triangles: 0..1, skinned: true, morph_targets: vec![] };
+        let mesh = Mesh { positions, triangles: vec![[0, 1, 2]], parts: vec![part], ..Default::default() };
+        let weights = SkinWeights::from_rows(vec![vec![(0u32, 1.0f32)], vec![(0, 0.5), (1, 0.5)], vec![(1, 1.0)]]);
+        let moves = Channel {
+            joint: 0,
+            times: vec![0.0, 1.0],
+            values: ChannelValues::Translation(vec![[0.2, 1.0, 0.3], [0.5, 0.8, 1.3]]),
+            interpolation: Interpolation::Linear,
+        };
+        let q = nalgebra::UnitQuaternion::from_euler_angles(0.3, 0.0, 0.2).coords;
+        let turns = Channel {
+            joint: 1,
+            times: vec![0.0, 1.0],
+            values: ChannelValues::Rotation(vec![[0.0, 0.0, 0.0, 1.0], [q.x, q.y, q.z, q.w]]),
+            interpolation: Interpolation::Linear,
+        };
+        let clip = Clip { name: "move".into(), channels: vec![moves, turns], morph_channels: vec![] };
+        Rig { name: "t".into(), mesh, skeleton, weights, clips: vec![clip], materials: Default::default(), scene_from_mesh: None }
+    }
+
+    fn skinned_at(rig: &Rig, time: Option<f32>) -> Vec<[f32; 3]> {
+        let mut pose = Pose::rest(&rig.skeleton);
+        if let Some(t) = time {
+            rig.clips[0].apply(t, &mut pose);
+        }
+        crate::lbs::skin_positions(&rig.mesh.positions, &rig.weights, &pose.skinning_matrices(&rig.skeleton))
+    }
+
+    #[test]
+    fn a_ground_root_goes_under_the_hips_and_nothing_moves_at_rest_or_in_clips() {
+        let mut rig = hips_and_spine();
+        let before: Vec<Vec<[f32; 3]>> = [None, Some(0.4), Some(1.0)].iter().map(|t| skinned_at(&rig, *t)).collect();
+        let root = add_ground_root(&mut rig, 0, "root").expect("root");
+        assert_eq!(root, 0, "parents come first");
+        let s = &rig.skeleton;
+        assert_eq!((s.joints[1].name.as_str(), s.joints[1].parent), ("pelvis", Some(0)));
+        assert!(!s.joints[0].deform);
+        let at = s.joints[0].rest_local.translation;
+        assert!((at - Vector3::new(0.2, -0.1, 0.3)).norm() < 1e-6, "root at {at:?}");
+        let after: Vec<Vec<[f32; 3]>> = [None, Some(0.4), Some(1.0)].iter().map(|t| skinned_at(&rig, *t)).collect();
+        for (a, b) in before.iter().flatten().zip(after.iter().flatten()) {
+            assert!((Vector3::from(*a) - Vector3::from(*b)).norm() < 1e-5, "{a:?} -> {b:?}");
+        }
+        assert_eq!(add_ground_root(&mut rig, 1, "again"), Err(EditError::NotARoot(1)));
     }
 }

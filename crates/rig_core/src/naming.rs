@@ -250,6 +250,21 @@ pub fn apply(skeleton: &mut Skeleton, preset: Preset) -> Renaming {
     r
 }
 
+/// [`apply`] on a whole rig. For Unreal, whose skeletons hang from a `root` on the ground,
+/// hips without a parent first get one ([`crate::edit::add_ground_root`]: nothing moves,
+/// clips keep their poses).
+pub fn apply_to_rig(rig: &mut crate::Rig, preset: Preset) -> Renaming {
+    if preset == Preset::Unreal {
+        let hips = find_role(&roles(&rig.skeleton), (Role::Hips, Side::Centre));
+        if let Some(h) = hips.filter(|&h| rig.skeleton.joints[h].parent.is_none()) {
+            let name = crate::edit::unique_name(&rig.skeleton, "root");
+            // The hips are a root and the name is unique: nothing to refuse.
+            let _ = crate::edit::add_ground_root(rig, h, &name);
+        }
+    }
+    apply(&mut rig.skeleton, preset)
+}
+
 /// Hips, the first spine link, neck, head and each side's arm and leg.
 fn required_slots() -> impl Iterator<Item = Slot> {
     let centre =

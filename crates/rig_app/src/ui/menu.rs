@@ -115,7 +115,7 @@ pub fn export(doc: &mut Document, path: &Path, limit: InfluenceLimit) -> bool {
         rig_core::naming::Preset::Generated => std::borrow::Cow::Borrowed(rig),
         preset => {
             let mut copy = rig.clone();
-            renamed = Some(rig_core::naming::apply(&mut copy.skeleton, preset));
+            renamed = Some(rig_core::naming::apply_to_rig(&mut copy, preset));
             std::borrow::Cow::Owned(copy)
         }
     };
