@@ -55,9 +55,16 @@ fn same_object_names(a: &rig_core::Rig, b: &rig_core::Rig) -> Result<(), String>
 }
 
 /// The mesh at bind is shown where the source file's scene put it (within 1e-4 of the
-/// diagonal): the FBX reader places the geometry by its model.
+/// diagonal): the FBX reader places the geometry by its model. Where the file binds pieces at
+/// different scales (RecursiveSkeletons' instances), no one placement shows them all: there
+/// the mesh skinned at the rest pose is compared.
 fn same_shown_mesh(a: &rig_core::Rig, b: &rig_core::Rig) -> Result<(), String> {
+    let at_rest = binds_at_several_scales(a);
     let shown = |r: &rig_core::Rig| -> Vec<nalgebra::Point3<f32>> {
+        if at_rest {
+            let skinning = rig_core::Pose::rest(&r.skeleton).skinning_matrices(&r.skeleton);
+            return rig_core::lbs::skin_positions(&r.mesh.positions, &r.weights, &skinning).into_iter().map(Into::into).collect();
+        }
         let m = r.display_from_mesh();
         r.mesh.positions.iter().map(|p| m.transform_point(&(*p).into())).collect()
     };
@@ -67,6 +74,19 @@ fn same_shown_mesh(a: &rig_core::Rig, b: &rig_core::Rig) -> Result<(), String> {
         Some((v, (p, q))) => Err(format!("vertex {v} shown at {q} after FBX, {p} before")),
         None => Ok(()),
     }
+}
+
+/// Whether the deforming joints' rest skinning matrices scale the mesh differently.
+fn binds_at_several_scales(r: &rig_core::Rig) -> bool {
+    let skinning = rig_core::Pose::rest(&r.skeleton).skinning_matrices(&r.skeleton);
+    let scales: Vec<f32> = skinning
+        .iter()
+        .zip(&r.skeleton.joints)
+        .filter(|(_, j)| j.deform)
+        .map(|(m, _)| m.fixed_view::<3, 3>(0, 0).determinant().abs().cbrt())
+        .collect();
+    let (lo, hi) = scales.iter().fold((f32::MAX, 0f32), |(lo, hi), &s| (lo.min(s), hi.max(s)));
+    !scales.is_empty() && hi > lo * 1.01
 }
 
 /// FBX keeps each part's base colour and base-colour image (not glTF's other material data).

@@ -61,6 +61,7 @@ impl Autosave {
         match session.restore() {
             Ok(rig) => {
                 doc.set_rig(rig, Some(session.source.clone()));
+                doc.mesh_edited = session.geometry.is_some();
                 doc.selected_joint = session.selected_joint.filter(|&j| j < doc.stats.joints);
                 doc.dirty = true;
                 doc.status = Some(format!("Recovered the autosave of {}", session.source.display()));

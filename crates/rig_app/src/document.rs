@@ -301,6 +301,9 @@ impl Document {
         let Some(rig) = self.rig.as_mut() else { return };
         if let Some(label) = self.history.undo(rig) {
             self.mesh_id += u64::from(moves_mesh);
+            if moves_mesh {
+                self.stats = MeshStats::of(rig);
+            }
             self.status = Some(format!("Undid {label}"));
             self.dirty = true;
             self.touch(true);
@@ -312,6 +315,9 @@ impl Document {
         let Some(rig) = self.rig.as_mut() else { return };
         if let Some(label) = self.history.redo(rig) {
             self.mesh_id += u64::from(moves_mesh);
+            if moves_mesh {
+                self.stats = MeshStats::of(rig);
+            }
             self.status = Some(format!("Redid {label}"));
             self.dirty = true;
             self.touch(true);

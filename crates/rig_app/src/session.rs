@@ -15,7 +15,8 @@ use rig_core::{Joint, Mat4, Rig, Skeleton, SkinWeights, Trs};
 use serde::{Deserialize, Serialize};
 
 pub const FORMAT: &str = "rigsmith-session";
-pub const VERSION: u32 = 1;
+/// 2: with the moved mesh's geometry (older builds would show the skeleton on the source's mesh).
+pub const VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SessionJoint {
@@ -65,6 +66,7 @@ pub struct SessionGeometry {
     pub positions: Vec<[f32; 3]>,
     pub normals: Vec<[f32; 3]>,
     pub morph_deltas: Vec<Vec<Vec<[f32; 3]>>>,
+    pub morph_normal_deltas: Vec<Vec<Vec<[f32; 3]>>>,
 }
 
 impl SessionGeometry {
@@ -73,25 +75,34 @@ impl SessionGeometry {
             positions: rig.mesh.positions.clone(),
             normals: rig.mesh.normals.clone(),
             morph_deltas: rig.mesh.parts.iter().map(|p| p.morph_targets.iter().map(|t| t.position_deltas.clone()).collect()).collect(),
+            morph_normal_deltas: rig.mesh.parts.iter().map(|p| p.morph_targets.iter().map(|t| t.normal_deltas.clone()).collect()).collect(),
         }
     }
 
     /// Puts the geometry on `rig`, or says why it does not fit.
     fn apply(&self, rig: &mut Rig) -> Result<(), String> {
         let m = &rig.mesh;
-        let deltas_fit = self.morph_deltas.len() == m.parts.len()
-            && self.morph_deltas.iter().zip(&m.parts).all(|(d, p)| {
-                d.len() == p.morph_targets.len() && d.iter().zip(&p.morph_targets).all(|(a, t)| a.len() == t.position_deltas.len())
-            });
-        let finite =
-            self.positions.iter().chain(&self.normals).chain(self.morph_deltas.iter().flatten().flatten()).flatten().all(|v| v.is_finite());
+        let fits = |deltas: &[Vec<Vec<[f32; 3]>>], of: fn(&rig_core::MorphTarget) -> usize| {
+            deltas.len() == m.parts.len()
+                && deltas
+                    .iter()
+                    .zip(&m.parts)
+                    .all(|(d, p)| d.len() == p.morph_targets.len() && d.iter().zip(&p.morph_targets).all(|(a, t)| a.len() == of(t)))
+        };
+        let deltas_fit =
+            fits(&self.morph_deltas, |t| t.position_deltas.len()) && fits(&self.morph_normal_deltas, |t| t.normal_deltas.len());
+        let deltas = self.morph_deltas.iter().chain(&self.morph_normal_deltas).flatten().flatten();
+        let finite = self.positions.iter().chain(&self.normals).chain(deltas).flatten().all(|v| v.is_finite());
         if self.positions.len() != m.positions.len() || self.normals.len() != m.normals.len() || !deltas_fit || !finite {
             return Err("the session's moved mesh does not fit the source file (or is damaged)".into());
         }
         rig.mesh.positions = self.positions.clone();
         rig.mesh.normals = self.normals.clone();
-        for (part, deltas) in rig.mesh.parts.iter_mut().zip(&self.morph_deltas) {
-            part.morph_targets.iter_mut().zip(deltas).for_each(|(t, d)| t.position_deltas = d.clone());
+        for ((part, deltas), normals) in rig.mesh.parts.iter_mut().zip(&self.morph_deltas).zip(&self.morph_normal_deltas) {
+            for ((t, d), n) in part.morph_targets.iter_mut().zip(deltas).zip(normals) {
+                t.position_deltas = d.clone();
+                t.normal_deltas = n.clone();
+            }
         }
         Ok(())
     }
@@ -122,7 +133,7 @@ impl Session {
             .collect();
         Session {
             format: FORMAT.into(),
-            version: VERSION,
+            version: 1,
             source: source.to_path_buf(),
             skeleton,
             weights: (0..rig.weights.vertex_count()).map(|v| rig.weights.row_pairs(v)).collect(),
@@ -137,6 +148,7 @@ impl Session {
     /// With the rig's geometry, for a mesh that an edit moved.
     pub fn with_geometry(mut self, rig: &Rig, moved: bool) -> Session {
         self.geometry = moved.then(|| SessionGeometry::of(rig));
+        self.version = if moved { VERSION } else { 1 };
         self
     }
 

@@ -30,7 +30,11 @@ pub fn drain_events(
             }
             WorkerEvent::Cancelled { .. } => {}
             WorkerEvent::Done { job, result } if Some(job) == current => {
-                let label = worker.running.take().map_or("Generate", |r| r.label);
+                let (label, mesh_key) = worker.running.take().map_or(("Generate", doc.mesh_id), |r| (r.label, r.mesh_key));
+                if mesh_key != doc.mesh_id {
+                    doc.error = Some(format!("{label}: the mesh moved while it ran (bound in another pose, or undone); run it again"));
+                    continue;
+                }
                 match result {
                     Ok(out) => {
                         if let (Some(clip), Some(p)) = (doc.apply_job(label, out), playback.as_deref_mut()) {

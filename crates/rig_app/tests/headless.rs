@@ -419,10 +419,15 @@ fn binding_in_a_t_pose_moves_the_mesh_undoes_and_survives_a_session() {
     assert!(rig_app::ui::menu::save_session(&mut doc_mut(&mut app), &file));
     let mut other = self::app();
     assert!(rig_app::ui::menu::open_session(&mut doc_mut(&mut other), &file), "{:?}", doc(&other).error);
-    let _ = std::fs::remove_file(&file);
     let restored = doc(&other).rig.as_ref().unwrap();
     assert_eq!(restored.mesh.positions, posed.mesh.positions);
     assert_eq!(restored.mesh.normals, posed.mesh.normals);
+    // Saved again from the reopened session, the moved mesh is still there.
+    assert!(rig_app::ui::menu::save_session(&mut doc_mut(&mut other), &file));
+    let mut third = self::app();
+    assert!(rig_app::ui::menu::open_session(&mut doc_mut(&mut third), &file), "{:?}", doc(&third).error);
+    let _ = std::fs::remove_file(&file);
+    assert_eq!(doc(&third).rig.as_ref().unwrap().mesh.positions, posed.mesh.positions);
     doc_mut(&mut app).undo();
     let undone = doc(&app).rig.as_ref().unwrap();
     assert_eq!(undone.mesh, generated.mesh);

@@ -105,7 +105,7 @@ pub fn add_ground_root(rig: &mut Rig, j: usize, name: &str) -> Result<usize, Edi
         return Err(EditError::NotARoot(j));
     }
     let model_from_mesh = rig.display_from_mesh();
-    let ground = rig.mesh.positions.iter().map(|p| model_from_mesh.transform_point(&(*p).into()).y).fold(f32::MAX, f32::min);
+    let ground = rig.mesh.positions.iter().map(|p| model_from_mesh.transform_point(&(*p).into()).y).fold(f32::INFINITY, f32::min);
     let above = rig.skeleton.joints[j].rest_local.translation;
     let root_at = Vector3::new(above.x, if ground.is_finite() { ground } else { 0.0 }, above.z);
     let root_model = Mat4::new_translation(&root_at);

@@ -77,7 +77,9 @@ pub fn bind_in_rest_pose(rig: &mut Rig, pose: RestPose) -> Result<Vec<ArmChange>
         let before = measure(&posed, chain, &model_up);
         for k in 0..2 {
             let from = position(&posed[chain[k + 1]]) - position(&posed[chain[k]]);
-            let turn = Rotation3::rotation_between(&from, &target).unwrap_or_else(|| Rotation3::from_axis_angle(&Vector3::z_axis(), 0.0));
+            // Pointing straight away from the target: half a turn about up.
+            let turn = Rotation3::rotation_between(&from, &target)
+                .unwrap_or_else(|| Rotation3::from_axis_angle(&nalgebra::Unit::new_normalize(model_up), std::f32::consts::PI));
             crate::lbs::rotate_subtree_in_model_space(&rig.skeleton, &mut posed, chain[k], turn.matrix());
         }
         let after = measure(&posed, chain, &model_up);
@@ -89,7 +91,7 @@ pub fn bind_in_rest_pose(rig: &mut Rig, pose: RestPose) -> Result<Vec<ArmChange>
             elbow_after_degrees: after.1,
         });
     }
-    rebind(rig, &posed, &model_from_mesh);
+    rebind(rig, &posed, &model_from_mesh)?;
     Ok(changes)
 }
 
@@ -146,8 +148,23 @@ fn measure(model: &[Mat4], [u, f, h]: [usize; 3], up: &Vector3<f32>) -> (f32, f3
 
 /// Makes `posed` (model_from_joint per joint) the rest and bind pose: rest locals from it, the
 /// mesh skinned into it (positions, normals, morph deltas), inverse bind matrices from it.
-fn rebind(rig: &mut Rig, posed: &[Mat4], model_from_mesh: &Mat4) {
+/// Refused, with nothing changed, when the locals cannot rebuild the pose (a shear from an
+/// unevenly scaled joint above the arms).
+fn rebind(rig: &mut Rig, posed: &[Mat4], model_from_mesh: &Mat4) -> Result<(), String> {
     let s = &rig.skeleton;
+    let locals: Vec<Trs> = (0..s.len())
+        .map(|j| {
+            let parent_from_model = s.joints[j].parent.map_or(Some(Mat4::identity()), |p| posed[p].try_inverse());
+            parent_from_model.and_then(|m| Trs::from_matrix(&(m * posed[j])))
+        })
+        .collect::<Option<_>>()
+        .ok_or("a joint's pose has no inverse or no scale: cannot re-pose")?;
+    let rebuilt = s.model_from_joints(&locals.iter().map(Trs::to_matrix).collect::<Vec<_>>());
+    let size = posed.iter().map(|m| m.abs().max()).fold(1.0f32, f32::max);
+    if rebuilt.iter().zip(posed).any(|(a, b)| (a - b).abs().max() > 1e-4 * size) {
+        return Err("a joint above the arms is scaled unevenly, so the re-posed arm would shear: cannot re-pose this rig".into());
+    }
+    let posed = &rebuilt;
     let mesh_from_model = model_from_mesh.try_inverse().unwrap_or_else(Mat4::identity);
     let skinning: Vec<Mat4> = posed.iter().zip(&s.joints).map(|(m, j)| mesh_from_model * m * j.joint_from_mesh).collect();
     let positions = crate::lbs::skin_positions(&rig.mesh.positions, &rig.weights, &skinning);
@@ -155,31 +172,36 @@ fn rebind(rig: &mut Rig, posed: &[Mat4], model_from_mesh: &Mat4) {
         rig.mesh.normals = crate::lbs::skin_normals(&rig.mesh.normals, &rig.weights, &skinning);
     }
     let linear: Vec<Matrix3<f32>> = skinning.iter().map(|m| m.fixed_view::<3, 3>(0, 0).into_owned()).collect();
+    let weights = &rig.weights;
+    // Per vertex: the blended linear part (position deltas) and its inverse transpose (normal deltas).
+    let blended = |v: usize| {
+        let (joints, w) = weights.row(v);
+        (!joints.is_empty()).then(|| {
+            let b: Matrix3<f32> = joints.iter().zip(w).map(|(&j, &wt)| linear[j as usize] * wt).sum();
+            (b, b.try_inverse().map_or(b, |i| i.transpose()))
+        })
+    };
     for part in &mut rig.mesh.parts {
         let start = part.vertices.start as usize;
         for target in &mut part.morph_targets {
             for (k, d) in target.position_deltas.iter_mut().enumerate() {
-                let (joints, w) = rig.weights.row(start + k);
-                if !joints.is_empty() {
-                    let blended: Matrix3<f32> = joints.iter().zip(w).map(|(&j, &wt)| linear[j as usize] * wt).sum();
-                    *d = (blended * Vector3::from(*d)).into();
+                if let Some((b, _)) = blended(start + k) {
+                    *d = (b * Vector3::from(*d)).into();
+                }
+            }
+            for (k, d) in target.normal_deltas.iter_mut().enumerate() {
+                if let Some((_, n)) = blended(start + k) {
+                    *d = (n * Vector3::from(*d)).into();
                 }
             }
         }
     }
     rig.mesh.positions = positions;
-    let locals: Vec<Option<Trs>> = (0..s.len())
-        .map(|j| {
-            let parent_from_model = s.joints[j].parent.map_or(Some(Mat4::identity()), |p| posed[p].try_inverse());
-            parent_from_model.and_then(|m| Trs::from_matrix(&(m * posed[j])))
-        })
-        .collect();
     for ((joint, local), m) in rig.skeleton.joints.iter_mut().zip(locals).zip(posed) {
-        if let Some(local) = local {
-            joint.rest_local = local;
-        }
+        joint.rest_local = local;
         joint.joint_from_mesh = m.try_inverse().unwrap_or_else(Mat4::identity) * model_from_mesh;
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -244,6 +266,12 @@ mod tests {
     #[test]
     fn a_t_pose_puts_both_arms_level_and_straight_and_the_mesh_follows() {
         let mut rig = stick_biped();
+        // A morph target moving the left hand's vertex along its forearm, normals too.
+        let (elbow, hand) = (rig.skeleton.find("LeftLowerArm").unwrap(), rig.skeleton.find("LeftHand").unwrap());
+        let along = (Vector3::from(rig.mesh.positions[hand]) - Vector3::from(rig.mesh.positions[elbow])).normalize();
+        let mut deltas = vec![[0.0; 3]; rig.mesh.positions.len()];
+        deltas[hand] = (along * 0.01).into();
+        rig.mesh.parts[0].morph_targets = vec![crate::MorphTarget { position_deltas: deltas.clone(), normal_deltas: deltas }];
         let changes = bind_in_rest_pose(&mut rig, RestPose::T).expect("re-pose");
         assert_eq!(changes.len(), 2);
         for c in &changes {
@@ -251,6 +279,10 @@ mod tests {
             assert!(c.after_degrees.abs() < 1e-3 && c.elbow_after_degrees < 1e-2, "{c:?}");
         }
         assert!((hand_direction(&rig, "Left") - Vector3::x()).norm() < 1e-4);
+        let target = &rig.mesh.parts[0].morph_targets[0];
+        for d in [target.position_deltas[hand], target.normal_deltas[hand]] {
+            assert!((Vector3::from(d) - Vector3::x() * 0.01).norm() < 1e-6, "the hand's deltas did not turn with it: {d:?}");
+        }
         assert!((hand_direction(&rig, "Right") + Vector3::x()).norm() < 1e-4);
         // Each vertex sits 5 cm in front of its joint, as before; the body did not move.
         let rest = rig.skeleton.model_from_joints_rest();

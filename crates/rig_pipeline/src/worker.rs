@@ -46,6 +46,8 @@ pub enum WorkerEvent {
 #[derive(Debug, Clone)]
 pub struct Running {
     pub id: u64,
+    /// The mesh the job runs on (the caller's key): a result for another mesh is stale.
+    pub mesh_key: u64,
     pub label: &'static str,
     pub stage: String,
     pub fraction: f32,
@@ -93,7 +95,7 @@ impl Worker {
             TrySendError::Full(_) => "the worker is busy".to_string(),
             TrySendError::Disconnected(_) => "the worker thread stopped; restart Rigsmith".to_string(),
         })?;
-        self.running = Some(Running { id, label, stage: "queued".into(), fraction: 0.0, started: Instant::now(), cancel });
+        self.running = Some(Running { id, mesh_key, label, stage: "queued".into(), fraction: 0.0, started: Instant::now(), cancel });
         Ok(id)
     }
 

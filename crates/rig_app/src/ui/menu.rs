@@ -165,6 +165,7 @@ pub fn open_session(doc: &mut Document, path: &Path) -> bool {
     match Session::load(path).and_then(|s| Ok((s.restore()?, s))) {
         Ok((rig, session)) => {
             doc.set_rig(rig, Some(session.source.clone()));
+            doc.mesh_edited = session.geometry.is_some();
             doc.selected_joint = session.selected_joint.filter(|&j| j < doc.stats.joints);
             doc.status = Some(format!("Opened session {}", path.display()));
             true

@@ -50,13 +50,18 @@ pub fn from_bytes(bytes: &[u8], name: &str) -> Result<Imported, IoError> {
 /// place the mesh at different scales (RecursiveSkeletons' instances under scaled joints),
 /// the move keeps only its rotation and translation if that leaves more bind matrices rigid.
 pub fn in_model_space(rig: &Rig) -> std::borrow::Cow<'_, Rig> {
-    let model_from_mesh = rigid_where_it_binds_better(rig, rig.display_from_mesh());
+    let shown_from_mesh = rig.display_from_mesh();
+    let model_from_mesh = rigid_where_it_binds_better(rig, shown_from_mesh);
     if rig.skeleton.is_empty() || (model_from_mesh - Mat4::identity()).abs().max() <= 1e-6 {
         return std::borrow::Cow::Borrowed(rig);
     }
     let mut moved = rig.clone();
     if !moved.change_mesh_space(&model_from_mesh) {
         return std::borrow::Cow::Borrowed(rig);
+    }
+    // Static parts are written where the scene shows them, scale included.
+    if let Some(mesh_from_model) = (model_from_mesh != shown_from_mesh).then(|| model_from_mesh.try_inverse()).flatten() {
+        moved.mesh.move_parts(&(shown_from_mesh * mesh_from_model), |p| !p.skinned);
     }
     std::borrow::Cow::Owned(moved)
 }
