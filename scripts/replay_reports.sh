@@ -10,7 +10,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT="${1:-/tmp/rigsmith-replay}"
-R="${RIGSMITH:-${CARGO_TARGET_DIR:-$HOME/.cache/rigsmith-target}/debug/rigsmith}"
+# The tests it runs build where the dev build is (not a second target in the repository).
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/rigsmith-target}"
+R="${RIGSMITH:-$CARGO_TARGET_DIR/debug/rigsmith}"
 ASSETS="${RIGSMITH_SHARED_ASSETS:-../shared/assets}"
 FOX=assets/samples/khronos_fox/Fox.glb
 rm -rf "$OUT" && mkdir -p "$OUT"
