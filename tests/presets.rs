@@ -92,9 +92,12 @@ fn a_generated_biped_takes_each_conventions_names_and_vrm_bones() {
         }
     }
     let vrm = dir.join("figure.vrm");
-    let o = rigsmith(&["rig", "--input", &obj.to_string_lossy(), "--output", &vrm.to_string_lossy(), "--kind", "biped", "--preset", "vrm"]);
+    let input = obj.to_string_lossy();
+    let output = vrm.to_string_lossy();
+    let o = rigsmith(&["rig", "--input", &input, "--output", &output, "--kind", "biped", "--preset", "vrm", "--author", "A. Artist"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let json = glb_json(&vrm);
+    assert_eq!(json["extensions"]["VRMC_vrm"]["meta"]["authors"], serde_json::json!(["A. Artist"]));
     assert!(json["extensionsUsed"].as_array().expect("used").iter().any(|e| e == "VRMC_vrm"));
     let bones = json["extensions"]["VRMC_vrm"]["humanoid"]["humanBones"].as_object().expect("humanBones");
     for required in rig_core::naming::VRM_REQUIRED {

@@ -25,6 +25,9 @@ pub struct Args {
     /// down, Unreal); the mesh follows by the rig's own skinning and clips play unchanged.
     #[arg(long, value_enum, default_value = "keep")]
     rest_pose: super::files::RestPoseArg,
+    /// A .vrm output's author, as VRM's meta names it (repeat for several).
+    #[arg(long = "author", value_name = "NAME")]
+    authors: Vec<String>,
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
@@ -36,7 +39,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         imported.losses().into_iter().map(String::from).chain(rig_io::export_losses(&imported.rig, &a.output)).collect();
     super::files::check_losses(&a.input, &a.output, &losses, a.force)?;
     let limit = a.max_influences.map(InfluenceLimit::max).transpose().map_err(|e| anyhow::anyhow!("--max-influences: {e}"))?;
-    let options = rig_io::ExportOptions { limit, ..Default::default() };
+    let options = rig_io::ExportOptions { limit, vrm_authors: a.authors.clone(), ..Default::default() };
     let mut rig = imported.rig;
     super::files::apply_rest_pose(&mut rig, a.rest_pose, &a.input)?;
     if let Some(preset) = a.preset {

@@ -201,17 +201,22 @@ pub struct Args {
     /// down, Unreal); the mesh follows by the rig's own skinning and clips play unchanged.
     #[arg(long, value_enum, default_value = "keep")]
     rest_pose: files::RestPoseArg,
+    /// A .vrm output's author, as VRM's meta names it (repeat for several).
+    #[arg(long = "author", value_name = "NAME")]
+    authors: Vec<String>,
 }
 
 /// What happens to what the input holds beyond the mesh, and the names it is written with.
 #[derive(Clone, Copy)]
-struct Keep {
+struct Keep<'a> {
     /// Write even when the output leaves something out.
     force: bool,
     /// Retarget the clips onto a generated skeleton.
     clips: bool,
     preset: files::PresetArg,
     rest_pose: files::RestPoseArg,
+    /// A .vrm output's authors.
+    authors: &'a [String],
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
@@ -227,7 +232,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     if a.keep_clips && a.use_skeleton {
         bail!("--keep-clips retargets clips onto a generated skeleton; with --use-skeleton the file's clips are kept as they are");
     }
-    let keep = Keep { force: a.force, clips: a.keep_clips, preset: a.preset, rest_pose: a.rest_pose };
+    let keep = Keep { force: a.force, clips: a.keep_clips, preset: a.preset, rest_pose: a.rest_pose, authors: &a.authors };
     let mut caches = Caches::default();
     if let Method::Learned(s) = &request.method {
         let models = caches.models(s.models.as_deref(), s.backend)?;
@@ -330,7 +335,7 @@ fn request(a: &Args) -> anyhow::Result<RigRequest> {
 fn write_candidates(
     input: &Path,
     output: &Path,
-    (candidates, keep): (usize, Keep),
+    (candidates, keep): (usize, Keep<'_>),
     request: &RigRequest,
     caches: &mut Caches,
 ) -> anyhow::Result<()> {
@@ -349,7 +354,13 @@ fn write_candidates(
     Ok(())
 }
 
-fn run_batch(input: &Path, output: &Path, shard: Shard, (request, caches): (&RigRequest, &mut Caches), keep: Keep) -> anyhow::Result<()> {
+fn run_batch(
+    input: &Path,
+    output: &Path,
+    shard: Shard,
+    (request, caches): (&RigRequest, &mut Caches),
+    keep: Keep<'_>,
+) -> anyhow::Result<()> {
     let all = batch_inputs(input).map_err(|e| anyhow::anyhow!("{e}"))?;
     if all.is_empty() {
         bail!("{} holds no .glb/.gltf/.vrm/.obj file", input.display());
@@ -390,7 +401,7 @@ fn rig_file(
     request: &RigRequest,
     caches: &mut Caches,
     show_progress: bool,
-    keep: Keep,
+    keep: Keep<'_>,
 ) -> anyhow::Result<serde_json::Value> {
     static NEXT_MESH: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
     let imported = rig_io::load(input).with_context(|| format!("{}", input.display()))?;
@@ -464,8 +475,11 @@ fn rig_file(
     if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
     }
-    let export = rig_io::ExportOptions { limit: Some(request.limit), ..Default::default() };
-    rig_io::save(&rig, output, &export).with_context(|| format!("{}", output.display()))?;
+    let export = rig_io::ExportOptions { limit: Some(request.limit), vrm_authors: keep.authors.to_vec(), ..Default::default() };
+    let warnings = rig_io::save(&rig, output, &export).with_context(|| format!("{}", output.display()))?;
+    for w in warnings {
+        eprintln!("warning: {}: {w}", output.display());
+    }
     Ok(serde_json::json!({
         "vertices": rig.mesh.positions.len(),
         "joints": rig.skeleton.len(),

@@ -31,6 +31,8 @@ pub struct ExportOptions {
     /// Write the VRM 1.0 extension (`VRMC_vrm`: the humanoid bones read from the joint names,
     /// and meta); a `.vrm` path sets it.
     pub vrm: bool,
+    /// VRM meta's authors (VRM requires at least one; empty: a placeholder, with a warning).
+    pub vrm_authors: Vec<String>,
 }
 
 /// Writes `rig` to `path` (GLB when `binary`, else .gltf with a .bin beside it).
@@ -92,7 +94,10 @@ pub fn to_document(rig: &Rig, options: &ExportOptions, bin_uri: Option<&str>) ->
     put(obj, "images", mats.images);
     let mut used: Vec<Value> = rig.materials.extensions_used.iter().map(|s| json!(s)).collect();
     if options.vrm {
-        obj.insert("extensions".into(), json!({ "VRMC_vrm": vrm_extension(rig)? }));
+        if options.vrm_authors.is_empty() {
+            warnings.push(format!("VRM meta names no author: written as {PLACEHOLDER_AUTHOR:?} (--author NAME sets it)"));
+        }
+        obj.insert("extensions".into(), json!({ "VRMC_vrm": vrm_extension(rig, &options.vrm_authors)? }));
         used.push(json!("VRMC_vrm"));
     }
     put(obj, "extensionsUsed", used);
@@ -105,9 +110,12 @@ pub fn to_document(rig: &Rig, options: &ExportOptions, bin_uri: Option<&str>) ->
     Ok((doc, w.bin, warnings))
 }
 
+/// VRM meta's author when none is given.
+const PLACEHOLDER_AUTHOR: &str = "unknown (set in a VRM editor)";
+
 /// The `VRMC_vrm` extension: VRM 1.0 meta and the humanoid bones (node `j` is joint `j`).
 /// Refused, naming them, when the skeleton lacks a bone VRM requires.
-fn vrm_extension(rig: &Rig) -> Result<Value, IoError> {
+fn vrm_extension(rig: &Rig, authors: &[String]) -> Result<Value, IoError> {
     let bones = rig_core::naming::vrm_humanoid(&rig.skeleton);
     let missing: Vec<&str> = rig_core::naming::VRM_REQUIRED.iter().copied().filter(|r| !bones.iter().any(|(b, _)| b == r)).collect();
     if !missing.is_empty() {
@@ -118,11 +126,15 @@ fn vrm_extension(rig: &Rig) -> Result<Value, IoError> {
     }
     let human_bones: serde_json::Map<String, Value> = bones.into_iter().map(|(b, j)| (b, json!({ "node": j }))).collect();
     let name = if rig.name.is_empty() { "character" } else { rig.name.as_str() };
+    let authors: Vec<&str> = match authors.is_empty() {
+        true => vec![PLACEHOLDER_AUTHOR],
+        false => authors.iter().map(String::as_str).collect(),
+    };
     Ok(json!({
         "specVersion": "1.0",
         "meta": {
             "name": name,
-            "authors": ["unknown (set in a VRM editor)"],
+            "authors": authors,
             "licenseUrl": "https://vrm.dev/licenses/1.0/",
             "avatarPermission": "onlyAuthor",
             "commercialUsage": "personalNonProfit",
