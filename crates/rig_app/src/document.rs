@@ -144,6 +144,14 @@ impl Document {
         self.touch(true);
     }
 
+    /// Another mesh is in place: views and the worker's caches start again, figures are redone.
+    fn mesh_moved(&mut self) {
+        self.mesh_id += 1;
+        if let Some(rig) = &self.rig {
+            self.stats = MeshStats::of(rig);
+        }
+    }
+
     fn touch(&mut self, weights: bool) {
         self.revision += 1;
         if weights {
@@ -166,25 +174,7 @@ impl Document {
     /// An edit that moves the mesh too (binding in another rest pose): one undo step that
     /// restores the mesh; views rebuild their vertex data and the worker its caches.
     pub fn edit_mesh<T, E: std::fmt::Display>(&mut self, label: &str, f: impl FnOnce(&mut Rig) -> Result<T, E>) -> Option<T> {
-        let rig = self.rig.as_mut()?;
-        let before = Snapshot::with_mesh(rig, label);
-        match f(rig) {
-            Ok(value) => {
-                self.history.push(before);
-                self.dirty = true;
-                self.status = Some(label.to_string());
-                self.mesh_id += 1;
-                self.mesh_edited = true;
-                self.stats = MeshStats::of(rig);
-                self.touch(true);
-                Some(value)
-            }
-            Err(e) => {
-                before.swap_into(rig);
-                self.error = Some(format!("{label}: {e}"));
-                None
-            }
-        }
+        self.edit_from(label, false, Snapshot::with_mesh, f)
     }
 
     /// A skeleton edit: like [`Document::edit`], and marks the skin as needing a re-skin.
@@ -209,14 +199,30 @@ impl Document {
         merge: bool,
         f: impl FnOnce(&mut Rig) -> Result<T, E>,
     ) -> Option<T> {
+        self.edit_from(label, merge, Snapshot::of, f)
+    }
+
+    /// An edit, undone by the snapshot `before` takes (with the mesh, for an edit that moves it).
+    fn edit_from<T, E: std::fmt::Display>(
+        &mut self,
+        label: &str,
+        merge: bool,
+        before: fn(&Rig, &str) -> Snapshot,
+        f: impl FnOnce(&mut Rig) -> Result<T, E>,
+    ) -> Option<T> {
         let joins = merge && self.history.undo_label() == Some(label);
         let rig = self.rig.as_mut()?;
-        let before = Snapshot::of(rig, label);
+        let before = before(rig, label);
         match f(rig) {
             Ok(value) => {
-                let weights = before.weights != rig.weights || before.skeleton.len() != rig.skeleton.len();
+                let moved = before.moves_mesh();
+                let weights = moved || before.weights != rig.weights || before.skeleton.len() != rig.skeleton.len();
                 if !joins {
                     self.history.push(before);
+                }
+                if moved {
+                    self.mesh_edited = true;
+                    self.mesh_moved();
                 }
                 self.dirty = true;
                 self.status = Some(label.to_string());
@@ -300,9 +306,8 @@ impl Document {
         let moves_mesh = self.history.next_moves_mesh(false);
         let Some(rig) = self.rig.as_mut() else { return };
         if let Some(label) = self.history.undo(rig) {
-            self.mesh_id += u64::from(moves_mesh);
             if moves_mesh {
-                self.stats = MeshStats::of(rig);
+                self.mesh_moved();
             }
             self.status = Some(format!("Undid {label}"));
             self.dirty = true;
@@ -314,9 +319,8 @@ impl Document {
         let moves_mesh = self.history.next_moves_mesh(true);
         let Some(rig) = self.rig.as_mut() else { return };
         if let Some(label) = self.history.redo(rig) {
-            self.mesh_id += u64::from(moves_mesh);
             if moves_mesh {
-                self.stats = MeshStats::of(rig);
+                self.mesh_moved();
             }
             self.status = Some(format!("Redid {label}"));
             self.dirty = true;

@@ -17,6 +17,8 @@ use serde::{Deserialize, Serialize};
 pub const FORMAT: &str = "rigsmith-session";
 /// 2: with the moved mesh's geometry (older builds would show the skeleton on the source's mesh).
 pub const VERSION: u32 = 2;
+/// The version of a session without geometry, which older builds read too.
+const VERSION_WITHOUT_GEOMETRY: u32 = 1;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SessionJoint {
@@ -133,7 +135,7 @@ impl Session {
             .collect();
         Session {
             format: FORMAT.into(),
-            version: 1,
+            version: VERSION_WITHOUT_GEOMETRY,
             source: source.to_path_buf(),
             skeleton,
             weights: (0..rig.weights.vertex_count()).map(|v| rig.weights.row_pairs(v)).collect(),
@@ -148,7 +150,7 @@ impl Session {
     /// With the rig's geometry, for a mesh that an edit moved.
     pub fn with_geometry(mut self, rig: &Rig, moved: bool) -> Session {
         self.geometry = moved.then(|| SessionGeometry::of(rig));
-        self.version = if moved { VERSION } else { 1 };
+        self.version = if moved { VERSION } else { VERSION_WITHOUT_GEOMETRY };
         self
     }
 

@@ -9,7 +9,7 @@ use nalgebra::Vector3;
 
 use crate::rig::Rig;
 use crate::skeleton::{Joint, Skeleton};
-use crate::transform::Trs;
+use crate::transform::{translation, Trs};
 use crate::Mat4;
 
 /// Why an edit was refused.
@@ -23,10 +23,6 @@ pub enum EditError {
     EmptyName,
     #[error("joint {0} has a parent: a root goes above a root joint only")]
     NotARoot(usize),
-}
-
-fn translation(m: &Mat4) -> Vector3<f32> {
-    Vector3::new(m[(0, 3)], m[(1, 3)], m[(2, 3)])
 }
 
 fn check(skeleton: &Skeleton, joint: usize) -> Result<(), EditError> {
@@ -125,7 +121,8 @@ pub fn add_ground_root(rig: &mut Rig, j: usize, name: &str) -> Result<usize, Edi
         let cubic = channel.interpolation == crate::Interpolation::CubicSpline;
         if let crate::ChannelValues::Translation(values) = &mut channel.values {
             // Cubic splines hold (in-tangent, value, out-tangent) per key: only values move.
-            for (_, v) in values.iter_mut().enumerate().filter(|(k, _)| !cubic || k % 3 == 1) {
+            let (first, step) = if cubic { (1, 3) } else { (0, 1) };
+            for v in values.iter_mut().skip(first).step_by(step) {
                 (0..3).for_each(|i| v[i] -= root_at[i]);
             }
         }

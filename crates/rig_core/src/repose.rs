@@ -6,7 +6,8 @@
 use nalgebra::{Matrix3, Rotation3, Vector3};
 
 use crate::retarget::{find_role, roles, Role, Side};
-use crate::transform::Trs;
+use crate::skeleton::Skeleton;
+use crate::transform::{translation, Trs};
 use crate::{Mat4, Rig};
 
 /// The rest pose to bind in.
@@ -51,7 +52,8 @@ pub struct ArmChange {
 /// skeleton has no upper arm, forearm and hand on both sides, or when its rest pose is not the
 /// pose its mesh is bound in (skinning at rest would move the mesh).
 pub fn bind_in_rest_pose(rig: &mut Rig, pose: RestPose) -> Result<Vec<ArmChange>, String> {
-    let arms = [Side::Left, Side::Right].map(|side| arm(rig, side));
+    let r = roles(&rig.skeleton);
+    let arms = [Side::Left, Side::Right].map(|side| arm(&rig.skeleton, &r, side));
     let [Some(left), Some(right)] = arms else {
         return Err("re-posing needs an upper arm, forearm and hand on each side, named as a biped's are (a generated biped's, \
                     Mixamo's, Unreal's, Unity's, VRM's or Blender's names); this skeleton has not"
@@ -61,7 +63,7 @@ pub fn bind_in_rest_pose(rig: &mut Rig, pose: RestPose) -> Result<Vec<ArmChange>
     let up = Vector3::from(rig.up_direction());
     let model_up = (model_from_mesh.fixed_view::<3, 3>(0, 0) * up).normalize();
     let rest = rig.skeleton.model_from_joints_rest();
-    let across = horizontal(&(position(&rest[left[0]]) - position(&rest[right[0]])), &model_up)
+    let across = horizontal(&(translation(&rest[left[0]]) - translation(&rest[right[0]])), &model_up)
         .ok_or("the shoulders are one above the other: cannot tell the sides apart")?;
     if let Some(side) = hand_on_the_ground(rig, &rest, [left[2], right[2]], &model_from_mesh, &model_up) {
         return Err(format!(
@@ -76,7 +78,7 @@ pub fn bind_in_rest_pose(rig: &mut Rig, pose: RestPose) -> Result<Vec<ArmChange>
         let target = outward * below.cos() - model_up * below.sin();
         let before = measure(&posed, chain, &model_up);
         for k in 0..2 {
-            let from = position(&posed[chain[k + 1]]) - position(&posed[chain[k]]);
+            let from = translation(&posed[chain[k + 1]]) - translation(&posed[chain[k]]);
             // Pointing straight away from the target: half a turn about up.
             let turn = Rotation3::rotation_between(&from, &target)
                 .unwrap_or_else(|| Rotation3::from_axis_angle(&nalgebra::Unit::new_normalize(model_up), std::f32::consts::PI));
@@ -95,41 +97,33 @@ pub fn bind_in_rest_pose(rig: &mut Rig, pose: RestPose) -> Result<Vec<ArmChange>
     Ok(changes)
 }
 
-/// Upper arm, forearm and hand of one side.
-fn arm(rig: &Rig, side: Side) -> Option<[usize; 3]> {
-    let r = roles(&rig.skeleton);
-    let [u, f, h] = [Role::UpperArm, Role::ForeArm, Role::Hand].map(|role| find_role(&r, (role, side)));
+/// Upper arm, forearm and hand of one side, each below the one before.
+fn arm(s: &Skeleton, roles: &[Option<(Role, Side)>], side: Side) -> Option<[usize; 3]> {
+    let [u, f, h] = [Role::UpperArm, Role::ForeArm, Role::Hand].map(|role| find_role(roles, (role, side)));
     let chain = [u?, f?, h?];
-    let s = &rig.skeleton;
     (s.is_descendant(chain[1], chain[0]) && s.is_descendant(chain[2], chain[1])).then_some(chain)
 }
 
 /// The one matrix that skinning at rest applies to every deforming joint's vertices (identity
 /// when rest and bind agree), or why there is none.
 fn rest_binding(rig: &Rig) -> Result<Mat4, String> {
-    let s = &rig.skeleton;
-    let rest = s.model_from_joints_rest();
-    let mut skins = rest.iter().zip(&s.joints).filter(|(_, j)| j.deform).map(|(m, j)| m * j.joint_from_mesh);
-    let first = skins.next().ok_or("the skeleton has no deforming joint")?;
-    let tolerance = 1e-3 * first.abs().max().max(1.0);
-    if skins.any(|m| (m - first).abs().max() > tolerance) || first.try_inverse().is_none() {
-        return Err("the rest pose is not the pose the mesh is bound in (skinning at rest moves the mesh): re-posing needs a \
-                    rig bound where it rests, as generated rigs are"
-            .into());
+    if !rig.skeleton.joints.iter().any(|j| j.deform) {
+        return Err("the skeleton has no deforming joint".into());
     }
-    Ok(first)
+    rig.shared_rest_skinning().ok_or_else(|| {
+        String::from(
+            "the rest pose is not the pose the mesh is bound in (skinning at rest moves the mesh): re-posing needs a \
+                    rig bound where it rests, as generated rigs are",
+        )
+    })
 }
 
 /// The side ("left", "right") whose hand is in the lowest fifth of the mesh's height.
 fn hand_on_the_ground(rig: &Rig, rest: &[Mat4], hands: [usize; 2], model_from_mesh: &Mat4, up: &Vector3<f32>) -> Option<&'static str> {
     let heights = rig.mesh.positions.iter().map(|p| model_from_mesh.transform_point(&(*p).into()).coords.dot(up));
     let (low, high) = heights.fold((f32::MAX, f32::MIN), |(lo, hi), h| (lo.min(h), hi.max(h)));
-    let near_ground = |hand: usize| position(&rest[hand]).dot(up) - low < 0.2 * (high - low);
+    let near_ground = |hand: usize| translation(&rest[hand]).dot(up) - low < 0.2 * (high - low);
     ["left", "right"].into_iter().zip(hands).find(|&(_, hand)| near_ground(hand)).map(|(side, _)| side)
-}
-
-fn position(m: &Mat4) -> Vector3<f32> {
-    Vector3::new(m[(0, 3)], m[(1, 3)], m[(2, 3)])
 }
 
 /// `v` with its component along `up` removed, normalised.
@@ -139,7 +133,7 @@ fn horizontal(v: &Vector3<f32>, up: &Vector3<f32>) -> Option<Vector3<f32>> {
 
 /// (Shoulder-to-wrist angle below level, elbow bend), in degrees.
 fn measure(model: &[Mat4], [u, f, h]: [usize; 3], up: &Vector3<f32>) -> (f32, f32) {
-    let (pu, pf, ph) = (position(&model[u]), position(&model[f]), position(&model[h]));
+    let (pu, pf, ph) = (translation(&model[u]), translation(&model[f]), translation(&model[h]));
     let whole = (ph - pu).normalize();
     let below = (-whole.dot(up)).clamp(-1.0, 1.0).asin().to_degrees();
     let bend = (pf - pu).angle(&(ph - pf)).to_degrees();
@@ -260,7 +254,7 @@ mod tests {
         let s = &rig.skeleton;
         let rest = s.model_from_joints_rest();
         let (u, h) = (s.find(&format!("{side}UpperArm")).unwrap(), s.find(&format!("{side}Hand")).unwrap());
-        (position(&rest[h]) - position(&rest[u])).normalize()
+        (translation(&rest[h]) - translation(&rest[u])).normalize()
     }
 
     #[test]
@@ -287,7 +281,7 @@ mod tests {
         // Each vertex sits 5 cm in front of its joint, as before; the body did not move.
         let rest = rig.skeleton.model_from_joints_rest();
         for (j, m) in rest.iter().enumerate() {
-            let offset = Vector3::from(rig.mesh.positions[j]) - position(m);
+            let offset = Vector3::from(rig.mesh.positions[j]) - translation(m);
             assert!((offset - Vector3::new(0.0, 0.0, 0.05)).norm() < 1e-4, "joint {j}: {offset:?}");
         }
         assert!((Vector3::from(rig.mesh.positions[0]) - Vector3::new(0.0, 1.0, 0.05)).norm() < 1e-6);

@@ -135,18 +135,27 @@ impl Rig {
         if let Some(m) = self.scene_from_mesh {
             return m;
         }
-        let s = &self.skeleton;
-        let rest = s.model_from_joints_rest();
-        let skins: Vec<Mat4> = rest.iter().zip(&s.joints).filter(|(_, j)| j.deform).map(|(m, j)| m * j.joint_from_mesh).collect();
-        let usable = |m: &Mat4| m.iter().all(|v| v.is_finite()) && m.fixed_view::<3, 3>(0, 0).determinant().abs() > 1e-9;
-        if let Some(first) = skins.first().filter(|m| usable(m)) {
-            if skins.iter().all(|m| (first - m).abs().max() <= 1e-3 * first.abs().max().max(1.0)) {
-                return *first;
-            }
+        let skins = self.rest_skinning();
+        if let Some(shared) = shared_skinning(&skins) {
+            return shared;
         }
         // No majority: the root joint's turn, which places at least the parts it carries as
         // the file's scene does (RobotExpressive, whose hands were bound in another pose).
         shared_quarter_turn(&skins).or_else(|| shared_quarter_turn(&skins[..skins.len().min(1)])).unwrap_or_else(Mat4::identity)
+    }
+
+    /// The rest skinning matrix (`rest model_from_joint * joint_from_mesh`) that every deforming
+    /// joint shares, within 1e-3, when it is finite and invertible: the rest pose is the bind
+    /// pose, seen through that matrix. `None` when joints disagree (or none deforms).
+    pub fn shared_rest_skinning(&self) -> Option<Mat4> {
+        shared_skinning(&self.rest_skinning())
+    }
+
+    /// Each deforming joint's rest skinning matrix.
+    fn rest_skinning(&self) -> Vec<Mat4> {
+        let s = &self.skeleton;
+        let rest = s.model_from_joints_rest();
+        rest.iter().zip(&s.joints).filter(|(_, j)| j.deform).map(|(m, j)| m * j.joint_from_mesh).collect()
     }
 
     /// The mesh-space direction that the file's scene shows as up (+Y of the display).
@@ -161,6 +170,13 @@ impl Rig {
             [0.0, 1.0, 0.0]
         }
     }
+}
+
+/// The first of `skins` when all agree with it within 1e-3 and it is finite and invertible.
+fn shared_skinning(skins: &[Mat4]) -> Option<Mat4> {
+    let usable = |m: &Mat4| m.iter().all(|v| v.is_finite()) && m.fixed_view::<3, 3>(0, 0).determinant().abs() > 1e-9;
+    let first = skins.first().filter(|m| usable(m))?;
+    skins.iter().all(|m| (first - m).abs().max() <= 1e-3 * first.abs().max().max(1.0)).then_some(*first)
 }
 
 /// The rotation by quarter turns that more than half of `skins` are within 30 degrees of, with

@@ -66,6 +66,11 @@ impl Trs {
     }
 }
 
+/// The translation column of an affine matrix (a joint's position, for a model_from_joint).
+pub fn translation(m: &Matrix4<f32>) -> Vector3<f32> {
+    Vector3::new(m[(0, 3)], m[(1, 3)], m[(2, 3)])
+}
+
 /// The rotation nearest `m` (a rotation up to rounding, or a scaled or sheared one), by a
 /// bounded number of nalgebra's refinement steps: `Rotation3::from_matrix` has no bound and
 /// never ends on some scaled or sheared matrices.

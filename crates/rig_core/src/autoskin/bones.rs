@@ -4,6 +4,7 @@
 use nalgebra::Vector3;
 
 use crate::skeleton::Skeleton;
+use crate::transform::translation;
 use crate::Mat4;
 
 /// A segment `a..b` owned by `joint` (several when the joint has several children).
@@ -138,10 +139,6 @@ fn bones_along_y(skeleton: &Skeleton, model: &[Mat4]) -> bool {
         }
     }
     total > 0 && along * 5 >= total * 4
-}
-
-fn translation(m: &Mat4) -> Vector3<f32> {
-    Vector3::new(m[(0, 3)], m[(1, 3)], m[(2, 3)])
 }
 
 fn y_axis(m: &Mat4) -> Vector3<f32> {
