@@ -77,6 +77,12 @@ impl Frame {
     }
 
     /// `p` with its height set to `h`.
+    /// `p` moved along the lateral axis to `x`.
+    pub(super) fn at_lateral(&self, mut p: Vector3<f32>, x: f32) -> Vector3<f32> {
+        p[self.lateral] = x;
+        p
+    }
+
     pub(super) fn at_height(&self, p: Vector3<f32>, h: f32) -> Vector3<f32> {
         let mut q = p;
         q[self.up] = h * self.up_sign;
@@ -173,7 +179,7 @@ fn find_legs(grid: &VoxelGrid, f: &Frame) -> Result<([Leg; 2], f32), String> {
             continue;
         };
         match (layer.follow(left), layer.follow(right)) {
-            (Some(a), Some(b)) if a == b && !between_legs_is_solid(grid, f, left, right, i) => {
+            (Some(a), Some(b)) if a == b && legs_touch(grid, f, left, right, &layer.pieces[a], i) => {
                 // Feet or knees touching: follow each half of the joined piece.
                 let (l, r) = split_by_plane(grid, f, &layer.pieces[a]);
                 if l.cells.is_empty() || r.cells.is_empty() {
@@ -229,6 +235,26 @@ fn feet_below(grid: &VoxelGrid, f: &Frame, below: &[usize], feet: &[Piece; 2]) -
 /// Under the feet, a side's cross-section more than this many times the foot's is a base.
 const BASE_SHARE: usize = 6;
 
+/// Whether `joined`, the piece of layer `index` that both legs run into, is two legs touching
+/// rather than the body: the voxel midway between the legs is empty (feet touching at the
+/// heels), or the solid is notched at the symmetry plane (knees, boots or trousers pressed
+/// together, a cape behind the legs).
+fn legs_touch(grid: &VoxelGrid, f: &Frame, left: &Piece, right: &Piece, joined: &Piece, index: usize) -> bool {
+    !between_legs_is_solid(grid, f, left, right, index) || notched(grid, f, joined)
+}
+
+/// Whether `piece` is thinner along the front axis at the symmetry plane than at half the
+/// thickest column on either side of it: two legs side by side, not a torso or a robe.
+fn notched(grid: &VoxelGrid, f: &Frame, piece: &Piece) -> bool {
+    let centre = grid.cell_of(&f.at_lateral(piece.centroid, f.centre))[f.lateral];
+    let mut depth: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    piece.cells.iter().for_each(|c| *depth.entry(c[f.lateral]).or_default() += 1);
+    let thickest = |side: bool| depth.iter().filter(|(&k, _)| (k > centre) == side && k != centre).map(|(_, &d)| d).max().unwrap_or(0);
+    let (a, b) = (thickest(true), thickest(false));
+    let middle = depth.get(&centre).copied().unwrap_or(0);
+    a >= MIN_FOOT_CELLS && b >= MIN_FOOT_CELLS && 2 * middle <= a.min(b)
+}
+
 /// Whether the voxel of layer `index` midway between the two legs' centroids is solid.
 fn between_legs_is_solid(grid: &VoxelGrid, f: &Frame, left: &Piece, right: &Piece, index: usize) -> bool {
     let mid = 0.5 * (left.centroid + right.centroid);
@@ -254,14 +280,25 @@ fn split_by_plane(grid: &VoxelGrid, f: &Frame, piece: &Piece) -> (Piece, Piece) 
 /// crossing it, not two big ones on a side (four legs). `None` while only one foot shows.
 fn feet(grid: &VoxelGrid, f: &Frame, pieces: &[Piece]) -> Option<[Piece; 2]> {
     let mut sides: [Vec<&Piece>; 2] = [Vec::new(), Vec::new()];
+    let mut halves: Vec<Piece> = Vec::new();
     // Stray voxels of the bottom faces, a cape's hem or a weapon's tip are not feet.
     let largest = pieces.iter().map(|p| p.cells.len()).max().unwrap_or(0);
     for p in pieces.iter().filter(|p| p.cells.len() >= MIN_FOOT_CELLS && p.cells.len() * 5 >= largest) {
         if p.crosses(grid, f.lateral, f.centre) {
-            // One piece across the middle (a robe, a base, feet together): look higher.
-            return None;
+            if !notched(grid, f, p) {
+                // One piece across the middle (a robe, a base): look higher.
+                return None;
+            }
+            // Feet pressed together: one on each side of the plane.
+            let (l, r) = split_by_plane(grid, f, p);
+            halves.push(l);
+            halves.push(r);
+            continue;
         }
         sides[if (p.centroid[f.lateral] - f.centre) * f.left_sign > 0.0 { 0 } else { 1 }].push(p);
+    }
+    for h in halves.iter().filter(|h| !h.cells.is_empty()) {
+        sides[if (h.centroid[f.lateral] - f.centre) * f.left_sign > 0.0 { 0 } else { 1 }].push(h);
     }
     // Pieces of one foot (a sole and a boot) overlap or nearly touch and are merged; a side
     // with two separate big pieces (heel and toe of a curved sole, or two legs) waits for a
@@ -294,7 +331,8 @@ fn toe_tip<'a>(grid: &VoxelGrid, f: &Frame, foot: impl Iterator<Item = &'a Piece
 }
 
 /// An arm followed from its outer end inwards: centroids from the tip to the shoulder.
-fn find_arm(grid: &VoxelGrid, f: &Frame, side: f32) -> Result<Vec<Vector3<f32>>, String> {
+/// `height`: the character's, ground to top.
+fn find_arm(grid: &VoxelGrid, f: &Frame, side: f32, height: f32) -> Result<Vec<Vector3<f32>>, String> {
     // Start at the outer end of this side: layers across the lateral axis, outside first.
     let outward = side * f.left_sign;
     let order = layers_from(grid, f.lateral, -outward);
@@ -317,21 +355,34 @@ fn find_arm(grid: &VoxelGrid, f: &Frame, side: f32) -> Result<Vec<Vector3<f32>>,
                 }
             },
         };
-        let Some(piece) = next else { continue };
+        let Some(mut piece) = next else { continue };
         if (piece.centroid[f.lateral] - f.centre) * outward <= 0.0 {
             return Err("no arm separates from the body".into());
         }
         let (lo, hi) = piece.range(grid, f.up);
-        let span = hi - lo + grid.size;
-        if track.len() >= 3 {
+        let mut span = hi - lo + grid.size;
+        if let (Some(prev), true) = (&current, track.len() >= 3) {
             let mut sorted = sizes.clone();
             sorted.sort_unstable();
             let median = sorted[sorted.len() / 2];
             let widest = spans.iter().copied().fold(0.0, f32::max);
             // The torso: the cross-section twice the arm's usual area (a prop in the hand
-            // inflates that; three times missed KayKit's Knight) and much taller.
-            if piece.cells.len() > 2 * median && span > 1.8 * widest {
-                return Ok(track);
+            // inflates that; three times missed KayKit's Knight), much taller, and tall for
+            // the character (a palm after separate fingers is not).
+            if piece.cells.len() > 2 * median && span > 1.8 * widest && span > MIN_TORSO_SPAN * height {
+                let above = height_range(grid, f, &piece).1 - height_range(grid, f, prev).1;
+                if above <= ABOVE_SHOULDER * widest || !slopes_down(f, &track) {
+                    return Ok(track);
+                }
+                // An arm slanting down (an A-pose) with solid rising well above it: a hand or
+                // an elbow against the hip or the waist, not the shoulder (a level arm under
+                // a big head is). Keep following the arm's part.
+                piece = beside(grid, f, &piece, prev);
+                if piece.cells.is_empty() {
+                    continue;
+                }
+                let (lo, hi) = piece.range(grid, f.up);
+                span = hi - lo + grid.size;
             }
         }
         track.push(piece.centroid);
@@ -340,6 +391,32 @@ fn find_arm(grid: &VoxelGrid, f: &Frame, side: f32) -> Result<Vec<Vector3<f32>>,
         current = Some(piece);
     }
     Err("no arm separates from the body".into())
+}
+
+/// Whether the arm followed so far (`track`, from its outer end in) rises towards the body
+/// by more than 20 degrees.
+fn slopes_down(f: &Frame, track: &[Vector3<f32>]) -> bool {
+    let (Some(first), Some(last)) = (track.first(), track.last()) else { return false };
+    f.height(last) - f.height(first) > 0.36 * (last[f.lateral] - first[f.lateral]).abs()
+}
+
+/// The torso's cross-section where an arm joins it is at least this share of the height.
+const MIN_TORSO_SPAN: f32 = 0.15;
+/// At the shoulder the torso rises at most this many arm thicknesses above the arm.
+const ABOVE_SHOULDER: f32 = 2.0;
+
+/// The cells of `joined` (an arm run into a leg) within a voxel below to two above the
+/// heights `arm` (the arm's piece in the previous layer) spans: an arm rises towards the
+/// shoulder.
+fn beside(grid: &VoxelGrid, f: &Frame, joined: &Piece, arm: &Piece) -> Piece {
+    let (lo, hi) = height_range(grid, f, arm);
+    let cells = joined.cells.iter().copied().filter(|c| (lo - grid.size..=hi + 2.0 * grid.size).contains(&f.height(&grid.center(*c))));
+    Piece::new(grid, cells.collect())
+}
+
+/// The lowest and highest heights of `piece`'s voxel centres.
+fn height_range(grid: &VoxelGrid, f: &Frame, piece: &Piece) -> (f32, f32) {
+    piece.cells.iter().map(|c| f.height(&grid.center(*c))).fold((f32::MAX, f32::MIN), |(lo, hi), h| (lo.min(h), hi.max(h)))
 }
 
 /// Length of the polyline through `points`.
@@ -371,8 +448,10 @@ fn torso_centre(grid: &VoxelGrid, f: &Frame, h: f32, half_width: f32, fallback: 
     layer.centroid_where(grid, |p| (p[f.lateral] - f.centre).abs() <= half_width).map_or(probe, |c| f.at_height(c, h))
 }
 
-/// Joint names of the template, parents first (see `fit`).
-pub const NAMES: [&str; 22] = [
+/// Joint names of the template, parents first (see `fit`): a non-deforming `root` on the
+/// ground under the pelvis (Unreal's mannequin has it), then the deforming joints.
+pub const NAMES: [&str; 23] = [
+    "root",
     "pelvis",
     "spine_01",
     "spine_02",
@@ -397,30 +476,41 @@ pub const NAMES: [&str; 22] = [
     "ball_r",
 ];
 
-const PARENTS: [Option<usize>; 22] = [
+const PARENTS: [Option<usize>; 23] = [
     None,
     Some(0),
     Some(1),
     Some(2),
     Some(3),
     Some(4),
-    Some(3),
-    Some(6),
+    Some(5),
+    Some(4),
     Some(7),
     Some(8),
-    Some(3),
-    Some(10),
+    Some(9),
+    Some(4),
     Some(11),
     Some(12),
-    Some(0),
-    Some(14),
+    Some(13),
+    Some(1),
     Some(15),
     Some(16),
-    Some(0),
-    Some(18),
+    Some(17),
+    Some(1),
     Some(19),
     Some(20),
+    Some(21),
 ];
+
+/// Indices in [`NAMES`] of the hands (left, right).
+pub const HANDS: [usize; 2] = [10, 14];
+
+/// The fitted template and each arm's outer end (left, right): where the fingers or the
+/// mitten end.
+pub struct Fitted {
+    pub tree: JointTree,
+    pub arm_tips: [Vector3<f32>; 2],
+}
 
 /// Pieces of the lowest layers smaller than this are not feet (both templates).
 pub(super) const MIN_FOOT_CELLS: usize = 3;
@@ -433,15 +523,15 @@ pub(super) const MIN_LEG: f32 = 0.1;
 const MIN_ARM: f32 = 0.1;
 
 /// Fits the biped template with `f` as the character's frame, or says why it does not fit.
-pub fn fit(grid: &VoxelGrid, f: &Frame) -> Result<JointTree, String> {
+pub fn fit(grid: &VoxelGrid, f: &Frame) -> Result<Fitted, String> {
     f.check_symmetric()?;
     let ([leg_l, leg_r], crotch) = find_legs(grid, f)?;
-    let arm_l = find_arm(grid, f, 1.0).map_err(|e| format!("left side: {e}"))?;
-    let arm_r = find_arm(grid, f, -1.0).map_err(|e| format!("right side: {e}"))?;
-    let (shoulder_l, shoulder_r) = (*arm_l.last().ok_or("no left arm")?, *arm_r.last().ok_or("no right arm")?);
     let ground = f.height(&leg_l.track[0]).min(f.height(&leg_r.track[0]));
     let top = solid_top(grid, f);
     let height = top - ground;
+    let arm_l = find_arm(grid, f, 1.0, height).map_err(|e| format!("left side: {e}"))?;
+    let arm_r = find_arm(grid, f, -1.0, height).map_err(|e| format!("right side: {e}"))?;
+    let (shoulder_l, shoulder_r) = (*arm_l.last().ok_or("no left arm")?, *arm_r.last().ok_or("no right arm")?);
     let shoulder = 0.5 * (f.height(&shoulder_l) + f.height(&shoulder_r));
     let body = shoulder - crotch;
     if body <= 0.1 * height {
@@ -462,7 +552,8 @@ pub fn fit(grid: &VoxelGrid, f: &Frame) -> Result<JointTree, String> {
     let spine = |t: f32| torso_centre(grid, f, crotch + t * body, half_width, mid_hips);
     let neck = spine(1.0);
     let head = torso_centre(grid, f, shoulder + 0.2 * (top - shoulder), half_width, neck);
-    let mut positions = vec![spine(0.1), spine(0.35), spine(0.6), spine(0.85), neck, head];
+    let pelvis = spine(0.1);
+    let mut positions = vec![f.at_height(pelvis, ground), pelvis, spine(0.35), spine(0.6), spine(0.85), neck, head];
     for (arm, shoulder_point) in [(&arm_l, shoulder_l), (&arm_r, shoulder_r)] {
         let from_shoulder: Vec<Vector3<f32>> = arm.iter().rev().copied().collect();
         let clavicle = neck + (f.at_height(shoulder_point, f.height(&neck)) - neck) * 0.35;
@@ -479,5 +570,6 @@ pub fn fit(grid: &VoxelGrid, f: &Frame) -> Result<JointTree, String> {
         ball[f.lateral] = ankle[f.lateral];
         positions.extend([thigh, at(height_of(0.5)), ankle, ball]);
     }
-    Ok(JointTree { positions, parents: PARENTS.to_vec() })
+    let arm_tips = [arm_l[0], arm_r[0]];
+    Ok(Fitted { tree: JointTree { positions, parents: PARENTS.to_vec() }, arm_tips })
 }

@@ -8,6 +8,7 @@
 
 mod bands;
 pub mod biped;
+mod fingers;
 mod loops;
 mod orient;
 pub mod quadruped;
@@ -115,9 +116,9 @@ pub fn skeleton_for_mesh(mesh: &Mesh, options: &AutoSkeletonOptions) -> Result<S
     let grid = VoxelGrid::from_mesh(&mesh.positions, &mesh.triangles, options.resolution);
     let skeleton = match options.kind {
         SkeletonKind::Generic => generic(mesh, &grid, options),
-        SkeletonKind::Biped => fit_biped(&grid, options.up.unwrap_or(Y_UP))?,
+        SkeletonKind::Biped => fit_biped(mesh, &grid, options.up.unwrap_or(Y_UP))?,
         SkeletonKind::Quadruped => fit_quadruped(&grid, options.up.unwrap_or(Y_UP))?,
-        SkeletonKind::Auto => fit_biped(&grid, options.up.unwrap_or(Y_UP))
+        SkeletonKind::Auto => fit_biped(mesh, &grid, options.up.unwrap_or(Y_UP))
             .or_else(|_| fit_quadruped(&grid, options.up.unwrap_or(Y_UP)))
             .unwrap_or_else(|_| generic(mesh, &grid, options)),
     };
@@ -130,9 +131,13 @@ pub fn skeleton_for_mesh(mesh: &Mesh, options: &AutoSkeletonOptions) -> Result<S
 /// hierarchy and deform flags kept.
 fn pulled_inside(mesh: &Mesh, grid: &VoxelGrid, skeleton: Skeleton) -> Skeleton {
     let mut positions = crate::autoskin::bones::bind_positions(&skeleton);
-    if move_inside_grid(mesh, grid, &mut positions) == 0 {
+    // Joints that deform nothing (the biped's root on the ground) stay where they are.
+    let deforming: Vec<usize> = (0..skeleton.len()).filter(|&j| skeleton.joints[j].deform).collect();
+    let mut inside: Vec<Vector3<f32>> = deforming.iter().map(|&j| positions[j]).collect();
+    if move_inside_grid(mesh, grid, &mut inside) == 0 {
         return skeleton;
     }
+    deforming.iter().zip(inside).for_each(|(&j, p)| positions[j] = p);
     let tree = JointTree { positions, parents: skeleton.joints.iter().map(|j| j.parent).collect() };
     let names: Vec<String> = skeleton.joints.iter().map(|j| j.name.clone()).collect();
     let mut moved = build(&tree, &names);
@@ -160,11 +165,27 @@ fn fit_quadruped(grid: &VoxelGrid, up: [f32; 3]) -> Result<Skeleton, String> {
     Ok(build(&fitted.tree, &fitted.names))
 }
 
-/// The biped template standing on the axis nearest to `up`.
-fn fit_biped(grid: &VoxelGrid, up: [f32; 3]) -> Result<Skeleton, String> {
+/// The biped template standing on the axis nearest to `up`, with fingers where the mesh
+/// shows them apart; its `root` on the ground deforms nothing.
+fn fit_biped(mesh: &Mesh, grid: &VoxelGrid, up: [f32; 3]) -> Result<Skeleton, String> {
     let frame = frame_for(grid, up);
-    let tree = biped::fit(grid, &frame).map_err(|e| format!("the biped template does not fit: {e}"))?;
-    Ok(build(&tree, &biped::NAMES.map(String::from)))
+    let fitted = biped::fit(grid, &frame).map_err(|e| format!("the biped template does not fit: {e}"))?;
+    let mut tree = fitted.tree;
+    let mut names: Vec<String> = biped::NAMES.map(String::from).to_vec();
+    for (hand, (tip, side)) in biped::HANDS.into_iter().zip(fitted.arm_tips.into_iter().zip(["l", "r"])) {
+        for finger in fingers::fingers(mesh, &frame, tree.positions[hand], tip) {
+            let mut parent = hand;
+            for (k, p) in finger.joints.into_iter().enumerate() {
+                tree.positions.push(p);
+                tree.parents.push(Some(parent));
+                names.push(format!("{}_0{}_{side}", finger.digit, k + 1));
+                parent = tree.positions.len() - 1;
+            }
+        }
+    }
+    let mut skeleton = build(&tree, &names);
+    skeleton.joints[0].deform = false;
+    Ok(skeleton)
 }
 
 /// The generic skeleton: rooted at the point of the solid deepest below the surface, one
@@ -359,6 +380,87 @@ mod tests {
         assert!(at("head").y > at("neck_01").y && at("neck_01").y >= at("upperarm_l").y - 0.05, "head {:?}", at("head"));
         let inside = crate::metrics::joints_inside(&s, &mesh.positions, &mesh.triangles);
         assert!(inside >= 0.95, "{inside}");
+    }
+
+    #[test]
+    fn the_biped_root_stands_on_the_ground_under_the_pelvis_and_deforms_nothing() {
+        let s = skeleton_for_mesh(&figure(), &AutoSkeletonOptions::default()).expect("auto never fails");
+        let pos = crate::autoskin::bones::bind_positions(&s);
+        let (root, pelvis) = (s.find("root").expect("a root"), s.find("pelvis").expect("a pelvis"));
+        assert_eq!((root, s.joints[pelvis].parent), (0, Some(0)));
+        assert!(!s.joints[root].deform && s.joints.iter().skip(1).all(|j| j.deform));
+        assert!(pos[root].y < 0.05 && (pos[root].x - pos[pelvis].x).abs() < 1e-4, "root {:?} pelvis {:?}", pos[root], pos[pelvis]);
+    }
+
+    #[test]
+    fn legs_pressed_together_still_fit_the_biped() {
+        // Each leg a thick column plus a thin strip that meets the other leg's at the middle:
+        // one piece across the symmetry plane all the way up, notched there.
+        let mut boxes: Vec<([f32; 3], [f32; 3])> = figure_boxes().into_iter().skip(2).collect();
+        for side in [1.0f32, -1.0] {
+            let x = |a: f32, b: f32| if side > 0.0 { (a, b) } else { (-b, -a) };
+            let (a, b) = x(0.05, 0.3);
+            boxes.push(([a, 0.0, -0.1], [b, 0.9, 0.1]));
+            let (a, b) = x(0.0, 0.05);
+            boxes.push(([a, 0.0, -0.02], [b, 0.9, 0.02]));
+        }
+        let options = AutoSkeletonOptions { kind: SkeletonKind::Biped, ..Default::default() };
+        let s = skeleton_for_mesh(&crate::test_shapes::box_mesh(&boxes), &options).expect("fits");
+        let pos = crate::autoskin::bones::bind_positions(&s);
+        let at = |name: &str| pos[s.find(name).unwrap_or_else(|| panic!("no joint {name}"))];
+        for (leg, side) in [("calf_l", 1.0), ("calf_r", -1.0), ("foot_l", 1.0), ("foot_r", -1.0)] {
+            assert!(at(leg).x * side > 0.08, "{leg} in its own leg: {:?}", at(leg));
+        }
+        assert!(at("pelvis").y > 0.75, "pelvis above where the legs meet the body: {:?}", at("pelvis"));
+    }
+
+    /// The figure with a hand of four fingers and a thumb at the end of each arm.
+    fn figure_with_hands() -> Mesh {
+        let mut boxes = figure_boxes();
+        for side in [1.0f32, -1.0] {
+            let x = |a: f32, b: f32| if side > 0.0 { (a, b) } else { (-b, -a) };
+            let mut add = |xa: f32, xb: f32, y: [f32; 2], z: [f32; 2]| {
+                let (a, b) = x(xa, xb);
+                boxes.push(([a, y[0], z[0]], [b, y[1], z[1]]));
+            };
+            add(1.08, 1.3, [1.32, 1.43], [-0.1, 0.1]);
+            for z in [-0.085, -0.035, 0.015, 0.065] {
+                add(1.28, 1.48, [1.35, 1.4], [z, z + 0.03]);
+            }
+            add(1.2, 1.24, [1.35, 1.4], [0.1, 0.15]);
+            add(1.2, 1.36, [1.35, 1.4], [0.15, 0.19]);
+        }
+        crate::test_shapes::box_mesh(&boxes)
+    }
+
+    #[test]
+    fn separate_fingers_get_three_joints_each_named_from_the_thumb_at_the_front() {
+        let options = AutoSkeletonOptions { kind: SkeletonKind::Biped, ..Default::default() };
+        let s = skeleton_for_mesh(&figure_with_hands(), &options).expect("fits");
+        s.validate().expect("parents first");
+        let pos = crate::autoskin::bones::bind_positions(&s);
+        let at = |name: &str| {
+            pos[s.find(name).unwrap_or_else(|| panic!("no joint {name} in {:?}", s.joints.iter().map(|j| &j.name).collect::<Vec<_>>()))]
+        };
+        for (side, sign) in [("l", 1.0f32), ("r", -1.0)] {
+            let hand = s.find(&format!("hand_{side}")).expect("a hand");
+            for digit in ["thumb", "index", "middle", "ring", "pinky"] {
+                let first = s.find(&format!("{digit}_01_{side}")).expect("each finger");
+                assert_eq!(s.joints[first].parent, Some(hand), "{digit} hangs from the hand");
+                let (a, b) = (at(&format!("{digit}_02_{side}")), at(&format!("{digit}_03_{side}")));
+                assert!(b.x * sign > a.x * sign && a.x * sign > 1.1, "{digit}_{side} runs outwards: {a:?} {b:?}");
+            }
+            let z = |d: &str| at(&format!("{d}_03_{side}")).z;
+            assert!(z("thumb") > 0.13, "the thumb is the one at the front: {}", z("thumb"));
+            assert!(z("index") > z("middle") && z("middle") > z("ring") && z("ring") > z("pinky"), "index to pinky from the front");
+        }
+    }
+
+    #[test]
+    fn a_hand_without_separate_fingers_gets_none() {
+        let options = AutoSkeletonOptions { kind: SkeletonKind::Biped, ..Default::default() };
+        let s = skeleton_for_mesh(&figure(), &options).expect("fits");
+        assert_eq!(s.len(), biped::NAMES.len(), "{:?}", s.joints.iter().map(|j| &j.name).collect::<Vec<_>>());
     }
 
     #[test]
