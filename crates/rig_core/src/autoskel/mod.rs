@@ -171,6 +171,11 @@ fn fit_biped(mesh: &Mesh, grid: &VoxelGrid, up: [f32; 3]) -> Result<Skeleton, St
     let frame = frame_for(grid, up);
     let fitted = biped::fit(grid, &frame).map_err(|e| format!("the biped template does not fit: {e}"))?;
     let mut tree = fitted.tree;
+    // The voxels' centres sit half a voxel above the soles: the root goes to the lowest vertex.
+    let ground = mesh.positions.iter().map(|p| frame.height(&Vector3::from(*p))).fold(f32::INFINITY, f32::min);
+    if ground.is_finite() {
+        tree.positions[0] = frame.at_height(tree.positions[0], ground);
+    }
     let mut names: Vec<String> = biped::NAMES.map(String::from).to_vec();
     for (hand, (tip, side)) in biped::HANDS.into_iter().zip(fitted.arm_tips.into_iter().zip(["l", "r"])) {
         for finger in fingers::fingers(mesh, &frame, tree.positions[hand], tip) {
@@ -384,12 +389,19 @@ mod tests {
 
     #[test]
     fn the_biped_root_stands_on_the_ground_under_the_pelvis_and_deforms_nothing() {
-        let s = skeleton_for_mesh(&figure(), &AutoSkeletonOptions::default()).expect("auto never fails");
+        let mesh = figure();
+        let s = skeleton_for_mesh(&mesh, &AutoSkeletonOptions::default()).expect("auto never fails");
         let pos = crate::autoskin::bones::bind_positions(&s);
         let (root, pelvis) = (s.find("root").expect("a root"), s.find("pelvis").expect("a pelvis"));
         assert_eq!((root, s.joints[pelvis].parent), (0, Some(0)));
         assert!(!s.joints[root].deform && s.joints.iter().skip(1).all(|j| j.deform));
-        assert!(pos[root].y < 0.05 && (pos[root].x - pos[pelvis].x).abs() < 1e-4, "root {:?} pelvis {:?}", pos[root], pos[pelvis]);
+        let lowest = mesh.positions.iter().map(|p| p[1]).fold(f32::MAX, f32::min);
+        assert!(
+            (pos[root].y - lowest).abs() < 1e-5 && (pos[root].x - pos[pelvis].x).abs() < 1e-4,
+            "root {:?} pelvis {:?}",
+            pos[root],
+            pos[pelvis]
+        );
     }
 
     #[test]
