@@ -4,7 +4,7 @@
 #   scripts/biped_fits.sh ASSETS [EXTRA.glb ...]
 #
 # ASSETS is ../shared/assets (the humanoids among it and its train/ folder are listed below);
-# EXTRA files (re-posed copies, say) are tried as well. Prints one line per file: the path,
+# EXTRA files (re-posed or stretched copies, see docs/biped.md) are tried as well. Prints one line per file: the path,
 # FITS or the reason the template refuses, and the fingers found on the left and right hand.
 # RIGSMITH names the binary (default: the dev build in $CARGO_TARGET_DIR).
 set -uo pipefail

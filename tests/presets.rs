@@ -112,3 +112,27 @@ fn a_generated_biped_takes_each_conventions_names_and_vrm_bones() {
     assert!(err.contains("cannot write VRM") && err.contains("leftLowerLeg"), "{err}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_mitten_chain_on_request_takes_the_middle_fingers_names() {
+    let dir = temp().join("mitten");
+    std::fs::create_dir_all(&dir).expect("temp");
+    let obj = figure(&dir);
+    let out = dir.join("mixamo.glb");
+    let (input, output) = (obj.to_string_lossy(), out.to_string_lossy());
+    let middle = |args: &[&str]| {
+        let o = rigsmith(&[&["rig", "--input", &input, "--output", &output, "--kind", "biped", "--preset", "mixamo"], args].concat());
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let rig = rig_io::load(&out).expect("reads back").rig;
+        rig.skeleton.joints.iter().filter(|j| j.name.contains("Middle")).map(|j| j.name.clone()).collect::<Vec<_>>()
+    };
+    // The box figure's hands show no fingers apart: none, unless a mitten chain is asked for.
+    assert!(middle(&[]).is_empty());
+    let chain = middle(&["--mitten"]);
+    for side in ["Left", "Right"] {
+        for k in 1..=3 {
+            let name = format!("mixamorig:{side}HandMiddle{k}");
+            assert!(chain.contains(&name), "no {name} in {chain:?}");
+        }
+    }
+}

@@ -140,6 +140,10 @@ pub struct Args {
     /// Advanced: prune side branches shorter than this many body radii at their fork.
     #[arg(long, default_value_t = rig_core::autoskel::AutoSkeletonOptions::default().bump_factor)]
     bump_factor: f32,
+    /// Biped hands whose fingers are not apart in the mesh (mittens, fists, gloves) get one
+    /// finger chain each, named as the middle finger, instead of none.
+    #[arg(long)]
+    mitten: bool,
     /// Advanced: voxels along the longest side when generating a skeleton.
     #[arg(long, default_value_t = rig_core::autoskel::AutoSkeletonOptions::default().resolution)]
     skeleton_resolution: usize,
@@ -293,6 +297,7 @@ fn request(a: &Args) -> anyhow::Result<RigRequest> {
             spacing: a.joint_spacing,
             min_branch_joints: a.min_branch,
             bump_factor: a.bump_factor,
+            mitten: a.mitten,
             resolution: a.skeleton_resolution.max(8),
             ..Default::default()
         })

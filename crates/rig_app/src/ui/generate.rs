@@ -33,6 +33,8 @@ pub struct GenerateSettings {
     pub seed: u64,
     pub max_influences: usize,
     pub joint_spacing: f32,
+    /// One finger chain per biped hand whose fingers are not apart (`rigsmith rig --mitten`).
+    pub mitten: bool,
     /// Re-skin on the worker after every skeleton edit.
     pub auto_reskin: bool,
     /// Rig from motion: which of the rig's clips, and how many bones.
@@ -50,6 +52,7 @@ impl Default for GenerateSettings {
             seed: 0,
             max_influences: 4,
             joint_spacing: AutoSkeletonOptions::default().spacing,
+            mitten: false,
             auto_reskin: false,
             motion_clip: 0,
             motion_bones: rig_core::motion::SsdrOptions::default().bones,
@@ -69,7 +72,12 @@ impl GenerateSettings {
     /// same request `rigsmith rig` builds from the same settings.
     pub fn request(&self, generate_skeleton: bool) -> RigRequest {
         let skeleton = if generate_skeleton {
-            SkeletonSource::Generate(AutoSkeletonOptions { kind: self.kind, spacing: self.joint_spacing, ..Default::default() })
+            SkeletonSource::Generate(AutoSkeletonOptions {
+                kind: self.kind,
+                spacing: self.joint_spacing,
+                mitten: self.mitten,
+                ..Default::default()
+            })
         } else {
             // The editor's deform flags are the artist's choice: keep them as they are.
             SkeletonSource::Keep { weighted_only: false }
@@ -152,6 +160,10 @@ pub fn show(ui: &mut egui::Ui, doc: &mut Document, worker: &mut Worker, settings
                 ui.selectable_value(&mut settings.kind, SkeletonKind::Quadruped, "quadruped");
                 ui.selectable_value(&mut settings.kind, SkeletonKind::Generic, "generic");
             });
+            if matches!(settings.kind, SkeletonKind::Auto | SkeletonKind::Biped) {
+                ui.checkbox(&mut settings.mitten, "mitten")
+                    .on_hover_text("one finger chain per hand whose fingers are not apart in the mesh (mittens, fists, gloves)");
+            }
         });
     }
     ui.horizontal(|ui| {

@@ -1,7 +1,8 @@
 //! Fingers of the biped template, where the mesh has them apart: the hand is voxelised
 //! finely on its own, cut across its length from the wrist to the arm's outer end, and the
 //! cross-sections that split into four or five pieces give one finger each, followed out to
-//! its tip. A hand whose fingers are one mass (a mitten, a fist, a glove) gets none.
+//! its tip. A hand whose fingers are one mass (a mitten, a fist, a glove) gets none, or on
+//! request one chain named as the middle finger, so every naming preset maps it ([`mitten`]).
 
 use nalgebra::Vector3;
 
@@ -66,6 +67,15 @@ pub fn fingers(mesh: &Mesh, f: &Frame, wrist: Vector3<f32>, tip: Vector3<f32>) -
         (best == MIN_FINGERS).then(|| thumb_before(&layers, &counts[..split], &pieces_of, &|p| (p - wrist).cross(&dir).norm())).flatten();
     name_fingers(f, dir, tracks, thumb)
 }
+
+/// One chain for a hand whose fingers are not apart: three joints from the middle of the hand
+/// (where the knuckles of a flat hand lie) towards its outer end, named as the middle finger.
+pub fn mitten(wrist: Vector3<f32>, tip: Vector3<f32>) -> Finger {
+    Finger { digit: "middle", joints: MITTEN_AT.map(|t| wrist + (tip - wrist) * t) }
+}
+
+/// Where the mitten chain's joints lie, as shares of the way from the wrist to the hand's end.
+const MITTEN_AT: [f32; 3] = [0.45, 0.65, 0.85];
 
 /// A thumb that parts from the palm nearer the wrist than the fingers do and ends before
 /// they part: the longest run of cross-sections (before the fingers') cut in two or more,

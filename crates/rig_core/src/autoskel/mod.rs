@@ -53,11 +53,15 @@ pub struct AutoSkeletonOptions {
     /// A side branch shorter than this many times the body's radius at its fork is a bump
     /// (spikes, bellies, noses) and is pruned.
     pub bump_factor: f32,
+    /// Biped hands whose fingers are not apart in the mesh get one chain each (named as the
+    /// middle finger) instead of none. Off by default: the artists' rigs of such hands among
+    /// the evaluation characters have none (mean CD-J2J on the 28: 4.79 without, 5.02 with).
+    pub mitten: bool,
 }
 
 impl Default for AutoSkeletonOptions {
     fn default() -> Self {
-        Self { kind: SkeletonKind::Auto, up: None, resolution: 96, spacing: 0.07, min_branch_joints: 2, bump_factor: 3.0 }
+        Self { kind: SkeletonKind::Auto, up: None, resolution: 96, spacing: 0.07, min_branch_joints: 2, bump_factor: 3.0, mitten: false }
     }
 }
 
@@ -116,9 +120,9 @@ pub fn skeleton_for_mesh(mesh: &Mesh, options: &AutoSkeletonOptions) -> Result<S
     let grid = VoxelGrid::from_mesh(&mesh.positions, &mesh.triangles, options.resolution);
     let skeleton = match options.kind {
         SkeletonKind::Generic => generic(mesh, &grid, options),
-        SkeletonKind::Biped => fit_biped(mesh, &grid, options.up.unwrap_or(Y_UP))?,
+        SkeletonKind::Biped => fit_biped(mesh, &grid, options.up.unwrap_or(Y_UP), options.mitten)?,
         SkeletonKind::Quadruped => fit_quadruped(&grid, options.up.unwrap_or(Y_UP))?,
-        SkeletonKind::Auto => fit_biped(mesh, &grid, options.up.unwrap_or(Y_UP))
+        SkeletonKind::Auto => fit_biped(mesh, &grid, options.up.unwrap_or(Y_UP), options.mitten)
             .or_else(|_| fit_quadruped(&grid, options.up.unwrap_or(Y_UP)))
             .unwrap_or_else(|_| generic(mesh, &grid, options)),
     };
@@ -166,8 +170,9 @@ fn fit_quadruped(grid: &VoxelGrid, up: [f32; 3]) -> Result<Skeleton, String> {
 }
 
 /// The biped template standing on the axis nearest to `up`, with fingers where the mesh
-/// shows them apart; its `root` on the ground deforms nothing.
-fn fit_biped(mesh: &Mesh, grid: &VoxelGrid, up: [f32; 3]) -> Result<Skeleton, String> {
+/// shows them apart (else, with `mitten`, one chain per hand); its `root` on the ground
+/// deforms nothing.
+fn fit_biped(mesh: &Mesh, grid: &VoxelGrid, up: [f32; 3], mitten: bool) -> Result<Skeleton, String> {
     let frame = frame_for(grid, up);
     let fitted = biped::fit(grid, &frame).map_err(|e| format!("the biped template does not fit: {e}"))?;
     let mut tree = fitted.tree;
@@ -178,7 +183,12 @@ fn fit_biped(mesh: &Mesh, grid: &VoxelGrid, up: [f32; 3]) -> Result<Skeleton, St
     }
     let mut names: Vec<String> = biped::NAMES.map(String::from).to_vec();
     for (hand, (tip, side)) in biped::HANDS.into_iter().zip(fitted.arm_tips.into_iter().zip(["l", "r"])) {
-        for finger in fingers::fingers(mesh, &frame, tree.positions[hand], tip) {
+        let wrist = tree.positions[hand];
+        let mut digits = fingers::fingers(mesh, &frame, wrist, tip);
+        if mitten && digits.is_empty() && (tip - wrist).norm() > f32::EPSILON {
+            digits.push(fingers::mitten(wrist, tip));
+        }
+        for finger in digits {
             let mut parent = hand;
             for (k, p) in finger.joints.into_iter().enumerate() {
                 tree.positions.push(p);
@@ -469,10 +479,22 @@ mod tests {
     }
 
     #[test]
-    fn a_hand_without_separate_fingers_gets_none() {
+    fn a_hand_without_separate_fingers_gets_no_finger_or_one_mitten_chain_when_asked() {
         let options = AutoSkeletonOptions { kind: SkeletonKind::Biped, ..Default::default() };
+        let plain = skeleton_for_mesh(&figure(), &options).expect("fits");
+        assert_eq!(plain.len(), biped::NAMES.len());
+        let options = AutoSkeletonOptions { mitten: true, ..options };
         let s = skeleton_for_mesh(&figure(), &options).expect("fits");
-        assert_eq!(s.len(), biped::NAMES.len(), "{:?}", s.joints.iter().map(|j| &j.name).collect::<Vec<_>>());
+        let names: Vec<&str> = s.joints.iter().skip(biped::NAMES.len()).map(|j| j.name.as_str()).collect();
+        assert_eq!(names, ["middle_01_l", "middle_02_l", "middle_03_l", "middle_01_r", "middle_02_r", "middle_03_r"]);
+        let pos = crate::autoskin::bones::bind_positions(&s);
+        for side in ["l", "r"] {
+            let at = |name: String| pos[s.find(&name).unwrap_or_else(|| panic!("no joint {name}"))];
+            let (hand, first, last) = (at(format!("hand_{side}")), at(format!("middle_01_{side}")), at(format!("middle_03_{side}")));
+            assert_eq!(s.joints[s.find(&format!("middle_01_{side}")).expect("chain")].parent, s.find(&format!("hand_{side}")));
+            // Each joint further from the body's middle than the one before it.
+            assert!(hand.x.abs() < first.x.abs() && first.x.abs() < last.x.abs(), "{side}: {hand:?} {first:?} {last:?}");
+        }
     }
 
     #[test]
