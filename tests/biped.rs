@@ -1,6 +1,6 @@
 //! The biped template on real humanoids (../shared/assets when present): characters in a
-//! T-pose, re-posed to an A-pose, in a dress or with legs pressed together, fitted with five
-//! fingers where the mesh shows them apart.
+//! T-pose, re-posed to an A-pose, in a dress, with legs pressed together or axes in their
+//! hands, fitted with five fingers where the mesh shows them apart.
 
 mod common;
 
@@ -60,5 +60,14 @@ fn realistic_humanoids_fit_the_biped_as_they_come_and_re_posed_with_their_finger
     // gdquest's Sophia: her knees and boots press together.
     let sophia = fit(&assets.join("train/gdquest_sophia/sophia.glb"), &dir.join("sophia.glb")).expect("fits");
     assert!(sophia.find("thigh_l").is_some() && sophia.find("hand_r").is_some());
+    // KayKit's Barbarian holds an axe out in each hand (separate meshes): fitted without them,
+    // its hands stay on its arms, level with the shoulders as in its artist's T-pose.
+    let barbarian = fit(&assets.join("kaykit_barbarian/Barbarian.glb"), &dir.join("barbarian.glb")).expect("fits");
+    let pos = rig_core::autoskin::bones::bind_positions(&barbarian);
+    let at = |name: &str| pos[barbarian.find(name).unwrap_or_else(|| panic!("no {name}"))];
+    for side in ["l", "r"] {
+        let (hand, shoulder) = (at(&format!("hand_{side}")), at(&format!("upperarm_{side}")));
+        assert!((hand.y - shoulder.y).abs() < 0.25 && hand.x.abs() < 1.0, "{side}: hand {hand:?} shoulder {shoulder:?}");
+    }
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -505,6 +505,21 @@ const PARENTS: [Option<usize>; 23] = [
 /// Indices in [`NAMES`] of the hands (left, right).
 pub const HANDS: [usize; 2] = [10, 14];
 
+/// Why the template does not fit, and how far the fit got: `progress` counts the stages
+/// passed (0: symmetry or legs failed, 1: the left arm, 2: the right arm, 3: the proportions).
+/// A prop held out in one hand stops the fit at that side's arm.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    pub progress: u8,
+    pub reason: String,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
 /// The fitted template and each arm's outer end (left, right): where the fingers or the
 /// mitten end.
 pub struct Fitted {
@@ -523,29 +538,32 @@ pub(super) const MIN_LEG: f32 = 0.1;
 const MIN_ARM: f32 = 0.1;
 
 /// Fits the biped template with `f` as the character's frame, or says why it does not fit.
-pub fn fit(grid: &VoxelGrid, f: &Frame) -> Result<Fitted, String> {
-    f.check_symmetric()?;
-    let ([leg_l, leg_r], crotch) = find_legs(grid, f)?;
+pub fn fit(grid: &VoxelGrid, f: &Frame) -> Result<Fitted, Refusal> {
+    let at = |progress: u8| move |reason: String| Refusal { progress, reason };
+    f.check_symmetric().map_err(at(0))?;
+    let ([leg_l, leg_r], crotch) = find_legs(grid, f).map_err(at(0))?;
     let ground = f.height(&leg_l.track[0]).min(f.height(&leg_r.track[0]));
     let top = solid_top(grid, f);
     let height = top - ground;
-    let arm_l = find_arm(grid, f, 1.0, height).map_err(|e| format!("left side: {e}"))?;
-    let arm_r = find_arm(grid, f, -1.0, height).map_err(|e| format!("right side: {e}"))?;
-    let (shoulder_l, shoulder_r) = (*arm_l.last().ok_or("no left arm")?, *arm_r.last().ok_or("no right arm")?);
+    let arm_l = find_arm(grid, f, 1.0, height).map_err(|e| at(1)(format!("left side: {e}")))?;
+    let arm_r = find_arm(grid, f, -1.0, height).map_err(|e| at(2)(format!("right side: {e}")))?;
+    let (Some(&shoulder_l), Some(&shoulder_r)) = (arm_l.last(), arm_r.last()) else {
+        return Err(at(2)("no arm reaches the body".into()));
+    };
     let shoulder = 0.5 * (f.height(&shoulder_l) + f.height(&shoulder_r));
     let body = shoulder - crotch;
     if body <= 0.1 * height {
-        return Err("the arms join the body below or at the legs".into());
+        return Err(at(3)("the arms join the body below or at the legs".into()));
     }
     if (f.height(&shoulder_l) - f.height(&shoulder_r)).abs() > 0.25 * height {
-        return Err("the shoulders are at very different heights".into());
+        return Err(at(3)("the shoulders are at very different heights".into()));
     }
     let leg = crotch - ground;
     if leg < MIN_LEG * height {
-        return Err(format!("the legs are too short ({:.0}% of the height)", 100.0 * leg / height));
+        return Err(at(3)(format!("the legs are too short ({:.0}% of the height)", 100.0 * leg / height)));
     }
     if length(&arm_l).min(length(&arm_r)) < MIN_ARM * height {
-        return Err("the arms are too short".into());
+        return Err(at(3)("the arms are too short".into()));
     }
     let half_width = 0.6 * (shoulder_l[f.lateral] - shoulder_r[f.lateral]).abs() * 0.5;
     let mid_hips = 0.5 * (leg_l.track.last().copied().unwrap_or_default() + leg_r.track.last().copied().unwrap_or_default());

@@ -11,6 +11,7 @@ pub mod biped;
 mod fingers;
 mod loops;
 mod orient;
+mod props;
 pub mod quadruped;
 mod slices;
 
@@ -120,9 +121,9 @@ pub fn skeleton_for_mesh(mesh: &Mesh, options: &AutoSkeletonOptions) -> Result<S
     let grid = VoxelGrid::from_mesh(&mesh.positions, &mesh.triangles, options.resolution);
     let skeleton = match options.kind {
         SkeletonKind::Generic => generic(mesh, &grid, options),
-        SkeletonKind::Biped => fit_biped(mesh, &grid, options.up.unwrap_or(Y_UP), options.mitten)?,
+        SkeletonKind::Biped => fit_biped(mesh, &grid, options)?,
         SkeletonKind::Quadruped => fit_quadruped(&grid, options.up.unwrap_or(Y_UP))?,
-        SkeletonKind::Auto => fit_biped(mesh, &grid, options.up.unwrap_or(Y_UP), options.mitten)
+        SkeletonKind::Auto => fit_biped(mesh, &grid, options)
             .or_else(|_| fit_quadruped(&grid, options.up.unwrap_or(Y_UP)))
             .unwrap_or_else(|_| generic(mesh, &grid, options)),
     };
@@ -169,12 +170,25 @@ fn fit_quadruped(grid: &VoxelGrid, up: [f32; 3]) -> Result<Skeleton, String> {
     Ok(build(&fitted.tree, &fitted.names))
 }
 
-/// The biped template standing on the axis nearest to `up`, with fingers where the mesh
-/// shows them apart (else, with `mitten`, one chain per hand); its `root` on the ground
-/// deforms nothing.
-fn fit_biped(mesh: &Mesh, grid: &VoxelGrid, up: [f32; 3], mitten: bool) -> Result<Skeleton, String> {
+/// The biped template standing on the axis nearest to the options' up, with fingers where
+/// the mesh shows them apart (else, with `mitten`, one chain per hand); its `root` on the
+/// ground deforms nothing. Where props held out from the body keep it from fitting, it is
+/// fitted to the body without them ([`props`]).
+fn fit_biped(mesh: &Mesh, grid: &VoxelGrid, options: &AutoSkeletonOptions) -> Result<Skeleton, String> {
+    let up = options.up.unwrap_or(Y_UP);
     let frame = frame_for(grid, up);
-    let fitted = biped::fit(grid, &frame).map_err(|e| format!("the biped template does not fit: {e}"))?;
+    match biped::fit(grid, &frame) {
+        Ok(fitted) => Ok(biped_skeleton(mesh, &frame, fitted, options.mitten)),
+        Err(refusal) => {
+            let (body, grid, frame, fitted) = props::fit_without_props(mesh, &frame, options.resolution, up, refusal)
+                .map_err(|e| format!("the biped template does not fit: {e}"))?;
+            Ok(pulled_inside(&body, &grid, biped_skeleton(&body, &frame, fitted, options.mitten)))
+        }
+    }
+}
+
+/// The fitted template as a skeleton: the root on the ground, fingers or mittens appended.
+fn biped_skeleton(mesh: &Mesh, frame: &biped::Frame, fitted: biped::Fitted, mitten: bool) -> Skeleton {
     let mut tree = fitted.tree;
     // The voxels' centres sit half a voxel above the soles: the root goes to the lowest vertex.
     let ground = mesh.positions.iter().map(|p| frame.height(&Vector3::from(*p))).fold(f32::INFINITY, f32::min);
@@ -184,7 +198,7 @@ fn fit_biped(mesh: &Mesh, grid: &VoxelGrid, up: [f32; 3], mitten: bool) -> Resul
     let mut names: Vec<String> = biped::NAMES.map(String::from).to_vec();
     for (hand, (tip, side)) in biped::HANDS.into_iter().zip(fitted.arm_tips.into_iter().zip(["l", "r"])) {
         let wrist = tree.positions[hand];
-        let mut digits = fingers::fingers(mesh, &frame, wrist, tip);
+        let mut digits = fingers::fingers(mesh, frame, wrist, tip);
         if mitten && digits.is_empty() && (tip - wrist).norm() > f32::EPSILON {
             digits.push(fingers::mitten(wrist, tip));
         }
@@ -200,7 +214,7 @@ fn fit_biped(mesh: &Mesh, grid: &VoxelGrid, up: [f32; 3], mitten: bool) -> Resul
     }
     let mut skeleton = build(&tree, &names);
     skeleton.joints[0].deform = false;
-    Ok(skeleton)
+    skeleton
 }
 
 /// The generic skeleton: rooted at the point of the solid deepest below the surface, one
@@ -379,6 +393,41 @@ mod tests {
             ([-1.1, 1.3, -0.07], [-0.3, 1.45, 0.07]),
             ([-0.15, 1.5, -0.12], [0.15, 1.8, 0.12]),
         ]
+    }
+
+    /// `body` and `prop` as one mesh of two source meshes (as a character file with a
+    /// separate weapon is read).
+    fn with_prop(body: Mesh, prop: Mesh) -> Mesh {
+        let (n, t) = (body.positions.len() as u32, body.triangles.len() as u32);
+        let mut mesh = body;
+        mesh.positions.extend(prop.positions);
+        mesh.triangles.extend(prop.triangles.iter().map(|tri| tri.map(|i| i + n)));
+        let (vertices, triangles) = (n..mesh.positions.len() as u32, t..mesh.triangles.len() as u32);
+        let part =
+            crate::mesh::Part { name: "prop".into(), group: 1, material: None, vertices, triangles, skinned: true, morph_targets: vec![] };
+        mesh.parts.push(part);
+        mesh.groups.push(crate::mesh::MeshGroup::default());
+        mesh
+    }
+
+    #[test]
+    fn a_shield_held_out_in_one_hand_is_left_out_of_the_biped_fit() {
+        // A tall slab beyond the right hand, from the hips to above the head.
+        let slab = ([-1.2, 0.9, -0.2], [-1.1, 1.8, 0.2]);
+        // Feet pointing forward: a body that is not front-back symmetric, as characters are.
+        let feet = vec![([0.1, 0.0, 0.1], [0.3, 0.12, 0.4]), ([-0.3, 0.0, 0.1], [-0.1, 0.12, 0.4])];
+        let body = [figure_boxes(), feet].concat();
+        let options = AutoSkeletonOptions { kind: SkeletonKind::Biped, ..Default::default() };
+        let one_piece = crate::test_shapes::box_mesh(&[body.clone(), vec![slab]].concat());
+        let refused = skeleton_for_mesh(&one_piece, &options).expect_err("the slab keeps a one-piece mesh from fitting");
+        assert!(refused.contains("right side"), "{refused}");
+        let mesh = with_prop(crate::test_shapes::box_mesh(&body), crate::test_shapes::box_mesh(&[slab]));
+        let s = skeleton_for_mesh(&mesh, &options).expect("fits without the prop");
+        let pos = crate::autoskin::bones::bind_positions(&s);
+        let at = |name: &str| pos[s.find(name).unwrap_or_else(|| panic!("no joint {name}"))];
+        let (hand_l, hand_r) = (at("hand_l"), at("hand_r"));
+        assert!(hand_r.x < -0.8 && hand_r.x > -1.1 && (hand_r.y - 1.375).abs() < 0.1, "right hand on the arm: {hand_r:?}");
+        assert!((hand_l.x + hand_r.x).abs() < 0.1, "hands mirror each other: {hand_l:?} {hand_r:?}");
     }
 
     #[test]
