@@ -62,14 +62,14 @@ fn candidates(mesh: &Mesh, f: &Frame) -> Vec<usize> {
     if mesh.groups.len() < 2 {
         return Vec::new();
     }
-    let size = extent(mesh);
+    let size = mesh.bounds().map_or(0.0, |b| b.size().into_iter().fold(0.0, f32::max));
+    let clear = PLANE_CLEARANCE * size;
     let mut found: Vec<(usize, f32)> = Vec::new();
     for group in 0..mesh.groups.len() {
         let offsets: Vec<f32> = vertices_of(mesh, group).map(|v| mesh.positions[v][f.lateral] - f.centre).collect();
         if offsets.is_empty() || offsets.len() as f32 > MAX_PROP_SHARE * mesh.positions.len() as f32 {
             continue;
         }
-        let clear = PLANE_CLEARANCE * size;
         let beyond = |side: f32| offsets.iter().filter(|&&o| o * side > clear).count() as f32;
         let reach = offsets.iter().fold(0.0f32, |m, o| m.max(o.abs()));
         if beyond(1.0).max(beyond(-1.0)) >= ONE_SIDED * offsets.len() as f32 {
@@ -83,14 +83,6 @@ fn candidates(mesh: &Mesh, f: &Frame) -> Vec<usize> {
 /// The vertices of the parts that came from source mesh `group`.
 fn vertices_of(mesh: &Mesh, group: usize) -> impl Iterator<Item = usize> + '_ {
     mesh.parts.iter().filter(move |p| p.group == group).flat_map(|p| p.vertices.start as usize..p.vertices.end as usize)
-}
-
-/// The longest side of the mesh's bounding box.
-fn extent(mesh: &Mesh) -> f32 {
-    let (lo, hi) = mesh.positions.iter().fold(([f32::MAX; 3], [f32::MIN; 3]), |(lo, hi), p| {
-        (std::array::from_fn(|k| lo[k].min(p[k])), std::array::from_fn(|k| hi[k].max(p[k])))
-    });
-    (0..3).map(|k| hi[k] - lo[k]).fold(0.0, f32::max)
 }
 
 /// The mesh's positions and triangles without the source meshes in `groups`.
