@@ -1,6 +1,6 @@
 //! The biped template on real humanoids (../shared/assets when present): characters in a
-//! T-pose, re-posed to an A-pose, in a dress, with legs pressed together or axes in their
-//! hands, fitted with five fingers where the mesh shows them apart.
+//! T-pose, re-posed to an A-pose, in a dress, with legs pressed together, axes in their
+//! hands or a slim torso, fitted with five fingers where the mesh shows them apart.
 
 mod common;
 
@@ -68,6 +68,16 @@ fn realistic_humanoids_fit_the_biped_as_they_come_and_re_posed_with_their_finger
     for side in ["l", "r"] {
         let (hand, shoulder) = (at(&format!("hand_{side}")), at(&format!("upperarm_{side}")));
         assert!((hand.y - shoulder.y).abs() < 0.25 && hand.x.abs() < 1.0, "{side}: hand {hand:?} shoulder {shoulder:?}");
+    }
+    // Quaternius' cyberpunk character: a slim torso that widens over two cross-sections where
+    // the arms join it. Its shoulders land at the artist's.
+    let input = assets.join("train/quaternius_cyberpunk_character/Character.glb");
+    let cyber = fit(&input, &dir.join("cyber.glb")).expect("fits");
+    let artist = rig_io::load(&input).expect("reads").rig.skeleton;
+    let (pos, truth) = (rig_core::autoskin::bones::bind_positions(&cyber), rig_core::autoskin::bones::bind_positions(&artist));
+    for (ours, theirs) in [("upperarm_l", "UpperArm.L"), ("upperarm_r", "UpperArm.R")] {
+        let (a, b) = (pos[cyber.find(ours).expect("generated")], truth[artist.find(theirs).expect("artist's")]);
+        assert!((a - b).norm() < 0.1, "{ours} at {a:?}, the artist's {theirs} at {b:?}");
     }
     let _ = std::fs::remove_dir_all(dir);
 }

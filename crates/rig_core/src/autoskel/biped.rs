@@ -365,7 +365,10 @@ fn find_arm(grid: &VoxelGrid, f: &Frame, side: f32, height: f32) -> Result<Vec<V
             let mut sorted = sizes.clone();
             sorted.sort_unstable();
             let median = sorted[sorted.len() / 2];
-            let widest = spans.iter().copied().fold(0.0, f32::max);
+            // The arm's widest cross-section before the last one: a slim torso that widens
+            // over two layers where the arm joins it (Quaternius' cyberpunk character)
+            // would otherwise raise the bar as it grows.
+            let widest = spans[..spans.len() - 1].iter().copied().fold(0.0, f32::max);
             // The torso: the cross-section twice the arm's usual area (a prop in the hand
             // inflates that; three times missed KayKit's Knight), much taller, and tall for
             // the character (a palm after separate fingers is not).
