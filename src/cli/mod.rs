@@ -6,6 +6,7 @@ mod creatures;
 #[cfg(feature = "editor")]
 mod edit;
 mod eval;
+mod face;
 mod files;
 mod inspect;
 mod invert;
@@ -65,6 +66,10 @@ enum Command {
     Invert(invert::Args),
     /// Write procedural creatures (random skeleton, grown surface, weights from the construction).
     Creatures(creatures::Args),
+    /// Add ARKit's 52 blendshapes to a head mesh (any topology; eyes, teeth and tongue included).
+    FaceRig(face::Args),
+    /// Score face rigs on ICT heads (new identities at ICT's own or a subdivided topology) against ICT's own shapes.
+    FaceEval(face::EvalArgs),
 }
 
 pub fn run() -> ExitCode {
@@ -77,6 +82,8 @@ pub fn run() -> ExitCode {
         Command::Convert(a) => convert::run(a),
         Command::Pose(a) => pose::run(a),
         Command::Rig(a) => rig::run(a),
+        Command::FaceRig(a) => face::run(a),
+        Command::FaceEval(a) => face::eval(a),
         Command::Eval(a) => eval::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Train(a) => train::run(a),

@@ -17,6 +17,8 @@ pub enum RigError {
     BadWeight { vertex: usize, weight: f32 },
     #[error("part {part:?} refers to vertices, triangles or a mesh group that do not exist")]
     PartOutOfRange { part: String },
+    #[error("part {part:?} uses material {material}, but the rig has only {count} materials")]
+    MaterialOutOfRange { part: String, material: usize, count: usize },
     #[error("{what} has {got} entries, expected {expected}")]
     LengthMismatch { what: &'static str, got: usize, expected: usize },
 }

@@ -14,6 +14,7 @@ pub mod autoskin;
 pub mod creature;
 pub mod edit;
 pub mod error;
+pub mod face;
 pub mod health;
 pub mod invert;
 pub mod lbs;

@@ -37,6 +37,10 @@ impl Rig {
         self.mesh.validate()?;
         self.skeleton.validate()?;
         self.weights.validate(self.mesh.vertex_count(), self.skeleton.len())?;
+        let count = self.materials.materials.len();
+        if let Some(p) = self.mesh.parts.iter().find(|p| p.material.is_some_and(|m| m >= count)) {
+            return Err(RigError::MaterialOutOfRange { part: p.name.clone(), material: p.material.unwrap_or(0), count });
+        }
         Ok(())
     }
 

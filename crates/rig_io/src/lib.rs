@@ -44,9 +44,6 @@ impl Imported {
 pub fn export_losses(rig: &Rig, path: &Path) -> Vec<String> {
     let fbx = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("fbx"));
     let mut out = Vec::new();
-    if fbx && rig.mesh.parts.iter().any(|p| !p.morph_targets.is_empty()) {
-        out.push(format!("{NOT_KEPT}morph targets (the FBX export does not write them yet; GLB keeps them)"));
-    }
     if fbx && rig.clips.iter().any(|c| !c.morph_channels.is_empty()) {
         out.push(format!("{NOT_KEPT}morph weight animation (the FBX export does not write it yet; GLB keeps it)"));
     }

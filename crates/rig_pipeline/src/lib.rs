@@ -8,6 +8,8 @@
 pub mod batch;
 pub mod bench;
 pub mod eval;
+pub mod face;
+pub mod face_eval;
 pub mod files;
 pub mod invert;
 pub mod invert_learned;

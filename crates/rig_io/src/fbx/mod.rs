@@ -8,9 +8,11 @@ mod objects;
 mod read;
 mod read_anim;
 mod read_mesh;
+mod read_shapes;
 mod transform;
 mod write;
 mod write_mesh;
+mod write_shapes;
 
 use std::path::Path;
 

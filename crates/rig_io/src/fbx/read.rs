@@ -1,5 +1,6 @@
-//! Binary FBX 7.x import: models, the LimbNode skeleton with its bind pose, skinned meshes,
-//! materials with embedded textures, and animation stacks, converted to Y-up metres.
+//! Binary FBX 7.x import: models, the LimbNode skeleton with its bind pose, skinned meshes
+//! with their blend shapes, materials with embedded textures, and animation stacks,
+//! converted to Y-up metres.
 
 use std::collections::{HashMap, HashSet};
 use std::io::Cursor;

@@ -1,5 +1,6 @@
 //! FBX geometry: control points, polygons (fan-triangulated), normals, UVs and material
-//! slots, split into Rigsmith vertices; skin clusters into weight rows; materials.
+//! slots, split into Rigsmith vertices; skin clusters into weight rows; blend shapes into
+//! morph targets (see `read_shapes`); materials.
 
 use std::collections::HashMap;
 
@@ -9,6 +10,7 @@ use rig_core::{Image, Material, MaterialLibrary, Mesh, MeshGroup, Part, SkinWeig
 
 use super::doc::{child_i32s, child_numbers, child_string, invalid, property_f64, property_vec3, Doc, Object};
 use super::read::{cluster_models, matrix, Scene, SkeletonMap};
+use super::read_shapes::{read_shapes, MAX_OFFSETS};
 use super::transform::{geometric_matrix, M4};
 use crate::error::IoError;
 
@@ -23,6 +25,7 @@ pub fn meshes(
     let mut library = MaterialLibrary::default();
     let mut material_index: HashMap<i64, usize> = HashMap::new();
     let (mut any_normals, mut any_uvs) = (false, false);
+    let mut shape_budget = MAX_OFFSETS;
     for model in doc.of_kind("Model") {
         let Some(geometry) = doc.children_of(model.id).map(|(o, _)| o).find(|o| o.kind == "Geometry" && o.class == "Mesh") else {
             continue;
@@ -48,9 +51,14 @@ pub fn meshes(
             _ => scene.ours_from_file * scene.world_of(model.id),
         };
         let ours_from_geometry = ours_from_mesh_bind * geometric_matrix(model.node);
-        let group = mesh.groups.len();
-        mesh.groups.push(MeshGroup { name: model.name.to_string(), ..Default::default() });
         let geo = read_geometry(geometry, model.name)?;
+        let shapes = read_shapes(doc, geometry, geo.points.len(), &ours_from_geometry, &mut shape_budget, warnings)?;
+        let group = mesh.groups.len();
+        mesh.groups.push(MeshGroup {
+            name: model.name.to_string(),
+            morph_target_names: shapes.names.clone(),
+            morph_default_weights: shapes.default_weights.clone(),
+        });
         any_normals |= geo.normals.is_some();
         any_uvs |= !geo.uvs.is_empty();
         for (slot, polygons) in geo.polygons_by_slot() {
@@ -58,6 +66,9 @@ pub fn meshes(
             let part_name = if slots.len() > 1 { format!("{}_{slot}", model.name) } else { model.name.to_string() };
             let part = geo.part(&polygons, &ours_from_geometry, part_name, group, material, skin.skinned, &mut mesh);
             rows.extend(part.iter().map(|&cp| skin.rows.get(cp).cloned().unwrap_or_default()));
+            if let Some(last) = mesh.parts.last_mut() {
+                last.morph_targets = shapes.for_part(&part);
+            }
         }
     }
     if !any_normals {

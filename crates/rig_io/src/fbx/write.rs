@@ -1,6 +1,7 @@
 //! Binary FBX 7.4 export: one Mesh model per mesh object (see `objects`: with its geometry,
-//! materials and a Skin deformer holding a cluster per deforming joint), the joints as LimbNode models, a bind
-//! pose, and every clip as an animation stack. Y-up, metres (UnitScaleFactor 100), as glTF.
+//! materials, a Skin deformer holding a cluster per deforming joint and a BlendShape deformer
+//! holding its morph targets; see `write_shapes`), the joints as LimbNode models, a bind pose,
+//! and every clip as an animation stack. Y-up, metres (UnitScaleFactor 100), as glTF.
 
 use nalgebra::{UnitQuaternion, Vector3};
 use rig_core::animation::{Channel, ChannelValues, Clip, Interpolation};
@@ -8,6 +9,7 @@ use rig_core::{Mat4, Part, Rig, Skeleton};
 
 use super::node::{object_name, prop, prop_enum, prop_f64, prop_int, prop_string, prop_time, prop_vec3, properties70, Attr, Node};
 use super::objects::MeshObject;
+use super::write_shapes::{blend_shape_node, channel_node, shape_node, shape_targets};
 use super::TICKS_PER_SECOND;
 use crate::error::IoError;
 
@@ -21,9 +23,6 @@ pub fn document(rig: &Rig) -> Result<(Vec<Node>, Vec<String>), IoError> {
     doc.bind_pose(rig, &joint_ids);
     for clip in &rig.clips {
         doc.clip(clip, &joint_ids);
-    }
-    if rig.mesh.parts.iter().any(|p| !p.morph_targets.is_empty()) {
-        doc.warnings.push("morph targets are not written to FBX yet; they were left out".into());
     }
     if rig.clips.iter().any(|c| !c.morph_channels.is_empty()) {
         doc.warnings.push("morph weight animation is not written to FBX yet; it was left out".into());
@@ -141,7 +140,30 @@ impl Doc {
         if parts.iter().all(|p| p.skinned) && !rig.skeleton.is_empty() {
             self.skin(rig, &parts, geometry, joint_ids);
         }
+        self.blend_shapes(rig, &parts, geometry, &object.name);
         Ok(())
+    }
+
+    /// A BlendShape deformer on `geometry` (made of `parts`, their vertices in order) with a
+    /// channel and a shape per morph target; nothing when the parts have no targets.
+    fn blend_shapes(&mut self, rig: &Rig, parts: &[&Part], geometry: i64, name: &str) {
+        let (targets, non_finite) = shape_targets(&rig.mesh, parts);
+        if targets.is_empty() {
+            return;
+        }
+        if non_finite > 0 {
+            self.warnings.push(format!("mesh {name:?}: {non_finite} morph target offsets were not finite numbers; written as zero"));
+        }
+        let deformer = self.id();
+        self.add("Deformer", blend_shape_node(deformer, name));
+        self.connect(deformer, geometry);
+        for target in &targets {
+            let (channel, shape) = (self.id(), self.id());
+            self.add("Deformer", channel_node(channel, target));
+            self.add("Geometry", shape_node(shape, target));
+            self.connect(channel, deformer);
+            self.connect(shape, channel);
+        }
     }
 
     fn material(&mut self, rig: &Rig, index: usize) -> i64 {
