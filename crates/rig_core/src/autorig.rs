@@ -1,7 +1,7 @@
 //! Whole-rig generation with the geometric methods: a skeleton (generated or kept) and its skin.
 //! The library behind `rigsmith rig` and the editor's Generate and Re-skin.
 
-use crate::autoskel::{skeleton_for_mesh, AutoSkeletonOptions};
+use crate::autoskel::{skeleton_for_mesh_in, AutoSkeletonOptions};
 use crate::autoskin::{AutoSkinOptions, SkinBinder};
 use crate::mesh::Mesh;
 use crate::rig::Rig;
@@ -41,7 +41,9 @@ impl From<Cancelled> for AutoRigError {
 /// A skeleton generated for `mesh`.
 pub fn generate_skeleton(mesh: &Mesh, options: &AutoSkeletonOptions, task: Task) -> Result<Skeleton, AutoRigError> {
     task.stage("skeleton", 0.0)?;
-    let skeleton = skeleton_for_mesh(mesh, options).map_err(AutoRigError::TemplateDoesNotFit)?;
+    let skeleton = skeleton_for_mesh_in(mesh, options, &task);
+    task.check()?;
+    let skeleton = skeleton.map_err(AutoRigError::TemplateDoesNotFit)?;
     task.check()?;
     if skeleton.is_empty() {
         return Err(AutoRigError::NoVolume);

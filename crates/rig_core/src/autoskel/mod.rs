@@ -21,6 +21,7 @@ use crate::autoskin::geodesic::{SolidGraph, UNREACHED};
 use crate::autoskin::voxel::VoxelGrid;
 use crate::mesh::Mesh;
 use crate::skeleton::{Joint, Skeleton};
+use crate::task::Task;
 use crate::transform::Trs;
 use crate::Mat4;
 
@@ -115,17 +116,25 @@ fn move_inside_grid(mesh: &Mesh, grid: &VoxelGrid, positions: &mut [Vector3<f32>
 /// Generates a skeleton for `mesh` (mesh space). An empty mesh gives an empty skeleton; a
 /// template that was asked for and does not fit the shape gives the reason.
 pub fn skeleton_for_mesh(mesh: &Mesh, options: &AutoSkeletonOptions) -> Result<Skeleton, String> {
+    skeleton_for_mesh_in(mesh, options, &Task::silent())
+}
+
+/// [`skeleton_for_mesh`], giving up early once `task` is cancelled (between the biped's
+/// fits without props; the caller checks the task and drops what comes back).
+pub fn skeleton_for_mesh_in(mesh: &Mesh, options: &AutoSkeletonOptions, task: &Task) -> Result<Skeleton, String> {
     if mesh.positions.is_empty() || mesh.triangles.is_empty() {
         return Ok(Skeleton::default());
     }
     let grid = VoxelGrid::from_mesh(&mesh.positions, &mesh.triangles, options.resolution);
     let skeleton = match options.kind {
         SkeletonKind::Generic => generic(mesh, &grid, options),
-        SkeletonKind::Biped => fit_biped(mesh, &grid, options)?,
+        SkeletonKind::Biped => fit_biped(mesh, &grid, options, task)?,
         SkeletonKind::Quadruped => fit_quadruped(&grid, options.up.unwrap_or(Y_UP))?,
-        SkeletonKind::Auto => fit_biped(mesh, &grid, options)
-            .or_else(|_| fit_quadruped(&grid, options.up.unwrap_or(Y_UP)))
-            .unwrap_or_else(|_| generic(mesh, &grid, options)),
+        SkeletonKind::Auto => match fit_biped(mesh, &grid, options, task) {
+            Ok(s) => s,
+            Err(_) if task.is_cancelled() => return Ok(Skeleton::default()),
+            Err(_) => fit_quadruped(&grid, options.up.unwrap_or(Y_UP)).unwrap_or_else(|_| generic(mesh, &grid, options)),
+        },
     };
     Ok(pulled_inside(mesh, &grid, skeleton))
 }
@@ -174,13 +183,13 @@ fn fit_quadruped(grid: &VoxelGrid, up: [f32; 3]) -> Result<Skeleton, String> {
 /// the mesh shows them apart (else, with `mitten`, one chain per hand); its `root` on the
 /// ground deforms nothing. Where props held out from the body keep it from fitting, it is
 /// fitted to the body without them ([`props`]).
-fn fit_biped(mesh: &Mesh, grid: &VoxelGrid, options: &AutoSkeletonOptions) -> Result<Skeleton, String> {
+fn fit_biped(mesh: &Mesh, grid: &VoxelGrid, options: &AutoSkeletonOptions, task: &Task) -> Result<Skeleton, String> {
     let up = options.up.unwrap_or(Y_UP);
     let frame = frame_for(grid, up);
     match biped::fit(grid, &frame) {
         Ok(fitted) => Ok(biped_skeleton(mesh, &frame, fitted, options.mitten)),
         Err(refusal) => {
-            let (body, grid, frame, fitted) = props::fit_without_props(mesh, &frame, options.resolution, up, refusal)
+            let (body, grid, frame, fitted) = props::fit_without_props(mesh, &frame, options.resolution, up, refusal, task)
                 .map_err(|e| format!("the biped template does not fit: {e}"))?;
             Ok(pulled_inside(&body, &grid, biped_skeleton(&body, &frame, fitted, options.mitten)))
         }
@@ -365,6 +374,16 @@ mod tests {
         let feet = tips.iter().filter(|p| p.y < 0.8).count();
         assert_eq!(feet, 2, "one chain reaches each foot: tips {tips:?}");
         assert!(tips.iter().filter(|p| p.y < 0.8).any(|p| p.x < 0.0) && tips.iter().filter(|p| p.y < 0.8).any(|p| p.x > 0.0));
+    }
+
+    #[test]
+    fn a_cancelled_task_stops_the_auto_kind_before_its_fallbacks() {
+        let flag = std::sync::atomic::AtomicBool::new(true);
+        let task = Task::silent().with_cancel(&flag);
+        let s = skeleton_for_mesh_in(&creature(), &AutoSkeletonOptions::default(), &task).expect("no template asked for");
+        assert!(s.is_empty(), "cancelled: nothing generated after the biped refused");
+        let err = crate::autorig::generate_skeleton(&creature(), &AutoSkeletonOptions::default(), task).expect_err("cancelled");
+        assert!(matches!(err, crate::autorig::AutoRigError::Cancelled), "{err}");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 use super::biped::{self, Fitted, Frame, Refusal};
 use crate::autoskin::voxel::VoxelGrid;
 use crate::mesh::Mesh;
+use crate::task::Task;
 
 /// A source mesh with more than this share of the vertices is part of the body, not a prop.
 const MAX_PROP_SHARE: f32 = 0.25;
@@ -17,13 +18,15 @@ const PLANE_CLEARANCE: f32 = 0.02;
 const ONE_SIDED: f32 = 0.9;
 
 /// The body without the props that kept the biped from fitting, voxelised, its frame and the
-/// fit; `refusal` (the whole mesh's) when leaving out props does not make it fit.
+/// fit; `refusal` (the whole mesh's) when leaving out props does not make it fit, or when
+/// `task` is cancelled before it does.
 pub(super) fn fit_without_props(
     mesh: &Mesh,
     frame: &Frame,
     resolution: usize,
     up: [f32; 3],
     refusal: Refusal,
+    task: &Task,
 ) -> Result<(Mesh, VoxelGrid, Frame, Fitted), Refusal> {
     // Symmetry and legs come before the arms: props are not what stopped such a fit.
     if refusal.progress == 0 {
@@ -33,6 +36,9 @@ pub(super) fn fit_without_props(
     let mut best = refusal.progress;
     let mut fit: Option<(Mesh, VoxelGrid, Frame, Fitted)> = None;
     for group in candidates(mesh, frame) {
+        if task.is_cancelled() {
+            return Err(refusal);
+        }
         let trial: Vec<usize> = dropped.iter().copied().chain([group]).collect();
         let body = without_groups(mesh, &trial);
         if body.triangles.is_empty() {

@@ -6,7 +6,7 @@ use nalgebra::{Matrix3, SymmetricEigen, Vector3};
 use rayon::prelude::*;
 
 use super::nearest::TriangleGrid;
-use super::template::{FaceTemplate, ICT_FACE, ICT_SKIN};
+use super::template::{FaceTemplate, ICT_FACE, ICT_MOUTH_SOCKET, ICT_SKIN};
 use crate::task::{Cancelled, Task};
 
 /// input = scale * rotation * template + translation.
@@ -54,7 +54,8 @@ struct Probe {
 /// Places the template on the input surface held by `grid` (built over `input`'s triangles):
 /// from the input's centre and size, turned each of the 24 ways that map axes onto axes and
 /// each of the 24 that map the template's principal axes onto the input's, a few rounds of
-/// closest points each; the best three go on, the best of them to the end.
+/// closest points of the template's face each; the best three go on, the best of them to the
+/// end, and last the whole head's skin sets the scale.
 pub fn place(template: &FaceTemplate, input: &[Vector3<f32>], grid: &TriangleGrid, task: &Task) -> Result<Placement, Cancelled> {
     let sample: Vec<Vector3<f32>> = ICT_FACE.step_by(6).map(|i| template.positions[i]).collect();
     let nose = ICT_FACE.map(|i| template.positions[i]).max_by(|a, b| a.z.total_cmp(&b.z)).unwrap_or_default();
@@ -84,7 +85,13 @@ pub fn place(template: &FaceTemplate, input: &[Vector3<f32>], grid: &TriangleGri
     }
     let best = best.expect("starting orientations");
     task.stage("placing the template", 0.9)?;
-    Ok(icp(&probe.sample, &probe, &exact, best.similarity, 30, 0.9))
+    let face = icp(&probe.sample, &probe, &exact, best.similarity, 30, 0.9);
+    // Last, the whole head's skin (not the inside of the mouth): the face alone tends to fit
+    // a little small. The face's residual stays the measure of whether a face was found.
+    task.stage("placing the template", 0.95)?;
+    let head: Vec<Vector3<f32>> = ICT_SKIN.step_by(6).filter(|i| !ICT_MOUTH_SOCKET.contains(i)).map(|i| template.positions[i]).collect();
+    let whole = icp(&head, &probe, &exact, face.similarity, 15, 0.9);
+    Ok(Placement { residual: face.residual, ..whole })
 }
 
 /// `iterations` of closest points and the similarity that best maps `sample` onto them,
