@@ -100,8 +100,8 @@ pub struct EvalArgs {
 pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
     use rig_pipeline::face_eval::{by_region, random_head, score_head, subdivide};
     let path = template_path(a.models.as_deref());
-    let template = load_template(&path)?;
     let template_rig = rig_io::load(&path).with_context(|| format!("{}", path.display()))?.rig;
+    let template = rig_core::face::FaceTemplate::from_ict(&template_rig.mesh).with_context(|| format!("{}", path.display()))?;
     let template_mesh = &template_rig.mesh;
     let identities = rig_io::load(&a.identities).with_context(|| format!("{}", a.identities.display()))?.rig.mesh;
     if identities.positions.len() != template_mesh.positions.len() {

@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use super::align::Similarity;
 use super::nearest::TriangleGrid;
 use super::template::{Class, FaceTemplate};
+use crate::autoskin::smooth::connected_components;
 
 /// Input skin up to this share of the head's diagonal from the template takes the full
 /// offsets; beyond twice this it takes none.
@@ -116,34 +117,8 @@ fn classify(
 
 /// Connected pieces of the mesh (by shared vertices): a piece index per vertex.
 pub fn pieces(n: usize, triangles: &[[u32; 3]]) -> Vec<usize> {
-    let mut parent: Vec<usize> = (0..n).collect();
-    fn root(parent: &mut [usize], mut i: usize) -> usize {
-        while parent[i] != i {
-            parent[i] = parent[parent[i]];
-            i = parent[i];
-        }
-        i
-    }
-    for t in triangles {
-        for k in 1..3 {
-            let (a, b) = (root(&mut parent, t[0] as usize), root(&mut parent, t[k] as usize));
-            if a != b {
-                parent[a.max(b)] = a.min(b);
-            }
-        }
-    }
-    let mut index = vec![usize::MAX; n];
-    let mut next = 0;
-    (0..n)
-        .map(|i| {
-            let r = root(&mut parent, i);
-            if index[r] == usize::MAX {
-                index[r] = next;
-                next += 1;
-            }
-            index[r]
-        })
-        .collect()
+    let neighbours = super::register::adjacency(n, triangles);
+    connected_components(n, |v| neighbours[v].iter().map(|&u| u as usize)).into_iter().map(|c| c as usize).collect()
 }
 
 fn smoothstep(lo: f32, hi: f32, x: f32) -> f32 {
