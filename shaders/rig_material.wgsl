@@ -5,6 +5,8 @@
 //   mode 2  every joint in its own colour, blended by weight
 //   mode 3  rig from motion's error at this frame (blue 0 -> red 1 % of the diagonal)
 // Vertices with no weight show magenta in modes 1 and 2.
+// Morph targets (blend shapes) are added before skinning: each part's offsets, target after
+// target, and its weights (morph_weights[0] targets, [1] vertices, then one weight per target).
 
 #import bevy_pbr::{
     mesh_functions,
@@ -23,6 +25,22 @@ struct RigView {
 }
 
 @group(#{MATERIAL_BIND_GROUP}) @binding(101) var<storage, read> rig_view: RigView;
+@group(#{MATERIAL_BIND_GROUP}) @binding(102) var<storage, read> morph_deltas: array<vec4<f32>>;
+@group(#{MATERIAL_BIND_GROUP}) @binding(103) var<storage, read> morph_weights: array<f32>;
+
+// The rest position with the weighted morph offsets of part-local vertex `index` added.
+fn morphed(position: vec3<f32>, index: u32) -> vec3<f32> {
+    let targets = u32(morph_weights[0]);
+    let vertices = u32(morph_weights[1]);
+    var p = position;
+    for (var k = 0u; k < targets; k++) {
+        let w = morph_weights[2u + k];
+        if w != 0.0 {
+            p += w * morph_deltas[k * vertices + index].xyz;
+        }
+    }
+    return p;
+}
 
 struct Vertex {
     @builtin(instance_index) instance_index: u32,
@@ -34,6 +52,7 @@ struct Vertex {
     @location(10) weights_a: vec4<f32>,
     @location(11) weights_b: vec4<f32>,
     @location(12) motion_error: f32,
+    @location(13) morph_index: u32,
 };
 
 // Blue -> cyan -> green -> yellow -> red ("jet").
@@ -89,7 +108,7 @@ fn vertex(v: Vertex) -> VertexOutput {
     let skin = blend(v.joints_a, v.joints_b, v.weights_a, v.weights_b);
     let world_from_local = mesh_functions::get_world_from_local(v.instance_index);
     let world_from_mesh = world_from_local * skin;
-    out.world_position = world_from_mesh * vec4(v.position, 1.0);
+    out.world_position = world_from_mesh * vec4(morphed(v.position, v.morph_index), 1.0);
     out.position = position_world_to_clip(out.world_position.xyz);
     out.world_normal = skin_normal(world_from_mesh, v.normal);
 #ifdef VERTEX_UVS_A

@@ -32,6 +32,20 @@ enum Stage {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Time a face rig (ARKit's 52 shapes) of a head: each stage and the whole, over several runs
+    /// (the template and the file are read first, untimed).
+    Face {
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Without the learned refinement.
+        #[arg(long)]
+        no_learned: bool,
+        /// The models folder (default: models/).
+        #[arg(long)]
+        models: Option<PathBuf>,
+    },
     /// Time importing a file.
     Import { file: PathBuf },
     /// Import a file (untimed), then time exporting it as GLB to a temporary file.
@@ -134,6 +148,7 @@ enum Stage {
 pub fn run(a: Args) -> anyhow::Result<()> {
     match a.stage {
         Stage::Make { input, vertices, out } => make(&input, vertices, &out),
+        Stage::Face { input, runs, no_learned, models } => face(&input, runs, no_learned, models.as_deref()),
         Stage::Import { file } => {
             let t = Instant::now();
             let imported = rig_io::load(&file).with_context(|| format!("{}", file.display()))?;
@@ -344,6 +359,51 @@ fn invert_sweep(dir: &Path, noise: f32, json: Option<&Path>) -> anyhow::Result<(
             .collect();
         std::fs::write(path, text).with_context(|| format!("{}", path.display()))?;
     }
+    Ok(())
+}
+
+fn face(input: &Path, runs: usize, no_learned: bool, models: Option<&Path>) -> anyhow::Result<()> {
+    use rig_pipeline::face::{face_rig_with, load_refiner, load_template, template_path};
+    let template = load_template(&template_path(models))?;
+    let refiner = if no_learned { None } else { Some(load_refiner(models)?) };
+    let mesh = rig_io::load(input).with_context(|| format!("{}", input.display()))?.rig.mesh;
+    println!(
+        "{}: {} vertices, {} triangles; {} threads",
+        input.display(),
+        mesh.vertex_count(),
+        mesh.triangle_count(),
+        rayon::current_num_threads()
+    );
+    let mut totals = Vec::new();
+    for run in 0..runs.max(1) {
+        let stages = std::sync::Mutex::new(Vec::<(String, Instant)>::new());
+        let mark = |stage: &str, _: f32| {
+            if let Ok(mut s) = stages.lock() {
+                if s.last().is_none_or(|(last, _)| last != stage) {
+                    s.push((stage.to_string(), Instant::now()));
+                }
+            }
+        };
+        let start = Instant::now();
+        face_rig_with(&mesh, &template, refiner.as_ref(), &rig_core::Task::reporting(&mark))
+            .with_context(|| format!("{}", input.display()))?;
+        let end = Instant::now();
+        totals.push(end.duration_since(start).as_secs_f64());
+        let stages = stages.into_inner().unwrap_or_default();
+        let mut line = format!("run {run}: {:.2} s", totals[run]);
+        for (k, (name, at)) in stages.iter().enumerate() {
+            let next = stages.get(k + 1).map_or(end, |s| s.1);
+            line.push_str(&format!("; {name} {:.2}", next.duration_since(*at).as_secs_f64()));
+        }
+        println!("{line}");
+    }
+    totals.sort_by(f64::total_cmp);
+    println!(
+        "face rig: median {:.2} s over {} runs; peak resident memory {} MiB",
+        totals[totals.len() / 2],
+        totals.len(),
+        peak_rss_kib().map_or("?".into(), |k| (k / 1024).to_string())
+    );
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use rig_pipeline::face::{load_template, run_face_rig, template_path};
+use rig_pipeline::face::{load_refiner, load_template, run_face_rig, template_path};
 use serde_json::json;
 
 #[derive(clap::Args)]
@@ -21,10 +21,18 @@ pub struct Args {
     /// Print the figures as JSON on stdout.
     #[arg(long)]
     json: bool,
+    /// Keep the transfer's shapes as they are, without the learned refinement.
+    #[arg(long)]
+    no_learned: bool,
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
     let template = load_template(&template_path(a.models.as_deref()))?;
+    let refiner = if a.no_learned {
+        None
+    } else {
+        Some(load_refiner(a.models.as_deref()).context("the learned refinement (--no-learned rigs without it)")?)
+    };
     let imported = rig_io::load(&a.input).with_context(|| format!("{}", a.input.display()))?;
     let mut rig = imported.rig;
     let bar = super::files::progress_bar(100);
@@ -32,12 +40,21 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         bar.set_position((f * 100.0) as u64);
         bar.set_message(stage.to_string());
     };
-    let report = run_face_rig(&mut rig, &template, &rig_core::Task::reporting(&say)).with_context(|| format!("{}", a.input.display()));
+    let report = run_face_rig(&mut rig, &template, refiner.as_ref(), &rig_core::Task::reporting(&say))
+        .with_context(|| format!("{}", a.input.display()));
     bar.finish_and_clear();
     let report = report?;
     let warnings = rig_io::save(&rig, &a.output, &rig_io::ExportOptions::default()).with_context(|| format!("{}", a.output.display()))?;
     for w in &warnings {
         eprintln!("warning: {w}");
+    }
+    let flags: Vec<String> = rig_core::face::health::shape_flags(&rig.mesh)
+        .iter()
+        .filter(|(n, _)| rig_core::face::ARKIT_52.contains(&n.as_str()))
+        .map(|(n, f)| f.describe(n))
+        .collect();
+    for f in &flags {
+        eprintln!("warning: {f}");
     }
     if a.json {
         let doc = json!({
@@ -51,6 +68,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             "eyeballs": report.eyeballs,
             "up": report.up,
             "front": report.front,
+            "refined_offsets": report.refined,
+            "flags": flags,
         });
         println!("{doc}");
     } else {
@@ -95,6 +114,9 @@ pub struct EvalArgs {
     /// Rig head_SEED.glb from this folder instead (a re-meshed copy of that seed's head), scored against that head's shapes.
     #[arg(long)]
     variants: Option<PathBuf>,
+    /// Score the transfer alone, without the learned refinement's column.
+    #[arg(long)]
+    no_learned: bool,
 }
 
 pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
@@ -112,8 +134,12 @@ pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
             template_mesh.positions.len()
         );
     }
-    let (first, end) = a.seeds.split_once("..").context("--seeds: FIRST..END")?;
-    let (first, end): (u64, u64) = (first.parse()?, end.parse()?);
+    let (first, end) = super::face_train::seed_range(&a.seeds, "--seeds")?;
+    let refiner = if a.no_learned {
+        None
+    } else {
+        Some(load_refiner(a.models.as_deref()).context("the learned refinement (--no-learned scores without it)")?)
+    };
     let mut scores = Vec::new();
     for seed in first..end {
         let start = std::time::Instant::now();
@@ -132,22 +158,25 @@ pub fn eval(a: EvalArgs) -> anyhow::Result<()> {
             (None, TopologyArg::Own) => head.clone(),
             (None, TopologyArg::Subdivided) => subdivide(&head),
         };
-        let s = score_head(&template, &head, &rigged).with_context(|| format!("seed {seed}"))?;
+        let s = score_head(&template, &head, &rigged, refiner.as_ref()).with_context(|| format!("seed {seed}"))?;
         let mean = |f: fn(&rig_pipeline::face_eval::ShapeScore) -> f32| s.iter().map(f).sum::<f32>() / s.len() as f32;
         eprintln!(
-            "seed {seed}: {} vertices, {:.1} s; no motion {:.3} %, transfer {:.3} %",
+            "seed {seed}: {} vertices, {:.1} s; no motion {:.3} %, transfer {:.3} %, learned {:.3} %",
             rigged.positions.len(),
             start.elapsed().as_secs_f32(),
             mean(|x| x.no_motion),
-            mean(|x| x.transfer)
+            mean(|x| x.transfer),
+            mean(|x| x.refined.unwrap_or(f32::NAN))
         );
         scores.extend(s);
     }
-    println!("region     shapes  no motion  transfer   (mean per-shape vertex error, % of the head's bounding-box diagonal)");
-    for (region, (still, moved, n)) in by_region(&scores) {
-        println!("{:10} {:6}  {:9.3}  {:8.3}", region.name(), n / (end - first).max(1) as usize, still, moved);
+    println!("region     shapes  no motion  transfer   learned   (mean per-shape vertex error, % of the head's bounding-box diagonal)");
+    let heads = (end - first).max(1) as usize;
+    for (region, (still, moved, refined, n)) in by_region(&scores) {
+        println!("{:10} {:6}  {:9.3}  {:8.3}  {:8.3}", region.name(), n / heads, still, moved, refined);
     }
     let all = |f: fn(&rig_pipeline::face_eval::ShapeScore) -> f32| scores.iter().map(f).sum::<f32>() / scores.len().max(1) as f32;
-    println!("{:10} {:6}  {:9.3}  {:8.3}", "all", scores.len() / (end - first).max(1) as usize, all(|x| x.no_motion), all(|x| x.transfer));
+    let refined = all(|x| x.refined.unwrap_or(f32::NAN));
+    println!("{:10} {:6}  {:9.3}  {:8.3}  {:8.3}", "all", scores.len() / heads, all(|x| x.no_motion), all(|x| x.transfer), refined);
     Ok(())
 }

@@ -7,6 +7,7 @@ mod creatures;
 mod edit;
 mod eval;
 mod face;
+mod face_train;
 mod files;
 mod inspect;
 mod invert;
@@ -70,6 +71,8 @@ enum Command {
     FaceRig(face::Args),
     /// Score face rigs on ICT heads (new identities at ICT's own or a subdivided topology) against ICT's own shapes.
     FaceEval(face::EvalArgs),
+    /// Train the face rig's learned refinement on ICT identities (own, subdivided and simplified topologies).
+    TrainFace(face_train::Args),
 }
 
 pub fn run() -> ExitCode {
@@ -84,6 +87,7 @@ pub fn run() -> ExitCode {
         Command::Rig(a) => rig::run(a),
         Command::FaceRig(a) => face::run(a),
         Command::FaceEval(a) => face::eval(a),
+        Command::TrainFace(a) => face_train::run(a),
         Command::Eval(a) => eval::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Train(a) => train::run(a),

@@ -243,6 +243,10 @@ impl Document {
         if out.output.matched.is_some() {
             return self.apply_match(label, out);
         }
+        if let Some(face) = out.output.face.as_deref() {
+            self.apply_face(label, face);
+            return None;
+        }
         let mut status = format!("{label}: {} joints in {:.2} s", out.output.skeleton.len(), out.seconds);
         let input = out.output.motion.as_ref().map(|m| {
             status.push_str(&format!(
@@ -265,6 +269,32 @@ impl Document {
         // The recovered clip is the rig's only clip.
         self.clip_input = self.rig.as_ref().and_then(|r| ClipInput::new(r, 0, false, frames));
         Some(0)
+    }
+
+    /// A face rig's shapes go onto the mesh as one undo step (the mesh's other targets, the
+    /// skeleton and the weights stay). A mesh with other vertices than the job's is refused.
+    fn apply_face(&mut self, label: &str, face: &rig_pipeline::face::FaceOutput) {
+        let fits = self.rig.as_ref().is_some_and(|r| face.rig.shapes.iter().all(|(_, d)| d.len() == r.mesh.vertex_count()));
+        if !fits {
+            self.error = Some(format!("{label}: the mesh changed while it ran; run it again"));
+            return;
+        }
+        let r = &face.report;
+        let status = format!(
+            "{label}: {} shapes in {:.1} s, {} face vertices, {} eyeballs turned for the gaze{}",
+            r.shapes,
+            r.seconds,
+            r.face_vertices,
+            r.eyeballs,
+            if r.refined > 0 { format!(", {} offsets refined by the learned model", r.refined) } else { String::new() }
+        );
+        let needs_reskin = self.needs_reskin;
+        self.edit_mesh(label, |rig| {
+            rig_core::face::apply(&mut rig.mesh, &face.rig);
+            Ok::<(), std::convert::Infallible>(())
+        });
+        self.needs_reskin = needs_reskin;
+        self.status = Some(status);
     }
 
     /// Match targets' clip goes after the rig's own; the skeleton and weights stay as they are

@@ -3,12 +3,13 @@
 //! Plugins, one concern each: [`document`] (the open rig, undo, loading), [`worker`] (the
 //! generation thread), [`playback`] (the pose on screen), [`scene`] and [`rig_material`] (the
 //! mesh, skinned on the GPU, with influence overlays), [`camera`], [`picking`] (select and drag
-//! joints), [`gizmo`] (move and rotate handles on the selected joint), [`ghost`] (the target a solved clip reproduces), [`skeleton_view`], [`ui`] (one egui panel per file), [`autosave`] / [`session`]
+//! joints), [`gizmo`] (move and rotate handles on the selected joint), [`ghost`] (the target a solved clip reproduces), [`skeleton_view`], [`face`] (face rigs: the job, shape weights, test motion), [`ui`] (one egui panel per file), [`autosave`] / [`session`]
 //! (recovery and session files), [`script`] and [`screenshot`] (scripted and headless runs).
 
 pub mod autosave;
 pub mod camera;
 pub mod document;
+pub mod face;
 pub mod ghost;
 pub mod gizmo;
 pub mod history;
@@ -52,7 +53,7 @@ pub struct EditorCorePlugin;
 
 impl Plugin for EditorCorePlugin {
     fn build(&self, app: &mut App) {
-        app.add_plugins((document::DocumentPlugin, playback::PlaybackPlugin, scene::ScenePlugin));
+        app.add_plugins((document::DocumentPlugin, playback::PlaybackPlugin, scene::ScenePlugin, face::FacePlugin));
     }
 }
 

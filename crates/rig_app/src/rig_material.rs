@@ -30,6 +30,9 @@ pub const WEIGHTS_B: MeshVertexAttribute = MeshVertexAttribute::new("Rig_Weights
 /// Rig from motion's error at the current frame, 0 (none) to 1 (1 % of the diagonal or more).
 pub const MOTION_ERROR: MeshVertexAttribute = MeshVertexAttribute::new("Rig_MotionError", 0x5249_4705, VertexFormat::Float32);
 
+/// The vertex's index within its part, where it reads its morph offsets.
+pub const MORPH_INDEX: MeshVertexAttribute = MeshVertexAttribute::new("Rig_MorphIndex", 0x5249_4706, VertexFormat::Uint32);
+
 /// The extension's bindings (see `shaders/lbs.wgsl` and `shaders/rig_material.wgsl`).
 #[derive(Asset, AsBindGroup, Reflect, Debug, Clone)]
 #[bind_group_data(RigSkinKey)]
@@ -40,6 +43,12 @@ pub struct RigSkin {
     /// `RigView`: overlay mode, selected joint, joint count.
     #[storage(101, read_only)]
     pub view: Handle<ShaderBuffer>,
+    /// `array<vec4<f32>>`: the part's morph offsets, target after target ([`morph_delta_bytes`]).
+    #[storage(102, read_only)]
+    pub morph_deltas: Handle<ShaderBuffer>,
+    /// `array<f32>`: targets, vertices, then the weight of each target ([`morph_weight_bytes`]).
+    #[storage(103, read_only)]
+    pub morph_weights: Handle<ShaderBuffer>,
     /// Draw triangle edges only (needs the GPU's `POLYGON_MODE_LINE`, see [`WireframeSupport`]).
     pub wireframe: bool,
 }
@@ -96,6 +105,7 @@ impl MaterialExtension for RigSkin {
             WEIGHTS_A.at_shader_location(10),
             WEIGHTS_B.at_shader_location(11),
             MOTION_ERROR.at_shader_location(12),
+            MORPH_INDEX.at_shader_location(13),
         ])?;
         descriptor.vertex.buffers = vec![vertex_layout];
         // The overlay colour travels in the vertex colour slot.
@@ -178,6 +188,27 @@ pub fn matrix_bytes(matrices: &[rig_core::Mat4], capacity: usize) -> Vec<u8> {
 pub fn view_bytes(overlay: Overlay, selected: Option<usize>, joints: usize) -> Vec<u8> {
     let words = [overlay.code(), selected.map_or(u32::MAX, |j| j as u32), joints as u32, 0];
     words.iter().flat_map(|w| w.to_le_bytes()).collect()
+}
+
+/// Bytes of a part's morph offsets: each target's offsets (xyz, 0) for the part's `vertices`,
+/// one target after another (one zero entry when there are none: a storage buffer is never empty).
+pub fn morph_delta_bytes(targets: &[rig_core::mesh::MorphTarget], vertices: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(16 * (targets.len() * vertices).max(1));
+    for t in targets {
+        for v in 0..vertices {
+            let d = t.position_deltas.get(v).copied().unwrap_or_default();
+            [d[0], d[1], d[2], 0.0].iter().for_each(|x: &f32| out.extend_from_slice(&x.to_le_bytes()));
+        }
+    }
+    if out.is_empty() {
+        out.resize(16, 0);
+    }
+    out
+}
+
+/// Bytes of a part's morph weights: target count, vertex count, then `weights`.
+pub fn morph_weight_bytes(weights: &[f32], vertices: usize) -> Vec<u8> {
+    [weights.len() as f32, vertices as f32].iter().chain(weights).flat_map(|w| w.to_le_bytes()).collect()
 }
 
 /// Shaders and the material's render plugin (windowed app only).

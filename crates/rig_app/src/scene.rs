@@ -12,8 +12,8 @@ use rig_core::{Rig, SkinWeights};
 use crate::document::Document;
 use crate::playback::PosedJoints;
 use crate::rig_material::{
-    matrix_bytes, view_bytes, Overlay, RigBuffers, RigMaterial, RigSkin, ViewSettings, JOINTS_A, JOINTS_B, MOTION_ERROR, WEIGHTS_A,
-    WEIGHTS_B,
+    matrix_bytes, morph_delta_bytes, morph_weight_bytes, view_bytes, Overlay, RigBuffers, RigMaterial, RigSkin, ViewSettings, JOINTS_A,
+    JOINTS_B, MORPH_INDEX, MOTION_ERROR, WEIGHTS_A, WEIGHTS_B,
 };
 
 /// Influences per vertex the GPU skins with.
@@ -23,6 +23,12 @@ pub const GPU_INFLUENCES: usize = 8;
 #[derive(Component)]
 pub struct RigPart {
     pub part: usize,
+}
+
+/// A part's morph weights buffer (its offsets' buffer is written once, when the part is built).
+#[derive(Component)]
+pub struct PartMorphs {
+    pub weights: Handle<ShaderBuffer>,
 }
 
 /// The weights revision the part entities were built for.
@@ -39,7 +45,15 @@ impl Plugin for ScenePlugin {
             .init_resource::<crate::textures::PartTextures>()
             .add_systems(
                 Update,
-                (crate::textures::load_textures, rebuild_parts, write_buffers, write_motion_error, place_parts, apply_display_mode)
+                (
+                    crate::textures::load_textures,
+                    rebuild_parts,
+                    write_buffers,
+                    write_morph_weights,
+                    write_motion_error,
+                    place_parts,
+                    apply_display_mode,
+                )
                     .chain()
                     .after(crate::playback::PoseSet),
             );
@@ -103,7 +117,22 @@ pub fn part_mesh(rig: &Rig, part: usize) -> Mesh {
     mesh.insert_attribute(WEIGHTS_A, wa);
     mesh.insert_attribute(WEIGHTS_B, wb);
     mesh.insert_attribute(MOTION_ERROR, vec![0.0f32; p.vertices.len()]);
+    mesh.insert_attribute(MORPH_INDEX, (0..p.vertices.len() as u32).collect::<Vec<u32>>());
     mesh
+}
+
+/// The weight of each of `part`'s morph targets: the face panel's where it sets one (by name),
+/// else the file's default.
+pub fn part_morph_weights(rig: &Rig, part: usize, set: &std::collections::BTreeMap<String, f32>) -> Vec<f32> {
+    let p = &rig.mesh.parts[part];
+    let group = rig.mesh.groups.get(p.group);
+    (0..p.morph_targets.len())
+        .map(|k| {
+            let name = group.and_then(|g| g.morph_target_names.get(k));
+            let default = group.and_then(|g| g.morph_default_weights.get(k)).copied().unwrap_or(0.0);
+            name.and_then(|n| set.get(n)).copied().unwrap_or(default)
+        })
+        .collect()
 }
 
 /// The part's base colour (white when it has no material).
@@ -150,13 +179,25 @@ fn rebuild_parts(
             cull_mode: None,
             ..default()
         };
-        let extension = RigSkin { skinning: rig_buffers.skinning.clone(), view: rig_buffers.view.clone(), wireframe: false };
+        let p = &rig.mesh.parts[part];
+        let vertices = p.vertices.len();
+        let morph_deltas = buffers.add(ShaderBuffer::new(&morph_delta_bytes(&p.morph_targets, vertices), RenderAssetUsages::default()));
+        let weights = vec![0.0; p.morph_targets.len()];
+        let morph_weights = buffers.add(ShaderBuffer::new(&morph_weight_bytes(&weights, vertices), RenderAssetUsages::default()));
+        let extension = RigSkin {
+            skinning: rig_buffers.skinning.clone(),
+            view: rig_buffers.view.clone(),
+            morph_deltas,
+            morph_weights: morph_weights.clone(),
+            wireframe: false,
+        };
         commands.spawn((
             Mesh3d(meshes.add(part_mesh(rig, part))),
             MeshMaterial3d(materials.add(RigMaterial { base, extension })),
             Transform::IDENTITY,
             NoFrustumCulling,
             RigPart { part },
+            PartMorphs { weights: morph_weights },
         ));
     }
     commands.insert_resource(rig_buffers);
@@ -176,6 +217,21 @@ fn write_buffers(
     }
     write_if_changed(&mut buffers, &rb.skinning, matrix_bytes(&posed.skinning(rig), rb.capacity));
     write_if_changed(&mut buffers, &rb.view, view_bytes(view.overlay, doc.selected_joint, rig.skeleton.len()));
+}
+
+/// Writes each part's morph weights (the face panel's sliders or test motion).
+fn write_morph_weights(
+    doc: Res<Document>,
+    pose: Res<crate::face::FacePose>,
+    parts: Query<(&RigPart, &PartMorphs)>,
+    mut buffers: ResMut<Assets<ShaderBuffer>>,
+) {
+    let Some(rig) = doc.rig.as_ref() else { return };
+    for (part, morphs) in &parts {
+        let Some(p) = rig.mesh.parts.get(part.part) else { continue };
+        let weights = part_morph_weights(rig, part.part, &pose.weights);
+        write_if_changed(&mut buffers, &morphs.weights, morph_weight_bytes(&weights, p.vertices.len()));
+    }
 }
 
 /// The solved clip's error at the current frame (Rig from motion, Match targets), in % of the

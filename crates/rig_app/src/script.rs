@@ -1,7 +1,9 @@
 //! Scripted editor sessions for checks and demos: `rigsmith edit FILE --do "generate" --do
 //! "select upperarm_l" --do "overlay heat" --do "screenshot out.png" --do quit`
 //! (`rig-from-motion CLIP BONES` runs Rig from motion, `targets PATH` then `match-targets
-//! [nearest] [all] [scales] [smooth W] [clip NAME]` runs Match targets). One step runs per frame, and a step
+//! [nearest] [all] [scales] [smooth W] [clip NAME]` runs Match targets; `face-rig [transfer]` runs
+//! Face rig, `shape NAME W` sets a blendshape's weight, `face-test SECONDS` shows the test
+//! motion's pose at that time). One step runs per frame, and a step
 //! waits while a generation job is running (unless written `during STEP`), so a script sees results
 //! the way a user would. `--frame-log FILE` writes every frame's duration (and whether a job
 //! was running) for the responsiveness check.
@@ -116,6 +118,7 @@ struct Targets<'w> {
     gizmo: Option<ResMut<'w, crate::gizmo::GizmoMode>>,
     dialogs: Option<ResMut<'w, crate::ui::dialogs::Dialogs>>,
     matching: Option<ResMut<'w, crate::ui::match_targets::MatchSettings>>,
+    face: Option<ResMut<'w, crate::face::FacePose>>,
 }
 
 fn run_steps(mut script: ResMut<Script>, mut t: Targets, mut commands: Commands, mut exit: MessageWriter<AppExit>) {
@@ -161,6 +164,26 @@ fn run_steps(mut script: ResMut<Script>, mut t: Targets, mut commands: Commands,
                 Ok(())
             }
             _ => Err("rig-from-motion CLIP_INDEX BONES".into()),
+        },
+        ["face-rig", rest @ ..] => {
+            crate::face::start(&mut t.doc, &mut t.worker, rest != ["transfer"]);
+            Ok(())
+        }
+        ["shape", name, w] => match (w.parse::<f32>(), t.face.as_mut()) {
+            (Ok(w), Some(face)) => {
+                face.testing = false;
+                face.weights.insert(name.to_string(), w);
+                Ok(())
+            }
+            _ => Err("shape NAME WEIGHT".into()),
+        },
+        ["face-test", s] => match (s.parse::<f32>(), t.face.as_mut()) {
+            (Ok(s), Some(face)) => {
+                face.testing = false;
+                crate::face::set_test_pose(face, s);
+                Ok(())
+            }
+            _ => Err("face-test SECONDS (the test motion's pose at that time)".into()),
         },
         ["targets", path] => {
             t.doc.targets = Some(PathBuf::from(path));

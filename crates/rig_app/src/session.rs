@@ -69,6 +69,9 @@ pub struct SessionGeometry {
     pub normals: Vec<[f32; 3]>,
     pub morph_deltas: Vec<Vec<Vec<[f32; 3]>>>,
     pub morph_normal_deltas: Vec<Vec<Vec<[f32; 3]>>>,
+    /// Each source mesh's morph target names, for a mesh whose targets an edit added (a face rig).
+    #[serde(default)]
+    pub morph_names: Vec<Vec<String>>,
 }
 
 impl SessionGeometry {
@@ -78,11 +81,13 @@ impl SessionGeometry {
             normals: rig.mesh.normals.clone(),
             morph_deltas: rig.mesh.parts.iter().map(|p| p.morph_targets.iter().map(|t| t.position_deltas.clone()).collect()).collect(),
             morph_normal_deltas: rig.mesh.parts.iter().map(|p| p.morph_targets.iter().map(|t| t.normal_deltas.clone()).collect()).collect(),
+            morph_names: rig.mesh.groups.iter().map(|g| g.morph_target_names.clone()).collect(),
         }
     }
 
     /// Puts the geometry on `rig`, or says why it does not fit.
     fn apply(&self, rig: &mut Rig) -> Result<(), String> {
+        self.add_targets(rig);
         let m = &rig.mesh;
         let fits = |deltas: &[Vec<Vec<[f32; 3]>>], of: fn(&rig_core::MorphTarget) -> usize| {
             deltas.len() == m.parts.len()
@@ -107,6 +112,35 @@ impl SessionGeometry {
             }
         }
         Ok(())
+    }
+}
+
+impl SessionGeometry {
+    /// Gives the source's meshes the targets the session names when they differ (an edit added
+    /// some): empty targets, filled by [`SessionGeometry::apply`] from the saved offsets.
+    fn add_targets(&self, rig: &mut Rig) {
+        let m = &mut rig.mesh;
+        let named = self.morph_names.len() == m.groups.len() && self.morph_deltas.len() == m.parts.len();
+        if !named || m.groups.iter().zip(&self.morph_names).all(|(g, n)| g.morph_target_names == *n) {
+            return;
+        }
+        for (g, names) in m.groups.iter_mut().zip(&self.morph_names) {
+            let defaults: Vec<f32> = names
+                .iter()
+                .map(|n| {
+                    g.morph_target_names.iter().position(|o| o == n).and_then(|k| g.morph_default_weights.get(k)).copied().unwrap_or(0.0)
+                })
+                .collect();
+            g.morph_target_names = names.clone();
+            g.morph_default_weights = defaults;
+        }
+        for (part, (deltas, normals)) in m.parts.iter_mut().zip(self.morph_deltas.iter().zip(&self.morph_normal_deltas)) {
+            part.morph_targets = deltas
+                .iter()
+                .zip(normals)
+                .map(|(d, n)| rig_core::MorphTarget { position_deltas: vec![[0.0; 3]; d.len()], normal_deltas: vec![[0.0; 3]; n.len()] })
+                .collect();
+        }
     }
 }
 

@@ -435,3 +435,65 @@ fn binding_in_a_t_pose_moves_the_mesh_undoes_and_survives_a_session() {
     doc_mut(&mut app).redo();
     assert_eq!(doc(&app).rig.as_ref().unwrap().mesh, posed.mesh);
 }
+
+/// The face template's head without its shapes, written where the editor can open it.
+fn bare_head(name: &str) -> PathBuf {
+    let template = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/face/ict_face_expressions.glb");
+    let mut head = rig_io::load(&template).expect("the face template").rig;
+    head.mesh.parts.iter_mut().for_each(|p| p.morph_targets.clear());
+    head.mesh.groups.iter_mut().for_each(|g| {
+        g.morph_target_names.clear();
+        g.morph_default_weights.clear();
+    });
+    let path = std::env::temp_dir().join(format!("rigsmith-{name}-{}.glb", std::process::id()));
+    rig_io::save(&head, &path, &rig_io::ExportOptions::default()).expect("writes");
+    path
+}
+
+#[test]
+fn face_rig_runs_on_the_worker_draws_its_shapes_undoes_and_survives_a_session() {
+    let mut app = app();
+    let path = bare_head("face");
+    open(&mut app, path.clone());
+    app.world_mut().resource_scope(|world, mut worker: Mut<rig_app::worker::Worker>| {
+        let mut doc = world.resource_mut::<Document>();
+        rig_app::face::start(&mut doc, &mut worker, false);
+    });
+    assert!(app.world().resource::<rig_app::worker::Worker>().running.is_some(), "Face rig runs on the worker");
+    finish_job(&mut app);
+    let rig = doc(&app).rig.as_ref().expect("rig").clone();
+    assert!(doc(&app).error.is_none(), "{:?}", doc(&app).error);
+    assert_eq!(rig.mesh.groups[0].morph_target_names, rig_core::face::ARKIT_52.map(String::from).to_vec());
+    let jaw = rig.mesh.groups[0].morph_target_names.iter().position(|n| n == "jawOpen").expect("jawOpen");
+    let moving = rig.mesh.parts[0].morph_targets[jaw].position_deltas.iter().filter(|d| d.iter().any(|x| x.abs() > 1e-3)).count();
+    assert!(moving > 1000, "jawOpen moves {moving} skin vertices");
+    // The slider's weight reaches the part's morph weights buffer (targets, vertices, weights).
+    app.world_mut().resource_mut::<rig_app::face::FacePose>().weights.insert("jawOpen".into(), 0.75);
+    app.update();
+    app.update();
+    let (buffer, part) = {
+        let mut q = app.world_mut().query::<(&rig_app::scene::PartMorphs, &RigPart)>();
+        let (m, p) = q.iter(app.world()).find(|(_, p)| p.part == 0).expect("the skin's entity");
+        (m.weights.clone(), p.part)
+    };
+    let buffers = app.world().resource::<Assets<bevy::render::storage::ShaderBuffer>>();
+    let bytes = buffers.get(&buffer).and_then(|b| b.data.clone()).expect("weights written");
+    let floats: Vec<f32> = bytes.chunks(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+    assert_eq!(floats[0] as usize, 52);
+    assert_eq!(floats[1] as usize, rig.mesh.parts[part].vertices.len());
+    assert_eq!(floats[2 + jaw], 0.75);
+    assert_eq!(floats.iter().skip(2).filter(|w| **w != 0.0).count(), 1);
+    // A session keeps the shapes the source file does not have.
+    let file = std::env::temp_dir().join(format!("rigsmith-face-session-{}.rsession", std::process::id()));
+    assert!(rig_app::ui::menu::save_session(&mut doc_mut(&mut app), &file));
+    let mut other = self::app();
+    assert!(rig_app::ui::menu::open_session(&mut doc_mut(&mut other), &file), "{:?}", doc(&other).error);
+    let restored = doc(&other).rig.as_ref().expect("restored");
+    assert_eq!(restored.mesh.groups[0].morph_target_names, rig.mesh.groups[0].morph_target_names);
+    assert_eq!(restored.mesh.parts[0].morph_targets[jaw], rig.mesh.parts[0].morph_targets[jaw]);
+    // Undo takes the shapes off again.
+    doc_mut(&mut app).undo();
+    assert!(doc(&app).rig.as_ref().expect("rig").mesh.groups[0].morph_target_names.is_empty());
+    let _ = std::fs::remove_file(&file);
+    let _ = std::fs::remove_file(&path);
+}

@@ -13,6 +13,7 @@ pub mod backend;
 pub mod data;
 pub mod decimate;
 pub mod decode;
+pub mod face_refine;
 pub mod features;
 pub mod fsq;
 pub mod gen_data;

@@ -43,6 +43,21 @@ impl<B: Backend> Mlp<B> {
         }
         self.out.forward(h)
     }
+
+    /// The first hidden layer (`None` without hidden layers).
+    pub fn first_hidden(&self) -> Option<&Linear<B>> {
+        self.hidden.first()
+    }
+
+    /// The network from the first hidden layer's output before its activation: with
+    /// `h = first_hidden().forward(x)`, `forward_after_first(h) == forward(x)`.
+    pub fn forward_after_first(&self, h: Tensor<B, 2>) -> Tensor<B, 2> {
+        let mut h = leaky_relu(h, 0.01);
+        for layer in self.hidden.iter().skip(1) {
+            h = leaky_relu(layer.forward(h), 0.01);
+        }
+        self.out.forward(h)
+    }
 }
 
 /// Rows of numbers as a `[rows, width]` tensor.
@@ -101,11 +116,23 @@ pub struct Schedule {
     pub plateau: usize,
     pub min_learning_rate: f64,
     pub seed: u64,
+    /// Keep the network whose validation rows lie closest to the wanted ones on average
+    /// (Euclidean distance per row) instead of the one with the least mean squared error.
+    pub validate_by_distance: bool,
 }
 
 impl Default for Schedule {
     fn default() -> Self {
-        Schedule { learning_rate: 1e-3, batch: 32, max_epochs: 2000, patience: 50, plateau: 20, min_learning_rate: 1e-6, seed: 0 }
+        Schedule {
+            learning_rate: 1e-3,
+            batch: 32,
+            max_epochs: 2000,
+            patience: 50,
+            plateau: 20,
+            min_learning_rate: 1e-6,
+            seed: 0,
+            validate_by_distance: false,
+        }
     }
 }
 
@@ -123,7 +150,7 @@ pub struct TrainingReport {
 /// network of the best validation loss (the training rows when `validation` is empty).
 /// `loss_of` turns a batch's prediction, wanted rows and inputs into the loss; `report` hears
 /// each epoch's losses and stops the run by returning false.
-fn fit<B: AutodiffBackend>(
+pub(crate) fn fit<B: AutodiffBackend>(
     mut model: Mlp<B>,
     train: (&[Vec<f32>], &[Vec<f32>]),
     validation: (&[Vec<f32>], &[Vec<f32>]),
@@ -146,7 +173,7 @@ fn fit<B: AutodiffBackend>(
         let train_loss;
         (model, train_loss) = epoch_pass(model, &mut optim, &order, (train.0, Some(train.1)), schedule.batch, lr, device, loss_of);
         let valid = model.valid();
-        let v = loss_of_inner(&valid, &vx, &vy);
+        let v = if schedule.validate_by_distance { distance_of_inner(&valid, &vx, &vy) } else { loss_of_inner(&valid, &vx, &vy) };
         let go_on = report(epoch, train_loss, v);
         out = TrainingReport { epochs: epoch + 1, train_loss, validation_loss: v, ..out };
         if v < best.1 {
@@ -201,6 +228,11 @@ fn epoch_pass<B: AutodiffBackend>(
 }
 
 /// Mean squared error of a plain forward pass, on the inner backend.
+/// Mean Euclidean distance between predicted and wanted rows, on the inner backend.
+fn distance_of_inner<B: Backend>(model: &Mlp<B>, x: &Tensor<B, 2>, y: &Tensor<B, 2>) -> f32 {
+    (model.forward(x.clone()) - y.clone()).powf_scalar(2.0).sum_dim(1).sqrt().mean().into_scalar().elem::<f32>()
+}
+
 fn loss_of_inner<B: Backend>(model: &Mlp<B>, x: &Tensor<B, 2>, y: &Tensor<B, 2>) -> f32 {
     (model.forward(x.clone()) - y.clone()).powf_scalar(2.0).mean().into_scalar().elem::<f32>()
 }

@@ -11,6 +11,9 @@ use rig_core::face::{face_rig, Class, FaceError, FaceTemplate, Region};
 use rig_core::mesh::Mesh;
 use rig_core::Task;
 
+/// The learned refinement on the CPU.
+pub type Refiner = rig_model::face_refine::FaceRefiner<rig_model::CpuBackend>;
+
 /// A random ICT identity: the template's neutral plus every identity mode of `identities`
 /// (a mesh with the same vertices whose morph targets are ICT's identity modes) at a weight
 /// drawn from N(0, 1) with `seed`. Morph targets are dropped.
@@ -78,46 +81,64 @@ pub fn subdivide(mesh: &Mesh) -> Mesh {
 
 /// Errors of one head's rig, per shape: mean distance between the rig's and the true offsets
 /// over the vertices where either moves (more than 0.1 % of the diagonal), and the same for
-/// no motion at all (the true offsets' mean length), both as % of the head's diagonal.
+/// no motion at all (the true offsets' mean length), both as % of the head's diagonal; the
+/// transfer's, and the refined rig's when a refiner is given.
 #[derive(Debug, Clone)]
 pub struct ShapeScore {
     pub shape: String,
     pub region: Region,
     pub no_motion: f32,
     pub transfer: f32,
+    pub refined: Option<f32>,
 }
 
 /// Rigs `head` and scores each shape against the template's own offsets at the closest
 /// point (facing the same way) of `truth`, the head at ICT's topology that `head` was made
-/// from. `tongueOut` (made up, ICT has none) and the eyeballs (ICT's shapes do not turn them)
-/// are left out.
-pub fn score_head(template: &FaceTemplate, truth: &Mesh, head: &Mesh) -> Result<Vec<ShapeScore>, FaceError> {
+/// from, before and after `refiner`. `tongueOut` (made up, ICT has none) and the eyeballs
+/// (ICT's shapes do not turn them) are left out.
+pub fn score_head(template: &FaceTemplate, truth: &Mesh, head: &Mesh, refiner: Option<&Refiner>) -> Result<Vec<ShapeScore>, FaceError> {
     let rig = face_rig(head, template, &Task::silent())?;
-    let truth_offsets = project_truth(template, truth, head);
+    let truth_offsets = true_offsets(template, truth, head);
     let diag = head.bounds().map_or(1.0, |b| b.diagonal());
+    let refined = refiner.map(|r| {
+        let mut refined = rig.clone();
+        let positions: Vec<Vector3<f32>> = head.positions.iter().map(|p| Vector3::from(*p)).collect();
+        r.refine(template, &mut refined, &positions, &head.triangles, &Default::default());
+        refined
+    });
     let mut out = Vec::new();
     for (k, (name, pred)) in rig.shapes.iter().enumerate() {
         if name == "tongueOut" {
             continue;
         }
-        let (mut err, mut still, mut n) = (0.0f64, 0.0f64, 0usize);
-        for (v, p) in pred.iter().enumerate() {
-            let Some(t) = truth_offsets[v].map(|(tri, bary)| {
-                (0..3).map(|c| template.shapes[k].deltas[template.triangles[tri][c] as usize] * bary[c]).sum::<Vector3<f32>>()
-            }) else {
-                continue;
-            };
-            let p = Vector3::from(*p);
-            if t.norm() > 1e-3 * diag || p.norm() > 1e-3 * diag {
-                err += (t - p).norm() as f64;
-                still += t.norm() as f64;
-                n += 1;
-            }
-        }
-        let pct = |x: f64| (100.0 * x / n.max(1) as f64 / diag as f64) as f32;
-        out.push(ShapeScore { shape: name.clone(), region: Region::of(name), no_motion: pct(still), transfer: pct(err) });
+        let (no_motion, transfer) = shape_error(&truth_offsets[k], pred, diag);
+        let refined = refined.as_ref().map(|r| shape_error(&truth_offsets[k], &r.shapes[k].1, diag).1);
+        out.push(ShapeScore { shape: name.clone(), region: Region::of(name), no_motion, transfer, refined });
     }
     Ok(out)
+}
+
+/// (no motion, error) of one shape's offsets `pred` against `truth` (`None`: not scored).
+fn shape_error(truth: &[Option<Vector3<f32>>], pred: &[[f32; 3]], diag: f32) -> (f32, f32) {
+    let (mut err, mut still, mut n) = (0.0f64, 0.0f64, 0usize);
+    for (t, p) in truth.iter().zip(pred) {
+        let Some(t) = t else { continue };
+        let p = Vector3::from(*p);
+        if t.norm() > 1e-3 * diag || p.norm() > 1e-3 * diag {
+            err += (t - p).norm() as f64;
+            still += t.norm() as f64;
+            n += 1;
+        }
+    }
+    let pct = |x: f64| (100.0 * x / n.max(1) as f64 / diag as f64) as f32;
+    (pct(still), pct(err))
+}
+
+/// The true offsets of every shape at every vertex of `head` (`truth_offsets[shape][vertex]`,
+/// `None` on the eyeballs): ICT's offsets at the vertex's closest point on `truth`.
+pub fn true_offsets(template: &FaceTemplate, truth: &Mesh, head: &Mesh) -> Vec<Vec<Option<Vector3<f32>>>> {
+    let at = project_truth(template, truth, head);
+    template.shapes.iter().map(|shape| at.iter().map(|a| a.map(|(t, bary)| template.offset_at(shape, t, &bary))).collect()).collect()
 }
 
 /// For each vertex of `head`, the triangle of `truth` (ICT's topology, the template's
@@ -140,18 +161,20 @@ fn project_truth(template: &FaceTemplate, truth: &Mesh, head: &Mesh) -> Vec<Opti
         .collect()
 }
 
-/// Means by region over many heads' scores: (no motion, transfer, shapes counted).
-pub fn by_region(scores: &[ShapeScore]) -> BTreeMap<Region, (f32, f32, usize)> {
-    let mut out: BTreeMap<Region, (f32, f32, usize)> = BTreeMap::new();
+/// Means by region over many heads' scores: (no motion, transfer, refined, shapes counted).
+pub fn by_region(scores: &[ShapeScore]) -> BTreeMap<Region, (f32, f32, f32, usize)> {
+    let mut out: BTreeMap<Region, (f32, f32, f32, usize)> = BTreeMap::new();
     for s in scores {
         let e = out.entry(s.region).or_default();
         e.0 += s.no_motion;
         e.1 += s.transfer;
-        e.2 += 1;
+        e.2 += s.refined.unwrap_or(f32::NAN);
+        e.3 += 1;
     }
     out.values_mut().for_each(|e| {
-        e.0 /= e.2 as f32;
-        e.1 /= e.2 as f32;
+        e.0 /= e.3 as f32;
+        e.1 /= e.3 as f32;
+        e.2 /= e.3 as f32;
     });
     out
 }

@@ -183,6 +183,7 @@ pub fn run_match(rig: &Rig, settings: &MatchSettings, task: &Task) -> Result<Rig
         learned: None,
         motion: None,
         matched: Some(Box::new(report)),
+        face: None,
     })
 }
 

@@ -10,6 +10,7 @@ pub mod bench;
 pub mod eval;
 pub mod face;
 pub mod face_eval;
+pub mod face_train;
 pub mod files;
 pub mod invert;
 pub mod invert_learned;

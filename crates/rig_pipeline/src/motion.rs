@@ -70,6 +70,7 @@ pub fn run_on_clip(rig: &Rig, clip: usize, options: &MotionOptions, learned: boo
         learned: None,
         motion: Some(Box::new(report)),
         matched: None,
+        face: None,
     })
 }
 

@@ -24,6 +24,9 @@ pub enum Method {
     /// Rig inversion: the rig's controls that reproduce a sequence of target meshes, solved as a
     /// new clip; the skeleton and weights stay as they are.
     Match(Box<crate::invert::MatchSettings>),
+    /// Face rig: ARKit's 52 blendshapes added to the mesh; the skeleton and weights stay.
+    /// `models`: the folder holding face/ (`None`: the usual one); `learned`: with the refinement.
+    Face { models: Option<PathBuf>, learned: bool },
 }
 
 /// Settings of the learned method.
@@ -149,9 +152,21 @@ impl RigRequest {
         }
     }
 
+    /// A face rig on the rig's mesh (`rigsmith face-rig` as a job).
+    pub fn face(models: Option<PathBuf>, learned: bool) -> RigRequest {
+        RigRequest {
+            method: Method::Face { models, learned },
+            skeleton: SkeletonSource::Keep { weighted_only: false },
+            skin: AutoSkinOptions::default(),
+            limit: AutoSkinOptions::default().limit,
+        }
+    }
+
     /// What the editor calls the job.
     pub fn label(&self) -> &'static str {
-        if matches!(self.method, Method::Motion { .. }) {
+        if matches!(self.method, Method::Face { .. }) {
+            "Face rig"
+        } else if matches!(self.method, Method::Motion { .. }) {
             "Rig from motion"
         } else if matches!(self.method, Method::Match(_)) {
             "Match targets"

@@ -33,6 +33,8 @@ pub enum PipelineError {
     Samples { path: PathBuf, reason: String },
     #[error("{}", targets_message(path, source))]
     Targets { path: PathBuf, source: rig_io::IoError },
+    #[error(transparent)]
+    Face(crate::face::FaceJobError),
     #[error("cancelled")]
     Cancelled,
 }
@@ -85,6 +87,15 @@ impl From<LearnedError> for PipelineError {
     }
 }
 
+impl From<crate::face::FaceJobError> for PipelineError {
+    fn from(e: crate::face::FaceJobError) -> Self {
+        match e {
+            crate::face::FaceJobError::Face(rig_core::face::FaceError::Cancelled(_)) => PipelineError::Cancelled,
+            e => PipelineError::Face(e),
+        }
+    }
+}
+
 impl From<rig_core::Cancelled> for PipelineError {
     fn from(_: rig_core::Cancelled) -> Self {
         PipelineError::Cancelled
@@ -105,6 +116,8 @@ pub struct RigOutput {
     pub motion: Option<Box<crate::motion::MotionReport>>,
     /// Match targets: the solved clip (added to the rig's clips) and the errors.
     pub matched: Option<Box<crate::invert::MatchReport>>,
+    /// Face rig: the shapes (added to the mesh) and what was found.
+    pub face: Option<Box<crate::face::FaceOutput>>,
 }
 
 /// What stays between jobs: the skin binder of the last mesh (voxels and per-bone distance
@@ -114,6 +127,7 @@ pub struct RigOutput {
 pub struct Caches {
     binder: Option<BinderEntry>,
     models: Option<(PathBuf, BackendChoice, LearnedModels)>,
+    pub(crate) face: Option<crate::face::FaceModels>,
 }
 
 struct BinderEntry {
@@ -170,10 +184,12 @@ pub fn run_rig(rig: &Rig, mesh_key: u64, request: &RigRequest, caches: &mut Cach
                 learned: Some(Box::new(report)),
                 motion: None,
                 matched: None,
+                face: None,
             })
         }
         Method::Motion { clip, options, learned } => crate::motion::run_on_clip(rig, *clip, options, *learned, task),
         Method::Match(settings) => crate::invert::run_match(rig, settings, &task),
+        Method::Face { models, learned } => crate::face::run_face_job(rig, models.as_deref(), *learned, caches, &task),
     }
 }
 
@@ -196,7 +212,7 @@ fn run_geometric(rig: &Rig, mesh_key: u64, request: &RigRequest, caches: &mut Ca
     let options = request.skin_options();
     let binder = caches.binder(mesh_key, mesh, request, task)?;
     let weights = autorig::skin_weights(binder, mesh, &skeleton, &options, task)?;
-    Ok(RigOutput { skeleton, weights, generated_skeleton: generated, learned: None, motion: None, matched: None })
+    Ok(RigOutput { skeleton, weights, generated_skeleton: generated, learned: None, motion: None, matched: None, face: None })
 }
 
 /// A generated skeleton skins every part (static parts included): a copy with all parts
@@ -215,6 +231,11 @@ fn all_parts_skinned(mesh: &Mesh) -> Option<Mesh> {
 /// armature node that places it where the file's scene showed the mesh (a Z-up character under
 /// a turned node stays upright in other programs).
 pub fn apply(rig: &mut Rig, output: RigOutput) {
+    if let Some(f) = output.face {
+        // A face rig adds morph targets and changes nothing else.
+        rig_core::face::apply(&mut rig.mesh, &f.rig);
+        return;
+    }
     if let Some(m) = output.matched {
         // Match targets changes nothing but the clips: the rig may have been edited meanwhile.
         rig.clips.push(m.clip);

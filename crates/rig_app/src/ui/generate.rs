@@ -193,7 +193,7 @@ pub fn show(ui: &mut egui::Ui, doc: &mut Document, worker: &mut Worker, settings
     if let Some((rms, max)) = motion_error {
         ui.label(format!("error at this frame: {rms:.3} % of the diagonal (largest {max:.3} %)"));
     }
-    if worker.running.as_ref().is_some_and(|r| r.label != super::match_targets::LABEL) {
+    if worker.running.as_ref().is_some_and(|r| r.label != super::match_targets::LABEL && r.label != crate::face::LABEL) {
         progress(ui, worker);
     }
 }

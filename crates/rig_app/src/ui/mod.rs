@@ -1,8 +1,9 @@
 //! egui panels, one per file: the menu bar, the joint hierarchy, the right-hand inspector
-//! (generate, joint, health, mesh statistics), the timeline, and the recovery offer. The space
+//! (generate, match targets, face rig, joint, health, mesh statistics), the timeline, and the recovery offer. The space
 //! they leave is the 3D viewport (`camera::FreeViewport`).
 
 pub mod dialogs;
+mod face;
 pub mod generate;
 mod health;
 mod hierarchy;
@@ -58,6 +59,7 @@ struct Editor<'w> {
     paint: ResMut<'w, crate::paint::PaintSettings>,
     gizmo: ResMut<'w, crate::gizmo::GizmoMode>,
     dialogs: ResMut<'w, dialogs::Dialogs>,
+    face: ResMut<'w, crate::face::FacePose>,
 }
 
 fn panels(
@@ -85,6 +87,8 @@ fn panels(
             generate::show(ui, &mut e.doc, &mut e.worker, &mut e.settings, motion_error);
             ui.separator();
             match_targets::show(ui, &mut e.doc, &mut e.worker, &mut e.dialogs, &mut open, &mut e.matching, limit, match_error);
+            ui.separator();
+            face::show(ui, &mut e.doc, &mut e.worker, &mut e.face);
             ui.separator();
             joint::show(ui, &mut e.doc, &mut state.joint_form, &mut e.gizmo);
             ui.separator();

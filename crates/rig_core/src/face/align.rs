@@ -39,6 +39,14 @@ pub struct Placement {
     pub nose_gap: f32,
 }
 
+/// Input vertices the starting placements pair with.
+const ROUGH_POINTS: usize = 3000;
+
+/// The point of `pool` nearest `p`, and its distance.
+fn nearest_point(pool: &[Vector3<f32>], p: &Vector3<f32>) -> Option<(Vector3<f32>, f32)> {
+    pool.iter().map(|q| (*q, (q - p).norm_squared())).min_by(|a, b| a.1.total_cmp(&b.1)).map(|(q, d)| (q, d.sqrt()))
+}
+
 /// A closest-point look-up: a point of the input near the query, and its distance.
 type Near<'a> = dyn Fn(&Vector3<f32>) -> Option<(Vector3<f32>, f32)> + Sync + 'a;
 
@@ -57,6 +65,10 @@ struct Probe {
 /// closest points of the template's face each; the best three go on, the best of them to the
 /// end, and last the whole head's skin sets the scale.
 pub fn place(template: &FaceTemplate, input: &[Vector3<f32>], grid: &TriangleGrid, task: &Task) -> Result<Placement, Cancelled> {
+    // The starts begin far from the surface, where a closest-triangle search visits many
+    // cells: they pair with the nearest of a few thousand of the input's vertices instead.
+    let pool: Vec<Vector3<f32>> = input.iter().step_by(input.len().div_ceil(ROUGH_POINTS).max(1)).copied().collect();
+    let rough = |p: &Vector3<f32>| nearest_point(&pool, p);
     let sample: Vec<Vector3<f32>> = ICT_FACE.step_by(6).map(|i| template.positions[i]).collect();
     let nose = ICT_FACE.map(|i| template.positions[i]).max_by(|a, b| a.z.total_cmp(&b.z)).unwrap_or_default();
     let probe = Probe { sparse: sample.iter().step_by(8).copied().collect(), sample, nose, diagonal: template.diagonal() };
@@ -71,24 +83,24 @@ pub fn place(template: &FaceTemplate, input: &[Vector3<f32>], grid: &TriangleGri
     let exact = |p: &Vector3<f32>| grid.closest(p, |_| true).map(|h| (h.point, h.distance));
     let mut tried: Vec<Placement> = Vec::with_capacity(starts.len());
     for (k, start) in starts.iter().enumerate() {
-        task.stage("placing the template", 0.5 * k as f32 / starts.len() as f32)?;
-        tried.push(icp(&probe.sparse, &probe, &exact, *start, 4, 0.8));
+        task.stage("placing the template", 0.3 * k as f32 / starts.len() as f32)?;
+        tried.push(icp(&probe.sparse, &probe, &rough, *start, 4, 0.8));
     }
     tried.sort_by(|a, b| a.residual.total_cmp(&b.residual));
     let mut best: Option<Placement> = None;
     for (k, p) in tried.iter().take(3).enumerate() {
-        task.stage("placing the template", 0.5 + 0.1 * k as f32)?;
-        let placed = icp(&probe.sparse, &probe, &exact, p.similarity, 15, 0.8);
+        task.stage("placing the template", 0.3 + 0.05 * k as f32)?;
+        let placed = icp(&probe.sparse, &probe, &rough, p.similarity, 15, 0.8);
         if best.is_none_or(|b| placed.residual < b.residual) {
             best = Some(placed);
         }
     }
     let best = best.expect("starting orientations");
-    task.stage("placing the template", 0.9)?;
+    task.stage("placing the template", 0.45)?;
     let face = icp(&probe.sample, &probe, &exact, best.similarity, 30, 0.9);
     // Last, the whole head's skin (not the inside of the mouth): the face alone tends to fit
     // a little small. The face's residual stays the measure of whether a face was found.
-    task.stage("placing the template", 0.95)?;
+    task.stage("placing the template", 0.48)?;
     let head: Vec<Vector3<f32>> = ICT_SKIN.step_by(6).filter(|i| !ICT_MOUTH_SOCKET.contains(i)).map(|i| template.positions[i]).collect();
     let whole = icp(&head, &probe, &exact, face.similarity, 15, 0.9);
     Ok(Placement { residual: face.residual, ..whole })

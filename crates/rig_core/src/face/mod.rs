@@ -6,6 +6,8 @@
 
 pub mod align;
 pub mod arkit;
+pub mod features;
+pub mod health;
 pub mod nearest;
 pub mod register;
 pub mod sphere;
@@ -19,6 +21,7 @@ use crate::task::{Cancelled, Task};
 pub use align::{Placement, Similarity};
 pub use arkit::{Region, ARKIT_52};
 pub use template::{Class, FaceTemplate};
+pub use transfer::Match;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FaceError {
@@ -26,6 +29,8 @@ pub enum FaceError {
     Template(String),
     #[error("no face found: {0}")]
     NoFace(String),
+    #[error("cannot rig this mesh: {0}")]
+    Input(String),
     #[error(transparent)]
     Cancelled(#[from] Cancelled),
 }
@@ -36,6 +41,8 @@ const MAX_RESIDUAL: f32 = 0.008;
 /// The placed template's nose tip farther than this from the input (share of its diagonal)
 /// has found no face: a flat or boxy shape can hold most of a face but not its nose.
 const MAX_NOSE_GAP: f32 = 0.02;
+/// Heads with more vertices are refused (memory and time grow with them; a head needs far fewer).
+pub const MAX_VERTICES: usize = 2_000_000;
 /// How far the eyeballs turn for the full gaze shapes (degrees): sideways, up, down.
 const GAZE_DEGREES: [f32; 3] = [30.0, 25.0, 25.0];
 
@@ -52,12 +59,23 @@ pub struct FaceRig {
     pub eyeballs: usize,
     /// The template part each input vertex was matched to (`None`: not part of the face).
     pub class: Vec<Option<Class>>,
+    /// Where each input vertex read its offsets on the template.
+    pub matches: Vec<Option<Match>>,
 }
 
 /// The face rig of `mesh` from `template`.
 pub fn face_rig(mesh: &Mesh, template: &FaceTemplate, task: &Task) -> Result<FaceRig, FaceError> {
     if mesh.triangles.is_empty() {
         return Err(FaceError::NoFace("the mesh has no triangles".into()));
+    }
+    if mesh.positions.len() > MAX_VERTICES {
+        return Err(FaceError::Input(format!(
+            "{} vertices: face rigs take heads of up to {MAX_VERTICES} (decimate the head first)",
+            mesh.positions.len()
+        )));
+    }
+    if let Some(v) = mesh.positions.iter().position(|p| !p.iter().all(|x| x.is_finite())) {
+        return Err(FaceError::Input(format!("vertex {v} is not a finite position ({:?}); fix or remove it", mesh.positions[v])));
     }
     let positions: Vec<Vector3<f32>> = mesh.positions.iter().map(|p| Vector3::from(*p)).collect();
     let grid = nearest::TriangleGrid::new(&positions, &mesh.triangles, |_| true);
@@ -81,10 +99,10 @@ pub fn face_rig(mesh: &Mesh, template: &FaceTemplate, task: &Task) -> Result<Fac
     let mut moved = transfer::transfer(template, &registered, &placement.similarity, &positions, &mesh.triangles);
     let eyeballs = turn_eyes(template, &placement.similarity, &positions, &moved.class, &mut moved.deltas);
     let face_vertices = moved.class.iter().filter(|c| **c == Some(Class::Skin)).count();
-    let class = moved.class;
+    let (class, matches) = (moved.class, moved.matches);
     let shapes =
         template.shapes.iter().zip(moved.deltas).map(|(s, d)| (s.name.to_string(), d.into_iter().map(Into::into).collect())).collect();
-    Ok(FaceRig { shapes, placement, registered, face_vertices, eyeballs, class })
+    Ok(FaceRig { shapes, placement, registered, face_vertices, eyeballs, class, matches })
 }
 
 /// Adds the eyeballs' turn to the gaze shapes: each input part taken for an eyeball turns
@@ -141,5 +159,33 @@ pub fn apply(mesh: &mut Mesh, rig: &FaceRig) {
             part.morph_targets
                 .extend(rig.shapes.iter().map(|(_, d)| MorphTarget { position_deltas: d[range.clone()].to_vec(), normal_deltas: vec![] }));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template() -> FaceTemplate {
+        // Not read: the input checks come before the template is used.
+        FaceTemplate {
+            positions: vec![],
+            triangles: vec![],
+            class: vec![],
+            shapes: vec![],
+            eye_centres: [Vector3::zeros(); 2],
+            eye_radius: 0.0,
+        }
+    }
+
+    #[test]
+    fn too_many_vertices_and_a_nan_are_refused_before_any_work() {
+        let mut mesh = Mesh { positions: vec![[0.0; 3]; MAX_VERTICES + 1], triangles: vec![[0, 1, 2]], ..Default::default() };
+        let err = face_rig(&mesh, &template(), &Task::silent()).expect_err("refused");
+        assert!(matches!(err, FaceError::Input(ref m) if m.contains("decimate")), "{err}");
+        mesh.positions.truncate(3);
+        mesh.positions[1] = [f32::NAN, 0.0, 0.0];
+        let err = face_rig(&mesh, &template(), &Task::silent()).expect_err("refused");
+        assert!(matches!(err, FaceError::Input(ref m) if m.contains("vertex 1")), "{err}");
     }
 }

@@ -23,7 +23,7 @@ pub fn register(template: &FaceTemplate, s: &Similarity, input: &TriangleGrid, t
     let neighbours = adjacency(ICT_SKIN.end, &skin_tris);
     let reach = s.scale * template.diagonal();
     for (round, &(passes, far)) in SCHEDULE.iter().enumerate() {
-        task.stage("fitting the template", round as f32 / SCHEDULE.len() as f32)?;
+        task.stage("fitting the template", 0.5 + 0.35 * round as f32 / SCHEDULE.len() as f32)?;
         let normals = vertex_normals(&x[..ICT_SKIN.end], &skin_tris);
         let pulls: Vec<(Vector3<f32>, f32)> = (0..ICT_SKIN.end)
             .into_par_iter()

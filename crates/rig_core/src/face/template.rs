@@ -113,6 +113,23 @@ impl FaceTemplate {
         (hi - lo).norm()
     }
 
+    /// The centre of the template's bounding box.
+    pub fn centre(&self) -> Vector3<f32> {
+        let lo = self.positions.iter().fold(Vector3::repeat(f32::MAX), |a, p| a.inf(p));
+        let hi = self.positions.iter().fold(Vector3::repeat(f32::MIN), |a, p| a.sup(p));
+        (lo + hi) * 0.5
+    }
+
+    /// `shape`'s offset at the point of `triangle` with barycentric weights `bary`.
+    pub fn offset_at(&self, shape: &Shape, triangle: usize, bary: &[f32; 3]) -> Vector3<f32> {
+        (0..3).map(|k| shape.deltas[self.triangles[triangle][k] as usize] * bary[k]).sum()
+    }
+
+    /// The rest position at the point of `triangle` with barycentric weights `bary`.
+    pub fn position_at(&self, triangle: usize, bary: &[f32; 3]) -> Vector3<f32> {
+        (0..3).map(|k| self.positions[self.triangles[triangle][k] as usize] * bary[k]).sum()
+    }
+
     pub fn shape(&self, name: &str) -> Option<&Shape> {
         self.shapes.iter().find(|s| s.name == name)
     }

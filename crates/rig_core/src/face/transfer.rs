@@ -17,9 +17,20 @@ use crate::autoskin::smooth::connected_components;
 /// offsets; beyond twice this it takes none.
 const NEAR: f32 = 0.015;
 
+/// Where an input vertex reads the template's offsets: a template triangle, the barycentric
+/// weights of the point there, and how much of the offsets it takes (skin far from the
+/// template fades to none).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Match {
+    pub triangle: usize,
+    pub bary: [f32; 3],
+    pub fade: f32,
+}
+
 /// Per input vertex: the template part it was matched to, and its offset in each shape.
 pub struct Transferred {
     pub class: Vec<Option<Class>>,
+    pub matches: Vec<Option<Match>>,
     /// `deltas[shape][vertex]`, in the input's frame.
     pub deltas: Vec<Vec<Vector3<f32>>>,
 }
@@ -39,7 +50,7 @@ pub fn transfer(
     let near = NEAR * reach;
     let normals = super::register::vertex_normals(positions, triangles);
     let class = classify(positions, &normals, triangles, &grid, &tri_class, 2.0 * near);
-    let hits: Vec<Option<(usize, [f32; 3], f32)>> = (0..positions.len())
+    let matches: Vec<Option<Match>> = (0..positions.len())
         .into_par_iter()
         .map(|i| {
             let c = class[i]?;
@@ -47,25 +58,23 @@ pub fn transfer(
             let agree = |t: usize| same(t) && (c != Class::Skin || grid.normals[t].dot(&normals[i]) > 0.0);
             let h = grid.closest(&positions[i], agree).or_else(|| grid.closest(&positions[i], same))?;
             let fade = if c == Class::Skin { 1.0 - smoothstep(near, 2.0 * near, h.distance) } else { 1.0 };
-            Some((h.triangle, h.bary, fade))
+            Some(Match { triangle: h.triangle, bary: h.bary, fade })
         })
         .collect();
     let deltas = template
         .shapes
         .par_iter()
         .map(|shape| {
-            hits.iter()
-                .map(|hit| match hit {
-                    Some((t, bary, fade)) if *fade > 0.0 => {
-                        let d: Vector3<f32> = (0..3).map(|k| shape.deltas[template.triangles[*t][k] as usize] * bary[k]).sum();
-                        s.vector(&d) * *fade
-                    }
+            matches
+                .iter()
+                .map(|m| match m {
+                    Some(m) if m.fade > 0.0 => s.vector(&template.offset_at(shape, m.triangle, &m.bary)) * m.fade,
                     _ => Vector3::zeros(),
                 })
                 .collect()
         })
         .collect();
-    Transferred { class, deltas }
+    Transferred { class, matches, deltas }
 }
 
 /// The template part each input vertex belongs to: its connected piece's most common
