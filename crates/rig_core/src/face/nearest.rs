@@ -86,15 +86,14 @@ impl TriangleGrid {
         let mut best: Option<Hit> = None;
         let max_ring = self.dims.iter().copied().max().unwrap_or(1);
         for ring in 0..=max_ring {
-            if (ring as f32 - 1.0) * self.cell > within {
+            let nearest_possible = self.shell_distance(p, home, ring);
+            if nearest_possible > within || best.is_some_and(|b| b.distance <= nearest_possible) {
                 break;
             }
-            // Cells `ring` steps from the query's cell (the nearest cell to a query outside the
-            // grid) are at least `ring - 1` cells away from it.
-            if best.is_some_and(|b| b.distance <= (ring as f32 - 1.0) * self.cell) {
-                break;
-            }
-            self.for_shell(home, ring, |cell| {
+            self.for_shell(home, ring, |cell, coords| {
+                if best.is_some_and(|b| b.distance <= self.cell_distance(p, coords)) {
+                    return;
+                }
                 for &t in &self.cells[cell] {
                     let t = t as usize;
                     if !accept(t) {
@@ -111,8 +110,40 @@ impl TriangleGrid {
         best.filter(|b| b.distance < within)
     }
 
-    /// Calls `f` with each cell on the surface of the cube `ring` cells around `home`.
-    fn for_shell(&self, home: [usize; 3], ring: usize, mut f: impl FnMut(usize)) {
+    /// A lower bound on the distance from `p` to the cells `ring` steps from `home`: they lie
+    /// outside the cube of cells `ring - 1` steps around it, so for a query inside that cube
+    /// its distance to the cube's faces; `ring - 1` cells for a query outside the grid.
+    fn shell_distance(&self, p: &Vector3<f32>, home: [usize; 3], ring: usize) -> f32 {
+        if ring == 0 {
+            return 0.0;
+        }
+        let steps = ring as f32 - 1.0;
+        let mut bound = f32::INFINITY;
+        for a in 0..3 {
+            let lo = self.origin[a] + (home[a] as f32 - steps) * self.cell;
+            let hi = self.origin[a] + (home[a] as f32 + 1.0 + steps) * self.cell;
+            if p[a] < lo || p[a] > hi {
+                return steps * self.cell;
+            }
+            bound = bound.min(p[a] - lo).min(hi - p[a]);
+        }
+        bound.max(steps * self.cell)
+    }
+
+    /// The distance from `p` to the cell at `coords` (0 inside it).
+    fn cell_distance(&self, p: &Vector3<f32>, coords: [usize; 3]) -> f32 {
+        let mut squared = 0.0;
+        for a in 0..3 {
+            let lo = self.origin[a] + coords[a] as f32 * self.cell;
+            let gap = (lo - p[a]).max(p[a] - lo - self.cell).max(0.0);
+            squared += gap * gap;
+        }
+        squared.sqrt()
+    }
+
+    /// Calls `f` with each cell (index and coordinates) on the surface of the cube `ring` cells
+    /// around `home`.
+    fn for_shell(&self, home: [usize; 3], ring: usize, mut f: impl FnMut(usize, [usize; 3])) {
         let r = ring as i64;
         let lo = |a: usize| home[a] as i64 - r;
         let hi = |a: usize| home[a] as i64 + r;
@@ -123,7 +154,8 @@ impl TriangleGrid {
                 let mut x = lo(0);
                 while x <= hi(0) {
                     if x >= 0 && x < self.dims[0] as i64 {
-                        f(self.index([x as usize, y as usize, z as usize]));
+                        let c = [x as usize, y as usize, z as usize];
+                        f(self.index(c), c);
                     }
                     x += step as i64;
                 }
