@@ -25,17 +25,6 @@ pub struct TriangleGrid {
 impl TriangleGrid {
     /// The triangles `which` keeps (indices into `triangles`); a query answers with those indices.
     pub fn new(positions: &[Vector3<f32>], triangles: &[[u32; 3]], which: impl Fn(usize) -> bool) -> TriangleGrid {
-        // About two triangles per cell along the longest side for a few thousand triangles.
-        let cells = |kept: usize| (kept as f32).cbrt() * 2.0;
-        TriangleGrid::with_cells(positions, triangles, which, cells)
-    }
-
-    fn with_cells(
-        positions: &[Vector3<f32>],
-        triangles: &[[u32; 3]],
-        which: impl Fn(usize) -> bool,
-        cells: impl Fn(usize) -> f32,
-    ) -> TriangleGrid {
         let kept: Vec<usize> = (0..triangles.len()).filter(|&t| which(t)).collect();
         let corners: Vec<[Vector3<f32>; 3]> = (0..triangles.len()).map(|t| triangles[t].map(|i| positions[i as usize])).collect();
         let normals =
@@ -49,7 +38,8 @@ impl TriangleGrid {
             (lo, hi) = (Vector3::zeros(), Vector3::zeros());
         }
         let extent = (hi - lo).max().max(1e-6);
-        let cell = extent / cells(kept.len()).clamp(1.0, 256.0);
+        // About two triangles per cell along the longest side for a few thousand triangles.
+        let cell = extent / ((kept.len() as f32).cbrt() * 2.0).clamp(1.0, 256.0);
         let dims = [0, 1, 2].map(|a| (((hi[a] - lo[a]) / cell) as usize + 1).min(512));
         let mut grid = TriangleGrid { corners, normals, origin: lo, cell, dims, cells: vec![Vec::new(); dims[0] * dims[1] * dims[2]] };
         for &t in &kept {
