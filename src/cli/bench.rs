@@ -46,6 +46,25 @@ enum Stage {
         #[arg(long)]
         models: Option<PathBuf>,
     },
+    /// Time the editor's drawing without a window: its skinning and material shaders render the
+    /// rig (the mesh subdivided to at least N vertices) into an offscreen image while the file's
+    /// first clip (or the test motion) plays; prints the adapter and the frame times.
+    Gpu {
+        #[arg(long, default_value = "assets/samples/khronos_fox/Fox.glb")]
+        input: PathBuf,
+        /// Subdivide the mesh until it has at least this many vertices (0: as stored).
+        #[arg(long, default_value_t = 0)]
+        vertices: usize,
+        /// Frames timed after the warm-up.
+        #[arg(long, default_value_t = 300)]
+        frames: usize,
+        /// Image size in pixels, WIDTHxHEIGHT.
+        #[arg(long, default_value = "1280x800")]
+        size: String,
+        /// Save the last frame as PNG here.
+        #[arg(long)]
+        image: Option<PathBuf>,
+    },
     /// Time importing a file.
     Import { file: PathBuf },
     /// Import a file (untimed), then time exporting it as GLB to a temporary file.
@@ -164,6 +183,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             invert_learned(rig, epochs, samples, seed, widths, json.as_deref())
         }
         Stage::Learned { input, vertices, model, backend } => learned(&input, vertices, model.as_deref(), backend),
+        Stage::Gpu { input, vertices, frames, size, image } => gpu(&input, vertices, frames, &size, image),
         Stage::Export { file } => {
             let rig = rig_io::load(&file).with_context(|| format!("{}", file.display()))?.rig;
             let out = std::env::temp_dir().join(format!("rigsmith-bench-{}.glb", std::process::id()));
@@ -174,6 +194,41 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+#[cfg(feature = "editor")]
+fn gpu(input: &Path, vertices: usize, frames: usize, size: &str, image: Option<PathBuf>) -> anyhow::Result<()> {
+    let (width, height) = size
+        .split_once('x')
+        .and_then(|(w, h)| Some((w.trim().parse::<u32>().ok()?, h.trim().parse::<u32>().ok()?)))
+        .filter(|&(w, h)| w > 0 && h > 0 && w <= 8192 && h <= 8192)
+        .with_context(|| format!("--size {size}: give WIDTHxHEIGHT in pixels, e.g. 1920x1080"))?;
+    anyhow::ensure!(frames > 0, "--frames 0: time at least one frame");
+    let mut rig = rig_io::load(input).with_context(|| format!("{}", input.display()))?.rig;
+    subdivide_to(&mut rig, vertices).with_context(|| format!("{}", input.display()))?;
+    let (v, t) = (rig.mesh.vertex_count(), rig.mesh.triangle_count());
+    let settings = rig_app::gpu_bench::GpuBenchSettings { frames, width, height };
+    let report = rig_app::gpu_bench::run(rig, &settings).map_err(anyhow::Error::msg)?;
+    let median = report.quantile(0.5);
+    println!("adapter: {}", report.adapter);
+    println!(
+        "gpu: {v} vertices, {t} triangles, {width}x{height}, {}; {frames} frames after {} warm-up: median {median:.2} ms ({:.1} fps), p95 {:.2} ms, worst {:.2} ms",
+        report.motion,
+        report.warmup_frames,
+        1e3 / median,
+        report.quantile(0.95),
+        report.quantile(1.0)
+    );
+    if let Some(path) = image {
+        report.last_frame.save_png(&path).map_err(anyhow::Error::msg)?;
+        println!("last frame: {}", path.display());
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "editor"))]
+fn gpu(_: &Path, _: usize, _: usize, _: &str, _: Option<PathBuf>) -> anyhow::Result<()> {
+    anyhow::bail!("this rigsmith was built without the editor (`--no-default-features`); `bench gpu` draws with the editor's shaders: build with the default features")
 }
 
 fn report(stage: &str, t: Instant, rig: &Rig) {

@@ -82,7 +82,11 @@ fn spawn_cameras_and_lights(
         RenderLayers::none(),
         Camera { order: 1, clear_color: ClearColorConfig::None, ..default() },
     ));
-    // Key, fill and rim: form reads from any side.
+    spawn_lights(&mut commands, &mut ambient);
+}
+
+/// The viewport's lights: key, fill and rim, so that form reads from any side.
+pub fn spawn_lights(commands: &mut Commands, ambient: &mut GlobalAmbientLight) {
     for (illuminance, from) in
         [(9000.0, Vec3::new(3.0, 5.0, 4.0)), (2500.0, Vec3::new(-4.0, 2.0, 1.0)), (3000.0, Vec3::new(0.0, 3.0, -5.0))]
     {

@@ -12,6 +12,7 @@ pub mod document;
 pub mod face;
 pub mod ghost;
 pub mod gizmo;
+pub mod gpu_bench;
 pub mod history;
 pub mod paint;
 pub mod picking;

@@ -5,6 +5,7 @@
 pub mod bones;
 pub mod geodesic;
 pub mod heat;
+pub mod heat_solve;
 pub mod smooth;
 pub mod voxel;
 
