@@ -40,8 +40,6 @@ pub struct HeatSurface {
     offsets: Vec<u32>,
     neighbours: Vec<u32>,
     edge_weights: Vec<f32>,
-    /// Sum of each row's edge weights (the Laplacian's diagonal).
-    degree: Vec<f32>,
     area: Vec<f32>,
     position: Vec<Vector3<f32>>,
     /// Area-weighted vertex normals of the welded surface.
@@ -123,10 +121,8 @@ impl HeatSurface {
             }
         }
         let mut offsets = vec![0u32; n + 1];
-        let mut degree = vec![0f32; n];
-        for &(a, _, w) in &merged {
+        for &(a, _, _) in &merged {
             offsets[a as usize + 1] += 1;
-            degree[a as usize] += w;
         }
         for i in 1..=n {
             offsets[i] += offsets[i - 1];
@@ -136,18 +132,8 @@ impl HeatSurface {
         let mean_area = area.iter().sum::<f32>() / n.max(1) as f32;
         area.iter_mut().for_each(|a| *a = a.max(1e-6 * mean_area).max(f32::MIN_POSITIVE));
         normal.iter_mut().for_each(|v| *v = v.try_normalize(1e-30).unwrap_or_else(Vector3::zeros));
-        let mut surface = HeatSurface {
-            offsets,
-            neighbours,
-            edge_weights,
-            degree,
-            area,
-            position,
-            normal,
-            component: Vec::new(),
-            last: None,
-            order: None,
-        };
+        let mut surface =
+            HeatSurface { offsets, neighbours, edge_weights, area, position, normal, component: Vec::new(), last: None, order: None };
         surface.component = surface.components();
         surface.order = surface_order(&surface);
         surface
@@ -165,11 +151,6 @@ impl HeatSurface {
 
     pub fn is_empty(&self) -> bool {
         self.area.is_empty()
-    }
-
-    /// The Laplacian's diagonal at welded vertex `v` (the sum of its edge weights).
-    pub(super) fn degree(&self, v: usize) -> f32 {
-        self.degree[v]
     }
 
     /// Welded vertex `v`'s neighbours (ascending) and edge weights.
@@ -392,7 +373,7 @@ mod tests {
         let index = |v: usize| region.iter().position(|&r| r as usize == v);
         let mut a = vec![vec![0f64; m + 1]; m];
         for (i, &v) in region.iter().enumerate() {
-            a[i][i] = (surface.degree(v as usize) + heat[v as usize]) as f64;
+            a[i][i] = surface.row(v as usize).map(|(_, w)| w as f64).sum::<f64>() + heat[v as usize] as f64;
             for (u, w) in surface.row(v as usize) {
                 if let Some(j) = index(u) {
                     a[i][j] -= w as f64;
@@ -438,12 +419,33 @@ mod tests {
     }
 
     #[test]
-    fn the_cotangent_operator_has_zero_row_sums_and_the_sheet_area() {
+    fn a_piece_without_heat_inside_a_region_solves_to_zero() {
+        // Two sheets side by side, not connected: the left one heated, the right one not.
+        let mut mesh = sheet(6);
+        let offset = mesh.vertex_count() as u32;
+        let right: Vec<[f32; 3]> = mesh.positions.iter().map(|p| [p[0] + 2.0, p[1], p[2]]).collect();
+        let right_triangles: Vec<[u32; 3]> = mesh.triangles.iter().map(|t| t.map(|i| i + offset)).collect();
+        mesh.positions.extend(right);
+        mesh.triangles.extend(right_triangles);
+        let n = mesh.vertex_count();
+        let surface = HeatSurface::new(&mesh, &identity_weld(&mesh), n);
+        let heat: Vec<f32> = (0..n).map(|v| if v < offset as usize { 10.0 * surface.area[v] } else { 0.0 }).collect();
+        let region: Vec<u32> = (0..n as u32).collect();
+        let (solved, _) = solve_region(&surface, &heat, &region, |_| 1.0, None).expect("the ridge keeps the system definite");
+        assert!(solved.iter().all(|e| e.1.is_finite()));
+        assert!(solved[..offset as usize].iter().all(|e| (e.1 - 1.0).abs() < 1e-4), "the heated sheet takes its source");
+        assert!(solved[offset as usize..].iter().all(|e| e.1.abs() < 1e-6), "the unheated sheet stays at 0");
+    }
+
+    #[test]
+    fn the_cotangent_operator_is_symmetric_and_has_the_sheet_area() {
         let mesh = sheet(9);
         let surface = HeatSurface::new(&mesh, &identity_weld(&mesh), mesh.vertex_count());
         for v in 0..surface.len() {
-            let sum: f32 = surface.row(v).map(|(_, w)| w).sum();
-            assert!((sum - surface.degree[v]).abs() < 1e-5);
+            for (u, w) in surface.row(v) {
+                let back = surface.row(u).find(|e| e.0 == v).map(|e| e.1);
+                assert_eq!(back, Some(w), "edge {v}-{u}");
+            }
         }
         let area: f32 = surface.area.iter().sum();
         assert!((area - 1.0).abs() < 1e-4, "area {area}");

@@ -16,6 +16,10 @@ use faer::{Conj, MatMut, Side};
 
 use super::heat::HeatSurface;
 
+/// Relative amount added to each diagonal: far below the weights' precision, enough for a
+/// factorisation of a connected piece that no bone heats (a Laplacian alone is singular).
+const RIDGE: f64 = 1e-9;
+
 /// A region's symbolic factorisation.
 pub type Analysis = Arc<SymbolicCholesky<u32>>;
 
@@ -48,8 +52,12 @@ impl RegionMatrix {
         for (i, &v) in region.iter().enumerate() {
             // A vertex with neither heat nor a non-zero edge (every angle facing it obtuse,
             // clamped) has an empty row: a unit diagonal makes it solve to its source's heat.
-            let diagonal = match surface.degree(v as usize) + heat[v as usize] {
-                d if d > 0.0 && d.is_finite() => d as f64,
+            // The ridge keeps a piece without heat inside the region definite (it solves to 0).
+            // The degree is summed in f64 from the same weights as the off-diagonals, so that
+            // the ridge is not lost to rounding.
+            let degree: f64 = surface.row(v as usize).map(|(_, w)| w as f64).sum();
+            let diagonal = match degree + heat[v as usize] as f64 {
+                d if d > 0.0 && d.is_finite() => d * (1.0 + RIDGE),
                 _ => 1.0,
             };
             row_idx.push(i as u32);
