@@ -27,6 +27,7 @@ use rayon::prelude::*;
 
 use super::bones::BoneSegment;
 use super::heat_solve::{surface_order, Analysis, RegionMatrix};
+use super::{key_of, SegmentKey};
 use crate::mesh::Mesh;
 
 type Row = Vec<(u32, f32)>;
@@ -65,7 +66,7 @@ struct LastSolve {
 /// One joint's measurements and solution.
 struct JointSolve {
     /// Its bone segments, bit for bit.
-    segments: Vec<[u32; 6]>,
+    segments: Vec<SegmentKey>,
     /// Per welded vertex: the heating distance to its bones and whether they see the vertex.
     measured: Vec<(f32, bool)>,
     /// Welded vertices it was solved over, ascending.
@@ -192,14 +193,16 @@ pub struct HeatSettings {
 /// Called again on the same surface (a re-skin after joint edits), a joint whose bones did not
 /// move keeps its measurements, and a joint whose region, heat and sources are all unchanged
 /// keeps its solution: the same numbers a fresh call computes. Only the joints the edit
-/// reaches are solved again, starting from their last solution.
+/// reaches are solved again, reusing their region's analysis where the region kept its shape.
 pub fn heat_rows(surface: &mut HeatSurface, sources: &[JointSource], s: &HeatSettings) -> Vec<Row> {
     let n = surface.len();
     let mut last = surface.last.take().filter(|l| l.settings == *s && l.heat.len() == n);
+    let keys: Vec<Vec<SegmentKey>> = sources.iter().map(|src| src.segments.iter().map(key_of).collect()).collect();
     let kept: Vec<Option<Vec<(f32, bool)>>> = sources
         .iter()
-        .map(|src| {
-            let joint = last.as_mut().and_then(|l| l.joints.get_mut(&src.joint)).filter(|j| j.segments == segment_keys(src));
+        .zip(&keys)
+        .map(|(src, keys)| {
+            let joint = last.as_mut().and_then(|l| l.joints.get_mut(&src.joint)).filter(|j| j.segments == *keys);
             joint.map(|j| std::mem::take(&mut j.measured))
         })
         .collect();
@@ -220,8 +223,9 @@ pub fn heat_rows(surface: &mut HeatSurface, sources: &[JointSource], s: &HeatSet
     let solved: Vec<JointSolve> = sources
         .par_iter()
         .zip(measured)
+        .zip(keys)
         .enumerate()
-        .map(|(k, (src, measured))| {
+        .map(|(k, ((src, measured), segments))| {
             let region: Vec<u32> =
                 (0..n).filter(|&v| src.geodesic[v] <= s.region * geo_min[v] || nearest[v].1.contains(&k)).map(|v| v as u32).collect();
             let previous = last.as_ref().and_then(|l| l.joints.get(&src.joint)).filter(|p| p.region == region);
@@ -235,7 +239,7 @@ pub fn heat_rows(surface: &mut HeatSurface, sources: &[JointSource], s: &HeatSet
                     }
                 }
             };
-            JointSolve { segments: segment_keys(src), measured, region, solution, symbolic }
+            JointSolve { segments, measured, region, solution, symbolic }
         })
         .collect();
     let mut rows: Vec<Row> = vec![Vec::new(); n];
@@ -253,11 +257,6 @@ pub fn heat_rows(surface: &mut HeatSurface, sources: &[JointSource], s: &HeatSet
     let joints = sources.iter().map(|src| src.joint).zip(solved).collect();
     surface.last = Some(LastSolve { settings: *s, heat, nearest: nearest_joints, joints });
     rows
-}
-
-fn segment_keys(src: &JointSource) -> Vec<[u32; 6]> {
-    let b = |v: f32| v.to_bits();
-    src.segments.iter().map(|g| [b(g.a.x), b(g.a.y), b(g.a.z), b(g.b.x), b(g.b.y), b(g.b.z)]).collect()
 }
 
 /// Source `k`'s share of a vertex heated by the sources `ks`.

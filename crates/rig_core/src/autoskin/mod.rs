@@ -139,9 +139,9 @@ pub struct SkinBinder {
 }
 
 /// A segment's owner and end points, bit for bit.
-type SegmentKey = (usize, [u32; 6]);
+pub(super) type SegmentKey = (usize, [u32; 6]);
 
-fn key_of(seg: &BoneSegment) -> SegmentKey {
+pub(super) fn key_of(seg: &BoneSegment) -> SegmentKey {
     let b = |v: f32| v.to_bits();
     (seg.joint, [b(seg.a.x), b(seg.a.y), b(seg.a.z), b(seg.b.x), b(seg.b.y), b(seg.b.z)])
 }
