@@ -141,6 +141,11 @@ pub struct Args {
     /// --points are not read), its prior and presence head must match the flags.
     #[arg(long)]
     init: Option<PathBuf>,
+    /// Tokenizer: train a skin predictor instead: the encoder reads the geometric prior's
+    /// weights (not the artist's) and learns the codes that decode to the artist's; written as
+    /// skin_predictor.* (with --init, starting from that folder's tokenizer).
+    #[arg(long)]
+    encode_prior: bool,
     /// Width of the encoder's point-wise layers (tokenizer).
     #[arg(long, default_value_t = SkinTokenizerConfig::new().encoder_width)]
     encoder_width: usize,
@@ -202,8 +207,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     // Settings are checked before the data is loaded (minutes).
     let config = match a.what {
         What::Tokenizer => Some(tokenizer_config(&a)?),
-        What::Generator if a.init.is_some() || a.l1_weight > 0.0 || a.support_weight > 0.0 => {
-            bail!("--init, --l1-weight and --support-weight are for `train tokenizer`")
+        What::Generator if a.init.is_some() || a.l1_weight > 0.0 || a.support_weight > 0.0 || a.encode_prior => {
+            bail!("--init, --l1-weight, --support-weight and --encode-prior are for `train tokenizer`")
         }
         What::Generator | What::MotionInit => None,
     };
@@ -277,7 +282,8 @@ fn tokenizer_config(a: &Args) -> anyhow::Result<SkinTokenizerConfig> {
             .with_encoder_width(a.encoder_width.max(1))
             .with_points(a.points.max(8))
             .with_prior(prior)
-            .with_presence(a.presence_weight > 0.0));
+            .with_presence(a.presence_weight > 0.0)
+            .with_encodes_prior(a.encode_prior));
     };
     let config = store::load_tokenizer_config(init).with_context(|| format!("--init {}", init.display()))?;
     if config.prior != prior {
@@ -294,7 +300,7 @@ fn tokenizer_config(a: &Args) -> anyhow::Result<SkinTokenizerConfig> {
     if RunDir(a.run.clone()).has_checkpoint() {
         bail!("{} holds a checkpoint, which would resume instead of starting from --init; use a new --run folder", a.run.display());
     }
-    Ok(config)
+    Ok(config.with_encodes_prior(a.encode_prior))
 }
 
 impl Args {

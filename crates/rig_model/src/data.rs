@@ -61,6 +61,12 @@ impl Asset {
         Asset { name, field, truth, support, candidates }
     }
 
+    /// The same shape with the geometric prior's weights as its "truth": what a skin
+    /// predictor's encoder reads ([`crate::tokenizer::SkinTokenizerConfig::encodes_prior`]).
+    pub fn prior_view(&self) -> Asset {
+        Asset::from_field(self.name.clone(), self.field.clone(), self.field.prior_rows().to_vec())
+    }
+
     /// The artist's weight of joint `j` at vertex `v`.
     pub fn weight(&self, j: usize, v: usize) -> f32 {
         weight_in(&self.truth[v], j)
@@ -152,7 +158,14 @@ pub fn vertex_slots(field: &ShapeField, v: usize, keep: impl Fn(usize) -> bool, 
 
 /// Samples a step for `asset`; deterministic for a given `seed`.
 pub fn asset_batch(asset: &Asset, points: usize, queries: usize, seed: u64) -> AssetBatch {
-    let mut b = query_batch(asset, queries, seed);
+    asset_batch_from(asset, asset, points, queries, seed)
+}
+
+/// A step whose encoder samples come from `encoded` (the artist's weights, or for a skin
+/// predictor [`Asset::prior_view`]) and whose decoded vertices are scored against `scored`'s
+/// (the same shape's artist weights).
+pub fn asset_batch_from(encoded: &Asset, scored: &Asset, points: usize, queries: usize, seed: u64) -> AssetBatch {
+    let mut b = query_batch(scored, queries, seed);
     b.points = points;
     b.encoder = b
         .bones
@@ -160,7 +173,7 @@ pub fn asset_batch(asset: &Asset, points: usize, queries: usize, seed: u64) -> A
         .flat_map_iter(|&j| {
             let mut rng = StdRng::seed_from_u64(seed.wrapping_mul(7_919).wrapping_add(j as u64));
             let mut rows = Vec::with_capacity(points * (FEATURES + 2));
-            asset.encoder_rows(j, &asset.sample_vertices(j, points, &mut rng), &mut rows);
+            encoded.encoder_rows(j, &encoded.sample_vertices(j, points, &mut rng), &mut rows);
             rows
         })
         .collect();

@@ -18,7 +18,7 @@ use crate::gen_data::{check_code_width, joint_contexts, kept_joints, prior_asset
 use crate::generator::{RigGenerator, RigGeneratorConfig};
 use crate::sequence::{encode_skeleton, Frame};
 use crate::shape::{normalise_samples, surface_samples};
-use crate::skin::{decode, DecodeOptions};
+use crate::skin::{decode, predict, DecodeOptions};
 use crate::tokenizer::SkinTokenizer;
 use crate::{store, ModelError};
 use burn::tensor::backend::Backend;
@@ -31,6 +31,9 @@ pub struct ModelPair<B: Backend> {
     pub tokenizer: SkinTokenizer<B>,
     pub generator: RigGenerator<B>,
     pub config: RigGeneratorConfig,
+    /// The skin predictor, when the folder has one: it gives the skin from the geometric
+    /// prior directly (the generator then writes only the skeleton).
+    pub predictor: Option<SkinTokenizer<B>>,
     pub device: B::Device,
 }
 
@@ -40,7 +43,8 @@ impl<B: Backend> ModelPair<B> {
         let (tokenizer, _) = store::load_tokenizer::<B>(dir, &device)?;
         let (generator, config) = store::load_generator::<B>(dir, &device)?;
         check_code_width(&config, &tokenizer).map_err(ModelError::Config)?;
-        Ok(ModelPair { tokenizer, generator, config, device })
+        let predictor = store::load_predictor::<B>(dir, &device)?;
+        Ok(ModelPair { tokenizer, generator, config, predictor, device })
     }
 }
 
@@ -150,6 +154,12 @@ fn rig_with<B: Backend>(rig: &mut Rig, models: &ModelPair<B>, o: &LearnedOptions
     }
     report.joints = rig.skeleton.len();
     task.stage("prior", 0.0)?;
+    if let Some(predictor) = &models.predictor {
+        let field = ShapeField::new(&rig.mesh, &rig.skeleton, predictor.prior(), task)?;
+        task.stage("skin", 0.0)?;
+        rig.weights = clear_static_rows(&rig.mesh, predict(predictor, &field, &o.decode, device));
+        return Ok(report);
+    }
     let prior = prior_asset(ShapeField::new(&rig.mesh, &rig.skeleton, models.tokenizer.prior(), task)?);
     let codes = prior_codes(&models.tokenizer, &prior, device);
     let (kept, parents) = kept_joints(rig);

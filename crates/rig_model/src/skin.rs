@@ -159,6 +159,13 @@ impl<B: Backend> LatentAdam<B> {
     }
 }
 
+/// A skin predictor's weights for `field`'s skeleton: each bone's code read from the geometric
+/// prior's weights, then decoded as [`decode`] does (the artist's weights are not needed).
+pub fn predict<B: Backend>(model: &SkinTokenizer<B>, field: &ShapeField, options: &DecodeOptions, device: &B::Device) -> SkinWeights {
+    let prior = Asset::from_field(String::new(), field.clone(), field.prior_rows().to_vec());
+    decode(model, field, &encode(model, &prior, device), options, device)
+}
+
 /// Weights for every vertex of `field` from each bone's tokens: at each vertex a softmax over
 /// the bones competing there (up to 8 nearest through the solid plus those the prior names, 12
 /// at most). A vertex none of whose competing bones has tokens gets the geometric prior's row,

@@ -15,6 +15,9 @@ use crate::tokenizer::{SkinTokenizer, SkinTokenizerConfig};
 use crate::ModelError;
 
 pub const TOKENIZER_STEM: &str = "skin_tokenizer";
+/// The skin predictor: a tokenizer whose encoder reads the geometric prior
+/// ([`SkinTokenizerConfig::encodes_prior`]).
+pub const PREDICTOR_STEM: &str = "skin_predictor";
 
 /// The models folder: `given`, else `RIGSMITH_MODELS`, else the source tree's `models/`.
 pub fn models_dir(given: Option<&Path>) -> PathBuf {
@@ -25,16 +28,18 @@ pub fn models_dir(given: Option<&Path>) -> PathBuf {
 }
 
 /// Writes the config and the weights into `dir` (each written beside, then renamed over, the old).
+/// A skin predictor ([`SkinTokenizerConfig::encodes_prior`]) is written as `skin_predictor.*`.
 pub fn save_tokenizer<B: Backend>(model: &SkinTokenizer<B>, config: &SkinTokenizerConfig, dir: &Path) -> Result<(), ModelError> {
+    let stem = if config.encodes_prior { PREDICTOR_STEM } else { TOKENIZER_STEM };
     fs::create_dir_all(dir)?;
     let recorder = NamedMpkFileRecorder::<FullPrecisionSettings>::new();
     // The recorder replaces any extension with `.mpk`, so the temporary name has none.
-    let tmp = dir.join(format!("{TOKENIZER_STEM}_partial"));
+    let tmp = dir.join(format!("{stem}_partial"));
     model.clone().save_file(&tmp, &recorder)?;
-    fs::rename(tmp.with_extension("mpk"), dir.join(format!("{TOKENIZER_STEM}.mpk")))?;
-    let json = dir.join(format!("{TOKENIZER_STEM}.json.tmp"));
+    fs::rename(tmp.with_extension("mpk"), dir.join(format!("{stem}.mpk")))?;
+    let json = dir.join(format!("{stem}.json.tmp"));
     fs::write(&json, config_to_json(config))?;
-    fs::rename(json, dir.join(format!("{TOKENIZER_STEM}.json")))?;
+    fs::rename(json, dir.join(format!("{stem}.json")))?;
     Ok(())
 }
 
@@ -42,6 +47,22 @@ pub fn save_tokenizer<B: Backend>(model: &SkinTokenizer<B>, config: &SkinTokeniz
 pub fn load_tokenizer<B: Backend>(dir: &Path, device: &B::Device) -> Result<(SkinTokenizer<B>, SkinTokenizerConfig), ModelError> {
     let config = load_tokenizer_config(dir)?;
     Ok((load_tokenizer_weights(dir, &config, device)?, config))
+}
+
+/// Loads the skin predictor in `dir`, `None` when the folder has none.
+pub fn load_predictor<B: Backend>(dir: &Path, device: &B::Device) -> Result<Option<SkinTokenizer<B>>, ModelError> {
+    if !dir.join(format!("{PREDICTOR_STEM}.json")).exists() {
+        return Ok(None);
+    }
+    let config = read_config(dir, PREDICTOR_STEM)?;
+    if !config.encodes_prior {
+        return Err(ModelError::Config(format!(
+            "{PREDICTOR_STEM}.json in {}: a skin predictor's config must say \"encodes_prior\": true",
+            dir.display()
+        )));
+    }
+    let recorder = NamedMpkFileRecorder::<FullPrecisionSettings>::new();
+    Ok(Some(config.init::<B>(device).load_file(dir.join(PREDICTOR_STEM), &recorder, device)?))
 }
 
 /// The weights of the tokenizer shipped in `dir`, whose config ([`load_tokenizer_config`]) is
@@ -56,7 +77,12 @@ pub fn load_tokenizer_weights<B: Backend>(
 
 /// The config of the tokenizer shipped in `dir` (its JSON file).
 pub fn load_tokenizer_config(dir: &Path) -> Result<SkinTokenizerConfig, ModelError> {
-    let config_path = dir.join(format!("{TOKENIZER_STEM}.json"));
+    read_config(dir, TOKENIZER_STEM)
+}
+
+/// `<dir>/<stem>.json` as a tokenizer config (an unreadable file names itself in the error).
+fn read_config(dir: &Path, stem: &str) -> Result<SkinTokenizerConfig, ModelError> {
+    let config_path = dir.join(format!("{stem}.json"));
     let text = fs::read_to_string(&config_path).map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", config_path.display())))?;
     config_from_json(&text)
 }
@@ -64,7 +90,7 @@ pub fn load_tokenizer_config(dir: &Path) -> Result<SkinTokenizerConfig, ModelErr
 pub fn config_to_json(c: &SkinTokenizerConfig) -> String {
     let v = serde_json::json!({
         "tokens": c.tokens, "levels": c.levels, "encoder_width": c.encoder_width, "decoder_width": c.decoder_width,
-        "points": c.points, "prior": c.prior, "presence": c.presence,
+        "points": c.points, "prior": c.prior, "presence": c.presence, "encodes_prior": c.encodes_prior,
     });
     serde_json::to_string_pretty(&v).unwrap_or_default()
 }
@@ -84,6 +110,9 @@ pub fn config_from_json(text: &str) -> Result<SkinTokenizerConfig, ModelError> {
         /// Configs written before the head existed have none.
         #[serde(default)]
         presence: bool,
+        /// Tokenizers (written before predictors existed) encode the artist's weights.
+        #[serde(default)]
+        encodes_prior: bool,
     }
     fn default_points() -> usize {
         SkinTokenizerConfig::new().points
@@ -108,7 +137,8 @@ pub fn config_from_json(text: &str) -> Result<SkinTokenizerConfig, ModelError> {
         .with_decoder_width(c.decoder_width)
         .with_points(c.points)
         .with_prior(c.prior)
-        .with_presence(c.presence))
+        .with_presence(c.presence)
+        .with_encodes_prior(c.encodes_prior))
 }
 
 pub const GENERATOR_STEM: &str = "rig_generator";
@@ -144,8 +174,11 @@ mod tests {
     fn the_tokenizer_config_keeps_its_prior_and_old_configs_read_as_falloff() {
         let heat = SkinTokenizerConfig::new().with_points(64).with_prior(SkinPrior::Heat);
         let back = config_from_json(&config_to_json(&heat)).expect("round trip");
-        assert_eq!((back.prior, back.points), (SkinPrior::Heat, 64));
+        assert_eq!((back.prior, back.points, back.encodes_prior), (SkinPrior::Heat, 64, false));
+        let predictor = config_from_json(&config_to_json(&heat.with_encodes_prior(true))).expect("round trip");
+        assert!(predictor.encodes_prior, "a skin predictor stays one");
         let old = r#"{"tokens": 4, "levels": [8, 8, 8, 5, 5, 5], "encoder_width": 64, "decoder_width": 128, "points": 256}"#;
-        assert_eq!(config_from_json(old).expect("an old config loads").prior, SkinPrior::Falloff);
+        let old = config_from_json(old).expect("an old config loads");
+        assert_eq!((old.prior, old.encodes_prior), (SkinPrior::Falloff, false));
     }
 }

@@ -42,6 +42,10 @@ pub struct SkinTokenizerConfig {
     /// A second decoder head: whether the bone influences the vertex at all.
     #[config(default = false)]
     pub presence: bool,
+    /// The encoder reads the geometric prior's weights instead of the artist's, and is trained
+    /// to give the codes that decode to the artist's: a skin predictor, which needs no artist.
+    #[config(default = false)]
+    pub encodes_prior: bool,
 }
 
 impl SkinTokenizerConfig {
@@ -62,6 +66,7 @@ impl SkinTokenizerConfig {
             levels: self.levels.clone(),
             points: self.points,
             prior: self.prior,
+            encodes_prior: self.encodes_prior,
         }
     }
 }
@@ -77,6 +82,8 @@ pub struct SkinTokenizer<B: Backend> {
     points: usize,
     #[module(skip)]
     prior: SkinPrior,
+    #[module(skip)]
+    encodes_prior: bool,
 }
 
 impl<B: Backend> SkinTokenizer<B> {
@@ -137,6 +144,12 @@ impl<B: Backend> SkinTokenizer<B> {
     /// The geometric binder the model's features were built with.
     pub fn prior(&self) -> SkinPrior {
         self.prior
+    }
+
+    /// Whether the encoder reads the geometric prior's weights (a skin predictor) rather than
+    /// the artist's (a tokenizer).
+    pub fn encodes_prior(&self) -> bool {
+        self.encodes_prior
     }
 
     /// Vertices per bone the encoder was trained with.

@@ -15,7 +15,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
-use crate::data::{asset_batch, Asset, AssetBatch, CANDIDATE_SLOTS};
+use crate::data::{asset_batch_from, Asset, AssetBatch, CANDIDATE_SLOTS};
 use crate::features::FEATURES;
 use crate::run::append_loss;
 pub use crate::run::{read_losses, EpochLoss, RunDir};
@@ -97,6 +97,9 @@ pub fn train<B: AutodiffBackend>(
     device: &B::Device,
     mut on_epoch: impl FnMut(EpochLoss),
 ) -> Result<SkinTokenizer<B>, ModelError> {
+    if start.as_ref().is_some_and(|m| m.encodes_prior() != config.encodes_prior) {
+        return Err(ModelError::Config("the starting model and the config disagree on what the encoder reads (encodes_prior)".into()));
+    }
     fs::create_dir_all(&dir.0)?;
     let config_json: serde_json::Value = serde_json::from_str(&config_to_json(config))?;
     let (mut model, mut optim, first_epoch, mut step) = dir.resume(
@@ -108,6 +111,8 @@ pub fn train<B: AutodiffBackend>(
     if train_set.iter().all(|a| a.bones().is_empty()) {
         return Err(ModelError::NoData("no training asset has a deforming joint".into()));
     }
+    let train_encoded = encoded_views(config, train_set);
+    let val_encoded = encoded_views(config, validation);
     let steps_per_epoch = train_set.len();
     let total_steps = steps_per_epoch * options.epochs;
     for epoch in first_epoch..options.epochs {
@@ -117,15 +122,15 @@ pub fn train<B: AutodiffBackend>(
         let mut lr = 0.0;
         for (i, &a) in order.iter().enumerate() {
             lr = learning_rate(options, step, total_steps);
-            let b =
-                asset_batch(&train_set[a], config.points, options.queries, options.seed.wrapping_add((epoch * steps_per_epoch + i) as u64));
+            let seed = options.seed.wrapping_add((epoch * steps_per_epoch + i) as u64);
+            let b = asset_batch_from(train_encoded.get(a).unwrap_or(&train_set[a]), &train_set[a], config.points, options.queries, seed);
             let loss = loss::<B>(&model, &b, options.loss_weights(), device);
             sum += loss.clone().into_scalar().elem::<f32>();
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optim.step(lr, model, grads);
             step += 1;
         }
-        let validation_loss = evaluate(&model.valid(), validation, config.points, options, device);
+        let validation_loss = evaluate(&model.valid(), validation, &val_encoded, config.points, options, device);
         let line = EpochLoss { epoch: epoch + 1, train: sum / order.len().max(1) as f32, validation: validation_loss, learning_rate: lr };
         dir.save_epoch(epoch + 1, step, validation_loss, serde_json::to_value(options)?, &config_json, &model, &optim)?;
         append_loss(&dir.losses(), &line)?;
@@ -135,6 +140,16 @@ pub fn train<B: AutodiffBackend>(
 }
 
 /// Linear warm-up, then cosine decay to a tenth.
+/// What the encoder reads for each asset: for a skin predictor the prior's weights; for a
+/// tokenizer the assets themselves (an empty list).
+fn encoded_views(config: &SkinTokenizerConfig, assets: &[Asset]) -> Vec<Asset> {
+    if config.encodes_prior {
+        assets.iter().map(Asset::prior_view).collect()
+    } else {
+        Vec::new()
+    }
+}
+
 pub(crate) fn learning_rate(o: &TrainOptions, step: usize, total: usize) -> f64 {
     if step < o.warmup_steps {
         return o.learning_rate * (step + 1) as f64 / o.warmup_steps as f64;
@@ -226,13 +241,20 @@ fn presence_loss<B: Backend>(logits: Tensor<B, 2>, present: Tensor<B, 2>, mask: 
 }
 
 /// Mean loss over the validation assets (fixed samples, no gradients).
-fn evaluate<B: Backend>(model: &SkinTokenizer<B>, assets: &[Asset], points: usize, o: &TrainOptions, device: &B::Device) -> f32 {
-    let losses: Vec<f32> = assets
-        .iter()
-        .filter(|a| !a.bones().is_empty())
+fn evaluate<B: Backend>(
+    model: &SkinTokenizer<B>,
+    assets: &[Asset],
+    encoded: &[Asset],
+    points: usize,
+    o: &TrainOptions,
+    device: &B::Device,
+) -> f32 {
+    let losses: Vec<f32> = (0..assets.len())
+        .filter(|&a| !assets[a].bones().is_empty())
         .enumerate()
         .map(|(i, a)| {
-            loss(model, &asset_batch(a, points, o.queries, 7919 + i as u64), o.loss_weights(), device).into_scalar().elem::<f32>()
+            let b = asset_batch_from(encoded.get(a).unwrap_or(&assets[a]), &assets[a], points, o.queries, 7919 + i as u64);
+            loss(model, &b, o.loss_weights(), device).into_scalar().elem::<f32>()
         })
         .collect();
     if losses.is_empty() {

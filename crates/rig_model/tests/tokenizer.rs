@@ -10,7 +10,7 @@ use rig_core::metrics::skin_scores;
 use rig_core::{SkinWeights, Task};
 use rig_model::data::{asset_batch, Asset};
 use rig_model::features::SkinPrior;
-use rig_model::skin::{decode, encode, encode_refined, DecodeOptions, RefineEncoding};
+use rig_model::skin::{decode, encode, encode_refined, predict, DecodeOptions, RefineEncoding};
 use rig_model::tokenizer::SkinTokenizerConfig;
 use rig_model::train::{loss, train, LossWeights, RunDir, TrainOptions};
 use rig_model::{fsq, store, CpuBackend, CpuTrainBackend};
@@ -201,5 +201,37 @@ fn fine_tuning_starts_from_the_given_tokenizer_and_scores_the_extra_terms() {
     assert!(with_terms > plain, "the L1 and hinge terms add to the loss");
     let tokens = encode(&tuned.valid(), &armabee[0], &device);
     assert_eq!(tokens, encode(&start.valid(), &armabee[0], &device), "no step taken, the same tokens");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A skin predictor reads the bone heat prior, not the artist (`predict` is given the shape
+/// only): trained a few epochs on a character from the shipped tokenizer, it must skin that
+/// character closer to the artist than the prior it reads.
+#[test]
+fn a_skin_predictor_learns_the_artist_from_the_prior_alone() {
+    let device = Default::default();
+    let dir = std::env::temp_dir().join(format!("rigsmith-train-predictor-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let models = repo().join("models");
+    let config = store::load_tokenizer_config(&models).expect("the shipped tokenizer").with_encodes_prior(true);
+    let start = store::load_tokenizer_weights::<CpuTrainBackend>(&models, &config, &device).expect("its weights");
+    let armabee = [asset("assets/samples/quaternius_monster_flying_armabee/Armabee.glb", config.prior)];
+    let o = TrainOptions { epochs: 30, queries: 512, learning_rate: 1e-3, warmup_steps: 5, presence_weight: 0.3, ..Default::default() };
+    let model = train::<CpuTrainBackend>(&config, Some(start), &o, &armabee, &armabee, &RunDir(dir.clone()), &device, |_| {})
+        .expect("trains")
+        .valid();
+    assert!(model.encodes_prior());
+    let a = &armabee[0];
+    let options = DecodeOptions { limit: rig_core::InfluenceLimit { max_influences: 4, min_weight: 0.02 }, min_presence: 0.3 };
+    let predicted = predict(&model, &a.field, &options, &device);
+    predicted.validate(a.field.vertex_count(), a.field.joint_count()).expect("a valid skin");
+    assert!(predicted.iter().all(|(j, _)| !j.is_empty()), "every vertex weighted");
+    let truth = SkinWeights::from_rows(a.truth.clone());
+    let joints: Vec<Option<u32>> = (0..a.field.joint_count() as u32).map(Some).collect();
+    let vertices: Vec<usize> = (0..a.field.vertex_count()).collect();
+    let ours = skin_scores(&predicted, &truth, &joints, &vertices);
+    let prior = skin_scores(&SkinWeights::from_rows(a.field.prior_rows().to_vec()), &truth, &joints, &vertices);
+    eprintln!("Armabee: predictor {ours:?}, prior {prior:?}");
+    assert!(ours.l1 < prior.l1 - 0.01, "{ours:?} vs prior {prior:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }

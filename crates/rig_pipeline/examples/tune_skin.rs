@@ -6,6 +6,11 @@
 //! ```sh
 //! cargo run --release -p rig_pipeline --example tune_skin -- DIR "falloff=12,min=0.1,smooth=2" "falloff=8,min=0.05"
 //! ```
+//! `TUNE_VERBOSE=1` prints each asset's figures; `TUNE_DIAG=1` splits the error by how our
+//! dominant joint relates to the artist's (`TUNE_PIECES=FILE` appends one line per connected
+//! piece: the artist's and our joints' shares); `TUNE_PR=1` counts the influences that cost
+//! precision (by weight and by relation to the artist's dominant joint) and recall (by the
+//! artist's weight).
 //! `TUNE_SKELETON=1` scores generated skeletons instead (`TUNE_KIND=biped|generic`,
 //! `TUNE_BUMP=F` for the side-branch pruning factor).
 //! DIR holds one folder per asset (see docs/eval-use-skeleton.md for the list used).
@@ -178,6 +183,9 @@ fn score(truth: &Rig, binder: &mut Option<SkinBinder>, options: &AutoSkinOptions
     if std::env::var_os("TUNE_DIAG").is_some() {
         diagnose(truth, &pred);
     }
+    if std::env::var_os("TUNE_PR").is_some() {
+        pr_diag(truth, &pred);
+    }
     let posed = posed_vertex_error(&truth.skeleton, &truth.mesh.positions, &truth.weights, &pred, 8, 7);
     [s.precision, s.recall, s.l1, 100.0 * posed]
 }
@@ -195,19 +203,7 @@ fn diagnose(truth: &Rig, pred: &rig_core::SkinWeights) {
     let mut count = [0usize; 5];
     for v in 0..truth.mesh.vertex_count() {
         let (Some(t), Some(p)) = (dominant(&truth.weights, v), dominant(pred, v)) else { continue };
-        let class = if t == p {
-            0
-        } else if sk.joints[t].parent == Some(p) || sk.joints[p].parent == Some(t) {
-            1
-        } else if sk.joints[t].parent.is_some() && sk.joints[t].parent == sk.joints[p].parent {
-            2
-        } else if sk.joints[t].parent.and_then(|q| sk.joints[q].parent) == Some(p)
-            || sk.joints[p].parent.and_then(|q| sk.joints[q].parent) == Some(t)
-        {
-            3
-        } else {
-            4
-        };
+        let class = relation(sk, t, p);
         if t != p {
             *confusion.entry((t, p)).or_default() += 1;
         }
@@ -290,8 +286,9 @@ fn diagnose(truth: &Rig, pred: &rig_core::SkinWeights) {
     }
 }
 
-/// Appends one line per piece: vertices, size / mesh diagonal, our dominant joint's share,
-/// its bone length / piece size, joints with weight, whether the artist bound it rigidly.
+/// Appends two lines per piece: a comment with the artist's and our joints' mean weights, then
+/// vertices, size / mesh diagonal, our dominant joint's share, its bone length / piece size,
+/// joints with weight (ours, the artist's).
 fn dump_pieces(truth: &Rig, pred: &rig_core::SkinWeights, comp: &[u32], pieces: usize, path: &std::ffi::OsStr) {
     use std::io::Write;
     let diag = truth.mesh.bounds().map_or(1.0, |b| b.diagonal());
@@ -319,6 +316,18 @@ fn dump_pieces(truth: &Rig, pred: &rig_core::SkinWeights, comp: &[u32], pieces: 
             .map(|&k| (pos[k] - pos[dom as usize]).norm())
             .fold(0.0, f32::max)
             .max(truth.skeleton.joints[dom as usize].parent.map_or(0.0, |p| (pos[dom as usize] - pos[p]).norm()));
+        let mut truth_totals: std::collections::HashMap<u32, f32> = Default::default();
+        for &v in &verts {
+            let (tj, tw) = truth.weights.row(v);
+            tj.iter().zip(tw).for_each(|(j, w)| *truth_totals.entry(*j).or_default() += w);
+        }
+        // Each joint's mean weight over the piece, over 2 %, largest first.
+        let desc = |m: &std::collections::HashMap<u32, f32>| {
+            let mut e: Vec<(u32, f32)> = m.iter().map(|(a, b)| (*a, *b / verts.len() as f32)).filter(|e| e.1 > 0.02).collect();
+            e.sort_by(|a, b| b.1.total_cmp(&a.1));
+            e.iter().map(|(j, w)| format!("{}:{:.2}", truth.skeleton.joints[*j as usize].name, w)).collect::<Vec<_>>().join(" ")
+        };
+        let _ = writeln!(out, "# artist [{}] ours [{}]", desc(&truth_totals), desc(&totals));
         let _ = writeln!(
             out,
             "{}\t{}\t{:.4}\t{:.3}\t{:.3}\t{}\t{}",
@@ -331,4 +340,74 @@ fn dump_pieces(truth: &Rig, pred: &rig_core::SkinWeights, comp: &[u32], pieces: 
             truth_joints.len()
         );
     }
+}
+
+/// 0 same joint, 1 parent or child, 2 sibling, 3 grandparent or grandchild, 4 further.
+fn relation(sk: &rig_core::Skeleton, a: usize, b: usize) -> usize {
+    let p = |j: usize| sk.joints[j].parent;
+    if a == b {
+        0
+    } else if p(a) == Some(b) || p(b) == Some(a) {
+        1
+    } else if p(a).is_some() && p(a) == p(b) {
+        2
+    } else if p(a).and_then(p) == Some(b) || p(b).and_then(p) == Some(a) {
+        3
+    } else {
+        4
+    }
+}
+
+/// False positives by weight and by relation to the artist's dominant joint; false negatives by
+/// the artist's weight.
+fn pr_diag(truth: &Rig, pred: &rig_core::SkinWeights) {
+    let sk = &truth.skeleton;
+    let bucket = |w: f32| {
+        if w < 0.05 {
+            0
+        } else if w < 0.15 {
+            1
+        } else if w < 0.3 {
+            2
+        } else {
+            3
+        }
+    };
+    let mut fp = [[0usize; 4]; 5];
+    let mut fnb = [0usize; 4];
+    let mut fn_rel = [0usize; 5];
+    let (mut np, mut nt) = (0usize, 0usize);
+    for v in 0..truth.mesh.vertex_count() {
+        let (tj, tw) = truth.weights.row(v);
+        let (pj, pw) = pred.row(v);
+        let t: Vec<(u32, f32)> = tj.iter().zip(tw).filter(|e| *e.1 > 0.0).map(|(a, b)| (*a, *b)).collect();
+        let p: Vec<(u32, f32)> = pj.iter().zip(pw).filter(|e| *e.1 >= 1e-3).map(|(a, b)| (*a, *b)).collect();
+        np += p.len();
+        nt += t.len();
+        let Some(td) = t.iter().max_by(|a, b| a.1.total_cmp(&b.1)).map(|e| e.0 as usize) else { continue };
+        let pd = p.iter().max_by(|a, b| a.1.total_cmp(&b.1)).map(|e| e.0 as usize);
+        for &(j, w) in &p {
+            if !t.iter().any(|e| e.0 == j) {
+                fp[relation(sk, td, j as usize)][bucket(w)] += 1;
+            }
+        }
+        for &(j, w) in &t {
+            if !p.iter().any(|e| e.0 == j) {
+                fnb[bucket(w)] += 1;
+                fn_rel[pd.map_or(4, |d| relation(sk, d, j as usize))] += 1;
+            }
+        }
+    }
+    let names = ["same", "par/child", "sibling", "grand", "other"];
+    let fps: usize = fp.iter().flatten().sum();
+    let fns: usize = fnb.iter().sum();
+    let line: Vec<String> = (0..5).map(|r| format!("{} {:?}", names[r], fp[r])).collect();
+    println!("    pred {np} truth {nt} | FP {fps} ({:.3} of pred): {}", fps as f64 / np.max(1) as f64, line.join(" "));
+    let line: Vec<String> = (0..5).map(|r| format!("{} {}", names[r], fn_rel[r])).collect();
+    println!(
+        "    FN {fns} ({:.3} of truth) by artist weight <.05/.15/.3/+ {:?}; vs our dominant: {}",
+        fns as f64 / nt.max(1) as f64,
+        fnb,
+        line.join(" ")
+    );
 }

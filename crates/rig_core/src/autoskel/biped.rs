@@ -5,6 +5,7 @@
 //! `thigh_l`, `upperarm_r`, ...); left is the character's left.
 
 use nalgebra::Vector3;
+use rayon::prelude::*;
 
 use super::slices::{Layer, Piece};
 use super::JointTree;
@@ -32,11 +33,12 @@ impl Frame {
     /// (+Z when Y is up, -Y when Z is up).
     pub fn for_up(grid: &VoxelGrid, up: usize, up_sign: f32) -> Frame {
         let others: Vec<usize> = (0..3).filter(|&a| a != up).collect();
+        let solid = SolidCentres::of(grid);
         let scored: Vec<(usize, f32, f32)> = others
             .iter()
             .map(|&a| {
-                let centre = best_mirror_centre(grid, a);
-                (a, centre, mirror_score(grid, a, centre))
+                let centre = best_mirror_centre(&solid, a);
+                (a, centre, solid.mirror_score(a, centre))
             })
             .collect();
         // Characters face along Z in glTF and Blender files, so X is their left-right axis
@@ -93,38 +95,51 @@ impl Frame {
 /// The plane across `axis` that the solid is most mirror-symmetric about, searched within
 /// twelve voxels of the solid's mean (a sword or a shield held out to one side pulls the mean
 /// off the body's middle: KayKit's Knight).
-fn best_mirror_centre(grid: &VoxelGrid, axis: usize) -> f32 {
-    let mean = mirror_centre(grid, axis);
-    let candidates = (-24..=24).map(|k| mean + k as f32 * 0.5 * grid.size);
+fn best_mirror_centre(solid: &SolidCentres, axis: usize) -> f32 {
+    let mean = solid.mean(axis);
+    let candidates: Vec<f32> = (-24..=24).map(|k| mean + k as f32 * 0.5 * solid.grid.size).collect();
+    let scores: Vec<f32> = candidates.par_iter().map(|&c| solid.mirror_score(axis, c)).collect();
     // Ties (a symmetric shape scores the same a half voxel either side) go to the mean.
     candidates
-        .map(|c| (mirror_score(grid, axis, c), -(c - mean).abs(), c))
+        .iter()
+        .zip(scores)
+        .map(|(&c, score)| (score, -(c - mean).abs(), c))
         .max_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)))
         .map_or(mean, |(_, _, c)| c)
 }
 
-/// Mean coordinate of the solid along `axis`.
-fn mirror_centre(grid: &VoxelGrid, axis: usize) -> f32 {
-    let (mut sum, mut n) = (0.0f64, 0usize);
-    for (i, _) in grid.solid.iter().enumerate().filter(|(_, s)| **s) {
-        sum += grid.center(grid.coords(i))[axis] as f64;
-        n += 1;
-    }
-    (sum / n.max(1) as f64) as f32
+/// The centres of a grid's solid voxels, listed once for the many mirror tests of a frame.
+struct SolidCentres<'a> {
+    grid: &'a VoxelGrid,
+    centres: Vec<Vector3<f32>>,
 }
 
-/// Share of solid voxels whose mirror image across the plane `axis = centre` is solid too.
-fn mirror_score(grid: &VoxelGrid, axis: usize, centre: f32) -> f32 {
-    let (mut hit, mut n) = (0usize, 0usize);
-    for (i, _) in grid.solid.iter().enumerate().filter(|(_, s)| **s) {
-        let mut p = grid.center(grid.coords(i));
-        p[axis] = 2.0 * centre - p[axis];
-        n += 1;
-        if grid.contains(&p) && grid.solid[grid.index(grid.cell_of(&p))] {
-            hit += 1;
-        }
+impl<'a> SolidCentres<'a> {
+    fn of(grid: &'a VoxelGrid) -> Self {
+        let centres = grid.solid.iter().enumerate().filter(|(_, s)| **s).map(|(i, _)| grid.center(grid.coords(i))).collect();
+        SolidCentres { grid, centres }
     }
-    hit as f32 / n.max(1) as f32
+
+    /// Mean coordinate of the solid along `axis`.
+    fn mean(&self, axis: usize) -> f32 {
+        let sum: f64 = self.centres.iter().map(|p| p[axis] as f64).sum();
+        (sum / self.centres.len().max(1) as f64) as f32
+    }
+
+    /// Share of solid voxels whose mirror image across the plane `axis = centre` is solid too.
+    fn mirror_score(&self, axis: usize, centre: f32) -> f32 {
+        let grid = self.grid;
+        let hit = self
+            .centres
+            .iter()
+            .filter(|c| {
+                let mut p = **c;
+                p[axis] = 2.0 * centre - p[axis];
+                grid.contains(&p) && grid.solid[grid.index(grid.cell_of(&p))]
+            })
+            .count();
+        hit as f32 / self.centres.len().max(1) as f32
+    }
 }
 
 /// Height of the highest solid voxel.
@@ -593,4 +608,37 @@ pub fn fit(grid: &VoxelGrid, f: &Frame) -> Result<Fitted, Refusal> {
     }
     let arm_tips = [arm_l[0], arm_r[0]];
     Ok(Fitted { tree: JointTree { positions, parents: PARENTS.to_vec() }, arm_tips })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plain definition: every cell of the grid visited, solid ones mirrored.
+    fn naive_mirror_score(grid: &VoxelGrid, axis: usize, centre: f32) -> f32 {
+        let (mut hit, mut n) = (0usize, 0usize);
+        for i in (0..grid.solid.len()).filter(|&i| grid.solid[i]) {
+            let mut p = grid.center(grid.coords(i));
+            p[axis] = 2.0 * centre - p[axis];
+            n += 1;
+            hit += usize::from(grid.contains(&p) && grid.solid[grid.index(grid.cell_of(&p))]);
+        }
+        hit as f32 / n.max(1) as f32
+    }
+
+    #[test]
+    fn mirror_scores_from_the_listed_solid_match_a_visit_of_every_cell() {
+        // A body and one arm held out to the side: not symmetric about its mean.
+        let (pos, tris) = crate::test_shapes::boxes(&[([0.0, 0.0, 0.0], [1.0, 3.0, 0.6]), ([1.0, 2.0, 0.1], [2.5, 2.4, 0.5])]);
+        let grid = VoxelGrid::from_mesh(&pos, &tris, 40);
+        let solid = SolidCentres::of(&grid);
+        for axis in 0..3 {
+            for k in -6..=6 {
+                let centre = 0.5 + 0.1 * k as f32;
+                assert_eq!(solid.mirror_score(axis, centre), naive_mirror_score(&grid, axis, centre), "axis {axis} centre {centre}");
+            }
+        }
+        let best = best_mirror_centre(&solid, 0);
+        assert!((best - 0.5).abs() <= grid.size, "the body's middle, not the arm's pull: {best}");
+    }
 }

@@ -16,6 +16,7 @@ pub mod quadruped;
 mod slices;
 
 use nalgebra::{UnitQuaternion, Vector3};
+use rayon::prelude::*;
 
 use crate::autoskin::geodesic::{SolidGraph, UNREACHED};
 use crate::autoskin::voxel::VoxelGrid;
@@ -96,10 +97,10 @@ fn move_inside_grid(mesh: &Mesh, grid: &VoxelGrid, positions: &mut [Vector3<f32>
     const TRIES: usize = 400;
     let inside = |p: &Vector3<f32>| crate::metrics::winding_number(p, &mesh.positions, &mesh.triangles).abs() > 0.5;
     let solid: Vec<Vector3<f32>> = (0..grid.solid.len()).filter(|&i| grid.solid[i]).map(|i| grid.center(grid.coords(i))).collect();
-    let mut moved = 0;
-    for p in positions.iter_mut() {
+    // Each position on its own thread: the winding numbers run over every triangle.
+    let move_one = |p: &mut Vector3<f32>| {
         if solid.is_empty() || inside(p) {
-            continue;
+            return false;
         }
         let mut near: Vec<(f32, usize)> = solid.iter().enumerate().map(|(i, q)| ((q - *p).norm_squared(), i)).collect();
         let k = TRIES.min(near.len());
@@ -108,9 +109,9 @@ fn move_inside_grid(mesh: &Mesh, grid: &VoxelGrid, positions: &mut [Vector3<f32>
         near.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
         let pick = near.iter().find(|(_, i)| inside(&solid[*i])).unwrap_or(&near[0]);
         *p = solid[pick.1];
-        moved += 1;
-    }
-    moved
+        true
+    };
+    positions.par_iter_mut().with_max_len(1).map(move_one).filter(|&m| m).count()
 }
 
 /// Generates a skeleton for `mesh` (mesh space). An empty mesh gives an empty skeleton; a
@@ -126,15 +127,19 @@ pub fn skeleton_for_mesh_in(mesh: &Mesh, options: &AutoSkeletonOptions, task: &T
         return Ok(Skeleton::default());
     }
     let grid = VoxelGrid::from_mesh(&mesh.positions, &mesh.triangles, options.resolution);
+    let frame = || frame_for(&grid, options.up.unwrap_or(Y_UP));
     let skeleton = match options.kind {
         SkeletonKind::Generic => generic(mesh, &grid, options),
-        SkeletonKind::Biped => fit_biped(mesh, &grid, options, task)?,
-        SkeletonKind::Quadruped => fit_quadruped(&grid, options.up.unwrap_or(Y_UP))?,
-        SkeletonKind::Auto => match fit_biped(mesh, &grid, options, task) {
-            Ok(s) => s,
-            Err(_) if task.is_cancelled() => return Ok(Skeleton::default()),
-            Err(_) => fit_quadruped(&grid, options.up.unwrap_or(Y_UP)).unwrap_or_else(|_| generic(mesh, &grid, options)),
-        },
+        SkeletonKind::Biped => fit_biped(mesh, &grid, &frame(), options, task)?,
+        SkeletonKind::Quadruped => fit_quadruped(&grid, &frame())?,
+        SkeletonKind::Auto => {
+            let frame = frame();
+            match fit_biped(mesh, &grid, &frame, options, task) {
+                Ok(s) => s,
+                Err(_) if task.is_cancelled() => return Ok(Skeleton::default()),
+                Err(_) => fit_quadruped(&grid, &frame).unwrap_or_else(|_| generic(mesh, &grid, options)),
+            }
+        }
     };
     Ok(pulled_inside(mesh, &grid, skeleton))
 }
@@ -173,23 +178,22 @@ fn frame_for(grid: &VoxelGrid, up: [f32; 3]) -> biped::Frame {
     biped::Frame::for_up(grid, axis, if up[axis] < 0.0 { -1.0 } else { 1.0 })
 }
 
-/// The quadruped template standing on the axis nearest to `up`.
-fn fit_quadruped(grid: &VoxelGrid, up: [f32; 3]) -> Result<Skeleton, String> {
-    let fitted = quadruped::fit(grid, &frame_for(grid, up)).map_err(|e| format!("the quadruped template does not fit: {e}"))?;
+/// The quadruped template standing in `frame`.
+fn fit_quadruped(grid: &VoxelGrid, frame: &biped::Frame) -> Result<Skeleton, String> {
+    let fitted = quadruped::fit(grid, frame).map_err(|e| format!("the quadruped template does not fit: {e}"))?;
     Ok(build(&fitted.tree, &fitted.names))
 }
 
-/// The biped template standing on the axis nearest to the options' up, with fingers where
-/// the mesh shows them apart (else, with `mitten`, one chain per hand); its `root` on the
-/// ground deforms nothing. Where props held out from the body keep it from fitting, it is
-/// fitted to the body without them ([`props`]).
-fn fit_biped(mesh: &Mesh, grid: &VoxelGrid, options: &AutoSkeletonOptions, task: &Task) -> Result<Skeleton, String> {
+/// The biped template standing in `frame` (on the axis nearest to the options' up), with
+/// fingers where the mesh shows them apart (else, with `mitten`, one chain per hand); its
+/// `root` on the ground deforms nothing. Where props held out from the body keep it from
+/// fitting, it is fitted to the body without them ([`props`]).
+fn fit_biped(mesh: &Mesh, grid: &VoxelGrid, frame: &biped::Frame, options: &AutoSkeletonOptions, task: &Task) -> Result<Skeleton, String> {
     let up = options.up.unwrap_or(Y_UP);
-    let frame = frame_for(grid, up);
-    match biped::fit(grid, &frame) {
-        Ok(fitted) => Ok(biped_skeleton(mesh, &frame, fitted, options.mitten)),
+    match biped::fit(grid, frame) {
+        Ok(fitted) => Ok(biped_skeleton(mesh, frame, fitted, options.mitten)),
         Err(refusal) => {
-            let (body, grid, frame, fitted) = props::fit_without_props(mesh, &frame, options.resolution, up, refusal, task)
+            let (body, grid, frame, fitted) = props::fit_without_props(mesh, frame, options.resolution, up, refusal, task)
                 .map_err(|e| format!("the biped template does not fit: {e}"))?;
             Ok(pulled_inside(&body, &grid, biped_skeleton(&body, &frame, fitted, options.mitten)))
         }
