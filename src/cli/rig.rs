@@ -163,7 +163,8 @@ pub struct Args {
     /// wgpu, cuda (an unavailable GPU falls back to the CPU with a note).
     #[arg(long, value_enum, default_value = "auto")]
     backend: BackendArg,
-    /// Learned: the folder holding skin_tokenizer.* and rig_generator.* (default: models/).
+    /// Learned: the folder holding skin_tokenizer.*, rig_generator.* and, optionally,
+    /// skin_predictor.* (which then gives the skin; default: models/).
     #[arg(long)]
     model: Option<PathBuf>,
     /// Learned: sampling temperature of the skeleton tokens (0: most likely token).
@@ -454,6 +455,8 @@ fn rig_file(
         if show_progress {
             let score = r.skeleton_score.map_or(String::new(), |s| format!(", mean token log-probability {s:.3}"));
             eprintln!("  {} joints, {} moved into the volume{score}", r.joints, r.moved_inside);
+            let skin = if r.skin_predicted { "the skin predictor (from bone heat)" } else { "the generator's skin tokens" };
+            eprintln!("  skin from {skin}");
         }
     }
     let up = rig.up_direction();

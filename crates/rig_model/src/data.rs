@@ -64,7 +64,13 @@ impl Asset {
     /// The same shape with the geometric prior's weights as its "truth": what a skin
     /// predictor's encoder reads ([`crate::tokenizer::SkinTokenizerConfig::encodes_prior`]).
     pub fn prior_view(&self) -> Asset {
-        Asset::from_field(self.name.clone(), self.field.clone(), self.field.prior_rows().to_vec())
+        Asset::from_prior(self.name.clone(), self.field.clone())
+    }
+
+    /// An asset over `field` whose "truth" is the geometric prior's weights.
+    pub fn from_prior(name: String, field: ShapeField) -> Asset {
+        let prior = field.prior_rows().to_vec();
+        Asset::from_field(name, field, prior)
     }
 
     /// The artist's weight of joint `j` at vertex `v`.

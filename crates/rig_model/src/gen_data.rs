@@ -344,8 +344,7 @@ fn skin_digits(skin: &[Option<Vec<u32>>], k: usize, levels: &[usize]) -> Option<
 
 /// An asset whose truth is its shape field's geometric prior (what [`prior_codes`] encodes).
 pub fn prior_asset(field: ShapeField) -> Asset {
-    let prior = field.prior_rows().to_vec();
-    Asset::from_field(String::new(), field, prior)
+    Asset::from_prior(String::new(), field)
 }
 
 /// The tokenizer's code of each joint's weights in `prior` (see [`prior_asset`]).

@@ -1,7 +1,9 @@
 //! Learned rigging in burn: the skin tokenizer (an FSQ autoencoder that compresses each bone's
 //! skin weights into 4 discrete tokens, conditioned on the shape) and the rig generator (a
 //! small autoregressive transformer that writes a skeleton as tokens, then 4 skin tokens per
-//! bone), their training loops and inference (`rigging::rig_learned`).
+//! bone), the skin predictor (the tokenizer's network reading the bone heat prior instead of
+//! the artist's weights, which gives the skin when shipped), their training loops and inference
+//! (`rigging::rig_learned`).
 //!
 //! Backends: the modules are generic over burn's `Backend`. Training runs on
 //! [`CpuTrainBackend`] (ndarray), or on a GPU with the `cuda` ([`CudaTrainBackend`]) or `wgpu`

@@ -1,7 +1,8 @@
 //! Rigging with the learned models: the generator writes a skeleton (or reads the rig's own,
-//! in skin-only mode), the geometric binder gives each bone its prior, the generator writes 4
-//! skin tokens per bone and the tokenizer's decoder turns them into weights. The library
-//! behind `rigsmith rig --method learned` and the editor's learned Generate.
+//! in skin-only mode) and the geometric binder gives each bone its prior. With a skin predictor
+//! in the models folder, it turns the prior into the skin ([`predict`]); without one, the
+//! generator writes 4 skin tokens per bone and the tokenizer's decoder turns them into weights.
+//! The library behind `rigsmith rig --method learned` and the editor's learned Generate.
 
 use std::path::Path;
 
@@ -26,7 +27,8 @@ use burn::tensor::backend::Backend;
 /// Voxels along the longest side when generated joints are moved into the volume.
 const INSIDE_RESOLUTION: usize = 96;
 
-/// The shipped tokenizer and generator on one burn backend.
+/// The shipped tokenizer, generator and (when the folder has one) skin predictor on one burn
+/// backend.
 pub struct ModelPair<B: Backend> {
     pub tokenizer: SkinTokenizer<B>,
     pub generator: RigGenerator<B>,
@@ -73,7 +75,7 @@ impl LearnedModels {
 pub struct LearnedOptions {
     pub sampling: SamplingOptions,
     pub decode: DecodeOptions,
-    /// Keep the rig's skeleton and generate only the skin tokens.
+    /// Keep the rig's skeleton and make only the skin.
     pub keep_skeleton: bool,
     /// With `keep_skeleton`: weight every joint, not only those the file weighted.
     pub all_joints_deform: bool,
@@ -90,8 +92,11 @@ pub struct LearnedReport {
     pub moved_inside: usize,
     pub joints: usize,
     /// Deforming joints outside the skeleton's main tree: the generator reads one tree, so
-    /// these get no learned weight (a second root, e.g. a prop or hair rig).
+    /// these get no learned weight from its skin tokens (a second root, e.g. a prop or hair
+    /// rig). Always 0 with a skin predictor, which weights every deforming joint.
     pub left_out: usize,
+    /// Whether the skin came from the skin predictor (else from the generator's skin tokens).
+    pub skin_predicted: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -118,6 +123,17 @@ fn rig_with<B: Backend>(rig: &mut Rig, models: &ModelPair<B>, o: &LearnedOptions
     }
     let (config, model) = (&models.config, &models.generator);
     let device = &models.device;
+    if o.keep_skeleton {
+        if rig.skeleton.joints.iter().all(|j| !j.deform) {
+            return Err(LearnedError::NoSkeleton);
+        }
+        if !o.all_joints_deform && rig.weights.iter().any(|(j, _)| !j.is_empty()) {
+            rig.mark_unweighted_joints_non_deforming();
+        }
+        if let Some(predictor) = &models.predictor {
+            return predicted_skin(rig, predictor, o, task, device);
+        }
+    }
     task.stage("shape", 0.0)?;
     let samples = surface_samples(&rig.mesh, &Frame::identity(), config.points, o.sampling.seed);
     if samples.is_empty() {
@@ -127,14 +143,7 @@ fn rig_with<B: Backend>(rig: &mut Rig, models: &ModelPair<B>, o: &LearnedOptions
     let (points, queries) = shape_tensors::<B>(&[&samples], config.latents, device);
     let latents = model.encode_shape(points, queries);
     let mut report = LearnedReport::default();
-    if o.keep_skeleton {
-        if rig.skeleton.joints.iter().all(|j| !j.deform) {
-            return Err(LearnedError::NoSkeleton);
-        }
-        if !o.all_joints_deform && rig.weights.iter().any(|(j, _)| !j.is_empty()) {
-            rig.mark_unweighted_joints_non_deforming();
-        }
-    } else {
+    if !o.keep_skeleton {
         task.stage("skeleton tokens", 0.0)?;
         let mut sampling = o.sampling.clone();
         let wanted = if sampling.beams > 1 {
@@ -152,14 +161,12 @@ fn rig_with<B: Backend>(rig: &mut Rig, models: &ModelPair<B>, o: &LearnedOptions
         rig.clips.clear();
         rig.mesh.parts.iter_mut().for_each(|p| p.skinned = true);
     }
+    if let Some(predictor) = &models.predictor {
+        let skin = predicted_skin(rig, predictor, o, task, device)?;
+        return Ok(LearnedReport { joints: skin.joints, skin_predicted: true, ..report });
+    }
     report.joints = rig.skeleton.len();
     task.stage("prior", 0.0)?;
-    if let Some(predictor) = &models.predictor {
-        let field = ShapeField::new(&rig.mesh, &rig.skeleton, predictor.prior(), task)?;
-        task.stage("skin", 0.0)?;
-        rig.weights = clear_static_rows(&rig.mesh, predict(predictor, &field, &o.decode, device));
-        return Ok(report);
-    }
     let prior = prior_asset(ShapeField::new(&rig.mesh, &rig.skeleton, models.tokenizer.prior(), task)?);
     let codes = prior_codes(&models.tokenizer, &prior, device);
     let (kept, parents) = kept_joints(rig);
@@ -182,4 +189,19 @@ fn rig_with<B: Backend>(rig: &mut Rig, models: &ModelPair<B>, o: &LearnedOptions
     let weights = decode(&models.tokenizer, &prior.field, &tokens, &o.decode, device);
     rig.weights = clear_static_rows(&rig.mesh, weights);
     Ok(report)
+}
+
+/// The skin predictor's weights for the rig's skeleton.
+fn predicted_skin<B: Backend>(
+    rig: &mut Rig,
+    predictor: &SkinTokenizer<B>,
+    o: &LearnedOptions,
+    task: Task,
+    device: &B::Device,
+) -> Result<LearnedReport, LearnedError> {
+    task.stage("prior", 0.0)?;
+    let field = ShapeField::new(&rig.mesh, &rig.skeleton, predictor.prior(), task)?;
+    task.stage("skin", 0.0)?;
+    rig.weights = clear_static_rows(&rig.mesh, predict(predictor, field, &o.decode, task, device)?);
+    Ok(LearnedReport { joints: rig.skeleton.len(), skin_predicted: true, ..Default::default() })
 }

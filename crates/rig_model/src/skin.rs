@@ -6,7 +6,7 @@ use burn::tensor::backend::AutodiffBackend;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use rayon::prelude::*;
-use rig_core::{InfluenceLimit, SkinWeights};
+use rig_core::{Cancelled, InfluenceLimit, SkinWeights, Task};
 
 use crate::data::{query_batch, slot_bones, Asset, CANDIDATE_SLOTS, VERTEX_CANDIDATES};
 use crate::features::{ShapeField, FEATURES};
@@ -161,9 +161,18 @@ impl<B: Backend> LatentAdam<B> {
 
 /// A skin predictor's weights for `field`'s skeleton: each bone's code read from the geometric
 /// prior's weights, then decoded as [`decode`] does (the artist's weights are not needed).
-pub fn predict<B: Backend>(model: &SkinTokenizer<B>, field: &ShapeField, options: &DecodeOptions, device: &B::Device) -> SkinWeights {
-    let prior = Asset::from_field(String::new(), field.clone(), field.prior_rows().to_vec());
-    decode(model, field, &encode(model, &prior, device), options, device)
+/// Fails only when `task` is cancelled (checked between the encoder and the decoder).
+pub fn predict<B: Backend>(
+    model: &SkinTokenizer<B>,
+    field: ShapeField,
+    options: &DecodeOptions,
+    task: Task,
+    device: &B::Device,
+) -> Result<SkinWeights, Cancelled> {
+    let prior = Asset::from_prior(String::new(), field);
+    let tokens = encode(model, &prior, device);
+    task.stage("skin from tokens", 0.0)?;
+    Ok(decode(model, &prior.field, &tokens, options, device))
 }
 
 /// Weights for every vertex of `field` from each bone's tokens: at each vertex a softmax over

@@ -77,7 +77,14 @@ pub fn load_tokenizer_weights<B: Backend>(
 
 /// The config of the tokenizer shipped in `dir` (its JSON file).
 pub fn load_tokenizer_config(dir: &Path) -> Result<SkinTokenizerConfig, ModelError> {
-    read_config(dir, TOKENIZER_STEM)
+    let config = read_config(dir, TOKENIZER_STEM)?;
+    if config.encodes_prior {
+        return Err(ModelError::Config(format!(
+            "{TOKENIZER_STEM}.json in {} describes a skin predictor (\"encodes_prior\": true); a predictor is stored as {PREDICTOR_STEM}.*",
+            dir.display()
+        )));
+    }
+    Ok(config)
 }
 
 /// `<dir>/<stem>.json` as a tokenizer config (an unreadable file names itself in the error).
@@ -88,10 +95,14 @@ fn read_config(dir: &Path, stem: &str) -> Result<SkinTokenizerConfig, ModelError
 }
 
 pub fn config_to_json(c: &SkinTokenizerConfig) -> String {
-    let v = serde_json::json!({
+    let mut v = serde_json::json!({
         "tokens": c.tokens, "levels": c.levels, "encoder_width": c.encoder_width, "decoder_width": c.decoder_width,
-        "points": c.points, "prior": c.prior, "presence": c.presence, "encodes_prior": c.encodes_prior,
+        "points": c.points, "prior": c.prior, "presence": c.presence,
     });
+    // Written only for predictors, so tokenizer run folders from before the field resume.
+    if c.encodes_prior {
+        v["encodes_prior"] = serde_json::Value::Bool(true);
+    }
     serde_json::to_string_pretty(&v).unwrap_or_default()
 }
 

@@ -139,7 +139,6 @@ pub fn train<B: AutodiffBackend>(
     Ok(model)
 }
 
-/// Linear warm-up, then cosine decay to a tenth.
 /// What the encoder reads for each asset: for a skin predictor the prior's weights; for a
 /// tokenizer the assets themselves (an empty list).
 fn encoded_views(config: &SkinTokenizerConfig, assets: &[Asset]) -> Vec<Asset> {
@@ -150,6 +149,7 @@ fn encoded_views(config: &SkinTokenizerConfig, assets: &[Asset]) -> Vec<Asset> {
     }
 }
 
+/// Linear warm-up, then cosine decay to a tenth.
 pub(crate) fn learning_rate(o: &TrainOptions, step: usize, total: usize) -> f64 {
     if step < o.warmup_steps {
         return o.learning_rate * (step + 1) as f64 / o.warmup_steps as f64;

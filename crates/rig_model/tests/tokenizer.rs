@@ -223,7 +223,7 @@ fn a_skin_predictor_learns_the_artist_from_the_prior_alone() {
     assert!(model.encodes_prior());
     let a = &armabee[0];
     let options = DecodeOptions { limit: rig_core::InfluenceLimit { max_influences: 4, min_weight: 0.02 }, min_presence: 0.3 };
-    let predicted = predict(&model, &a.field, &options, &device);
+    let predicted = predict(&model, a.field.clone(), &options, Task::silent(), &device).expect("not cancelled");
     predicted.validate(a.field.vertex_count(), a.field.joint_count()).expect("a valid skin");
     assert!(predicted.iter().all(|(j, _)| !j.is_empty()), "every vertex weighted");
     let truth = SkinWeights::from_rows(a.truth.clone());

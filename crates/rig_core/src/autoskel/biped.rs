@@ -116,8 +116,7 @@ struct SolidCentres<'a> {
 
 impl<'a> SolidCentres<'a> {
     fn of(grid: &'a VoxelGrid) -> Self {
-        let centres = grid.solid.iter().enumerate().filter(|(_, s)| **s).map(|(i, _)| grid.center(grid.coords(i))).collect();
-        SolidCentres { grid, centres }
+        SolidCentres { grid, centres: grid.solid_centres() }
     }
 
     /// Mean coordinate of the solid along `axis`.

@@ -96,7 +96,7 @@ pub fn move_inside(mesh: &Mesh, positions: &mut [Vector3<f32>], resolution: usiz
 fn move_inside_grid(mesh: &Mesh, grid: &VoxelGrid, positions: &mut [Vector3<f32>]) -> usize {
     const TRIES: usize = 400;
     let inside = |p: &Vector3<f32>| crate::metrics::winding_number(p, &mesh.positions, &mesh.triangles).abs() > 0.5;
-    let solid: Vec<Vector3<f32>> = (0..grid.solid.len()).filter(|&i| grid.solid[i]).map(|i| grid.center(grid.coords(i))).collect();
+    let solid = grid.solid_centres();
     // Each position on its own thread: the winding numbers run over every triangle.
     let move_one = |p: &mut Vector3<f32>| {
         if solid.is_empty() || inside(p) {

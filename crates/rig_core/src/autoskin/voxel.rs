@@ -48,6 +48,11 @@ impl VoxelGrid {
         self.solid.iter().filter(|s| **s).count()
     }
 
+    /// Centres of the solid cells, in cell order.
+    pub fn solid_centres(&self) -> Vec<Vector3<f32>> {
+        (0..self.solid.len()).filter(|&i| self.solid[i]).map(|i| self.center(self.coords(i))).collect()
+    }
+
     /// Builds the grid with `resolution` cells along the longest side of the bounds.
     pub fn from_mesh(positions: &[[f32; 3]], triangles: &[[u32; 3]], resolution: usize) -> VoxelGrid {
         let mut grid = empty_grid(positions, resolution);
