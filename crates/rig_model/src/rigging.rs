@@ -131,7 +131,8 @@ fn rig_with<B: Backend>(rig: &mut Rig, models: &ModelPair<B>, o: &LearnedOptions
             rig.mark_unweighted_joints_non_deforming();
         }
         if let Some(predictor) = &models.predictor {
-            return predicted_skin(rig, predictor, o, task, device);
+            predicted_skin(rig, predictor, &o.decode, task, device)?;
+            return Ok(LearnedReport { joints: rig.skeleton.len(), skin_predicted: true, ..Default::default() });
         }
     }
     task.stage("shape", 0.0)?;
@@ -162,8 +163,8 @@ fn rig_with<B: Backend>(rig: &mut Rig, models: &ModelPair<B>, o: &LearnedOptions
         rig.mesh.parts.iter_mut().for_each(|p| p.skinned = true);
     }
     if let Some(predictor) = &models.predictor {
-        let skin = predicted_skin(rig, predictor, o, task, device)?;
-        return Ok(LearnedReport { joints: skin.joints, skin_predicted: true, ..report });
+        predicted_skin(rig, predictor, &o.decode, task, device)?;
+        return Ok(LearnedReport { joints: rig.skeleton.len(), skin_predicted: true, ..report });
     }
     report.joints = rig.skeleton.len();
     task.stage("prior", 0.0)?;
@@ -191,17 +192,17 @@ fn rig_with<B: Backend>(rig: &mut Rig, models: &ModelPair<B>, o: &LearnedOptions
     Ok(report)
 }
 
-/// The skin predictor's weights for the rig's skeleton.
+/// Puts the skin predictor's weights for the rig's skeleton into the rig.
 fn predicted_skin<B: Backend>(
     rig: &mut Rig,
     predictor: &SkinTokenizer<B>,
-    o: &LearnedOptions,
+    decode: &DecodeOptions,
     task: Task,
     device: &B::Device,
-) -> Result<LearnedReport, LearnedError> {
+) -> Result<(), LearnedError> {
     task.stage("prior", 0.0)?;
     let field = ShapeField::new(&rig.mesh, &rig.skeleton, predictor.prior(), task)?;
     task.stage("skin", 0.0)?;
-    rig.weights = clear_static_rows(&rig.mesh, predict(predictor, field, &o.decode, task, device)?);
-    Ok(LearnedReport { joints: rig.skeleton.len(), skin_predicted: true, ..Default::default() })
+    rig.weights = clear_static_rows(&rig.mesh, predict(predictor, field, decode, task, device)?);
+    Ok(())
 }

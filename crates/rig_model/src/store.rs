@@ -54,15 +54,8 @@ pub fn load_predictor<B: Backend>(dir: &Path, device: &B::Device) -> Result<Opti
     if !dir.join(format!("{PREDICTOR_STEM}.json")).exists() {
         return Ok(None);
     }
-    let config = read_config(dir, PREDICTOR_STEM)?;
-    if !config.encodes_prior {
-        return Err(ModelError::Config(format!(
-            "{PREDICTOR_STEM}.json in {}: a skin predictor's config must say \"encodes_prior\": true",
-            dir.display()
-        )));
-    }
-    let recorder = NamedMpkFileRecorder::<FullPrecisionSettings>::new();
-    Ok(Some(config.init::<B>(device).load_file(dir.join(PREDICTOR_STEM), &recorder, device)?))
+    let config = read_config(dir, PREDICTOR_STEM, true)?;
+    Ok(Some(load_weights(dir, PREDICTOR_STEM, &config, device)?))
 }
 
 /// The weights of the tokenizer shipped in `dir`, whose config ([`load_tokenizer_config`]) is
@@ -72,26 +65,40 @@ pub fn load_tokenizer_weights<B: Backend>(
     config: &SkinTokenizerConfig,
     device: &B::Device,
 ) -> Result<SkinTokenizer<B>, ModelError> {
-    Ok(config.init::<B>(device).load_file(dir.join(TOKENIZER_STEM), &NamedMpkFileRecorder::<FullPrecisionSettings>::new(), device)?)
+    load_weights(dir, TOKENIZER_STEM, config, device)
+}
+
+/// `<dir>/<stem>.mpk` into a network of `config`'s sizes.
+fn load_weights<B: Backend>(
+    dir: &Path,
+    stem: &str,
+    config: &SkinTokenizerConfig,
+    device: &B::Device,
+) -> Result<SkinTokenizer<B>, ModelError> {
+    Ok(config.init::<B>(device).load_file(dir.join(stem), &NamedMpkFileRecorder::<FullPrecisionSettings>::new(), device)?)
 }
 
 /// The config of the tokenizer shipped in `dir` (its JSON file).
 pub fn load_tokenizer_config(dir: &Path) -> Result<SkinTokenizerConfig, ModelError> {
-    let config = read_config(dir, TOKENIZER_STEM)?;
-    if config.encodes_prior {
+    read_config(dir, TOKENIZER_STEM, false)
+}
+
+/// `<dir>/<stem>.json` as a tokenizer config (an unreadable file names itself in the error),
+/// refused unless it is a skin predictor's exactly when `predictor` (the two are stored under
+/// their own names: [`TOKENIZER_STEM`], [`PREDICTOR_STEM`]).
+fn read_config(dir: &Path, stem: &str, predictor: bool) -> Result<SkinTokenizerConfig, ModelError> {
+    let config_path = dir.join(format!("{stem}.json"));
+    let text = fs::read_to_string(&config_path).map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", config_path.display())))?;
+    let config = config_from_json(&text)?;
+    if config.encodes_prior != predictor {
+        let (is, expected) = if predictor { ("a tokenizer", PREDICTOR_STEM) } else { ("a skin predictor", TOKENIZER_STEM) };
         return Err(ModelError::Config(format!(
-            "{TOKENIZER_STEM}.json in {} describes a skin predictor (\"encodes_prior\": true); a predictor is stored as {PREDICTOR_STEM}.*",
-            dir.display()
+            "{}: it describes {is} (\"encodes_prior\": {}), where {expected}.json is expected; a tokenizer is stored as {TOKENIZER_STEM}.*, a predictor as {PREDICTOR_STEM}.*",
+            config_path.display(),
+            config.encodes_prior
         )));
     }
     Ok(config)
-}
-
-/// `<dir>/<stem>.json` as a tokenizer config (an unreadable file names itself in the error).
-fn read_config(dir: &Path, stem: &str) -> Result<SkinTokenizerConfig, ModelError> {
-    let config_path = dir.join(format!("{stem}.json"));
-    let text = fs::read_to_string(&config_path).map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", config_path.display())))?;
-    config_from_json(&text)
 }
 
 pub fn config_to_json(c: &SkinTokenizerConfig) -> String {
@@ -191,5 +198,20 @@ mod tests {
         let old = r#"{"tokens": 4, "levels": [8, 8, 8, 5, 5, 5], "encoder_width": 64, "decoder_width": 128, "points": 256}"#;
         let old = config_from_json(old).expect("an old config loads");
         assert_eq!((old.prior, old.encodes_prior), (SkinPrior::Falloff, false));
+    }
+
+    #[test]
+    fn a_predictor_config_under_the_tokenizer_name_is_refused_and_the_other_way_round() {
+        let dir = std::env::temp_dir().join(format!("rigsmith-store-stems-{}", std::process::id()));
+        fs::create_dir_all(&dir).expect("temp dir");
+        let tokenizer = SkinTokenizerConfig::new().with_prior(SkinPrior::Heat);
+        fs::write(dir.join(format!("{TOKENIZER_STEM}.json")), config_to_json(&tokenizer.clone().with_encodes_prior(true))).expect("write");
+        fs::write(dir.join(format!("{PREDICTOR_STEM}.json")), config_to_json(&tokenizer)).expect("write");
+        let err = load_tokenizer_config(&dir).expect_err("a predictor's config is not a tokenizer's");
+        assert!(err.to_string().contains("a skin predictor"), "{err}");
+        let err = load_predictor::<crate::CpuBackend>(&dir, &Default::default()).expect_err("a tokenizer's config is not a predictor's");
+        assert!(err.to_string().contains("a tokenizer"), "{err}");
+        let _ = fs::remove_dir_all(&dir);
+        assert!(load_predictor::<crate::CpuBackend>(&dir, &Default::default()).expect("no folder, no predictor").is_none());
     }
 }
