@@ -248,6 +248,9 @@ impl Document {
             return None;
         }
         let mut status = format!("{label}: {} joints in {:.2} s", out.output.skeleton.len(), out.seconds);
+        if let Some(report) = out.output.learned.as_deref() {
+            status.push_str(&format!("; learned models on {}", report.backend));
+        }
         let input = out.output.motion.as_ref().map(|m| {
             status.push_str(&format!(
                 "; the clip plays the input at {:.3} % of the diagonal (free bones {:.3} %), {} frames",

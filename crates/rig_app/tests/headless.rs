@@ -224,6 +224,11 @@ fn the_learned_method_generates_and_reskins_on_the_worker() {
     assert_eq!(rig.skeleton.roots().count(), 1);
     assert_eq!(rig.unweighted_skinned_vertices(), 0);
     assert!(d.history.undo_label().is_some(), "generation is one undo step");
+    assert!(
+        d.status.as_deref().is_some_and(|s| s.contains("learned models on CPU (ndarray)")),
+        "the status names the backend: {:?}",
+        d.status
+    );
     doc_mut(&mut app).undo();
     assert_eq!(doc(&app).rig.as_ref().unwrap().skeleton, artist);
     submit_with(&mut app, false, learned());

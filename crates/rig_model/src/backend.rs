@@ -1,12 +1,19 @@
-//! Which burn backend runs the learned models, chosen once when they are loaded: CUDA (with
-//! the `cuda` feature, when the driver's library is there and a device answers), then wgpu
-//! (with the `wgpu` feature, when an adapter answers), then the CPU (ndarray), with a note
-//! saying why each faster one was passed over. Training picks its backend itself
+//! Which burn backend runs the learned models, chosen once when they are loaded. The candidates
+//! are CUDA (with the `cuda` feature, when the driver's library is there and a device answers),
+//! wgpu (with the `wgpu` feature, when an adapter answers) and the CPU (ndarray); when a GPU one
+//! answers, each runs the same probe and the fastest is kept (a software Vulkan driver loses
+//! to the CPU), and the note names it with the times, or says why each GPU one was passed over. Training picks its backend itself
 //! (`rigsmith train --backend`, [`crate::CudaTrainBackend`]).
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
+use burn::tensor::backend::Backend;
+
+use crate::decode::greedy_steps;
+use crate::gen_data::shape_tensors;
 use crate::rigging::ModelPair;
+use crate::shape::POINT_WIDTH;
 use crate::{CpuBackend, ModelError};
 
 /// What the caller asked for (`--backend`).
@@ -43,28 +50,96 @@ macro_rules! dispatch {
 }
 pub(crate) use dispatch;
 
-/// Loads the models from `dir` on `choice` (or the best available), returning a note that
-/// names the backend and, when it is not the one asked for, why.
+/// Loads the models from `dir` on `choice`, returning a note that names the backend and, when it
+/// is not the one asked for, why. `Auto` loads every backend that answers and keeps the one that
+/// runs a probe fastest ([`probe`]); with the CPU alone there is nothing to measure.
 pub(crate) fn load(dir: &Path, choice: BackendChoice) -> Result<(Loaded, String), ModelError> {
+    let mut candidates: Vec<(Loaded, &'static str)> = Vec::new();
     let mut passed_over: Vec<String> = Vec::new();
     if matches!(choice, BackendChoice::Auto | BackendChoice::Cuda) {
         match cuda(dir)? {
-            Ok(loaded) => return Ok((loaded, "CUDA (burn-cuda)".into())),
+            Ok(loaded) => candidates.push((loaded, "CUDA (burn-cuda)")),
             Err(why) => passed_over.push(format!("CUDA: {why}")),
         }
     }
     if matches!(choice, BackendChoice::Auto | BackendChoice::Wgpu) {
         match wgpu(dir)? {
-            Ok(loaded) => return Ok((loaded, "GPU (wgpu)".into())),
+            Ok(loaded) => candidates.push((loaded, "GPU (wgpu)")),
             Err(why) => passed_over.push(format!("wgpu: {why}")),
         }
     }
-    let loaded = Loaded::Cpu(Box::new(ModelPair::load(dir, Default::default())?));
-    let note = match (choice, passed_over.is_empty()) {
-        (BackendChoice::Cpu, _) | (_, true) => "CPU (ndarray)".to_string(),
-        _ => format!("CPU (ndarray); passed over {}", passed_over.join("; ")),
-    };
+    if choice != BackendChoice::Auto {
+        if let Some((loaded, name)) = candidates.pop() {
+            return Ok((loaded, name.to_string()));
+        }
+    }
+    let cpu = Loaded::Cpu(Box::new(ModelPair::load(dir, Default::default())?));
+    if candidates.is_empty() {
+        let note = match (choice, passed_over.is_empty()) {
+            (BackendChoice::Cpu, _) | (_, true) => "CPU (ndarray)".to_string(),
+            _ => format!("CPU (ndarray); passed over {}", passed_over.join("; ")),
+        };
+        return Ok((cpu, note));
+    }
+    candidates.push((cpu, "CPU (ndarray)"));
+    let timed: Vec<(Loaded, &str, Option<Duration>)> = candidates
+        .into_iter()
+        .map(|(loaded, name)| {
+            let time = dispatch!(&loaded, pair => probe(pair));
+            (loaded, name, time)
+        })
+        .collect();
+    let times: Vec<(&str, Option<Duration>)> = timed.iter().map(|(_, name, t)| (*name, *t)).collect();
+    let (best, note) = probe_choice(&times);
+    let loaded = timed.into_iter().nth(best).map(|(l, _, _)| l).ok_or_else(|| ModelError::Config("no backend ran the probe".into()))?;
     Ok((loaded, note))
+}
+
+/// Skeleton tokens the probe writes after encoding the shape.
+const PROBE_TOKENS: usize = 24;
+
+/// Time of what a learned rig spends most of its time on, at a small scale: the generator's
+/// shape encoder over a synthetic shape (a sphere of the model's own number of surface
+/// samples), then up to [`PROBE_TOKENS`] skeleton tokens one at a time. Timed after one
+/// untimed pass that lets a GPU backend compile its kernels; `None` when the backend panics.
+pub(crate) fn probe<B: Backend>(pair: &ModelPair<B>) -> Option<Duration> {
+    let n = pair.config.points.max(1);
+    let points: Vec<[f32; POINT_WIDTH]> = (0..n).map(|i| sphere_point(i, n)).collect();
+    let run = || {
+        let (p, q) = shape_tensors::<B>(&[&points], pair.config.latents, &pair.device);
+        let latents = pair.generator.encode_shape(p, q);
+        greedy_steps(&pair.generator, &pair.config, latents, PROBE_TOKENS)
+    };
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        run();
+        let t = Instant::now();
+        run();
+        t.elapsed()
+    }))
+    .ok()
+}
+
+/// Point `i` of `n` spread evenly over the unit sphere (a Fibonacci lattice), with its normal.
+fn sphere_point(i: usize, n: usize) -> [f32; POINT_WIDTH] {
+    let z = 1.0 - (2 * i + 1) as f32 / n as f32;
+    let r = (1.0 - z * z).max(0.0).sqrt();
+    let angle = i as f32 * std::f32::consts::PI * (3.0 - 5f32.sqrt());
+    let (x, y) = (r * angle.cos(), r * angle.sin());
+    [x, y, z, x, y, z]
+}
+
+/// The fastest of the probed backends and a note that names it with every backend's time.
+fn probe_choice(times: &[(&str, Option<Duration>)]) -> (usize, String) {
+    let best = (0..times.len()).filter(|&i| times[i].1.is_some()).min_by_key(|&i| times[i].1).unwrap_or(times.len().saturating_sub(1));
+    let each: Vec<String> = times
+        .iter()
+        .map(|(name, t)| match t {
+            Some(t) => format!("{name} {:.1} ms", t.as_secs_f64() * 1e3),
+            None => format!("{name} failed"),
+        })
+        .collect();
+    let name = times.get(best).map_or("CPU (ndarray)", |t| t.0);
+    (best, format!("{name}, the fastest in a probe (a sphere's shape encoding and {PROBE_TOKENS} skeleton tokens): {}", each.join(", ")))
 }
 
 /// Whether `choice` can run here: `Err` says why not (no driver, no adapter, or a build
@@ -182,6 +257,21 @@ mod tests {
         let (loaded, note) = load(&dir, BackendChoice::Cpu).expect("the shipped models load");
         assert!(matches!(loaded, Loaded::Cpu(_)));
         assert_eq!(note, "CPU (ndarray)");
+    }
+
+    #[test]
+    fn the_probe_times_the_cpu_and_the_fastest_backend_is_kept() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+        let pair = ModelPair::<CpuBackend>::load(&dir, Default::default()).expect("the shipped models load");
+        let cpu = probe(&pair).expect("the CPU runs the probe");
+        assert!(cpu > Duration::ZERO);
+        let ms = Duration::from_millis;
+        let (best, note) = probe_choice(&[("GPU (wgpu)", Some(ms(80))), ("CPU (ndarray)", Some(ms(20)))]);
+        assert_eq!(best, 1);
+        assert!(note.starts_with("CPU (ndarray), the fastest") && note.contains("GPU (wgpu) 80.0 ms, CPU (ndarray) 20.0 ms"), "{note}");
+        let (best, note) = probe_choice(&[("CUDA (burn-cuda)", Some(ms(3))), ("GPU (wgpu)", None), ("CPU (ndarray)", Some(ms(20)))]);
+        assert_eq!(best, 0);
+        assert!(note.contains("GPU (wgpu) failed"), "{note}");
     }
 
     #[cfg(not(any(feature = "wgpu", feature = "cuda")))]

@@ -97,6 +97,8 @@ pub struct LearnedReport {
     pub left_out: usize,
     /// Whether the skin came from the skin predictor (else from the generator's skin tokens).
     pub skin_predicted: bool,
+    /// The backend that ran the models ([`LearnedModels::backend_note`]).
+    pub backend: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -114,7 +116,8 @@ pub enum LearnedError {
 /// Rigs `rig` in place with the learned models. A generated skeleton replaces the old one
 /// (the file's clips animated the old joints, so they are dropped).
 pub fn rig_learned(rig: &mut Rig, models: &LearnedModels, o: &LearnedOptions, task: Task) -> Result<LearnedReport, LearnedError> {
-    crate::backend::dispatch!(&models.loaded, pair => rig_with(rig, pair, o, task))
+    let report = crate::backend::dispatch!(&models.loaded, pair => rig_with(rig, pair, o, task))?;
+    Ok(LearnedReport { backend: models.backend_note.clone(), ..report })
 }
 
 fn rig_with<B: Backend>(rig: &mut Rig, models: &ModelPair<B>, o: &LearnedOptions, task: Task) -> Result<LearnedReport, LearnedError> {
