@@ -274,3 +274,31 @@ fn writing_what_would_drop_an_animation_channel_needs_force() {
     assert!(err.contains("leaves out") && err.contains("neither joints nor meshes"), "{err}");
     assert!(rig_io::load(&out).is_ok());
 }
+
+#[test]
+fn train_joint_pruner_writes_a_pruner_that_rig_learned_uses() {
+    let dir = std::env::temp_dir().join(format!("rigsmith-pruner-{}", std::process::id()));
+    let models = dir.join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    let shipped = common::repo().join("models");
+    for entry in std::fs::read_dir(&shipped).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.path().is_file() && !name.starts_with("joint_pruner") {
+            std::fs::copy(entry.path(), models.join(&name)).unwrap();
+        }
+    }
+    let models_s = models.to_string_lossy().into_owned();
+    let data = ["assets/samples/khronos_fox/Fox.glb", "assets/samples/kenney_mini_character/player.glb"];
+    let out = rigsmith(&["train", "joint-pruner", "--data", data[0], "--data", data[1], "--epochs", "3", "--out", &models_s]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(models.join("joint_pruner.mpk").exists() && models.join("joint_pruner.json").exists());
+    let rigged = dir.join("fox.glb");
+    let r = rigsmith(&["rig", "--input", data[0], "--output", rigged.to_str().unwrap(), "--method", "learned", "--model", &models_s]);
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert!(r.status.success(), "{stderr}");
+    assert!(stderr.contains("pruned by the joint pruner"), "{stderr}");
+    let rig = rig_io::load(&rigged).expect("output loads").rig;
+    assert_eq!(rig.skeleton.roots().count(), 1);
+    assert_eq!(rig.unweighted_skinned_vertices(), 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -20,6 +20,7 @@ mod rig;
 mod tokenize;
 mod train;
 mod train_motion;
+mod train_pruner;
 
 use std::process::ExitCode;
 

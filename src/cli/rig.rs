@@ -164,7 +164,9 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "auto")]
     backend: BackendArg,
     /// Learned: the folder holding skin_tokenizer.*, rig_generator.* and, optionally,
-    /// skin_predictor.* (which then gives the skin; default: models/).
+    /// skin_predictor.* (which then gives the skin) and joint_pruner.* (which then gives the
+    /// skeleton from the geometric template, so the sampling options below do not apply and
+    /// every candidate is the same); default: models/.
     #[arg(long)]
     model: Option<PathBuf>,
     /// Learned: sampling temperature of the skeleton tokens (0: most likely token).
@@ -453,8 +455,13 @@ fn rig_file(
             );
         }
         if show_progress {
-            let score = r.skeleton_score.map_or(String::new(), |s| format!(", mean token log-probability {s:.3}"));
-            eprintln!("  {} joints, {} moved into the volume{score}", r.joints, r.moved_inside);
+            match r.template_joints {
+                Some(t) => eprintln!("  {} joints: the geometric template's {t}, pruned by the joint pruner", r.joints),
+                None => {
+                    let score = r.skeleton_score.map_or(String::new(), |s| format!(", mean token log-probability {s:.3}"));
+                    eprintln!("  {} joints, {} moved into the volume{score}", r.joints, r.moved_inside);
+                }
+            }
             let skin = if r.skin_predicted { "the skin predictor (from bone heat)" } else { "the generator's skin tokens" };
             eprintln!("  skin from {skin}");
         }

@@ -29,6 +29,9 @@ enum What {
     /// Rig from motion's learned initialiser: clips of the rigged files (and procedural
     /// creatures) baked to frames; --epochs counts hundreds of steps.
     MotionInit,
+    /// The learned method's joint pruner (which joints of the geometric template an artist
+    /// keeps); --epochs, --lr and --seed apply.
+    JointPruner,
 }
 
 /// Where `train` runs its steps (`--backend`).
@@ -189,6 +192,10 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     if let What::MotionInit = a.what {
         return super::train_motion::run(&a.data, a.out.as_deref(), a.epochs, a.lr);
     }
+    if let What::JointPruner = a.what {
+        let options = rig_model::joint_pruner::PrunerTraining { epochs: a.epochs, learning_rate: a.lr, seed: a.seed, ..Default::default() };
+        return super::train_pruner::run(&a.data, a.out.as_deref(), a.validation_every, &options);
+    }
     let t = Instant::now();
     let on = match a.backend {
         TrainOn::Cpu => BackendChoice::Cpu,
@@ -210,7 +217,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         What::Generator if a.init.is_some() || a.l1_weight > 0.0 || a.support_weight > 0.0 || a.encode_prior => {
             bail!("--init, --l1-weight, --support-weight and --encode-prior are for `train tokenizer`")
         }
-        What::Generator | What::MotionInit => None,
+        What::Generator | What::MotionInit | What::JointPruner => None,
     };
     let files = learned::rigged_files(&a.data);
     if files.is_empty() {

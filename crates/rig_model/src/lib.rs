@@ -21,6 +21,7 @@ pub mod fsq;
 pub mod gen_data;
 pub mod gen_train;
 pub mod generator;
+pub mod joint_pruner;
 pub mod motion_init;
 pub mod plot;
 pub mod refine;

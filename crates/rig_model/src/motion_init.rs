@@ -253,12 +253,7 @@ fn triples(seq: &TrainingSequence, count: usize, rng: &mut StdRng) -> (Vec<usize
 
 /// Writes `<dir>/motion_init.json` and `<dir>/motion_init.mpk`.
 pub fn save<B: Backend>(model: &MotionInit<B>, config: &MotionInitConfig, dir: &Path) -> Result<(), ModelError> {
-    std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!("{STEM}_partial"));
-    model.clone().save_file(&tmp, &NamedMpkFileRecorder::<FullPrecisionSettings>::new())?;
-    std::fs::rename(tmp.with_extension("mpk"), dir.join(format!("{STEM}.mpk")))?;
-    std::fs::write(dir.join(format!("{STEM}.json")), serde_json::to_string_pretty(config)?)?;
-    Ok(())
+    crate::store::save_module(model, &serde_json::to_string_pretty(config)?, dir, STEM)
 }
 
 /// Loads the initialiser shipped in `dir`.

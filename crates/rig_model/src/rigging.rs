@@ -1,28 +1,32 @@
-//! Rigging with the learned models: the generator writes a skeleton (or reads the rig's own,
-//! in skin-only mode) and the geometric binder gives each bone its prior. With a skin predictor
-//! in the models folder, it turns the prior into the skin ([`predict`]); without one, the
-//! generator writes 4 skin tokens per bone and the tokenizer's decoder turns them into weights.
-//! The library behind `rigsmith rig --method learned` and the editor's learned Generate.
+//! Rigging with the learned models. The skeleton: with a joint pruner in the models folder,
+//! the geometric template with the joints it drops left out; without one, the generator writes
+//! it (skin-only mode keeps the rig's own). The geometric binder gives each bone its prior.
+//! With a skin predictor in the models folder, it turns the prior into the skin ([`predict`]);
+//! without one, the generator writes 4 skin tokens per bone and the tokenizer's decoder turns
+//! them into weights. The library behind `rigsmith rig --method learned` and the editor's
+//! learned Generate.
 
 use std::path::Path;
 
 use nalgebra::Vector3;
-use rig_core::autorig::clear_static_rows;
-use rig_core::autoskel::{move_inside, skeleton_from_tree, JointTree};
+use rig_core::autorig::{clear_static_rows, generate_skeleton, AutoRigError};
+use rig_core::autoskel::{move_inside, skeleton_from_tree, AutoSkeletonOptions, JointTree};
 use rig_core::autoskin::bones::bind_positions;
-use rig_core::{Cancelled, Rig, Task};
+use rig_core::{Cancelled, Rig, Skeleton, Task};
 
 use crate::backend::{BackendChoice, Loaded};
 use crate::decode::{generate_skeletons, generate_skin, SamplingOptions};
 use crate::features::ShapeField;
 use crate::gen_data::{check_code_width, joint_contexts, kept_joints, prior_asset, prior_codes, shape_tensors};
 use crate::generator::{RigGenerator, RigGeneratorConfig};
+use crate::joint_pruner::{joint_features, keep_probabilities, kept, without_joints, JointFeatures, JointPruner, JointPrunerConfig};
 use crate::sequence::{encode_skeleton, Frame};
 use crate::shape::{normalise_samples, surface_samples};
 use crate::skin::{decode, predict, DecodeOptions};
 use crate::tokenizer::SkinTokenizer;
 use crate::{store, ModelError};
 use burn::tensor::backend::Backend;
+use burn::tensor::Tensor;
 
 /// Voxels along the longest side when generated joints are moved into the volume.
 const INSIDE_RESOLUTION: usize = 96;
@@ -36,6 +40,9 @@ pub struct ModelPair<B: Backend> {
     /// The skin predictor, when the folder has one: it gives the skin from the geometric
     /// prior directly (the generator then writes only the skeleton).
     pub predictor: Option<SkinTokenizer<B>>,
+    /// The joint pruner, when the folder has one: the skeleton is then the geometric template
+    /// with the joints it drops left out (else the generator writes it).
+    pub pruner: Option<(JointPruner<B>, JointPrunerConfig)>,
     pub device: B::Device,
 }
 
@@ -46,7 +53,8 @@ impl<B: Backend> ModelPair<B> {
         let (generator, config) = store::load_generator::<B>(dir, &device)?;
         check_code_width(&config, &tokenizer).map_err(ModelError::Config)?;
         let predictor = store::load_predictor::<B>(dir, &device)?;
-        Ok(ModelPair { tokenizer, generator, config, predictor, device })
+        let pruner = crate::joint_pruner::load::<B>(dir, &device)?;
+        Ok(ModelPair { tokenizer, generator, config, predictor, pruner, device })
     }
 }
 
@@ -99,6 +107,9 @@ pub struct LearnedReport {
     pub skin_predicted: bool,
     /// The backend that ran the models ([`LearnedModels::backend_note`]).
     pub backend: String,
+    /// Joints of the geometric template the pruner started from (None: the generator wrote
+    /// the skeleton, or it was kept).
+    pub template_joints: Option<usize>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -111,6 +122,17 @@ pub enum LearnedError {
     NoCandidate,
     #[error("cancelled")]
     Cancelled(#[from] Cancelled),
+    #[error("the skeleton template: {0}")]
+    Template(String),
+}
+
+impl From<AutoRigError> for LearnedError {
+    fn from(e: AutoRigError) -> Self {
+        match e {
+            AutoRigError::Cancelled => LearnedError::Cancelled(Cancelled),
+            other => LearnedError::Template(other.to_string()),
+        }
+    }
 }
 
 /// Rigs `rig` in place with the learned models. A generated skeleton replaces the old one
@@ -138,30 +160,24 @@ fn rig_with<B: Backend>(rig: &mut Rig, models: &ModelPair<B>, o: &LearnedOptions
             return Ok(LearnedReport { joints: rig.skeleton.len(), skin_predicted: true, ..Default::default() });
         }
     }
-    task.stage("shape", 0.0)?;
-    let samples = surface_samples(&rig.mesh, &Frame::identity(), config.points, o.sampling.seed);
-    if samples.is_empty() {
-        return Err(LearnedError::EmptyMesh);
-    }
-    let (frame, samples) = normalise_samples(samples);
-    let (points, queries) = shape_tensors::<B>(&[&samples], config.latents, device);
-    let latents = model.encode_shape(points, queries);
     let mut report = LearnedReport::default();
+    let mut encoded = None;
     if !o.keep_skeleton {
-        task.stage("skeleton tokens", 0.0)?;
-        let mut sampling = o.sampling.clone();
-        let wanted = if sampling.beams > 1 {
-            o.candidate + 1
-        } else {
-            sampling.seed = sampling.seed.wrapping_add(o.candidate as u64);
-            1
-        };
-        let found = generate_skeletons(model, config, latents.clone(), &sampling, wanted, task)?;
-        let best = found.into_iter().nth(wanted - 1).ok_or(LearnedError::NoCandidate)?;
-        report.skeleton_score = Some(best.score);
-        let mut positions: Vec<Vector3<f32>> = best.skeleton.positions.iter().map(|u| frame.from_unit(u)).collect();
-        report.moved_inside = move_inside(&rig.mesh, &mut positions, INSIDE_RESOLUTION);
-        rig.skeleton = skeleton_from_tree(&JointTree { positions, parents: best.skeleton.parents });
+        match &models.pruner {
+            Some((pruner, pruner_config)) => {
+                task.stage("skeleton template", 0.0)?;
+                let template =
+                    generate_skeleton(&rig.mesh, &AutoSkeletonOptions { up: Some(rig.up_direction()), ..Default::default() }, task)?;
+                let keep = template_keep(rig, &template, pruner, pruner_config, device);
+                report.template_joints = Some(template.len());
+                rig.skeleton = without_joints(&template, &keep);
+            }
+            None => {
+                let (frame, latents) = encode_shape(rig, models, o, task)?;
+                generated_skeleton(rig, models, o, frame, latents.clone(), &mut report, task)?;
+                encoded = Some((frame, latents));
+            }
+        }
         rig.clips.clear();
         rig.mesh.parts.iter_mut().for_each(|p| p.skinned = true);
     }
@@ -169,6 +185,10 @@ fn rig_with<B: Backend>(rig: &mut Rig, models: &ModelPair<B>, o: &LearnedOptions
         predicted_skin(rig, predictor, &o.decode, task, device)?;
         return Ok(LearnedReport { joints: rig.skeleton.len(), skin_predicted: true, ..report });
     }
+    let (frame, latents) = match encoded {
+        Some(e) => e,
+        None => encode_shape(rig, models, o, task)?,
+    };
     report.joints = rig.skeleton.len();
     task.stage("prior", 0.0)?;
     let prior = prior_asset(ShapeField::new(&rig.mesh, &rig.skeleton, models.tokenizer.prior(), task)?);
@@ -193,6 +213,68 @@ fn rig_with<B: Backend>(rig: &mut Rig, models: &ModelPair<B>, o: &LearnedOptions
     let weights = decode(&models.tokenizer, &prior.field, &tokens, &o.decode, device);
     rig.weights = clear_static_rows(&rig.mesh, weights);
     Ok(report)
+}
+
+/// The generator's shape latents of the rig's mesh, and the frame its unit cube maps from.
+fn encode_shape<B: Backend>(
+    rig: &Rig,
+    models: &ModelPair<B>,
+    o: &LearnedOptions,
+    task: Task,
+) -> Result<(Frame, Tensor<B, 3>), LearnedError> {
+    task.stage("shape", 0.0)?;
+    let samples = surface_samples(&rig.mesh, &Frame::identity(), models.config.points, o.sampling.seed);
+    if samples.is_empty() {
+        return Err(LearnedError::EmptyMesh);
+    }
+    let (frame, samples) = normalise_samples(samples);
+    let (points, queries) = shape_tensors::<B>(&[&samples], models.config.latents, &models.device);
+    Ok((frame, models.generator.encode_shape(points, queries)))
+}
+
+/// Puts the generator's skeleton (the candidate `o` asks for) into the rig.
+fn generated_skeleton<B: Backend>(
+    rig: &mut Rig,
+    models: &ModelPair<B>,
+    o: &LearnedOptions,
+    frame: Frame,
+    latents: Tensor<B, 3>,
+    report: &mut LearnedReport,
+    task: Task,
+) -> Result<(), LearnedError> {
+    task.stage("skeleton tokens", 0.0)?;
+    let mut sampling = o.sampling.clone();
+    let wanted = if sampling.beams > 1 {
+        o.candidate + 1
+    } else {
+        sampling.seed = sampling.seed.wrapping_add(o.candidate as u64);
+        1
+    };
+    let found = generate_skeletons(&models.generator, &models.config, latents, &sampling, wanted, task)?;
+    let best = found.into_iter().nth(wanted - 1).ok_or(LearnedError::NoCandidate)?;
+    report.skeleton_score = Some(best.score);
+    let mut positions: Vec<Vector3<f32>> = best.skeleton.positions.iter().map(|u| frame.from_unit(u)).collect();
+    report.moved_inside = move_inside(&rig.mesh, &mut positions, INSIDE_RESOLUTION);
+    rig.skeleton = skeleton_from_tree(&JointTree { positions, parents: best.skeleton.parents });
+    Ok(())
+}
+
+/// Which joints of `template` stay: the pruner's decision for each deforming joint; the others
+/// (and the root) stay.
+fn template_keep<B: Backend>(
+    rig: &Rig,
+    template: &Skeleton,
+    pruner: &JointPruner<B>,
+    config: &JointPrunerConfig,
+    device: &B::Device,
+) -> Vec<bool> {
+    let features = joint_features(&rig.mesh, template, rig.up_direction());
+    let deforming: Vec<usize> = (0..template.len()).filter(|&j| template.joints[j].deform).collect();
+    let chosen: Vec<JointFeatures> = deforming.iter().map(|&j| features[j].clone()).collect();
+    let probabilities = keep_probabilities(pruner, config, &chosen, device);
+    let mut keep = vec![true; template.len()];
+    deforming.iter().zip(kept(&probabilities)).for_each(|(&j, k)| keep[j] = k);
+    keep
 }
 
 /// Puts the skin predictor's weights for the rig's skeleton into the rig.

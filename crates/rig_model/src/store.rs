@@ -31,6 +31,12 @@ pub fn models_dir(given: Option<&Path>) -> PathBuf {
 /// A skin predictor ([`SkinTokenizerConfig::encodes_prior`]) is written as `skin_predictor.*`.
 pub fn save_tokenizer<B: Backend>(model: &SkinTokenizer<B>, config: &SkinTokenizerConfig, dir: &Path) -> Result<(), ModelError> {
     let stem = if config.encodes_prior { PREDICTOR_STEM } else { TOKENIZER_STEM };
+    save_module(model, &config_to_json(config), dir, stem)
+}
+
+/// Writes `<dir>/<stem>.mpk` (the weights, full precision) and `<dir>/<stem>.json` (`config`),
+/// each written beside, then renamed over, the old.
+pub fn save_module<B: Backend, M: Module<B>>(model: &M, config: &str, dir: &Path, stem: &str) -> Result<(), ModelError> {
     fs::create_dir_all(dir)?;
     let recorder = NamedMpkFileRecorder::<FullPrecisionSettings>::new();
     // The recorder replaces any extension with `.mpk`, so the temporary name has none.
@@ -38,7 +44,7 @@ pub fn save_tokenizer<B: Backend>(model: &SkinTokenizer<B>, config: &SkinTokeniz
     model.clone().save_file(&tmp, &recorder)?;
     fs::rename(tmp.with_extension("mpk"), dir.join(format!("{stem}.mpk")))?;
     let json = dir.join(format!("{stem}.json.tmp"));
-    fs::write(&json, config_to_json(config))?;
+    fs::write(&json, config)?;
     fs::rename(json, dir.join(format!("{stem}.json")))?;
     Ok(())
 }

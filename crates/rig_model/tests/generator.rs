@@ -172,24 +172,64 @@ fn assert_valid(rig: &Rig) {
     assert!(rig.weights.iter().all(|(j, w)| j.is_empty() || (w.iter().sum::<f32>() - 1.0).abs() < 1e-3));
 }
 
-#[test]
-fn shipped_generator_rigs_bundled_characters_into_valid_rigs() {
-    let models = LearnedModels::load(&repo().join("models")).expect("models/ holds the tokenizer and the generator");
-    for file in ["assets/samples/khronos_fox/Fox.glb", "assets/samples/kenney_mini_character/player.glb"] {
-        let source = rig(file);
-        let options = LearnedOptions { sampling: SamplingOptions { seed: 3, ..Default::default() }, ..Default::default() };
-        let mut a = source.clone();
-        rig_learned(&mut a, &models, &options, Task::silent()).expect("rigs");
-        assert_valid(&a);
-        let mut b = source.clone();
-        rig_learned(&mut b, &models, &options, Task::silent()).expect("rigs");
-        assert_eq!(a.skeleton, b.skeleton, "{file}: same seed, same skeleton");
-        assert_eq!(a.weights, b.weights, "{file}: same seed, same skin");
-        // Skin-only: the artist's skeleton stays, only the weights are new.
-        let mut c = source.clone();
-        let keep = LearnedOptions { keep_skeleton: true, ..options };
-        rig_learned(&mut c, &models, &keep, Task::silent()).expect("skins");
-        assert_eq!(c.skeleton, source.skeleton);
-        assert_eq!(c.unweighted_skinned_vertices(), 0, "{file}");
+/// The shipped models without the joint pruner, so that the generator writes the skeleton.
+fn generator_only_models() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rigsmith-generator-only-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp folder");
+    for entry in std::fs::read_dir(repo().join("models")).expect("models/").flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.path().is_file() && !name.starts_with("joint_pruner") {
+            std::fs::copy(entry.path(), dir.join(&name)).expect("copy");
+        }
     }
+    dir
+}
+
+#[test]
+fn shipped_models_rig_bundled_characters_into_valid_rigs_with_the_pruner_and_with_the_generator() {
+    for (dir, pruned) in [(repo().join("models"), true), (generator_only_models(), false)] {
+        let models = LearnedModels::load(&dir).expect("the folder holds the tokenizer and the generator");
+        for file in ["assets/samples/khronos_fox/Fox.glb", "assets/samples/kenney_mini_character/player.glb"] {
+            let source = rig(file);
+            let options = LearnedOptions { sampling: SamplingOptions { seed: 3, ..Default::default() }, ..Default::default() };
+            let mut a = source.clone();
+            let report = rig_learned(&mut a, &models, &options, Task::silent()).expect("rigs");
+            assert_eq!(report.template_joints.is_some(), pruned, "{file}: {report:?}");
+            assert_valid(&a);
+            let mut b = source.clone();
+            rig_learned(&mut b, &models, &options, Task::silent()).expect("rigs");
+            assert_eq!(a.skeleton, b.skeleton, "{file}: same seed, same skeleton");
+            assert_eq!(a.weights, b.weights, "{file}: same seed, same skin");
+            // Skin-only: the artist's skeleton stays, only the weights are new.
+            let mut c = source.clone();
+            let keep = LearnedOptions { keep_skeleton: true, ..options };
+            rig_learned(&mut c, &models, &keep, Task::silent()).expect("skins");
+            assert_eq!(c.skeleton, source.skeleton);
+            assert_eq!(c.unweighted_skinned_vertices(), 0, "{file}");
+        }
+    }
+}
+
+#[test]
+fn the_joint_pruner_lowers_the_expected_chamfer_on_real_characters() {
+    use rig_model::joint_pruner::{config_for, train, PrunerSample, PrunerTraining};
+    let mut samples: Vec<PrunerSample> = Vec::new();
+    for file in [
+        "assets/samples/khronos_fox/Fox.glb",
+        "assets/samples/quaternius_monster_flying_armabee/Armabee.glb",
+        "assets/samples/kenney_mini_character/player.glb",
+    ] {
+        let source = rig(file);
+        let options = rig_core::autoskel::AutoSkeletonOptions { up: Some(source.up_direction()), ..Default::default() };
+        let template = rig_core::autorig::generate_skeleton(&source.mesh, &options, Task::silent()).expect("a template fits");
+        let sample = PrunerSample::new(&source.mesh, &template, &source.skeleton, source.up_direction());
+        samples.push(sample.mirrored());
+        samples.push(sample);
+    }
+    let config = config_for(&samples, 16);
+    let options = PrunerTraining { epochs: 20, learning_rate: 3e-3, ..Default::default() };
+    let mut losses = Vec::new();
+    train::<CpuTrainBackend>(&config, &samples, &[], &options, &Default::default(), |_, loss, _| losses.push(loss)).expect("trains");
+    let (first, last) = (losses[0], losses[losses.len() - 1]);
+    assert!(last < 0.95 * first, "expected CD-J2J {first} -> {last}");
 }

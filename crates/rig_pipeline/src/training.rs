@@ -4,11 +4,14 @@
 
 use std::path::{Path, PathBuf};
 
+use rig_core::autorig::generate_skeleton;
+use rig_core::autoskel::AutoSkeletonOptions;
 use rig_core::{Rig, Task};
 use rig_model::augment::{posed_copy, Augment};
 use rig_model::data::Asset;
 use rig_model::decimate::decimated_copy;
 use rig_model::features::SkinPrior;
+use rig_model::joint_pruner::PrunerSample;
 
 use crate::files;
 
@@ -21,6 +24,8 @@ pub enum DataError {
     Rig(#[from] rig_core::RigError),
     #[error(transparent)]
     Asset(#[from] rig_model::data::AssetError),
+    #[error("the skeleton template: {0}")]
+    Template(String),
 }
 
 /// Rigged files under each of `inputs` (a file or a folder), sorted, without duplicates.
@@ -64,6 +69,17 @@ pub fn training_rigs(path: &Path, copies: Copies) -> Result<Vec<Rig>, DataError>
 /// [`training_rigs`] as the tokenizer's shape fields.
 pub fn load_augmented(path: &Path, prior: SkinPrior, copies: Copies) -> Result<Vec<Asset>, DataError> {
     training_rigs(path, copies)?.iter().map(|rig| Ok(Asset::new(rig, prior, Task::silent())?)).collect()
+}
+
+/// A rigged file as the joint pruner learns from it: the geometric template fitted to its bare
+/// mesh against the artist's deforming joints, then the same mirrored left to right.
+pub fn pruner_samples(path: &Path) -> Result<[PrunerSample; 2], DataError> {
+    let rig = load_rig(path)?;
+    let options = AutoSkeletonOptions { up: Some(rig.up_direction()), ..Default::default() };
+    let template = generate_skeleton(&rig.mesh, &options, Task::silent()).map_err(|e| DataError::Template(e.to_string()))?;
+    let sample = PrunerSample::new(&rig.mesh, &template, &rig.skeleton, rig.up_direction());
+    let mirrored = sample.mirrored();
+    Ok([sample, mirrored])
 }
 
 /// One rigged file's shape field, built with the `prior` binder (the model's).

@@ -139,7 +139,7 @@ pub fn show(ui: &mut egui::Ui, doc: &mut Document, worker: &mut Worker, settings
             ui.selectable_value(&mut settings.method, Method::Geometric, "geometric")
                 .on_hover_text("templates and the voxel binder: no model weights needed");
             ui.selectable_value(&mut settings.method, Method::Learned, "learned")
-                .on_hover_text("the transformer in models/ writes the skeleton; the skin predictor there turns bone heat into the skin");
+                .on_hover_text("the joint pruner in models/ trims the geometric template to the joints an artist keeps (without it, the transformer writes the skeleton: temperature and beams); the skin predictor there turns bone heat into the skin");
         });
     });
     if settings.method == Method::Learned {

@@ -81,6 +81,12 @@ pub fn skeleton_from_tree(tree: &JointTree) -> Skeleton {
     build(tree, &chain_names(tree))
 }
 
+/// A skeleton from a joint tree (mesh space, parents first) with the given joint names, rest
+/// pose = bind pose, bones oriented as the generator orients them.
+pub fn skeleton_with_names(tree: &JointTree, names: &[String]) -> Skeleton {
+    build(tree, names)
+}
+
 /// Moves every position that is outside `mesh` (generalised winding number under 0.5) to the
 /// nearest centre of a solid voxel (at `resolution` voxels along the longest side) that is
 /// inside by the same test (the solid's outer layer can lie just outside the surface), or, when
