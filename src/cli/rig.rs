@@ -165,8 +165,9 @@ pub struct Args {
     backend: BackendArg,
     /// Learned: the folder holding skin_tokenizer.*, rig_generator.* and, optionally,
     /// skin_predictor.* (which then gives the skin) and joint_pruner.* (which then gives the
-    /// skeleton from the geometric template, so the sampling options below do not apply and
-    /// every candidate is the same); default: models/.
+    /// skeleton from the geometric template: every candidate has the same skeleton, and the
+    /// sampling options below steer only the skin tokens, written when there is no skin
+    /// predictor); default: models/.
     #[arg(long)]
     model: Option<PathBuf>,
     /// Learned: sampling temperature of the skeleton tokens (0: most likely token).

@@ -10,10 +10,16 @@ use std::time::{Duration, Instant};
 
 use burn::tensor::backend::Backend;
 
+use nalgebra::Vector3;
+use rig_core::autoskel::{skeleton_from_tree, JointTree};
+use rig_core::{Mesh, MeshGroup, Part, Skeleton, Task};
+
 use crate::decode::greedy_steps;
+use crate::features::ShapeField;
 use crate::gen_data::shape_tensors;
 use crate::rigging::ModelPair;
 use crate::shape::POINT_WIDTH;
+use crate::skin::{predict, DecodeOptions};
 use crate::{CpuBackend, ModelError};
 
 /// What the caller asked for (`--backend`).
@@ -90,7 +96,10 @@ pub(crate) fn load(dir: &Path, choice: BackendChoice) -> Result<(Loaded, String)
         })
         .collect();
     let times: Vec<(&str, Option<Duration>)> = timed.iter().map(|(_, name, t)| (*name, *t)).collect();
-    let (best, note) = probe_choice(&times);
+    let (best, mut note) = probe_choice(&times);
+    if !passed_over.is_empty() {
+        note.push_str(&format!("; passed over {}", passed_over.join("; ")));
+    }
     let loaded = timed.into_iter().nth(best).map(|(l, _, _)| l).ok_or_else(|| ModelError::Config("no backend ran the probe".into()))?;
     Ok((loaded, note))
 }
@@ -98,17 +107,28 @@ pub(crate) fn load(dir: &Path, choice: BackendChoice) -> Result<(Loaded, String)
 /// Skeleton tokens the probe writes after encoding the shape.
 const PROBE_TOKENS: usize = 24;
 
-/// Time of what a learned rig spends most of its time on, at a small scale: the generator's
-/// shape encoder over a synthetic shape (a sphere of the model's own number of surface
-/// samples), then up to [`PROBE_TOKENS`] skeleton tokens one at a time. Timed after one
-/// untimed pass that lets a GPU backend compile its kernels; `None` when the backend panics.
+/// Time of the network work a learned rig with these models does, at a small scale, on a
+/// synthetic character (an ellipsoid with a chain of three joints): the skin predictor's
+/// encoding and decoding when the folder has one, and the generator's shape encoding and
+/// [`PROBE_TOKENS`] skeleton tokens one at a time when the generator writes the skeleton (no
+/// joint pruner) or the skin (no skin predictor). The geometric prior is computed once,
+/// untimed (it runs on the CPU whatever the backend). Timed after one untimed pass that lets a
+/// GPU backend compile its kernels; `None` when the backend panics.
 pub(crate) fn probe<B: Backend>(pair: &ModelPair<B>) -> Option<Duration> {
     let n = pair.config.points.max(1);
     let points: Vec<[f32; POINT_WIDTH]> = (0..n).map(|i| sphere_point(i, n)).collect();
+    let uses_generator = pair.pruner.is_none() || pair.predictor.is_none();
+    let (mesh, skeleton) = probe_character();
+    let field = pair.predictor.as_ref().and_then(|p| ShapeField::new(&mesh, &skeleton, p.prior(), Task::silent()).ok());
     let run = || {
-        let (p, q) = shape_tensors::<B>(&[&points], pair.config.latents, &pair.device);
-        let latents = pair.generator.encode_shape(p, q);
-        greedy_steps(&pair.generator, &pair.config, latents, PROBE_TOKENS)
+        if uses_generator {
+            let (p, q) = shape_tensors::<B>(&[&points], pair.config.latents, &pair.device);
+            let latents = pair.generator.encode_shape(p, q);
+            greedy_steps(&pair.generator, &pair.config, latents, PROBE_TOKENS);
+        }
+        if let (Some(predictor), Some(field)) = (&pair.predictor, &field) {
+            let _ = predict(predictor, field.clone(), &DecodeOptions::default(), Task::silent(), &pair.device);
+        }
     };
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         run();
@@ -117,6 +137,50 @@ pub(crate) fn probe<B: Backend>(pair: &ModelPair<B>) -> Option<Duration> {
         t.elapsed()
     }))
     .ok()
+}
+
+/// The probe's character: a closed ellipsoid (0.3 x 1 x 0.3, 554 vertices) with a chain of
+/// three joints along its long axis.
+fn probe_character() -> (Mesh, Skeleton) {
+    const RINGS: usize = 24;
+    const SEGMENTS: usize = 24;
+    let mut positions = vec![[0.0, -1.0, 0.0]];
+    for r in 1..RINGS {
+        let phi = std::f32::consts::PI * r as f32 / RINGS as f32;
+        let (y, s) = (-phi.cos(), phi.sin());
+        for k in 0..SEGMENTS {
+            let t = std::f32::consts::TAU * k as f32 / SEGMENTS as f32;
+            positions.push([0.3 * s * t.cos(), y, 0.3 * s * t.sin()]);
+        }
+    }
+    positions.push([0.0, 1.0, 0.0]);
+    let top = positions.len() as u32 - 1;
+    let ring = |r: usize, k: usize| (1 + (r - 1) * SEGMENTS + k % SEGMENTS) as u32;
+    let mut triangles = Vec::new();
+    for k in 0..SEGMENTS {
+        triangles.push([0, ring(1, k + 1), ring(1, k)]);
+        triangles.push([ring(RINGS - 1, k), ring(RINGS - 1, k + 1), top]);
+        for r in 1..RINGS - 1 {
+            triangles.push([ring(r, k), ring(r, k + 1), ring(r + 1, k + 1)]);
+            triangles.push([ring(r, k), ring(r + 1, k + 1), ring(r + 1, k)]);
+        }
+    }
+    let (vertices, count) = (positions.len() as u32, triangles.len() as u32);
+    let part = Part {
+        name: "probe".into(),
+        group: 0,
+        material: None,
+        vertices: 0..vertices,
+        triangles: 0..count,
+        skinned: true,
+        morph_targets: vec![],
+    };
+    let mesh = Mesh { positions, triangles, parts: vec![part], groups: vec![MeshGroup::default()], ..Default::default() };
+    let tree = JointTree {
+        positions: [-0.7, 0.0, 0.7].iter().map(|&y| Vector3::new(0.0, y, 0.0)).collect(),
+        parents: vec![None, Some(0), Some(1)],
+    };
+    (mesh, skeleton_from_tree(&tree))
 }
 
 /// Point `i` of `n` spread evenly over the unit sphere (a Fibonacci lattice), with its normal.
@@ -130,7 +194,8 @@ fn sphere_point(i: usize, n: usize) -> [f32; POINT_WIDTH] {
 
 /// The fastest of the probed backends and a note that names it with every backend's time.
 fn probe_choice(times: &[(&str, Option<Duration>)]) -> (usize, String) {
-    let best = (0..times.len()).filter(|&i| times[i].1.is_some()).min_by_key(|&i| times[i].1).unwrap_or(times.len().saturating_sub(1));
+    let fastest = (0..times.len()).filter(|&i| times[i].1.is_some()).min_by_key(|&i| times[i].1);
+    let best = fastest.unwrap_or(times.len().saturating_sub(1));
     let each: Vec<String> = times
         .iter()
         .map(|(name, t)| match t {
@@ -139,7 +204,11 @@ fn probe_choice(times: &[(&str, Option<Duration>)]) -> (usize, String) {
         })
         .collect();
     let name = times.get(best).map_or("CPU (ndarray)", |t| t.0);
-    (best, format!("{name}, the fastest in a probe (a sphere's shape encoding and {PROBE_TOKENS} skeleton tokens): {}", each.join(", ")))
+    let how = match fastest {
+        Some(_) => "the fastest in a probe of the models' work",
+        None => "kept: no backend ran the probe",
+    };
+    (best, format!("{name}, {how}: {}", each.join(", ")))
 }
 
 /// Whether `choice` can run here: `Err` says why not (no driver, no adapter, or a build
@@ -269,6 +338,9 @@ mod tests {
         let (best, note) = probe_choice(&[("GPU (wgpu)", Some(ms(80))), ("CPU (ndarray)", Some(ms(20)))]);
         assert_eq!(best, 1);
         assert!(note.starts_with("CPU (ndarray), the fastest") && note.contains("GPU (wgpu) 80.0 ms, CPU (ndarray) 20.0 ms"), "{note}");
+        let (best, note) = probe_choice(&[("GPU (wgpu)", None), ("CPU (ndarray)", None)]);
+        assert_eq!(best, 1);
+        assert!(note.starts_with("CPU (ndarray), kept: no backend ran the probe"), "{note}");
         let (best, note) = probe_choice(&[("CUDA (burn-cuda)", Some(ms(3))), ("GPU (wgpu)", None), ("CPU (ndarray)", Some(ms(20)))]);
         assert_eq!(best, 0);
         assert!(note.contains("GPU (wgpu) failed"), "{note}");

@@ -149,9 +149,10 @@ fn sample_skeleton<B: Backend>(
     finish(tokens, log_p)
 }
 
-/// Writes up to `steps` skeleton tokens, each the most likely one the grammar allows, and
-/// returns how many it wrote: the same kernels, one token at a time, as a real skeleton (the
-/// backend probe of [`crate::backend`]).
+/// Writes up to `steps` skeleton tokens, each the most likely one the grammar allows other
+/// than the end, and returns how many it wrote (fewer only where the grammar allows nothing
+/// else): the same kernels, one token at a time, as a real skeleton (the backend probe of
+/// [`crate::backend`]).
 pub(crate) fn greedy_steps<B: Backend>(model: &RigGenerator<B>, config: &RigGeneratorConfig, latents: Tensor<B, 3>, steps: usize) -> usize {
     let mut writer = start_writer(config);
     let device = latents.device();
@@ -159,11 +160,11 @@ pub(crate) fn greedy_steps<B: Backend>(model: &RigGenerator<B>, config: &RigGene
     for written in 0..steps {
         let logits = skeleton_logits(model, hidden).remove(0);
         let best = (0..logits.len() as u32)
-            .filter(|&t| writer.grammar().allows(t))
+            .filter(|&t| t != EOS && writer.grammar().allows(t))
             .max_by(|&a, &b| logits[a as usize].total_cmp(&logits[b as usize]));
         match best {
-            Some(t) if t != EOS => writer.push_skeleton(t, None),
-            _ => return written,
+            Some(t) => writer.push_skeleton(t, None),
+            None => return written,
         }
         hidden = advance(model, config, &[newest(&writer)], &mut cache, &device);
     }

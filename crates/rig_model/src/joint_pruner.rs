@@ -114,7 +114,12 @@ pub struct MeshFrame {
 
 impl MeshFrame {
     pub fn new(mesh: &Mesh, up: [f32; 3]) -> MeshFrame {
-        let rotation = UnitQuaternion::rotation_between(&Vector3::from(up), &Vector3::y()).unwrap_or_else(UnitQuaternion::identity);
+        // Antiparallel axes have no shortest rotation: a down-facing up turns half way about x.
+        let half_turn = || match up[1] < 0.0 {
+            true => UnitQuaternion::from_axis_angle(&Vector3::x_axis(), std::f32::consts::PI),
+            false => UnitQuaternion::identity(),
+        };
+        let rotation = UnitQuaternion::rotation_between(&Vector3::from(up), &Vector3::y()).unwrap_or_else(half_turn);
         let turned: Vec<Vector3<f32>> = mesh.positions.iter().map(|p| rotation * Vector3::from(*p)).collect();
         let (lo, hi) = turned.iter().fold((Vector3::repeat(f32::MAX), Vector3::repeat(f32::MIN)), |(lo, hi), p| (lo.inf(p), hi.sup(p)));
         let side = (hi - lo).max();

@@ -66,7 +66,7 @@ pub struct LearnedModels {
 }
 
 impl LearnedModels {
-    /// Loads both models from `dir` on the best backend available (CUDA, then wgpu, then CPU).
+    /// Loads the models from `dir` on the backend fastest at running them (see [`crate::backend`]).
     pub fn load(dir: &Path) -> Result<LearnedModels, ModelError> {
         Self::load_on(dir, BackendChoice::Auto)
     }
